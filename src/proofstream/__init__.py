@@ -1,0 +1,3 @@
+"""proofstream: verifiable off-chain compute for DePIN."""
+
+__version__ = "0.1.0"

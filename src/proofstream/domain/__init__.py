@@ -1,0 +1,1 @@
+"""Pure data and functions: messages, Merkle trees, tasks, batching. No I/O here."""
