@@ -1,0 +1,69 @@
+"""Task states and the transitions between them. Pure.
+
+    batched --> proving --> submitted --> settled
+       |           |            |
+       +-----------+------------+-----> failed
+
+- batched: the batch is cut and its commitment is recorded (or being recorded) on chain at assignment;
+- proving: a prover has claimed it; once the proof is stored it waits for the submitter in this state;
+- submitted: the route transaction was sent; its hash is stored before anything else happens, so a restart
+  checks the chain ("already settled?") instead of sending again;
+- settled / failed: final, as the chain says (failed carries the reason, e.g. the DApp's revert).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from proofstream.domain.types import Address, Nonce, ProjectId, TaskId
+
+
+class TaskStatus(StrEnum):
+    BATCHED = "batched"
+    PROVING = "proving"
+    SUBMITTED = "submitted"
+    SETTLED = "settled"
+    FAILED = "failed"
+
+
+FINAL = frozenset({TaskStatus.SETTLED, TaskStatus.FAILED})
+
+_NEXT: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.BATCHED: frozenset({TaskStatus.PROVING, TaskStatus.FAILED, TaskStatus.SETTLED}),
+    # proving -> batched: a prover died holding the claim and the task goes back to the pool.
+    TaskStatus.PROVING: frozenset({TaskStatus.BATCHED, TaskStatus.SUBMITTED, TaskStatus.FAILED, TaskStatus.SETTLED}),
+    # submitted -> proving: the route tx was dropped (never mined) and must be sent again.
+    TaskStatus.SUBMITTED: frozenset({TaskStatus.PROVING, TaskStatus.SETTLED, TaskStatus.FAILED}),
+    TaskStatus.SETTLED: frozenset(),
+    TaskStatus.FAILED: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, current: TaskStatus, new: TaskStatus) -> None:
+        super().__init__(f"a task cannot go from {current} to {new}")
+        self.current = current
+        self.new = new
+
+
+def check_transition(current: TaskStatus, new: TaskStatus) -> TaskStatus:
+    """Return ``new`` if a task may move there from ``current``; raise InvalidTransition otherwise."""
+    if new not in _NEXT[current]:
+        raise InvalidTransition(current, new)
+    return new
+
+
+def task_id(chain_id: int, task_manager: Address, project: ProjectId, device: Address, first_nonce: Nonce) -> TaskId:
+    """The id TaskManager gives the task (docs/protocol.md): keccak of the assignment key, shifted into the field.
+
+    Keyed on the deployment (chain id + TaskManager) and on the first nonce, so ids never repeat across chains,
+    deployments or tasks; replay protection is keyed on it, never on a proof's hash (Groth16 proofs are malleable).
+    """
+    packed = encode(
+        ["uint256", "address", "uint64", "address", "uint64"],
+        [chain_id, task_manager, project, device, first_nonce],
+    )
+    return TaskId(int.from_bytes(keccak(packed), "big") >> 8)

@@ -1,0 +1,149 @@
+"""Settings: one TOML file plus the environment, parsed once in the composition root.
+
+Precedence: built-in defaults < the settings file < ``PROOFSTREAM_<SECTION>_<KEY>`` environment variables.
+Nothing here is read at import time; ``load_settings`` is called by the CLI and handed down.
+
+A key for a chain other than the local one never has a default: it comes from ``chain.key_file`` or from the
+``PROOFSTREAM_PRIVATE_KEY`` environment variable, or the node refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from proofstream.errors import ConfigError
+
+KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
+"""The environment variable that may hold the node's private key (hex) for a non-local chain."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    host: str = "127.0.0.1"
+    port: int = 8545 + 2000
+    """0 picks a free port (the demo does)."""
+    max_body_bytes: int = 16 * 1024
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    rpc_url: str = ""
+    """Empty: proofstream starts (and stops) a local anvil chain itself."""
+    key_file: str = ""
+    """File holding the node's hex private key; required with a non-local rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
+    deadline_blocks: int = 1000
+    """Blocks a prover has to route an assigned task."""
+    poll_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class BatchingSettings:
+    window_seconds: int = 600
+    grace_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class ProverSettings:
+    ptau: str = ""
+    """Path of a powers-of-tau file (e.g. a Perpetual Powers of Tau download); empty: the project's own or cached one."""
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str = "proofstream-data"
+    """Where the SQLite store, the local chain's state and the deployments manifest live."""
+    cache_dir: str = ""
+    """Circuits, keys and compiled contracts, keyed by content hash; empty: the user's cache directory."""
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    chain: ChainSettings = field(default_factory=ChainSettings)
+    batching: BatchingSettings = field(default_factory=BatchingSettings)
+    prover: ProverSettings = field(default_factory=ProverSettings)
+
+    @property
+    def is_local_chain(self) -> bool:
+        return not self.chain.rpc_url
+
+    def private_key(self, env: Mapping[str, str]) -> str | None:
+        """The operator's key for a real chain: from the key file or the environment, never a default.
+
+        Returns None for the local chain, where the well-known development accounts are used.
+        """
+        if self.is_local_chain:
+            return None
+        if self.chain.key_file:
+            path = Path(self.chain.key_file).expanduser()
+            try:
+                return path.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read chain.key_file {path}: {exc.strerror}") from exc
+        if env.get(KEY_ENV):
+            return env[KEY_ENV].strip()
+        raise ConfigError(
+            f"chain.rpc_url is {self.chain.rpc_url!r} but no key was given: set chain.key_file in the settings "
+            f"file or the {KEY_ENV} environment variable"
+        )
+
+
+_SECTIONS = {"gateway": GatewaySettings, "chain": ChainSettings, "batching": BatchingSettings, "prover": ProverSettings}
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read defaults, then the TOML file (if any), then PROOFSTREAM_* variables from ``env``."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+    settings = _apply(Settings(), raw, source=str(path))
+    return _apply(settings, _from_env(env), source="the environment")
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith("PROOFSTREAM_") or name == KEY_ENV:
+            continue
+        key = name.removeprefix("PROOFSTREAM_").lower()
+        section, _, rest = key.partition("_")
+        if section in _SECTIONS and rest:
+            out.setdefault(section, {})[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def _apply(settings: Settings, raw: Mapping[str, Any], *, source: str) -> Settings:
+    top: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"[{key}] in {source} must be a table")
+            current = getattr(settings, key)
+            top[key] = replace(current, **_coerce(type(current), value, f"{source} [{key}]"))
+        else:
+            top.update(_coerce(Settings, {key: value}, source))
+    return replace(settings, **top)
+
+
+def _coerce(cls: type, values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    known = {f.name: f for f in fields(cls) if f.name not in _SECTIONS}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r} in {source}; known: {', '.join(sorted(known))}")
+        target = type(getattr(cls(), key))
+        try:
+            out[key] = value if isinstance(value, target) else target(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {key!r} in {source} must be {target.__name__}, got {value!r}") from exc
+    return out

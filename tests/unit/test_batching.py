@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from proofstream.domain.batching import BatchPolicy, Pending, cut_batches
+from proofstream.domain.types import Address, MessageId, Nonce, Timestamp
+
+A = Address("0x00000000000000000000000000000000000000aa")
+B = Address("0x00000000000000000000000000000000000000bb")
+
+
+def msg(device: Address, nonce: int, ts: int) -> Pending:
+    return Pending(MessageId(f"{device}-{nonce}"), device, Nonce(nonce), Timestamp(ts))
+
+
+def test_cut_at_capacity_and_keep_the_open_rest() -> None:
+    policy = BatchPolicy(capacity=3, window_seconds=1000)
+    pending = [msg(A, n, 100 + n) for n in range(7)]
+    batches = cut_batches(pending, policy, now=0)
+    assert [[m.nonce for m in b.messages] for b in batches] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_flush_closes_the_open_batch() -> None:
+    policy = BatchPolicy(capacity=3, window_seconds=1000)
+    pending = [msg(A, n, 100 + n) for n in range(7)]
+    batches = cut_batches(pending, policy, now=0, flush=True)
+    assert [len(b.messages) for b in batches] == [3, 3, 1]
+
+
+def test_window_cuts_by_device_timestamp() -> None:
+    policy = BatchPolicy(capacity=8, window_seconds=60, grace_seconds=0)
+    pending = [msg(A, 0, 0), msg(A, 1, 30), msg(A, 2, 59), msg(A, 3, 60), msg(A, 4, 61)]
+    batches = cut_batches(pending, policy, now=100)
+    assert [[m.nonce for m in b.messages] for b in batches] == [[0, 1, 2]]  # [3, 4] is open until 120
+    batches = cut_batches(pending, policy, now=120)
+    assert [[m.nonce for m in b.messages] for b in batches] == [[0, 1, 2], [3, 4]]
+
+
+def test_open_window_waits_for_grace_on_node_clock() -> None:
+    policy = BatchPolicy(capacity=8, window_seconds=60, grace_seconds=10)
+    pending = [msg(A, 0, 1000), msg(A, 1, 1010)]
+    assert cut_batches(pending, policy, now=1069) == []
+    assert len(cut_batches(pending, policy, now=1070)) == 1
+
+
+def test_non_increasing_timestamp_starts_a_new_task() -> None:
+    policy = BatchPolicy(capacity=8, window_seconds=1000)
+    pending = [msg(A, 0, 10), msg(A, 1, 20), msg(A, 2, 20), msg(A, 3, 15)]
+    batches = cut_batches(pending, policy, now=0, flush=True)
+    assert [[m.nonce for m in b.messages] for b in batches] == [[0, 1], [2], [3]]
+
+
+def test_devices_are_batched_separately_in_nonce_order() -> None:
+    policy = BatchPolicy(capacity=2, window_seconds=1000)
+    pending = [msg(B, 1, 2), msg(A, 1, 2), msg(B, 0, 1), msg(A, 0, 1)]
+    batches = cut_batches(pending, policy, now=0)
+    assert [(b.device, b.first_nonce, b.last_nonce) for b in batches] == [(A, 0, 1), (B, 0, 1)]
+
+
+@pytest.mark.parametrize("kwargs", [{"capacity": 0, "window_seconds": 1}, {"capacity": 1, "window_seconds": 0}])
+def test_policy_rejects_nonsense(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        BatchPolicy(**kwargs)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10_000)), max_size=60, unique_by=lambda t: t[1]),
+    st.integers(1, 8),
+    st.integers(1, 500),
+)
+def test_batches_respect_every_rule(raw: list[tuple[int, int]], capacity: int, window: int) -> None:
+    devices = [Address(f"0x{d:040x}") for d in range(4)]
+    pending = [msg(devices[d], nonce, ts) for nonce, (d, ts) in enumerate(raw)]
+    batches = cut_batches(pending, BatchPolicy(capacity, window), now=0, flush=True)
+    seen = [m.message_id for b in batches for m in b.messages]
+    assert sorted(seen) == sorted(m.message_id for m in pending)  # every message exactly once
+    for b in batches:
+        assert 1 <= len(b.messages) <= capacity
+        assert {m.device for m in b.messages} == {b.device}
+        nonces = [m.nonce for m in b.messages]
+        stamps = [m.timestamp for m in b.messages]
+        assert nonces == sorted(set(nonces))
+        assert stamps == sorted(set(stamps))
+        assert stamps[-1] < stamps[0] + window

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proofstream.errors import ConfigError
+from proofstream.settings import KEY_ENV, load_settings
+
+
+def test_defaults_are_a_local_chain_without_key() -> None:
+    settings = load_settings(env={})
+    assert settings.is_local_chain
+    assert settings.private_key({}) is None
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    path = tmp_path / "proofstream.toml"
+    path.write_text('data_dir = "x"\n[gateway]\nport = 9000\n[batching]\nwindow_seconds = 60\n')
+    settings = load_settings(path, env={"PROOFSTREAM_GATEWAY_PORT": "9100"})
+    assert settings.data_dir == "x"
+    assert settings.gateway.port == 9100
+    assert settings.batching.window_seconds == 60
+
+
+def test_real_chain_needs_a_key_from_the_user(tmp_path: Path) -> None:
+    settings = load_settings(env={"PROOFSTREAM_CHAIN_RPC_URL": "http://10.0.0.1:8545"})
+    with pytest.raises(ConfigError, match=KEY_ENV):
+        settings.private_key({})
+    assert settings.private_key({KEY_ENV: " 0xabc "}) == "0xabc"
+    key_file = tmp_path / "key"
+    key_file.write_text("0xdef\n")
+    with_file = load_settings(env={"PROOFSTREAM_CHAIN_RPC_URL": "http://x", "PROOFSTREAM_CHAIN_KEY_FILE": str(key_file)})
+    assert with_file.private_key({}) == "0xdef"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("[gateway]\nprot = 1\n", "unknown setting 'prot'"), ("[gateway]\nport = 'x'\n", "must be int"), ("=", "TOML")],
+)
+def test_bad_files_say_what_to_fix(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        load_settings(path, env={})

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from proofstream.domain.tasks import FINAL, InvalidTransition, TaskStatus, check_transition, task_id
+from proofstream.domain.types import FIELD_MODULUS, Address, Nonce, ProjectId
+
+
+def test_happy_path_is_allowed() -> None:
+    path = [TaskStatus.BATCHED, TaskStatus.PROVING, TaskStatus.SUBMITTED, TaskStatus.SETTLED]
+    for current, new in zip(path, path[1:], strict=False):
+        assert check_transition(current, new) is new
+
+
+@pytest.mark.parametrize("final", sorted(FINAL))
+@pytest.mark.parametrize("new", list(TaskStatus))
+def test_final_states_never_move(final: TaskStatus, new: TaskStatus) -> None:
+    with pytest.raises(InvalidTransition, match="cannot go"):
+        check_transition(final, new)
+
+
+def test_cannot_skip_proving() -> None:
+    with pytest.raises(InvalidTransition):
+        check_transition(TaskStatus.BATCHED, TaskStatus.SUBMITTED)
+
+
+def test_task_id_fits_the_field_and_depends_on_every_key() -> None:
+    tm = Address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    dev = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    base = task_id(31337, tm, ProjectId(1), dev, Nonce(0))
+    assert 0 < base < FIELD_MODULUS
+    others = {
+        task_id(1, tm, ProjectId(1), dev, Nonce(0)),
+        task_id(31337, Address("0x" + "11" * 20), ProjectId(1), dev, Nonce(0)),
+        task_id(31337, tm, ProjectId(2), dev, Nonce(0)),
+        task_id(31337, tm, ProjectId(1), Address("0x" + "22" * 20), Nonce(0)),
+        task_id(31337, tm, ProjectId(1), dev, Nonce(1)),
+    }
+    assert base not in others
+    assert len(others) == 5
