@@ -1,0 +1,118 @@
+"""A small, pure EIP-712 implementation for flat structs (no nested struct or array members).
+
+proofstream signs only flat structs (device messages, device bindings, prover attestations), so this
+covers ``uintN``/``intN``/``bool``/``address``/``bytes32`` members (ABI-encoded in place) and
+``string``/``bytes`` members (encoded as their keccak256), exactly as EIP-712's ``encodeData`` says. It is
+tested against eth_account's independent implementation. Kept separate from eth_account because the gateway
+hashes every incoming message and the device SDK must stay light.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from proofstream.domain.types import Address
+
+Member = tuple[str, str]
+"""A struct member as ``(name, solidity type)``."""
+
+_DYNAMIC = frozenset({"string", "bytes"})
+_WIDTHS = "|".join(str(bits) for bits in range(8, 257, 8))
+_ATOMIC = re.compile(rf"u?int({_WIDTHS})|address|bool|bytes32")
+
+DOMAIN_NAME = "proofstream"
+"""``name`` of every proofstream EIP-712 domain (docs/protocol.md)."""
+DOMAIN_VERSION = "1"
+"""``version`` of the domain; bumps with the wire format."""
+
+DOMAIN_MEMBERS: tuple[Member, ...] = (
+    ("name", "string"),
+    ("version", "string"),
+    ("chainId", "uint256"),
+    ("verifyingContract", "address"),
+)
+"""The ``EIP712Domain`` members: chain id and contract stop replay across chains and deployments."""
+
+BINDING_TYPE = "DeviceBinding"
+BINDING_MEMBERS: tuple[Member, ...] = (("project", "uint64"), ("device", "address"), ("owner", "address"))
+"""``DeviceBinding(uint64 project,address device,address owner)``: the device key's consent to be
+registered to ``owner`` in ``project``; DeviceRegistry verifies it under the same domain as the messages."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An EIP-712 domain separator's inputs."""
+
+    chain_id: int
+    verifying_contract: Address
+    name: str = DOMAIN_NAME
+    version: str = DOMAIN_VERSION
+
+    def __post_init__(self) -> None:
+        # Normalise once so equal domains compare equal whatever case the address came in.
+        object.__setattr__(self, "verifying_contract", Address(to_checksum_address(self.verifying_contract)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The domain as EIP-712 JSON (``eth_account.messages.encode_typed_data``'s ``domain``)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
+
+
+def encode_type(primary_type: str, members: Sequence[Member]) -> str:
+    """``Name(type1 name1,type2 name2,...)``."""
+    for _, type_ in members:
+        if type_ not in _DYNAMIC and not _ATOMIC.fullmatch(type_):
+            raise ValueError(f"unsupported EIP-712 member type {type_!r} (flat structs only)")
+    return f"{primary_type}({','.join(f'{type_} {name}' for name, type_ in members)})"
+
+
+def type_hash(primary_type: str, members: Sequence[Member]) -> bytes:
+    return keccak(text=encode_type(primary_type, members))
+
+
+def encode_value(type_: str, value: Any) -> bytes:
+    """One member's 32-byte slot of ``encodeData``."""
+    if type_ == "string":
+        return keccak(text=value)
+    if type_ == "bytes":
+        return keccak(value)
+    return encode([type_], [value])
+
+
+def hash_struct(primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> bytes:
+    """``keccak256(typeHash || encodeData(values))`` with ``values`` in member order."""
+    if len(values) != len(members):
+        raise ValueError(f"{primary_type} has {len(members)} members, got {len(values)} values")
+    data = b"".join(encode_value(type_, v) for (_, type_), v in zip(members, values, strict=True))
+    return keccak(type_hash(primary_type, members) + data)
+
+
+def domain_separator(domain: Domain) -> bytes:
+    return hash_struct(
+        "EIP712Domain",
+        DOMAIN_MEMBERS,
+        (domain.name, domain.version, domain.chain_id, domain.verifying_contract),
+    )
+
+
+def typed_data_digest(
+    domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]
+) -> bytes:
+    """``keccak256(0x1901 || domainSeparator || hashStruct(message))``: the 32 bytes a key signs."""
+    return keccak(b"\x19\x01" + domain_separator(domain) + hash_struct(primary_type, members, values))
+
+
+def binding_digest(domain: Domain, project: int, device: Address, owner: Address) -> bytes:
+    """Digest of ``DeviceBinding(project, device, owner)``, signed by the device key for DeviceRegistry."""
+    return typed_data_digest(domain, BINDING_TYPE, BINDING_MEMBERS, (project, device, owner))

@@ -1,0 +1,1 @@
+"""SDKs: the device SDK (keys, signing, gateway client)."""

@@ -1,0 +1,1 @@
+"""Durable storage: the Store port and its adapters (SQLite now, PostgreSQL later)."""

@@ -1,0 +1,188 @@
+"""The store port: what the gateway, sequencer, prover and submitter need from durable storage.
+
+Two adapters implement it: SQLite (embedded default) and PostgreSQL (shared by many processes). Both must
+pass the same conformance suite (``tests/store/store_conformance.py``). The port speaks in domain types only;
+how an adapter lays out its tables (e.g. uint64 columns) is its own business.
+
+A message's status is not stored on the message: it is ``received`` until the message is in a task, and then
+whatever its task's status is. One task update thus moves every message in it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.messages import DeviceMessage
+from proofstream.domain.schema import Schema
+from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+
+RECEIVED: Literal["received"] = "received"
+"""Status of a stored message that is not in a task yet."""
+
+MessageStatus = Literal["received"] | TaskStatus
+"""``received`` or the status of the message's task."""
+
+TASK_UPDATE_FIELDS = frozenset(
+    {
+        "reason",
+        "outputs",
+        "proof",
+        "assign_tx",
+        "route_tx",
+        "gas_assign",
+        "gas_route",
+        "constraints",
+        "prove_seconds",
+    }
+)
+"""Optional task fields that :meth:`Store.update_task` may set."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """What the gateway must know of a (project, config version) to admit its messages."""
+
+    project: ProjectId
+    config: ConfigVersion
+    schema: Schema
+    domain: Domain
+    """The EIP-712 domain devices sign under (chain id + DeviceRegistry address)."""
+
+
+@dataclass(frozen=True)
+class PutResult:
+    message_id: MessageId
+    created: bool
+    """False when the very same message (same id) was already stored: a re-send, not an error."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: MessageId
+    message: DeviceMessage
+    received_at: float
+    """Gateway clock, unix seconds."""
+    status: MessageStatus
+    task_id: TaskId | None = None
+    leaf_index: int | None = None
+    """Slot of the message in its task's Merkle tree."""
+    root: int | None = None
+    """Merkle root of the message's task."""
+    reason: str | None = None
+    """Why the message's task failed, when it did."""
+    tx_hash: str | None = None
+    """The route transaction of the message's task, once sent."""
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task as the store keeps it; ``id`` is TaskManager's task id (``domain.tasks.task_id``)."""
+
+    id: TaskId
+    project: ProjectId
+    config: ConfigVersion
+    device: Address
+    first_nonce: Nonce
+    last_nonce: Nonce
+    root: int
+    created_at: float
+    status: TaskStatus = TaskStatus.BATCHED
+    reason: str | None = None
+    outputs: Any = None
+    """JSON-able outputs of the project's logic (e.g. ``{"metres": 1234}``)."""
+    proof: Any = None
+    """JSON-able proof (snarkjs proof + public signals, or attestations)."""
+    assign_tx: str | None = None
+    route_tx: str | None = None
+    gas_assign: int | None = None
+    gas_route: int | None = None
+    constraints: int | None = None
+    prove_seconds: float | None = None
+    updated_at: float | None = None
+
+
+class Store(Protocol):
+    """Durable state of a node. Every write is committed durably before the method returns."""
+
+    # --- projects and devices (fed by the indexer or the CLI) ---
+
+    def upsert_project(self, config: ProjectConfig) -> None:
+        """Record or update a (project, config): its domain may change, its schema may not (StoreError
+        ``schema_conflict``; a new schema is a new config version)."""
+        ...
+
+    def get_project(self, project: ProjectId, config: ConfigVersion) -> ProjectConfig | None: ...
+
+    def project_configs(self, project: ProjectId | None = None) -> list[ProjectConfig]:
+        """All known configs (of one project, or of all), ordered by project then config."""
+        ...
+
+    def upsert_device(self, project: ProjectId, device: Address, owner: Address) -> None:
+        """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``)."""
+        ...
+
+    def remove_device(self, project: ProjectId, device: Address) -> None: ...
+
+    def device_projects(self, device: Address) -> set[ProjectId]:
+        """Projects the device is registered in (empty: an unknown device)."""
+        ...
+
+    # --- messages (gateway) ---
+
+    def put_message(self, message: DeviceMessage, message_id: MessageId, received_at: float) -> PutResult:
+        """Store a verified message durably.
+
+        The same id again returns ``created=False``; a different message under a used (project, device,
+        nonce) raises ConflictError. The message's (project, config) must be known (StoreError
+        ``unknown_project`` otherwise)."""
+        ...
+
+    def get_message(self, message_id: MessageId) -> StoredMessage | None: ...
+
+    def next_nonce(self, project: ProjectId, device: Address) -> Nonce:
+        """Highest stored nonce of the device in the project plus one; 0 when it has none."""
+        ...
+
+    # --- tasks (sequencer, prover, submitter) ---
+
+    def unbatched_messages(self, project: ProjectId, limit: int | None = None) -> list[StoredMessage]:
+        """Messages of the project in no task yet, ordered by device then nonce."""
+        ...
+
+    def create_task(self, task: TaskRow, message_ids: Sequence[MessageId]) -> None:
+        """Atomically insert the task and put ``message_ids`` in it at leaf indexes 0, 1, ... in that order.
+
+        Raises StoreError (``task_conflict``) and writes nothing if the task id exists or any message is
+        unknown, already in a task, or not of the task's project and device."""
+        ...
+
+    def get_task(self, task_id: TaskId) -> TaskRow | None: ...
+
+    def tasks_with_status(self, *statuses: TaskStatus) -> list[TaskRow]:
+        """Tasks in any of ``statuses``, oldest first."""
+        ...
+
+    def update_task(
+        self,
+        task_id: TaskId,
+        status: TaskStatus | None = None,
+        *,
+        expect: TaskStatus | None = None,
+        **fields: Any,
+    ) -> TaskRow:
+        """Set the status and/or fields in TASK_UPDATE_FIELDS and return the updated row.
+
+        With ``expect``, the update happens only if the task is in that status (StoreError ``stale_task``
+        otherwise): how one of many provers claims a task. Unknown task: StoreError ``unknown_task``.
+        Transitions are checked by the caller (``domain.tasks.check_transition``)."""
+        ...
+
+    def task_messages(self, task_id: TaskId) -> list[StoredMessage]:
+        """The task's messages in leaf order."""
+        ...
+
+    def close(self) -> None: ...

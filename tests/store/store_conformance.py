@@ -1,0 +1,400 @@
+"""The store conformance suite: every Store adapter (SQLite, PostgreSQL) subclasses StoreConformance and
+provides the ``store_factory`` fixture; the same tests then run against it.
+
+Not collected by itself (the class name does not start with ``Test``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body
+from proofstream.domain.schema import TRACKER_SCHEMA, Field, Schema
+from proofstream.domain.tasks import TaskStatus, task_id
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.errors import ConflictError, StoreError
+from proofstream.sdk.device import DeviceKey
+from proofstream.store.ports import ProjectConfig, Store, TaskRow
+
+DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+TASK_MANAGER = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
+PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+OTHER_PROJECT = ProjectConfig(ProjectId(2), ConfigVersion(3), TRACKER_SCHEMA, DOMAIN)
+KEYS = [
+    DeviceKey.from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
+    DeviceKey.from_hex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
+    DeviceKey.from_hex("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
+]
+OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+
+StoreFactory = Callable[[], Store]
+
+
+def signed(
+    key: DeviceKey,
+    nonce: int,
+    *,
+    lat: int = 100,
+    project: ProjectConfig = PROJECT,
+    timestamp: int | None = None,
+) -> tuple[DeviceMessage, MessageId]:
+    """A signed tracker message and its id, as the gateway would hand them to the store."""
+    body = key.sign_message(
+        project.schema,
+        project.domain,
+        project.project,
+        project.config,
+        nonce,
+        min(1_764_300_000 + nonce, 2**64 - 1) if timestamp is None else timestamp,
+        {"lat": lat, "lon": 200},
+    )
+    message = parse_body(json.dumps(body).encode(), lambda _p, _c: project.schema)
+    return message, message_id(digest(message, project.domain))
+
+
+def new_task(
+    key: DeviceKey, first: int, last: int, *, created_at: float = 1000.0, root: int = 12345
+) -> TaskRow:
+    return TaskRow(
+        id=task_id(31337, TASK_MANAGER, PROJECT.project, key.address, Nonce(first)),
+        project=PROJECT.project,
+        config=PROJECT.config,
+        device=key.address,
+        first_nonce=Nonce(first),
+        last_nonce=Nonce(last),
+        root=root,
+        created_at=created_at,
+    )
+
+
+class StoreConformance:
+    """Behaviour every Store adapter must have. Subclasses override ``store_factory``."""
+
+    @pytest.fixture
+    def store_factory(self) -> Iterator[StoreFactory]:
+        """Opens a new handle on one fresh, empty database each call; closes them all at teardown."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @pytest.fixture
+    def store(self, store_factory: StoreFactory) -> Store:
+        store = store_factory()
+        store.upsert_project(PROJECT)
+        store.upsert_project(OTHER_PROJECT)
+        return store
+
+    def put(self, store: Store, key: DeviceKey, nonce: int, **kwargs: Any) -> MessageId:
+        message, mid = signed(key, nonce, **kwargs)
+        assert store.put_message(message, mid, 1.5).created
+        return mid
+
+    # --- projects and devices ---
+
+    def test_projects_round_trip(self, store: Store) -> None:
+        assert store.get_project(PROJECT.project, PROJECT.config) == PROJECT
+        assert store.get_project(PROJECT.project, ConfigVersion(2)) is None
+        assert store.project_configs() == [PROJECT, OTHER_PROJECT]
+        assert store.project_configs(ProjectId(2)) == [OTHER_PROJECT]
+        assert store.project_configs(ProjectId(9)) == []
+
+    def test_project_domain_may_change_but_not_its_schema(self, store: Store) -> None:
+        moved = ProjectConfig(PROJECT.project, PROJECT.config, PROJECT.schema, Domain(1, TASK_MANAGER))
+        store.upsert_project(moved)
+        assert store.get_project(PROJECT.project, PROJECT.config) == moved
+        other_schema = Schema(payload=(Field("lat", "uint32"),))
+        with pytest.raises(StoreError) as caught:
+            store.upsert_project(ProjectConfig(PROJECT.project, PROJECT.config, other_schema, DOMAIN))
+        assert caught.value.code == "schema_conflict"
+        assert store.get_project(PROJECT.project, PROJECT.config) == moved
+
+    def test_project_ids_use_the_whole_uint64_range(self, store: Store) -> None:
+        big = ProjectConfig(ProjectId(2**64 - 1), ConfigVersion(2**32 - 1), TRACKER_SCHEMA, DOMAIN)
+        store.upsert_project(big)
+        assert store.get_project(big.project, big.config) == big
+        assert store.project_configs()[-1] == big
+
+    def test_devices_allowlist(self, store: Store) -> None:
+        device = KEYS[0].address
+        assert store.device_projects(device) == set()
+        store.upsert_device(ProjectId(1), device, OWNER)
+        store.upsert_device(ProjectId(2), Address(device.lower()), OWNER)
+        store.upsert_device(ProjectId(2), device, OWNER)  # idempotent
+        assert store.device_projects(Address(device.upper().replace("0X", "0x"))) == {1, 2}
+        assert store.device_projects(KEYS[1].address) == set()
+        store.remove_device(ProjectId(1), device)
+        assert store.device_projects(device) == {2}
+
+    # --- messages ---
+
+    def test_put_then_get(self, store: Store) -> None:
+        message, mid = signed(KEYS[0], 3)
+        result = store.put_message(message, mid, 42.25)
+        assert (result.message_id, result.created) == (mid, True)
+        stored = store.get_message(mid)
+        assert stored is not None
+        assert stored.message == message
+        assert stored.received_at == 42.25
+        assert stored.status == "received"
+        assert (stored.task_id, stored.leaf_index, stored.root, stored.tx_hash, stored.reason) == (None,) * 5
+        assert store.get_message(MessageId("0x" + "00" * 32)) is None
+
+    def test_same_message_again_is_not_created_twice(self, store: Store) -> None:
+        message, mid = signed(KEYS[0], 3)
+        assert store.put_message(message, mid, 1.0).created
+        again = store.put_message(message, mid, 2.0)
+        assert (again.message_id, again.created) == (mid, False)
+        stored = store.get_message(mid)
+        assert stored is not None and stored.received_at == 1.0
+        assert len(store.unbatched_messages(PROJECT.project)) == 1
+
+    def test_other_message_with_a_used_nonce_is_a_conflict(self, store: Store) -> None:
+        first = self.put(store, KEYS[0], 3, lat=1)
+        message, mid = signed(KEYS[0], 3, lat=2)
+        with pytest.raises(ConflictError) as caught:
+            store.put_message(message, mid, 1.0)
+        assert caught.value.code == "nonce_conflict"
+        assert store.get_message(mid) is None
+        assert [m.id for m in store.unbatched_messages(PROJECT.project)] == [first]
+
+    def test_same_nonce_in_another_project_or_by_another_device_is_fine(self, store: Store) -> None:
+        self.put(store, KEYS[0], 3)
+        self.put(store, KEYS[1], 3)
+        self.put(store, KEYS[0], 3, project=OTHER_PROJECT)
+        assert len(store.unbatched_messages(PROJECT.project)) == 2
+
+    def test_message_of_an_unknown_project_config_is_refused(self, store: Store) -> None:
+        unknown = ProjectConfig(ProjectId(7), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+        message, mid = signed(KEYS[0], 0, project=unknown)
+        with pytest.raises(StoreError) as caught:
+            store.put_message(message, mid, 1.0)
+        assert caught.value.code == "unknown_project"
+        assert store.get_message(mid) is None
+
+    def test_next_nonce(self, store: Store) -> None:
+        device = KEYS[0].address
+        assert store.next_nonce(PROJECT.project, device) == 0
+        for nonce in (9, 2, 10):  # gaps and disorder; 10 after 9 checks the ordering is numeric
+            self.put(store, KEYS[0], nonce)
+        assert store.next_nonce(PROJECT.project, device) == 11
+        assert store.next_nonce(PROJECT.project, Address(device.lower())) == 11
+        assert store.next_nonce(OTHER_PROJECT.project, device) == 0
+        assert store.next_nonce(PROJECT.project, KEYS[1].address) == 0
+        self.put(store, KEYS[0], 2**64 - 1)
+        assert store.next_nonce(PROJECT.project, device) == 2**64
+
+    def test_unbatched_messages_are_ordered_by_device_then_nonce(self, store: Store) -> None:
+        ids = {
+            (k, n): self.put(store, KEYS[k], n) for k, n in [(1, 5), (0, 10), (1, 0), (0, 9), (2, 2**64 - 1)]
+        }
+        self.put(store, KEYS[0], 1, project=OTHER_PROJECT)
+        listed = store.unbatched_messages(PROJECT.project)
+        expected = sorted(ids, key=lambda kn: (int(KEYS[kn[0]].address, 16), kn[1]))
+        assert [m.id for m in listed] == [ids[kn] for kn in expected]
+        assert all(m.status == "received" for m in listed)
+        assert [m.id for m in store.unbatched_messages(PROJECT.project, limit=2)] == [
+            ids[kn] for kn in expected[:2]
+        ]
+
+    # --- tasks ---
+
+    def test_create_task_puts_messages_in_leaf_order(self, store: Store) -> None:
+        ids = [self.put(store, KEYS[0], n) for n in range(4)]
+        other = self.put(store, KEYS[1], 0)
+        task = new_task(KEYS[0], 0, 2, root=2**250 + 7)
+        store.create_task(task, [ids[2], ids[0], ids[1]])
+        got = store.get_task(task.id)
+        assert got is not None and replace(got, updated_at=None) == task
+        assert [m.id for m in store.task_messages(task.id)] == [ids[2], ids[0], ids[1]]
+        stored = store.get_message(ids[0])
+        assert stored is not None
+        assert (stored.status, stored.task_id, stored.leaf_index, stored.root) == (
+            "batched",
+            task.id,
+            1,
+            task.root,
+        )
+        assert {m.id for m in store.unbatched_messages(PROJECT.project)} == {ids[3], other}
+
+    def test_create_task_is_all_or_nothing(self, store: Store) -> None:
+        ids = [self.put(store, KEYS[0], n) for n in range(3)]
+        first = new_task(KEYS[0], 0, 0)
+        store.create_task(first, [ids[0]])
+        foreign = self.put(store, KEYS[1], 0)
+        bad_lists = [
+            [ids[1], ids[0]],  # ids[0] is already in a task
+            [ids[1], MessageId("0x" + "00" * 32)],  # unknown
+            [ids[1], foreign],  # another device
+        ]
+        for message_ids in bad_lists:
+            task = new_task(KEYS[0], 1, 2)
+            with pytest.raises(StoreError) as caught:
+                store.create_task(task, message_ids)
+            assert caught.value.code == "task_conflict"
+            assert store.get_task(task.id) is None
+            stored = store.get_message(ids[1])
+            assert stored is not None and stored.status == "received" and stored.task_id is None
+        with pytest.raises(StoreError) as caught:
+            store.create_task(first, [ids[1]])  # the id exists
+        assert caught.value.code == "task_conflict"
+
+    def test_message_status_follows_its_task(self, store: Store) -> None:
+        ids = [self.put(store, KEYS[0], n) for n in range(2)]
+        task = new_task(KEYS[0], 0, 1)
+        store.create_task(task, ids)
+        tx = "0x" + "ab" * 32
+        steps: list[tuple[TaskStatus, dict[str, Any]]] = [
+            (TaskStatus.PROVING, {}),
+            (TaskStatus.SUBMITTED, {"route_tx": tx}),
+            (TaskStatus.SETTLED, {}),
+        ]
+        for status, fields in steps:
+            store.update_task(task.id, status, **fields)
+            for mid in ids:
+                stored = store.get_message(mid)
+                assert stored is not None and stored.status == status
+        stored = store.get_message(ids[1])
+        assert stored is not None and stored.tx_hash == tx and stored.leaf_index == 1
+
+    def test_failed_task_gives_its_messages_the_reason(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        store.update_task(task.id, TaskStatus.FAILED, reason="dapp reverted: paused")
+        stored = store.get_message(mid)
+        assert stored is not None
+        assert (stored.status, stored.reason) == ("failed", "dapp reverted: paused")
+
+    def test_update_task_fields_round_trip(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        outputs = {"metres": 1234, "big": str(2**200)}
+        proof = {"pi_a": ["1", "2"], "publicSignals": ["3"]}
+        updated = store.update_task(
+            task.id,
+            TaskStatus.PROVING,
+            outputs=outputs,
+            proof=proof,
+            assign_tx="0x" + "01" * 32,
+            gas_assign=210_000,
+            gas_route=251_000,
+            constraints=2600,
+            prove_seconds=0.9,
+        )
+        assert updated == store.get_task(task.id)
+        assert (updated.status, updated.outputs, updated.proof) == (TaskStatus.PROVING, outputs, proof)
+        assert (updated.gas_assign, updated.gas_route, updated.constraints) == (210_000, 251_000, 2600)
+        assert updated.prove_seconds == 0.9 and updated.assign_tx == "0x" + "01" * 32
+        kept = store.update_task(task.id, reason="slow")
+        assert (kept.status, kept.reason, kept.outputs) == (TaskStatus.PROVING, "slow", outputs)
+
+    def test_update_task_refusals(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        with pytest.raises(StoreError) as caught:
+            store.update_task(TaskId(1), TaskStatus.PROVING)
+        assert caught.value.code == "unknown_task"
+        with pytest.raises(ValueError, match="cannot set"):
+            store.update_task(task.id, TaskStatus.PROVING, root=1)
+
+    def test_expect_lets_one_claimant_win(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+        with pytest.raises(StoreError) as caught:
+            store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+        assert caught.value.code == "stale_task"
+
+    def test_concurrent_claims_have_exactly_one_winner(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        wins: list[bool] = []
+
+        def claim() -> None:
+            try:
+                store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+                wins.append(True)
+            except StoreError:
+                wins.append(False)
+
+        threads = [threading.Thread(target=claim) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(wins) == [False] * 7 + [True]
+
+    def test_tasks_with_status(self, store: Store) -> None:
+        tasks = []
+        for i, key in enumerate(KEYS):
+            mid = self.put(store, key, 0)
+            task = new_task(key, 0, 0, created_at=100.0 - i)
+            store.create_task(task, [mid])
+            tasks.append(task)
+        store.update_task(tasks[1].id, TaskStatus.PROVING)
+        assert [t.id for t in store.tasks_with_status(TaskStatus.BATCHED)] == [tasks[2].id, tasks[0].id]
+        both = store.tasks_with_status(TaskStatus.BATCHED, TaskStatus.PROVING)
+        assert [t.id for t in both] == [tasks[2].id, tasks[1].id, tasks[0].id]
+        assert store.tasks_with_status(TaskStatus.SETTLED) == []
+        assert store.tasks_with_status() == []
+
+    # --- concurrency and reopening ---
+
+    def test_concurrent_writers_all_land(self, store: Store) -> None:
+        errors: list[BaseException] = []
+
+        def write(k: int) -> None:
+            try:
+                for nonce in range(15):
+                    self.put(store, KEYS[k % 3], 100 * k + nonce)
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(store.unbatched_messages(PROJECT.project)) == 90
+
+    def test_same_message_from_many_threads_is_created_once(self, store: Store) -> None:
+        message, mid = signed(KEYS[0], 0)
+        created: list[bool] = []
+        threads = [
+            threading.Thread(target=lambda: created.append(store.put_message(message, mid, 1.0).created))
+            for _ in range(10)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(created) == [False] * 9 + [True]
+
+    def test_everything_survives_reopening(self, store_factory: StoreFactory) -> None:
+        first = store_factory()
+        first.upsert_project(PROJECT)
+        first.upsert_device(PROJECT.project, KEYS[0].address, OWNER)
+        ids = [self.put(first, KEYS[0], n) for n in range(3)]
+        task = new_task(KEYS[0], 0, 1)
+        first.create_task(task, ids[:2])
+        first.update_task(task.id, TaskStatus.PROVING, outputs={"metres": 5})
+        first.close()
+        second = store_factory()
+        assert second.get_project(PROJECT.project, PROJECT.config) == PROJECT
+        assert second.device_projects(KEYS[0].address) == {PROJECT.project}
+        got = second.get_task(task.id)
+        assert got is not None and got.outputs == {"metres": 5} and got.status == TaskStatus.PROVING
+        assert [m.id for m in second.task_messages(task.id)] == ids[:2]
+        assert [m.id for m in second.unbatched_messages(PROJECT.project)] == ids[2:]
+        assert second.next_nonce(PROJECT.project, KEYS[0].address) == 3

@@ -1,0 +1,187 @@
+"""The SQLite adapter: the conformance suite, plus what only SQLite has (WAL, migrations, group commit, and
+durability of acknowledged writes across a SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from store_conformance import KEYS, PROJECT, StoreConformance, StoreFactory, signed
+
+from proofstream.domain.types import MessageId
+from proofstream.errors import StoreError
+from proofstream.store.ports import Store
+from proofstream.store.sqlite import SqliteStore
+
+
+class TestSqliteStore(StoreConformance):
+    @pytest.fixture
+    def store_factory(self, tmp_path: Path) -> Iterator[StoreFactory]:
+        opened: list[SqliteStore] = []
+
+        def factory() -> Store:
+            store = SqliteStore(tmp_path / "store.db")
+            opened.append(store)
+            return store
+
+        yield factory
+        for store in opened:
+            store.close()
+
+
+def test_wal_and_schema_version(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        assert store.schema_version == 1
+    conn = sqlite3.connect(tmp_path / "s.db")
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = conn.execute("SELECT version, name FROM schema_version").fetchall()
+        assert rows == [(1, "0001_init.sql")]
+    finally:
+        conn.close()
+
+
+def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "s.db").close()
+    with SqliteStore(tmp_path / "s.db") as store:
+        assert store.schema_version == 1
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "s.db").close()
+    conn = sqlite3.connect(tmp_path / "s.db")
+    conn.execute("INSERT INTO schema_version VALUES (99, '0099_future.sql', 0)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        SqliteStore(tmp_path / "s.db")
+
+
+def test_closed_store_refuses_work(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(StoreError, match="closed"):
+        store.upsert_project(PROJECT)
+    with pytest.raises(StoreError, match="closed"):
+        store.get_project(PROJECT.project, PROJECT.config)
+
+
+def test_group_commit_batches_waiting_writers(tmp_path: Path) -> None:
+    """While another connection holds the write lock, writers queue up; they then commit in one or two
+    transactions, and none returns before its commit."""
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        store.upsert_project(PROJECT)
+        before = store.commits
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        messages = [signed(KEYS[i % 3], i) for i in range(20)]
+        done: list[MessageId] = []
+
+        def put(i: int) -> None:
+            message, mid = messages[i]
+            store.put_message(message, mid, 1.0)
+            done.append(mid)
+
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(20)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        assert done == []  # nobody is acknowledged while the commit cannot happen
+        blocker.execute("COMMIT")
+        blocker.close()
+        for thread in threads:
+            thread.join()
+        assert len(done) == 20
+        assert store.commits - before <= 3
+
+
+def test_one_failing_job_does_not_sink_its_batch(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        store.upsert_project(PROJECT)
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        good = [signed(KEYS[0], n) for n in range(5)]
+        conflicting, conflicting_id = signed(KEYS[0], 2, lat=999)
+        outcomes: dict[str, object] = {}
+
+        def put(name: str, message: object, mid: MessageId) -> None:
+            try:
+                outcomes[name] = store.put_message(message, mid, 1.0).created  # type: ignore[arg-type]
+            except StoreError as exc:
+                outcomes[name] = exc.code
+
+        threads = [threading.Thread(target=put, args=(f"good{i}", m, i_d)) for i, (m, i_d) in enumerate(good)]
+        threads.append(threading.Thread(target=put, args=("bad", conflicting, conflicting_id)))
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        blocker.execute("COMMIT")
+        blocker.close()
+        for thread in threads:
+            thread.join()
+        # Whichever of nonce 2's two versions came first wins; the other is the conflict. All else commits.
+        assert sorted(map(str, outcomes.values())) == ["True"] * 5 + ["nonce_conflict"]
+        assert len(store.unbatched_messages(PROJECT.project)) == 5
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from proofstream.domain.eip712 import Domain
+    from proofstream.domain.messages import digest, message_id, parse_body
+    from proofstream.domain.schema import TRACKER_SCHEMA
+    from proofstream.sdk.device import DeviceKey
+    from proofstream.store.ports import ProjectConfig
+    from proofstream.store.sqlite import SqliteStore
+
+    domain = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+    key = DeviceKey.from_hex(sys.argv[2])
+    store = SqliteStore(sys.argv[1])
+    store.upsert_project(ProjectConfig(1, 1, TRACKER_SCHEMA, domain))
+    for nonce in range(100000):
+        body = key.sign_message(TRACKER_SCHEMA, domain, 1, 1, nonce, nonce, {"lat": nonce, "lon": 1})
+        message = parse_body(json.dumps(body).encode(), lambda p, c: TRACKER_SCHEMA)
+        mid = message_id(digest(message, domain))
+        store.put_message(message, mid, 0.0)
+        sys.stdout.write(mid + "\\n")
+        sys.stdout.flush()
+    """
+)
+
+
+def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), KEYS[0].to_hex()],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert child.stdout is not None
+    acked: list[str] = []
+    try:
+        while len(acked) < 40:
+            line = child.stdout.readline()
+            assert line, "the writer died before 40 acknowledgements"
+            acked.append(line.strip())
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    with SqliteStore(path) as store:
+        missing = [mid for mid in acked if store.get_message(MessageId(mid)) is None]
+        assert missing == []
+        assert store.next_nonce(PROJECT.project, KEYS[0].address) >= len(acked)
