@@ -120,6 +120,12 @@ class StoreConformance:
         assert store.get_project(big.project, big.config) == big
         assert store.project_configs()[-1] == big
 
+    def test_checkpoints_round_trip(self, store: Store) -> None:
+        assert store.get_checkpoint("indexer") is None
+        store.set_checkpoint("indexer", "10")
+        store.set_checkpoint("indexer", "12")
+        assert store.get_checkpoint("indexer") == "12"
+
     def test_devices_allowlist(self, store: Store) -> None:
         device = KEYS[0].address
         assert store.device_projects(device) == set()

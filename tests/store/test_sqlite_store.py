@@ -40,12 +40,12 @@ class TestSqliteStore(StoreConformance):
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 1
+        assert store.schema_version == 2
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = conn.execute("SELECT version, name FROM schema_version").fetchall()
-        assert rows == [(1, "0001_init.sql")]
+        assert rows == [(1, "0001_init.sql"), (2, "0002_checkpoints.sql")]
     finally:
         conn.close()
 
@@ -53,7 +53,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 1
+        assert store.schema_version == 2
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

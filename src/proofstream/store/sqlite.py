@@ -370,6 +370,20 @@ class SqliteStore:
 
         self._write(job)
 
+    def get_checkpoint(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM checkpoints WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO checkpoints (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+        self._write(job)
+
     def remove_device(self, project: ProjectId, device: Address) -> None:
         self._write(
             lambda conn: conn.execute(
