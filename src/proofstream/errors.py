@@ -6,6 +6,8 @@ Adapters translate foreign errors (web3, sqlite3, subprocess, httpx) into these 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProofstreamError(Exception):
     """Root of every error proofstream raises on purpose."""
@@ -69,3 +71,38 @@ class ToolchainError(ProofstreamError):
     """A required external tool (node, snarkjs, circom2, solc, anvil) is missing or failed."""
 
     code = "toolchain_error"
+
+
+# --- Chain errors (raised by proofstream.chain; web3's exceptions never leave that package) -----------------
+
+
+class ChainUnavailableError(ChainError):
+    """The JSON-RPC node could not be reached, or did not answer in time: worth retrying later."""
+
+    code = "chain_unavailable"
+
+
+class TransactionRevertedError(ChainError):
+    """A transaction or call reverted, either in simulation (``tx_hash`` None) or on chain.
+
+    ``error_name`` and ``error_args`` are the decoded Solidity error (``"Error"`` with the message for
+    ``require(cond, "msg")``, ``"Panic"`` with the code, or a custom error such as ``"NotSequencer"``), or
+    None when the revert data matches no ABI the client knows; ``data`` is the raw revert data.
+    """
+
+    code = "tx_reverted"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_name: str | None = None,
+        error_args: tuple[Any, ...] = (),
+        data: bytes = b"",
+        tx_hash: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_args = error_args
+        self.data = data
+        self.tx_hash = tx_hash

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {DeviceRegistry} from "./DeviceRegistry.sol";
+import {IDapp} from "./IDapp.sol";
+import {RewardToken} from "./RewardToken.sol";
+
+/// @title RewardDApp
+/// @notice The reference project DApp: for each settled task it mints `outputs[0] * ratePerUnit` reward tokens to
+/// the owner of the task's device. The rate lives here, not in the circuit, so the project can change it
+/// without a new circuit or trusted setup.
+/// @dev Serves one project, named once by its owner after the project is created (the project id is only known
+/// then). Without that binding, another project could name this DApp as its own and mint its tokens.
+contract RewardDApp is IDapp {
+    address public immutable router;
+    DeviceRegistry public immutable devices;
+    RewardToken public immutable token;
+    address public immutable owner;
+
+    /// @notice Token base units (wei) per unit of output (e.g. per metre).
+    uint256 public ratePerUnit;
+    /// @notice The project this DApp rewards; 0 until bound.
+    uint64 public project;
+
+    event Rewarded(
+        uint64 indexed project,
+        uint256 indexed taskId,
+        address indexed device,
+        address owner,
+        uint256 units,
+        uint256 amount
+    );
+    event RateChanged(uint256 ratePerUnit);
+    event ProjectBound(uint64 indexed project);
+
+    error NotRouter(address caller);
+    error NotOwner(address caller);
+    error ZeroAddress();
+    error ProjectAlreadyBound(uint64 project);
+    error NotThisProjectsDapp(uint64 project);
+    error WrongProject(uint64 project);
+    error NoOutputs();
+    error UnknownDevice(uint64 project, address device);
+
+    constructor(address router_, DeviceRegistry deviceRegistry, RewardToken token_, uint256 ratePerUnit_) {
+        if (router_ == address(0)) revert ZeroAddress();
+        router = router_;
+        devices = deviceRegistry;
+        token = token_;
+        owner = msg.sender;
+        ratePerUnit = ratePerUnit_;
+        emit RateChanged(ratePerUnit_);
+    }
+
+    /// @notice Bind this DApp to `project_`, once; the project must name this contract as its DApp.
+    function bindProject(uint64 project_) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        if (project != 0) revert ProjectAlreadyBound(project);
+        if (devices.projects().dappOf(project_) != address(this)) revert NotThisProjectsDapp(project_);
+        project = project_;
+        emit ProjectBound(project_);
+    }
+
+    function setRate(uint256 ratePerUnit_) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        ratePerUnit = ratePerUnit_;
+        emit RateChanged(ratePerUnit_);
+    }
+
+    /// @inheritdoc IDapp
+    function process(uint64 project_, uint256 taskId, address device, uint256[] calldata outputs) external {
+        if (msg.sender != router) revert NotRouter(msg.sender);
+        if (project_ != project) revert WrongProject(project_);
+        if (outputs.length == 0) revert NoOutputs();
+        address deviceOwner = devices.deviceOwner(project_, device);
+        if (deviceOwner == address(0)) revert UnknownDevice(project_, device);
+        uint256 units = outputs[0];
+        uint256 amount = units * ratePerUnit;
+        emit Rewarded(project_, taskId, device, deviceOwner, units, amount);
+        token.mint(deviceOwner, amount);
+    }
+}

@@ -1,0 +1,631 @@
+"""Typed wrappers over proofstream's contracts: plain Python values in, frozen dataclasses out.
+
+One class per contract. Reads return Python values (addresses checksummed, ``None`` for "not set"); writes
+return a :class:`~proofstream.chain.client.Receipt` (plus what the transaction produced, e.g. task ids); event
+readers return dataclasses for the indexer. Also the two encodings the chain checks that Python must reproduce
+exactly: the task id and the device-binding EIP-712 signature.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self, cast
+
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3.contract import Contract
+from web3.contract.contract import ContractEvent
+from web3.exceptions import MismatchedABI
+
+from proofstream.chain.client import ChainClient, Receipt
+from proofstream.chain.solc import CompilationResult
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
+
+ROUTE_GAS = 1_000_000
+"""Gas limit of a route() transaction. Explicit, never estimated: a snarkjs verifier that runs short of gas in
+its pairing check returns false instead of reverting, and Groth16 verification alone costs ~250k."""
+
+EIP712_NAME = "proofstream"
+EIP712_VERSION = "1"
+"""The EIP-712 domain name and version shared by device bindings and device messages (docs/protocol.md)."""
+
+
+class TaskStatus(enum.IntEnum):
+    """TaskManager.Status, same numbering."""
+
+    NONE = 0
+    ASSIGNED = 1
+    SETTLED = 2
+    FAILED = 3
+
+
+@dataclass(frozen=True)
+class TaskAssignment:
+    """One task to assign (TaskManager.TaskInput)."""
+
+    project: ProjectId
+    device: Address
+    first_nonce: Nonce
+    last_nonce: Nonce
+    root: FieldElement
+    """Poseidon Merkle root of the task's messages."""
+    prover: Address
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task as TaskManager stores it."""
+
+    task_id: TaskId
+    project: ProjectId
+    config_version: ConfigVersion
+    device: Address
+    first_nonce: Nonce
+    last_nonce: Nonce
+    root: FieldElement
+    prover: Address
+    deadline: int
+    """Last block number in which route() is accepted."""
+    status: TaskStatus
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    task_ids: tuple[TaskId, ...]
+    """In the order the assignments were given."""
+    receipt: Receipt
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    receipt: Receipt
+    settled: bool
+    """True when the DApp processed the result; False when it reverted and the task ended Failed."""
+    failure_reason: bytes | None
+    """The DApp's revert data when it failed."""
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    project: ProjectId
+    owner: Address
+    sequencer: Address
+    dapp: Address
+    current_version: ConfigVersion
+    active: bool
+
+
+@dataclass(frozen=True)
+class EventPosition:
+    """Where a log sits on chain: enough to order events and to undo them after a reorg."""
+
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
+class TaskAssignedEvent:
+    task_id: TaskId
+    project: ProjectId
+    device: Address
+    prover: Address
+    root: FieldElement
+    first_nonce: Nonce
+    last_nonce: Nonce
+    config_version: ConfigVersion
+    deadline: int
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class TaskSettledEvent:
+    task_id: TaskId
+    prover: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class TaskFailedEvent:
+    task_id: TaskId
+    reason: bytes
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class DeviceRegisteredEvent:
+    project: ProjectId
+    device: Address
+    owner: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class RewardedEvent:
+    project: ProjectId
+    task_id: TaskId
+    device: Address
+    owner: Address
+    units: int
+    amount: int
+    position: EventPosition
+
+
+# --- Encodings the chain checks -----------------------------------------------------------------------------
+
+
+def compute_task_id(chain_id: int, task_manager: str, project: int, device: str, first_nonce: int) -> TaskId:
+    """uint256(keccak256(abi.encode(chainId, taskManager, project, device, firstNonce))) >> 8
+    (docs/protocol.md)."""
+    encoded = abi_encode(
+        ["uint256", "address", "uint64", "address", "uint64"],
+        [chain_id, to_checksum_address(task_manager), project, to_checksum_address(device), first_nonce],
+    )
+    return TaskId(int.from_bytes(keccak(encoded), "big") >> 8)
+
+
+def device_binding_typed_data(
+    chain_id: int, device_registry: str, project: int, device: str, owner: str
+) -> dict[str, Any]:
+    """EIP-712 typed data of DeviceBinding(uint64 project,address device,address owner), as eth_account takes
+    it."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "DeviceBinding": [
+                {"name": "project", "type": "uint64"},
+                {"name": "device", "type": "address"},
+                {"name": "owner", "type": "address"},
+            ],
+        },
+        "primaryType": "DeviceBinding",
+        "domain": {
+            "name": EIP712_NAME,
+            "version": EIP712_VERSION,
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(device_registry),
+        },
+        "message": {
+            "project": project,
+            "device": to_checksum_address(device),
+            "owner": to_checksum_address(owner),
+        },
+    }
+
+
+def sign_device_binding(
+    device_key: LocalAccount, chain_id: int, device_registry: str, project: int, owner: str
+) -> bytes:
+    """The device key's signature (r || s || v, v in {27, 28}) binding itself to ``project`` and ``owner``."""
+    typed = device_binding_typed_data(chain_id, device_registry, project, device_key.address, owner)
+    signed = Account.sign_message(encode_typed_data(full_message=typed), device_key.key)
+    return bytes(signed.signature)
+
+
+# --- Wrappers -----------------------------------------------------------------------------------------------
+
+
+class _Wrapper:
+    CONTRACT: ClassVar[str]
+    """The Solidity contract name, to find its ABI in a compilation."""
+
+    def __init__(self, client: ChainClient, address: str, abi: Sequence[Mapping[str, Any]]) -> None:
+        self._client = client
+        self._contract: Contract = client.contract(address, abi, name=self.CONTRACT)
+        self.address = Address(to_checksum_address(address))
+
+    @classmethod
+    def at(cls, client: ChainClient, address: str, compilation: CompilationResult) -> Self:
+        """The wrapper of the contract at ``address``, with the ABI from ``compilation``."""
+        return cls(client, address, compilation.artifact(cls.CONTRACT).abi)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.address})"
+
+    def _call(self, function: str, *args: Any) -> Any:
+        return self._client.call(getattr(self._contract.functions, function)(*args))
+
+    def _send(
+        self, function: str, *args: Any, sender: LocalAccount | None, gas: int | None = None
+    ) -> Receipt:
+        return self._client.send(getattr(self._contract.functions, function)(*args), sender=sender, gas=gas)
+
+    def _event(self, name: str) -> ContractEvent:
+        event: ContractEvent = getattr(self._contract.events, name)()
+        return event
+
+    def _logs(self, name: str, from_block: int, to_block: int | str) -> list[Mapping[str, Any]]:
+        return self._client.get_logs(self._event(name), from_block, to_block)
+
+    def _receipt_events(self, name: str, receipt: Receipt) -> list[Mapping[str, Any]]:
+        event = self._event(name)
+        decoded: list[Mapping[str, Any]] = []
+        for log in receipt.logs:
+            if str(to_checksum_address(log["address"])) != self.address:
+                continue
+            try:
+                decoded.append(dict(event.process_log(cast(Any, log))))
+            except MismatchedABI:
+                continue  # another event of this contract
+        return decoded
+
+
+def _position(entry: Mapping[str, Any]) -> EventPosition:
+    return EventPosition(
+        block_number=int(entry["blockNumber"]),
+        block_hash=entry["blockHash"].to_0x_hex(),
+        tx_hash=entry["transactionHash"].to_0x_hex(),
+        log_index=int(entry["logIndex"]),
+    )
+
+
+def _address_or_none(value: str) -> Address | None:
+    return None if int(value, 16) == 0 else Address(to_checksum_address(value))
+
+
+class ProjectRegistry(_Wrapper):
+    CONTRACT = "ProjectRegistry"
+
+    def create_project(
+        self,
+        config_hash: bytes,
+        uri: str,
+        verifier: str,
+        dapp: str,
+        sequencer: str,
+        *,
+        sender: LocalAccount | None = None,
+    ) -> tuple[ProjectId, Receipt]:
+        """Create a project owned by ``sender``; returns its id (from the ProjectCreated event)."""
+        receipt = self._send("createProject", config_hash, uri, verifier, dapp, sequencer, sender=sender)
+        (event,) = self._receipt_events("ProjectCreated", receipt)
+        return ProjectId(int(event["args"]["project"])), receipt
+
+    def add_version(
+        self, project: int, config_hash: bytes, uri: str, verifier: str, *, sender: LocalAccount | None = None
+    ) -> tuple[ConfigVersion, Receipt]:
+        receipt = self._send("addVersion", project, config_hash, uri, verifier, sender=sender)
+        (event,) = self._receipt_events("VersionAdded", receipt)
+        return ConfigVersion(int(event["args"]["version"])), receipt
+
+    def pause(self, project: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("pause", project, sender=sender)
+
+    def resume(self, project: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("resume", project, sender=sender)
+
+    def set_sequencer(self, project: int, sequencer: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("setSequencer", project, sequencer, sender=sender)
+
+    def project_count(self) -> int:
+        return int(self._call("projectCount"))
+
+    def owner_of(self, project: int) -> Address:
+        return Address(self._call("ownerOf", project))
+
+    def sequencer_of(self, project: int) -> Address:
+        return Address(self._call("sequencerOf", project))
+
+    def dapp_of(self, project: int) -> Address:
+        return Address(self._call("dappOf", project))
+
+    def current_version(self, project: int) -> ConfigVersion:
+        return ConfigVersion(int(self._call("currentVersion", project)))
+
+    def verifier_of(self, project: int, version: int) -> Address:
+        return Address(self._call("verifierOf", project, version))
+
+    def config_hash_of(self, project: int, version: int) -> bytes:
+        return bytes(self._call("configHashOf", project, version))
+
+    def uri_of(self, project: int, version: int) -> str:
+        return str(self._call("uriOf", project, version))
+
+    def is_active(self, project: int) -> bool:
+        return bool(self._call("isActive", project))
+
+    def get_project(self, project: int) -> ProjectInfo:
+        return ProjectInfo(
+            project=ProjectId(project),
+            owner=self.owner_of(project),
+            sequencer=self.sequencer_of(project),
+            dapp=self.dapp_of(project),
+            current_version=self.current_version(project),
+            active=self.is_active(project),
+        )
+
+
+class DeviceRegistry(_Wrapper):
+    CONTRACT = "DeviceRegistry"
+
+    def register_device(
+        self, project: int, device: str, owner: str, signature: bytes, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        """Bind ``device`` to ``project`` and ``owner``; ``sender`` must be the project owner."""
+        return self._send("registerDevice", project, device, owner, signature, sender=sender)
+
+    def device_owner(self, project: int, device: str) -> Address | None:
+        return _address_or_none(self._call("deviceOwner", project, to_checksum_address(device)))
+
+    def is_registered(self, project: int, device: str) -> bool:
+        return bool(self._call("isRegistered", project, to_checksum_address(device)))
+
+    def domain_separator(self) -> bytes:
+        return bytes(self._call("domainSeparator"))
+
+    def binding_digest(self, project: int, device: str, owner: str) -> bytes:
+        return bytes(self._call("bindingDigest", project, device, owner))
+
+    def device_registered_events(self, from_block: int, to_block: int | str) -> list[DeviceRegisteredEvent]:
+        return [
+            DeviceRegisteredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                owner=Address(e["args"]["owner"]),
+                position=_position(e),
+            )
+            for e in self._logs("DeviceRegistered", from_block, to_block)
+        ]
+
+
+class ProverRegistry(_Wrapper):
+    CONTRACT = "ProverRegistry"
+
+    def register_prover(self, beneficiary: str, *, sender: LocalAccount | None = None) -> Receipt:
+        """Register ``sender`` itself as a prover."""
+        return self._send("registerProver", beneficiary, sender=sender)
+
+    def is_prover(self, prover: str) -> bool:
+        return bool(self._call("isProver", to_checksum_address(prover)))
+
+    def beneficiary_of(self, prover: str) -> Address | None:
+        return _address_or_none(self._call("beneficiaryOf", to_checksum_address(prover)))
+
+
+class TaskManager(_Wrapper):
+    CONTRACT = "TaskManager"
+
+    def set_router(self, router: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("setRouter", router, sender=sender)
+
+    def router(self) -> Address | None:
+        return _address_or_none(self._call("router"))
+
+    def assign_tasks(
+        self,
+        tasks: Sequence[TaskAssignment],
+        deadline_blocks: int,
+        *,
+        sender: LocalAccount | None = None,
+        gas: int | None = None,
+    ) -> AssignResult:
+        """Assign ``tasks`` in one transaction; ``sender`` must be their projects' sequencer."""
+        inputs = [
+            (
+                t.project,
+                to_checksum_address(t.device),
+                t.first_nonce,
+                t.last_nonce,
+                t.root,
+                to_checksum_address(t.prover),
+            )
+            for t in tasks
+        ]
+        receipt = self._send("assignTasks", inputs, deadline_blocks, sender=sender, gas=gas)
+        ids = tuple(TaskId(int(e["args"]["taskId"])) for e in self._receipt_events("TaskAssigned", receipt))
+        return AssignResult(task_ids=ids, receipt=receipt)
+
+    def get_task(self, task_id: int) -> TaskRecord:
+        t = self._call("getTask", task_id)
+        # Solidity field order: device, project, configVersion, prover, firstNonce, status, lastNonce,
+        # deadline, root
+        return TaskRecord(
+            task_id=TaskId(task_id),
+            device=Address(t[0]),
+            project=ProjectId(t[1]),
+            config_version=ConfigVersion(t[2]),
+            prover=Address(t[3]),
+            first_nonce=Nonce(t[4]),
+            status=TaskStatus(t[5]),
+            last_nonce=Nonce(t[6]),
+            deadline=int(t[7]),
+            root=FieldElement(t[8]),
+        )
+
+    def task_id_of(self, project: int, device: str, first_nonce: int) -> TaskId:
+        return TaskId(int(self._call("taskIdOf", project, to_checksum_address(device), first_nonce)))
+
+    def next_nonce_of(self, project: int, device: str) -> Nonce:
+        """Lowest first nonce the next task of (project, device) may have."""
+        return Nonce(int(self._call("nextNonceOf", project, to_checksum_address(device))))
+
+    def task_assigned_events(self, from_block: int, to_block: int | str) -> list[TaskAssignedEvent]:
+        return [
+            TaskAssignedEvent(
+                task_id=TaskId(a["taskId"]),
+                project=ProjectId(a["project"]),
+                device=Address(a["device"]),
+                prover=Address(a["prover"]),
+                root=FieldElement(a["root"]),
+                first_nonce=Nonce(a["firstNonce"]),
+                last_nonce=Nonce(a["lastNonce"]),
+                config_version=ConfigVersion(a["configVersion"]),
+                deadline=int(a["deadline"]),
+                position=_position(e),
+            )
+            for e in self._logs("TaskAssigned", from_block, to_block)
+            for a in (e["args"],)
+        ]
+
+
+class Router(_Wrapper):
+    CONTRACT = "Router"
+
+    def route(
+        self,
+        task_id: int,
+        outputs: Sequence[int],
+        proof: bytes,
+        *,
+        sender: LocalAccount | None = None,
+        gas: int = ROUTE_GAS,
+    ) -> RouteResult:
+        """Submit a task's outputs and proof; ``sender`` must be the task's prover.
+
+        A reverting DApp does not make this raise: the result says ``settled=False`` with the DApp's reason.
+        """
+        receipt = self._send("route", task_id, list(outputs), proof, sender=sender, gas=gas)
+        failed = self._receipt_events("TaskFailed", receipt)
+        if failed:
+            return RouteResult(
+                receipt=receipt, settled=False, failure_reason=bytes(failed[0]["args"]["reason"])
+            )
+        return RouteResult(receipt=receipt, settled=True, failure_reason=None)
+
+    def public_inputs_of(self, task_id: int, outputs: Sequence[int]) -> tuple[int, ...]:
+        """What route() would hand the verifier: [outputs..., project, taskId, root, device, prover, first,
+        last]."""
+        return tuple(int(x) for x in self._call("publicInputsOf", task_id, list(outputs)))
+
+    def task_settled_events(self, from_block: int, to_block: int | str) -> list[TaskSettledEvent]:
+        return [
+            TaskSettledEvent(
+                task_id=TaskId(e["args"]["taskId"]),
+                prover=Address(e["args"]["prover"]),
+                position=_position(e),
+            )
+            for e in self._logs("TaskSettled", from_block, to_block)
+        ]
+
+    def task_failed_events(self, from_block: int, to_block: int | str) -> list[TaskFailedEvent]:
+        return [
+            TaskFailedEvent(
+                task_id=TaskId(e["args"]["taskId"]), reason=bytes(e["args"]["reason"]), position=_position(e)
+            )
+            for e in self._logs("TaskFailed", from_block, to_block)
+        ]
+
+
+class RewardToken(_Wrapper):
+    CONTRACT = "RewardToken"
+
+    def name(self) -> str:
+        return str(self._call("name"))
+
+    def symbol(self) -> str:
+        return str(self._call("symbol"))
+
+    def decimals(self) -> int:
+        return int(self._call("decimals"))
+
+    def total_supply(self) -> int:
+        return int(self._call("totalSupply"))
+
+    def balance_of(self, account: str) -> int:
+        return int(self._call("balanceOf", to_checksum_address(account)))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self._call("allowance", to_checksum_address(owner), to_checksum_address(spender)))
+
+    def minter(self) -> Address | None:
+        return _address_or_none(self._call("minter"))
+
+    def set_minter(self, minter: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("setMinter", minter, sender=sender)
+
+    def transfer(self, to: str, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("transfer", to, amount, sender=sender)
+
+    def approve(self, spender: str, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("approve", spender, amount, sender=sender)
+
+    def transfer_from(
+        self, owner: str, to: str, amount: int, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        return self._send("transferFrom", owner, to, amount, sender=sender)
+
+
+class RewardDApp(_Wrapper):
+    CONTRACT = "RewardDApp"
+
+    def rate_per_unit(self) -> int:
+        return int(self._call("ratePerUnit"))
+
+    def project(self) -> ProjectId | None:
+        project = int(self._call("project"))
+        return ProjectId(project) if project else None
+
+    def token(self) -> Address:
+        return Address(self._call("token"))
+
+    def set_rate(self, rate_per_unit: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("setRate", rate_per_unit, sender=sender)
+
+    def bind_project(self, project: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._send("bindProject", project, sender=sender)
+
+    def rewarded_events(self, from_block: int, to_block: int | str) -> list[RewardedEvent]:
+        return [
+            RewardedEvent(
+                project=ProjectId(a["project"]),
+                task_id=TaskId(a["taskId"]),
+                device=Address(a["device"]),
+                owner=Address(a["owner"]),
+                units=int(a["units"]),
+                amount=int(a["amount"]),
+                position=_position(e),
+            )
+            for e in self._logs("Rewarded", from_block, to_block)
+            for a in (e["args"],)
+        ]
+
+
+@dataclass(frozen=True)
+class CoreContracts:
+    """The wrappers of one core deployment."""
+
+    projects: ProjectRegistry
+    devices: DeviceRegistry
+    provers: ProverRegistry
+    tasks: TaskManager
+    router: Router
+
+
+__all__ = [
+    "ROUTE_GAS",
+    "AssignResult",
+    "CoreContracts",
+    "DeviceRegisteredEvent",
+    "DeviceRegistry",
+    "EventPosition",
+    "ProjectInfo",
+    "ProjectRegistry",
+    "ProverRegistry",
+    "RewardDApp",
+    "RewardToken",
+    "RewardedEvent",
+    "RouteResult",
+    "Router",
+    "TaskAssignedEvent",
+    "TaskAssignment",
+    "TaskFailedEvent",
+    "TaskManager",
+    "TaskRecord",
+    "TaskSettledEvent",
+    "TaskStatus",
+    "compute_task_id",
+    "device_binding_typed_data",
+    "sign_device_binding",
+]

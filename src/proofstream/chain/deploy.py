@@ -1,0 +1,285 @@
+"""Deploy proofstream's core contracts and a project's own (verifier, adapter, reward token, reward DApp).
+
+The addresses come back as dataclasses that round-trip through JSON: the deployments manifest the node, the
+indexer and the CLI read to find the contracts again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from proofstream.chain.client import ChainClient, Receipt
+from proofstream.chain.contracts import (
+    CoreContracts,
+    DeviceRegistry,
+    ProjectRegistry,
+    ProverRegistry,
+    RewardDApp,
+    RewardToken,
+    Router,
+    TaskManager,
+)
+from proofstream.chain.solc import CompilationResult, compile_core
+from proofstream.domain.types import Address, ProjectId
+from proofstream.errors import ChainError, ConfigError
+
+logger = logging.getLogger(__name__)
+
+VERIFIER_SOURCE_NAME = "generated/verifier.sol"
+"""Source unit name given to a snarkjs-exported verifier (generated at build time, never committed)."""
+
+MANIFEST_VERSION = 1
+"""Format version of the deployments manifest."""
+
+
+@dataclass(frozen=True)
+class CoreDeployment:
+    """Addresses of one deployment of the core contracts."""
+
+    chain_id: int
+    project_registry: Address
+    device_registry: Address
+    prover_registry: Address
+    task_manager: Address
+    router: Address
+    start_block: int
+    """Block of the first deployment transaction: where an indexer starts reading events."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CoreDeployment:
+        try:
+            return cls(
+                chain_id=int(data["chain_id"]),
+                project_registry=Address(str(data["project_registry"])),
+                device_registry=Address(str(data["device_registry"])),
+                prover_registry=Address(str(data["prover_registry"])),
+                task_manager=Address(str(data["task_manager"])),
+                router=Address(str(data["router"])),
+                start_block=int(data["start_block"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"bad core deployment in manifest: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ProjectDeployment:
+    """One project's id and contracts."""
+
+    project: ProjectId
+    owner: Address
+    sequencer: Address
+    verifier: Address
+    """The IVerifier registered for config version 1 (the adapter, or the one passed in)."""
+    snark_verifier: Address | None
+    """The snarkjs-exported verifier behind the adapter, if this deployment compiled one."""
+    n_public: int
+    reward_token: Address
+    reward_dapp: Address
+    rate_per_unit: int
+    config_hash: str
+    """0x-prefixed hex of the 32-byte config hash of version 1."""
+    uri: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProjectDeployment:
+        try:
+            snark = data.get("snark_verifier")
+            return cls(
+                project=ProjectId(int(data["project"])),
+                owner=Address(str(data["owner"])),
+                sequencer=Address(str(data["sequencer"])),
+                verifier=Address(str(data["verifier"])),
+                snark_verifier=Address(str(snark)) if snark else None,
+                n_public=int(data["n_public"]),
+                reward_token=Address(str(data["reward_token"])),
+                reward_dapp=Address(str(data["reward_dapp"])),
+                rate_per_unit=int(data["rate_per_unit"]),
+                config_hash=str(data["config_hash"]),
+                uri=str(data["uri"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"bad project deployment in manifest: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class DeploymentManifest:
+    """Everything deployed on one chain: the core and its projects."""
+
+    core: CoreDeployment
+    projects: tuple[ProjectDeployment, ...] = ()
+
+    def with_project(self, project: ProjectDeployment) -> DeploymentManifest:
+        return DeploymentManifest(core=self.core, projects=(*self.projects, project))
+
+    def project(self, project: int) -> ProjectDeployment:
+        for deployment in self.projects:
+            if deployment.project == project:
+                return deployment
+        raise ConfigError(f"project {project} is not in the deployments manifest")
+
+    def to_json(self) -> str:
+        document = {
+            "version": MANIFEST_VERSION,
+            "core": self.core.to_json(),
+            "projects": [p.to_json() for p in self.projects],
+        }
+        return json.dumps(document, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DeploymentManifest:
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"deployments manifest is not JSON: {exc}") from exc
+        if not isinstance(document, dict) or document.get("version") != MANIFEST_VERSION:
+            raise ConfigError(f"deployments manifest must be a JSON object with version {MANIFEST_VERSION}")
+        return cls(
+            core=CoreDeployment.from_json(document.get("core") or {}),
+            projects=tuple(ProjectDeployment.from_json(p) for p in document.get("projects") or []),
+        )
+
+
+def attach_core(client: ChainClient, core: CoreDeployment, compilation: CompilationResult) -> CoreContracts:
+    """Wrappers over an existing core deployment."""
+    if core.chain_id != client.chain_id:
+        raise ConfigError(f"deployment is for chain {core.chain_id}, the node is chain {client.chain_id}")
+    return CoreContracts(
+        projects=ProjectRegistry.at(client, core.project_registry, compilation),
+        devices=DeviceRegistry.at(client, core.device_registry, compilation),
+        provers=ProverRegistry.at(client, core.prover_registry, compilation),
+        tasks=TaskManager.at(client, core.task_manager, compilation),
+        router=Router.at(client, core.router, compilation),
+    )
+
+
+def deploy_core(
+    client: ChainClient,
+    *,
+    compilation: CompilationResult | None = None,
+    sender: LocalAccount | None = None,
+) -> CoreDeployment:
+    """Deploy ProjectRegistry, DeviceRegistry, ProverRegistry, TaskManager and Router, and wire the Router
+    in."""
+    compiled = compilation or compile_core()
+
+    def deploy(name: str, *args: Any) -> Receipt:
+        return client.deploy(compiled.artifact(name), *args, sender=sender)
+
+    projects = deploy("ProjectRegistry")
+    start_block = projects.block_number
+    projects_address = _address(projects)
+    devices = deploy("DeviceRegistry", projects_address)
+    provers = deploy("ProverRegistry")
+    tasks = deploy("TaskManager", projects_address, _address(provers))
+    router = deploy("Router", _address(tasks), projects_address)
+    TaskManager.at(client, _address(tasks), compiled).set_router(_address(router), sender=sender)
+    core = CoreDeployment(
+        chain_id=client.chain_id,
+        project_registry=projects_address,
+        device_registry=_address(devices),
+        prover_registry=_address(provers),
+        task_manager=_address(tasks),
+        router=_address(router),
+        start_block=start_block,
+    )
+    logger.info(
+        "core deployed chain_id=%d task_manager=%s router=%s", core.chain_id, core.task_manager, core.router
+    )
+    return core
+
+
+def deploy_project(
+    client: ChainClient,
+    core: CoreDeployment,
+    verifier_sol_source: str | None,
+    n_public: int,
+    rate: int,
+    *,
+    config_hash: bytes,
+    uri: str,
+    sequencer: str,
+    verifier: str | None = None,
+    owner: LocalAccount | None = None,
+    token_name: str = "proofstream reward",
+    token_symbol: str = "PSR",
+    compilation: CompilationResult | None = None,
+) -> ProjectDeployment:
+    """Deploy a project's contracts and create the project, owned by ``owner`` (default: the client's
+    account).
+
+    ``verifier_sol_source`` is the snarkjs-exported Solidity verifier (``snarkjs zkey export
+    solidityverifier``), generated at build time and compiled here together with the core; it is put behind a
+    Groth16VerifierAdapter for ``n_public`` public signals. Pass ``verifier_sol_source=None`` and
+    ``verifier=<address>`` to use an IVerifier that is already deployed instead. Then: RewardToken, RewardDApp
+    (``rate`` token wei per output unit), token.setMinter(dapp), createProject, dapp.bindProject.
+    """
+    if len(config_hash) != 32:
+        raise ConfigError("config_hash must be 32 bytes")
+    if (verifier_sol_source is None) == (verifier is None):
+        raise ConfigError("pass exactly one of verifier_sol_source and verifier")
+    compiled = compilation or compile_core(
+        {VERIFIER_SOURCE_NAME: verifier_sol_source} if verifier_sol_source is not None else None
+    )
+    account = owner or client.account
+
+    def deploy(name: str, *args: Any) -> Address:
+        return _address(client.deploy(compiled.artifact(name), *args, sender=account))
+
+    snark_verifier: Address | None = None
+    if verifier_sol_source is not None:
+        snark_verifier = deploy(_verifier_contract_name(compiled))
+        verifier_address = deploy("Groth16VerifierAdapter", snark_verifier, n_public)
+    else:
+        assert verifier is not None
+        verifier_address = Address(verifier)
+    token_address = deploy("RewardToken", token_name, token_symbol)
+    dapp_address = deploy("RewardDApp", core.router, core.device_registry, token_address, rate)
+    RewardToken.at(client, token_address, compiled).set_minter(dapp_address, sender=account)
+    projects = ProjectRegistry.at(client, core.project_registry, compiled)
+    project, _ = projects.create_project(
+        config_hash, uri, verifier_address, dapp_address, sequencer, sender=account
+    )
+    RewardDApp.at(client, dapp_address, compiled).bind_project(project, sender=account)
+    deployment = ProjectDeployment(
+        project=project,
+        owner=Address(account.address),
+        sequencer=Address(sequencer),
+        verifier=verifier_address,
+        snark_verifier=snark_verifier,
+        n_public=n_public,
+        reward_token=token_address,
+        reward_dapp=dapp_address,
+        rate_per_unit=rate,
+        config_hash="0x" + config_hash.hex(),
+        uri=uri,
+    )
+    logger.info("project deployed project=%d verifier=%s dapp=%s", project, verifier_address, dapp_address)
+    return deployment
+
+
+def _verifier_contract_name(compilation: CompilationResult) -> str:
+    names = [
+        a.name
+        for a in compilation.artifacts.values()
+        if a.source == VERIFIER_SOURCE_NAME and len(a.bytecode) > 2
+    ]
+    if len(names) != 1:
+        raise ConfigError(f"verifier source must define exactly one deployable contract, found {names}")
+    return names[0]
+
+
+def _address(receipt: Receipt) -> Address:
+    if receipt.contract_address is None:
+        raise ChainError(f"transaction {receipt.tx_hash} deployed no contract")
+    return receipt.contract_address

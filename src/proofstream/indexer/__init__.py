@@ -1,0 +1,1 @@
+"""The indexer: follows chain events into the store, from a checkpoint."""

@@ -1,0 +1,50 @@
+"""Follows DeviceRegistered, TaskSettled and TaskFailed events into the store, from a checkpoint.
+
+The device allowlist the gateway checks is what the chain says, and a task the submitter lost track of (killed
+after its route tx was mined) still ends settled, with the tx hash taken from the event.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from proofstream.domain.tasks import FINAL, TaskStatus
+from proofstream.ports import ChainEvents
+from proofstream.store.ports import Store
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT = "indexer.block"
+MAX_RANGE = 5_000
+"""Blocks per eth_getLogs request: nodes cap the range a single query may span."""
+
+
+class Indexer:
+    def __init__(self, store: Store, events: ChainEvents, *, start_block: int) -> None:
+        self._store = store
+        self._events = events
+        self._start_block = start_block
+
+    def tick(self) -> int:
+        """Read the events of the blocks since the checkpoint; returns the number of the last block read."""
+        saved = self._store.get_checkpoint(CHECKPOINT)
+        first = int(saved) + 1 if saved is not None else self._start_block
+        latest = self._events.latest_block()
+        while first <= latest:
+            last = min(latest, first + MAX_RANGE - 1)
+            self._apply(first, last)
+            self._store.set_checkpoint(CHECKPOINT, str(last))
+            first = last + 1
+        return latest
+
+    def _apply(self, first: int, last: int) -> None:
+        for reg in self._events.device_registrations(first, last):
+            self._store.upsert_device(reg.project, reg.device, reg.owner)
+            logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
+        for outcome in self._events.task_outcomes(first, last):
+            task = self._store.get_task(outcome.task_id)
+            if task is None or task.status in FINAL:
+                continue
+            status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
+            self._store.update_task(task.id, status, route_tx=outcome.tx_hash, reason=outcome.reason)
+            logger.info("task final from chain task=%s status=%s tx=%s", task.id, status, outcome.tx_hash)

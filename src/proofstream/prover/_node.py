@@ -1,0 +1,81 @@
+"""The one place the prover package starts Node tools (circom2, snarkjs, circom's witness generator).
+
+``node_modules`` is found by :func:`proofstream.toolchain.find_node_modules`. Runs go through :func:`run_node`
+rather than ``toolchain.run_node_tool`` because a non-zero exit here is a verdict, not a broken tool: a
+witness that breaks an assert, a proof that does not verify. The callers map it to CircuitError/ProverError
+with the tool's own words, so they need the exit status and the output, not a ToolchainError.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from proofstream.errors import ToolchainError
+from proofstream.toolchain import find_node_modules
+
+__all__ = ["NodeResult", "circom2_cli", "node_modules", "run_node", "snarkjs_cli"]
+
+logger = logging.getLogger(__name__)
+
+
+def node_modules() -> Path:
+    """The ``node_modules`` folder holding snarkjs, circom2 and circomlib (found by proofstream.toolchain)."""
+    modules = find_node_modules()
+    missing = [p for p in ("snarkjs", "circom2", "circomlib") if not (modules / p).is_dir()]
+    if missing:
+        raise ToolchainError(
+            f"{modules} lacks {', '.join(missing)}; run `npm ci` in the proofstream checkout"
+        )
+    return modules
+
+
+def snarkjs_cli(modules: Path) -> Path:
+    return modules / "snarkjs" / "build" / "cli.cjs"
+
+
+def circom2_cli(modules: Path) -> Path:
+    return modules / "circom2" / "cli.js"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together: snarkjs reports some failures on stdout, circom on stderr."""
+        return (self.stdout + "\n" + self.stderr).strip()
+
+
+def run_node(
+    script: Path, args: Sequence[str | Path], *, cwd: Path | None = None, timeout: float = 600
+) -> NodeResult:
+    """Run ``node script args...``; the caller decides what a non-zero exit means for its stage.
+
+    Raises ToolchainError only when node itself cannot be started or the tool hangs past ``timeout``.
+    """
+    node = shutil.which("node")
+    if node is None:
+        raise ToolchainError(
+            "`node` is not on PATH (Node.js 20 or later is required)", code="toolchain_missing"
+        )
+    argv = [node, str(script), *(str(a) for a in args)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ToolchainError(f"{script.name} {args[0] if args else ''} ran past {timeout} s") from exc
+    except OSError as exc:
+        raise ToolchainError(f"could not start node: {exc}") from exc
+    seconds = time.perf_counter() - started
+    logger.debug("node tool=%s args=%s rc=%d seconds=%.3f", script.name, args[:1], done.returncode, seconds)
+    return NodeResult(done.returncode, done.stdout, done.stderr, seconds)

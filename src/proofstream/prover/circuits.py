@@ -1,0 +1,313 @@
+"""Compile a Circom circuit and run its Groth16 setup, cached by content hash.
+
+Two cache levels under the cache folder (the user's cache dir by default):
+
+- ``compiled/<name>-<hash>``: r1cs, wasm and sym, keyed by the circuit source and the circom2 and circomlib
+  versions. The constraint count read from it picks the powers-of-tau file.
+- ``groth16/<name>-<hash>``: proving key, verification key and the exported Solidity verifier, keyed by the
+  compile key, the powers-of-tau file's sha256 and the snarkjs version.
+
+The setup is single-party (one contribution with fresh random entropy): fit for tests and demos, UNSAFE for
+real funds: whoever ran it could forge proofs if the entropy leaked. Production circuits need a multi-party
+ceremony. The Solidity verifier snarkjs exports is GPL-3.0 generated code: it lives in the cache, never in the
+repository.
+
+circom2 runs as WebAssembly and can only open files under its working directory (no symlinks, no ``../``), so
+each compile happens in a fresh build folder holding a copy of the circuit and of circomlib's circuits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import struct
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from proofstream.errors import CircuitError
+from proofstream.prover import _node
+from proofstream.prover.ptau import file_sha256, find_ptau, required_power
+
+__all__ = [
+    "CircuitArtifacts",
+    "R1csInfo",
+    "build_circuit",
+    "default_cache_dir",
+    "read_r1cs_info",
+]
+
+logger = logging.getLogger(__name__)
+
+_CACHE_FORMAT = "proofstream-circuits-v1"
+"""Bumped whenever the cache layout or the build steps change, so old entries are never reused."""
+
+SETUP_LABEL = "proofstream single-party Groth16 setup - UNSAFE for real funds"
+"""Name recorded in the zkey's contribution: anyone inspecting the key sees it is not from a ceremony."""
+
+
+def default_cache_dir() -> Path:
+    return platformdirs.user_cache_path("proofstream") / "circuits"
+
+
+@dataclass(frozen=True, slots=True)
+class R1csInfo:
+    constraints: int
+    wires: int
+    public_outputs: int
+    public_inputs: int
+    private_inputs: int
+
+    @property
+    def public_signals(self) -> int:
+        return self.public_outputs + self.public_inputs
+
+
+def read_r1cs_info(path: Path) -> R1csInfo:
+    """Sizes from an .r1cs header (the same numbers ``snarkjs r1cs info`` prints), without loading
+    constraints."""
+    try:
+        with path.open("rb") as f:
+            magic, _version, n_sections = struct.unpack("<4sII", f.read(12))
+            if magic != b"r1cs":
+                raise CircuitError(f"{path} is not an r1cs file")
+            for _ in range(n_sections):
+                section_type, size = struct.unpack("<IQ", f.read(12))
+                start = f.tell()
+                if section_type == 1:
+                    (n8,) = struct.unpack("<I", f.read(4))
+                    f.seek(n8, os.SEEK_CUR)
+                    wires, outputs, inputs, private, _labels, constraints = struct.unpack(
+                        "<IIIIQI", f.read(28)
+                    )
+                    return R1csInfo(constraints, wires, outputs, inputs, private)
+                f.seek(start + size)
+    except (OSError, struct.error) as exc:
+        raise CircuitError(f"cannot read r1cs file {path}: {exc}") from exc
+    raise CircuitError(f"{path} has no r1cs header section")
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitArtifacts:
+    """Everything needed to prove and verify one circuit; all paths point into the cache."""
+
+    name: str
+    key: str
+    """sha256 of (circuit source, circom2 + circomlib versions, ptau sha256, snarkjs version)."""
+    r1cs: Path
+    wasm: Path
+    sym: Path
+    witness_js: Path
+    """circom's generate_witness.js next to the wasm (a lighter witness calculator than the snarkjs CLI)."""
+    zkey: Path
+    vkey: Path
+    verifier_sol: Path
+    constraints: int
+    public_signals: int
+    """Outputs plus public inputs: the length of snarkjs' public signals."""
+    wires: int
+    ptau: Path
+    ptau_power: int
+    ptau_sha256: str
+
+    def verification_key(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.vkey.read_text())
+        return loaded
+
+
+def _package_version(modules: Path, package: str) -> str:
+    try:
+        return str(json.loads((modules / package / "package.json").read_text())["version"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise CircuitError(f"cannot read the version of {package} in {modules}") from exc
+
+
+def _sha256(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))  # length-prefixed: no two part lists collide
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Move a finished build into place; a concurrent build that won the race is kept and ours dropped."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp.rename(final)
+    except OSError:
+        if not (final / "manifest.json").is_file():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
+    """Compile into ``out`` (``<name>.r1cs``, ``<name>.sym``, ``<name>_js/``)."""
+    build = out / "build"
+    (build / "circomlib").mkdir(parents=True)
+    shutil.copy2(source, build / f"{name}.circom")
+    shutil.copytree(modules / "circomlib" / "circuits", build / "circomlib" / "circuits")
+    args = [f"{name}.circom", "--r1cs", "--wasm", "--sym", "--O2", "-l", ".", "-o", "."]
+    done = _node.run_node(_node.circom2_cli(modules), args, cwd=build)
+    if done.returncode != 0 or "Everything went okay" not in done.output:
+        raise CircuitError(
+            f"circom2 failed to compile {source}:\n{done.output[-4000:]}", code="circuit_compile"
+        )
+    logger.info("circuit compiled name=%s seconds=%.2f", name, done.seconds)
+    for item in (f"{name}.r1cs", f"{name}.sym", f"{name}_js"):
+        (build / item).rename(out / item)
+    shutil.rmtree(build)
+
+
+def _snarkjs(modules: Path, *args: str | Path, cwd: Path) -> float:
+    done = _node.run_node(_node.snarkjs_cli(modules), args, cwd=cwd)
+    if done.returncode != 0:
+        raise CircuitError(
+            f"snarkjs {args[0]} {args[1]} failed:\n{done.output[-4000:]}", code="circuit_setup"
+        )
+    return done.seconds
+
+
+def _setup(compiled: Path, name: str, modules: Path, ptau: Path, out: Path) -> dict[str, float]:
+    """Groth16 phase 2: an empty key from the ptau, one random contribution, then vkey and verifier
+    exports."""
+    timings: dict[str, float] = {}
+    initial = out / f"{name}_0000.zkey"
+    timings["setup_s"] = _snarkjs(
+        modules, "groth16", "setup", compiled / f"{name}.r1cs", ptau, initial, cwd=out
+    )
+    timings["contribute_s"] = _snarkjs(
+        modules,
+        "zkey",
+        "contribute",
+        initial,
+        out / f"{name}.zkey",
+        f"--name={SETUP_LABEL}",
+        f"-e={secrets.token_hex(32)}",
+        cwd=out,
+    )
+    initial.unlink()  # its toxic waste is the same as the final key's minus our contribution: do not keep it
+    timings["export_s"] = _snarkjs(
+        modules,
+        "zkey",
+        "export",
+        "verificationkey",
+        out / f"{name}.zkey",
+        out / "verification_key.json",
+        cwd=out,
+    )
+    timings["export_s"] += _snarkjs(
+        modules, "zkey", "export", "solidityverifier", out / f"{name}.zkey", out / "Verifier.sol", cwd=out
+    )
+    (out / "SETUP.txt").write_text(
+        f"{SETUP_LABEL}.\nOne party ran `snarkjs groth16 setup` on {ptau.name} and one `zkey contribute`"
+        " with random entropy that was not kept. Anyone who learned it could forge proofs: do not secure real"
+        " funds with it.\n"
+    )
+    return timings
+
+
+def build_circuit(
+    source_path: Path,
+    name: str,
+    cache_dir: Path | None = None,
+    *,
+    ptau: Path | None = None,
+    repo_root: Path | None = None,
+) -> CircuitArtifacts:
+    """Compile ``source_path`` and set up Groth16 keys for it, or return the cached build of the same inputs.
+
+    ``name`` names the files (it must be a plain identifier); ``ptau`` is an explicit powers-of-tau file, else
+    :func:`proofstream.prover.ptau.find_ptau` searches (``repo_root`` changes where). Raises CircuitError when
+    compiling or the setup fails, ConfigError when no powers-of-tau file fits, ToolchainError without node.
+    """
+    if not name.isidentifier():
+        raise CircuitError(f"circuit name must be an identifier, got {name!r}")
+    started = time.perf_counter()
+    cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
+    modules = _node.node_modules()
+    try:
+        source = source_path.read_bytes()
+    except OSError as exc:
+        raise CircuitError(f"cannot read circuit source {source_path}: {exc}") from exc
+
+    compile_key = _sha256(
+        _CACHE_FORMAT,
+        source,
+        "circom2=" + _package_version(modules, "circom2"),
+        "circomlib=" + _package_version(modules, "circomlib"),
+    )
+    compiled = cache / "compiled" / f"{name}-{compile_key[:24]}"
+    if not (compiled / "manifest.json").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
+        try:
+            _compile(source_path, name, modules, tmp)
+            (tmp / "manifest.json").write_text(json.dumps({"name": name, "key": compile_key}))
+            _publish(tmp, compiled)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    r1cs = compiled / f"{name}.r1cs"
+    info = read_r1cs_info(r1cs)
+
+    power = required_power(info.constraints, info.public_signals)
+    ptau_info = find_ptau(power, explicit=ptau, repo_root=repo_root)
+    ptau_hash = file_sha256(ptau_info.path, memo_dir=cache / "file-hashes")
+    key = _sha256(compile_key, "ptau=" + ptau_hash, "snarkjs=" + _package_version(modules, "snarkjs"))
+    keys = cache / "groth16" / f"{name}-{key[:24]}"
+    if not (keys / "manifest.json").is_file():
+        logger.info(
+            "groth16 setup name=%s constraints=%d power=%d ptau=%s",
+            name,
+            info.constraints,
+            power,
+            ptau_info.path,
+        )
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
+        try:
+            timings = _setup(compiled, name, modules, ptau_info.path, tmp)
+            manifest = {
+                "name": name,
+                "key": key,
+                "ptau": str(ptau_info.path),
+                "ptau_sha256": ptau_hash,
+                **timings,
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            _publish(tmp, keys)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        logger.info(
+            "groth16 setup done name=%s %s", name, " ".join(f"{k}={v:.2f}" for k, v in timings.items())
+        )
+
+    artifacts = CircuitArtifacts(
+        name=name,
+        key=key,
+        r1cs=r1cs,
+        wasm=compiled / f"{name}_js" / f"{name}.wasm",
+        sym=compiled / f"{name}.sym",
+        witness_js=compiled / f"{name}_js" / "generate_witness.js",
+        zkey=keys / f"{name}.zkey",
+        vkey=keys / "verification_key.json",
+        verifier_sol=keys / "Verifier.sol",
+        constraints=info.constraints,
+        public_signals=info.public_signals,
+        wires=info.wires,
+        ptau=ptau_info.path,
+        ptau_power=ptau_info.power,
+        ptau_sha256=ptau_hash,
+    )
+    logger.debug(
+        "circuit ready name=%s seconds=%.3f %s", name, time.perf_counter() - started, asdict(artifacts)
+    )
+    return artifacts

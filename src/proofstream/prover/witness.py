@@ -1,0 +1,165 @@
+"""Witnesses: computing them with the circuit's wasm, and reading/writing the binary ``.wtns`` format.
+
+The reader/writer and the ``.sym`` index exist so tests can tamper with single signals (a hint, a flag, a
+hash) and show that the constraints reject the result: the check that a circuit is not under-constrained.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from proofstream.errors import CircuitError
+from proofstream.prover import _node
+from proofstream.prover.circuits import CircuitArtifacts
+
+__all__ = [
+    "Witness",
+    "calculate_witness",
+    "check_witness",
+    "read_symbols",
+    "read_wtns",
+    "write_inputs",
+    "write_wtns",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """The full assignment of a circuit's wires; ``values[0]`` is the constant 1, then outputs, public
+    inputs..."""
+
+    prime: int
+    values: tuple[int, ...]
+
+    def replace(self, index: int, value: int) -> Witness:
+        """A copy with wire ``index`` set to ``value`` (reduced into the field)."""
+        values = list(self.values)
+        values[index] = value % self.prime
+        return Witness(self.prime, tuple(values))
+
+
+def read_wtns(path: Path) -> Witness:
+    """Parse a snarkjs/circom ``.wtns`` file (format version 2: header section, then the values)."""
+    data = path.read_bytes()
+    try:
+        magic, _version, n_sections = struct.unpack_from("<4sII", data, 0)
+        if magic != b"wtns":
+            raise CircuitError(f"{path} is not a .wtns file")
+        offset = 12
+        n8 = prime = count = -1
+        values: tuple[int, ...] | None = None
+        for _ in range(n_sections):
+            section_type, size = struct.unpack_from("<IQ", data, offset)
+            offset += 12
+            if section_type == 1:
+                (n8,) = struct.unpack_from("<I", data, offset)
+                prime = int.from_bytes(data[offset + 4 : offset + 4 + n8], "little")
+                (count,) = struct.unpack_from("<I", data, offset + 4 + n8)
+            elif section_type == 2:
+                if n8 < 0:
+                    raise CircuitError(f"{path}: values section before the header")
+                values = tuple(
+                    int.from_bytes(data[offset + i * n8 : offset + (i + 1) * n8], "little")
+                    for i in range(count)
+                )
+            offset += size
+    except struct.error as exc:
+        raise CircuitError(f"{path} is a truncated .wtns file") from exc
+    if values is None:
+        raise CircuitError(f"{path} holds no witness values")
+    return Witness(prime, values)
+
+
+def write_wtns(path: Path, witness: Witness) -> None:
+    """Write ``witness`` in the ``.wtns`` format snarkjs reads (version 2, 32-byte field elements)."""
+    n8 = (witness.prime.bit_length() + 63) // 64 * 8
+    header = (
+        struct.pack("<I", n8) + witness.prime.to_bytes(n8, "little") + struct.pack("<I", len(witness.values))
+    )
+    body = b"".join(v.to_bytes(n8, "little") for v in witness.values)
+    path.write_bytes(
+        b"wtns"
+        + struct.pack("<II", 2, 2)
+        + struct.pack("<IQ", 1, len(header))
+        + header
+        + struct.pack("<IQ", 2, len(body))
+        + body
+    )
+
+
+def read_symbols(path: Path) -> dict[str, int]:
+    """Signal name (``main.s[1]``) -> wire index in the witness, for the signals the optimiser kept.
+
+    ``.sym`` lines are ``label,wire,component,name``; wire -1 marks a signal ``--O2`` substituted away (its
+    value lives on as a linear combination of other wires), and those are left out.
+    """
+    symbols: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        parts = line.split(",", 3)
+        if len(parts) == 4 and parts[1] != "-1":
+            symbols[parts[3]] = int(parts[1])
+    return symbols
+
+
+def _json_value(value: Any) -> Any:
+    """Circuit inputs as JSON: big integers as decimal strings (JSON numbers lose precision past 2^53)."""
+    if isinstance(value, bool):
+        raise CircuitError("booleans are not circuit inputs; use 0 or 1")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_json_value(v) for v in value]
+    raise CircuitError(f"unsupported circuit input value {value!r}")
+
+
+def write_inputs(path: Path, inputs: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps({name: _json_value(v) for name, v in inputs.items()}))
+
+
+def calculate_witness(artifacts: CircuitArtifacts, inputs: Mapping[str, Any], out: Path) -> float:
+    """Compute the witness of ``inputs`` into ``out`` (a ``.wtns`` file); returns the seconds it took.
+
+    A failed ``===`` or ``assert`` (inputs that break the circuit's rules) raises CircuitError with circom's
+    message, which names the template and line.
+    """
+    with tempfile.TemporaryDirectory(prefix="proofstream-inputs-") as tmp:
+        input_json = Path(tmp) / "input.json"
+        write_inputs(input_json, inputs)
+        done = _node.run_node(artifacts.witness_js, [artifacts.wasm, input_json, out])
+    if done.returncode != 0 or not out.is_file():
+        raise CircuitError(
+            f"witness generation failed for {artifacts.name}: {_witness_error(done.output)}",
+            code="witness_failed",
+        )
+    return done.seconds
+
+
+def _witness_error(output: str) -> str:
+    """circom's own words ("Assert Failed. Error in template T line: N"), without the Node stack trace."""
+    lines = [line.strip() for line in output.splitlines()]
+    wanted = [line for line in lines if "Assert Failed" in line or line.startswith("Error in template")]
+    if not wanted:
+        wanted = [line for line in lines if line and not line.startswith("at ")][-4:]
+    return " ".join(dict.fromkeys(line.removeprefix("Error: ").removeprefix("Error: ") for line in wanted))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def check_witness(artifacts: CircuitArtifacts, wtns: Path) -> None:
+    """Check every constraint of the circuit against ``wtns`` (``snarkjs wtns check``); CircuitError if one
+    fails."""
+    modules = _node.node_modules()
+    done = _node.run_node(_node.snarkjs_cli(modules), ["wtns", "check", artifacts.r1cs, wtns])
+    output = _ANSI.sub("", done.output)
+    if done.returncode != 0 or "WITNESS IS CORRECT" not in output:
+        problems = [line.split("snarkJS:", 1)[-1].strip() for line in output.splitlines() if "WARN" in line]
+        detail = "; ".join(problems) or output[-2000:]
+        raise CircuitError(f"witness does not satisfy {artifacts.name}: {detail}", code="witness_invalid")

@@ -1,0 +1,1 @@
+"""The submitter: routes proven tasks through the Router, exactly once, across restarts."""

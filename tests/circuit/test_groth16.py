@@ -1,0 +1,122 @@
+"""One real Groth16 proof end to end, the proof's Solidity shape, and the build cache."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+from eth_abi.abi import decode
+
+from circuit.circuit_model import DEVICE, PROJECT, PROVER, TASK_ID, track
+from proofstream.errors import CircuitError, ProverError
+from proofstream.projects.tracker_distance import TRACKER_DISTANCE, task_root
+from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.prover.circuits import CircuitArtifacts, build_circuit
+from proofstream.prover.groth16 import CALLDATA_TYPES, Groth16Backend, Groth16Proof, verify
+from proofstream.prover.ports import CircuitTask, ProverBackend, TaskRecord
+
+FIXES = track(6, step=(2_500, -4_000))
+
+
+def make_task(fixes: list[Fix] = FIXES, *, root: int | None = None) -> CircuitTask:
+    return CircuitTask(
+        project=PROJECT,
+        task_id=TASK_ID,
+        device=DEVICE,
+        prover=PROVER,
+        root=task_root(PROJECT, DEVICE, fixes, TRACKER_DISTANCE.depth) if root is None else root,
+        records=tuple(TaskRecord(f.nonce, f.timestamp, {"lat": f.lat, "lon": f.lon}) for f in fixes),
+    )
+
+
+@pytest.fixture(scope="module")
+def backend(artifacts: CircuitArtifacts) -> Groth16Backend:
+    return Groth16Backend(TRACKER_DISTANCE, artifacts)
+
+
+@pytest.fixture(scope="module")
+def proof(backend: Groth16Backend) -> Groth16Proof:
+    return backend.prove(make_task())
+
+
+def test_backend_is_a_prover_backend(backend: Groth16Backend) -> None:
+    assert isinstance(backend, ProverBackend)
+    assert backend.name == "groth16"
+
+
+@pytest.mark.slow
+def test_proof_verifies_and_binds_the_task(backend: Groth16Backend, proof: Groth16Proof) -> None:
+    root = task_root(PROJECT, DEVICE, FIXES, 3)
+    assert proof.public_signals == (
+        distance_metres(FIXES),
+        PROJECT,
+        TASK_ID,
+        root,
+        DEVICE,
+        PROVER,
+        FIXES[0].nonce,
+        FIXES[-1].nonce,
+    )
+    assert proof.public_signals[0] > 1000
+    assert backend.verify(proof) is True
+    assert proof.timings.prove_s > 0 and proof.timings.witness_s > 0
+    assert proof.timings.total_s >= proof.timings.prove_s + proof.timings.witness_s
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(8))
+def test_any_changed_public_signal_fails(
+    artifacts: CircuitArtifacts, proof: Groth16Proof, index: int
+) -> None:
+    signals = list(proof.public_signals)
+    signals[index] += 1
+    assert verify(artifacts, replace(proof, public_signals=tuple(signals))) is False
+
+
+@pytest.mark.slow
+def test_calldata_is_the_solidity_shape(artifacts: CircuitArtifacts, proof: Groth16Proof) -> None:
+    assert len(proof.calldata) == 256
+    a, b, c = decode(list(CALLDATA_TYPES), proof.calldata)
+    assert (tuple(a), tuple(map(tuple, b)), tuple(c)) == (proof.a, proof.b, proof.c)
+    # snarkjs JSON keeps G2 as (c0, c1); the Solidity verifier takes (c1, c0): the round trip swaps and back.
+    snark = proof.to_snarkjs()
+    assert int(snark["pi_b"][0][0]) == proof.b[0][1] and int(snark["pi_b"][1][1]) == proof.b[1][0]
+    assert "uint[2][2] calldata _pB" in artifacts.verifier_sol.read_text()
+    # un-swapped G2 coordinates are a different (invalid) proof
+    (x1, x0), (y1, y0) = proof.b
+    assert verify(artifacts, replace(proof, b=((x0, x1), (y0, y1)))) is False
+
+
+def test_bad_task_is_refused_before_proving(backend: Groth16Backend) -> None:
+    reordered = [FIXES[1], FIXES[0], *FIXES[2:]]
+    with pytest.raises(ProverError, match="nonce") as caught:
+        backend.prove(make_task(reordered))
+    assert caught.value.code == "invalid_task"
+
+
+def test_wrong_root_fails_in_the_witness(backend: Groth16Backend) -> None:
+    with pytest.raises(ProverError, match="Assert Failed") as caught:
+        backend.prove(make_task(root=12345))
+    assert caught.value.code == "witness_failed"
+
+
+def test_public_signal_count_is_checked(artifacts: CircuitArtifacts) -> None:
+    with pytest.raises(CircuitError, match="public signals"):
+        Groth16Backend(replace(TRACKER_DISTANCE, n_public=7), artifacts)
+
+
+def test_second_build_is_a_cache_hit(artifacts: CircuitArtifacts) -> None:
+    started = time.perf_counter()
+    again = build_circuit(TRACKER_DISTANCE.circuit_path, "tracker_distance")
+    assert time.perf_counter() - started < 0.5
+    assert again == artifacts
+
+
+def test_artifacts_fit_the_design(artifacts: CircuitArtifacts) -> None:
+    assert artifacts.public_signals == TRACKER_DISTANCE.n_public == 8
+    assert artifacts.constraints + artifacts.public_signals + 1 <= 2**14  # fits the project's pot14 file
+    for path in (artifacts.r1cs, artifacts.wasm, artifacts.zkey, artifacts.vkey, artifacts.verifier_sol):
+        assert path.is_file()
+    assert artifacts.verification_key()["nPublic"] == 8
+    assert "UNSAFE for real funds" in (artifacts.zkey.parent / "SETUP.txt").read_text()

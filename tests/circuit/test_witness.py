@@ -1,0 +1,48 @@
+"""The .wtns reader/writer and the .sym index the tamper tests rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from circuit.circuit_model import P, inputs_for, track
+from proofstream.errors import CircuitError
+from proofstream.prover.circuits import CircuitArtifacts, read_r1cs_info
+from proofstream.prover.witness import Witness, calculate_witness, read_wtns, write_wtns
+
+PUBLIC_ORDER = ["metres", "project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"]
+
+
+def test_wtns_round_trips_byte_for_byte(artifacts: CircuitArtifacts, tmp_path: Path) -> None:
+    calculate_witness(artifacts, inputs_for(track(4)), tmp_path / "w.wtns")
+    witness = read_wtns(tmp_path / "w.wtns")
+    assert witness.prime == P
+    assert witness.values[0] == 1
+    assert len(witness.values) == artifacts.wires
+    write_wtns(tmp_path / "again.wtns", witness)
+    assert (tmp_path / "again.wtns").read_bytes() == (tmp_path / "w.wtns").read_bytes()
+
+
+def test_replace_reduces_into_the_field() -> None:
+    witness = Witness(P, (1, 2, 3))
+    assert witness.replace(1, -1).values == (1, P - 1, 3)
+
+
+def test_truncated_wtns_is_an_error(artifacts: CircuitArtifacts, tmp_path: Path) -> None:
+    calculate_witness(artifacts, inputs_for(track(2)), tmp_path / "w.wtns")
+    (tmp_path / "cut.wtns").write_bytes((tmp_path / "w.wtns").read_bytes()[:40])
+    with pytest.raises(CircuitError):
+        read_wtns(tmp_path / "cut.wtns")
+
+
+def test_public_signals_are_in_protocol_order(symbols: dict[str, int]) -> None:
+    # docs/protocol.md: [metres, project, taskId, root, device, prover, firstNonce, lastNonce] = wires 1..8.
+    assert [symbols[f"main.{name}"] for name in PUBLIC_ORDER] == list(range(1, 9))
+
+
+def test_r1cs_header_matches_the_design(artifacts: CircuitArtifacts) -> None:
+    info = read_r1cs_info(artifacts.r1cs)
+    assert (info.public_outputs, info.public_inputs) == (1, 7)
+    assert info.private_inputs == 5 * 8
+    assert info.constraints == artifacts.constraints < 2**14 - 9

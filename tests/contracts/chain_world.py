@@ -1,0 +1,83 @@
+"""The test world of the contract tests: accounts with roles, the deployed contracts, small helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from proofstream.chain.client import ChainClient
+from proofstream.chain.contracts import CoreContracts, RewardDApp, RewardToken, TaskAssignment, TaskRecord
+from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
+from proofstream.chain.localnet import Localnet
+from proofstream.chain.solc import CompilationResult
+from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
+
+RATE = 10**15
+"""Reward per output unit in token wei (0.001 token per metre)."""
+ROOT = FieldElement(0x1234_5678_9ABC_DEF0)
+"""A batch root for tests where its value does not matter (it only has to be a field element)."""
+
+# Fixed so the device address (and so every task id) is the same in every run.
+DEVICE_KEY = "0x" + "d1" * 32
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything a test needs, on a chain rolled back after the test."""
+
+    net: Localnet
+    compilation: CompilationResult
+    client: ChainClient
+    core: CoreContracts
+    core_deployment: CoreDeployment
+    project: ProjectDeployment
+    token: RewardToken
+    dapp: RewardDApp
+    mock_verifier: Contract
+    deployer: LocalAccount
+    owner: LocalAccount
+    sequencer: LocalAccount
+    prover: LocalAccount
+    other: LocalAccount
+    """A funded account with no role: the attacker, the front-runner."""
+    device_owner: LocalAccount
+    device: LocalAccount
+    """The device key; registered in the project with ``device_owner`` as owner. Never funded: it only
+    signs."""
+
+    @property
+    def project_id(self) -> ProjectId:
+        return self.project.project
+
+    def assignment(self, first: int, last: int, **changes: Any) -> TaskAssignment:
+        values: dict[str, Any] = {
+            "project": self.project_id,
+            "device": Address(self.device.address),
+            "first_nonce": Nonce(first),
+            "last_nonce": Nonce(last),
+            "root": ROOT,
+            "prover": Address(self.prover.address),
+        }
+        values.update(changes)
+        return TaskAssignment(**values)
+
+    def assign(self, first: int = 0, last: int = 7, deadline_blocks: int = 100, **changes: Any) -> TaskRecord:
+        """Assign one task as the sequencer and return its on-chain record."""
+        result = self.core.tasks.assign_tasks(
+            [self.assignment(first, last, **changes)], deadline_blocks, sender=self.sequencer
+        )
+        return self.core.tasks.get_task(result.task_ids[0])
+
+    def set_verifier_result(self, result: bool) -> None:
+        self.client.send(self.mock_verifier.functions.setResult(result), sender=self.owner)
+
+    def set_verifier_echo(self, echo: bool) -> None:
+        self.client.send(self.mock_verifier.functions.setEcho(echo), sender=self.owner)
+
+
+def addr(account: LocalAccount) -> Address:
+    """An account's address typed as proofstream's Address, to compare with what the wrappers return."""
+    return Address(account.address)

@@ -1,0 +1,177 @@
+"""Deployment: the manifest, deploy_project's checks, and a real snarkjs verifier behind the adapter."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chain_world import RATE, World
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+
+from proofstream.chain.accounts import dev_account
+from proofstream.chain.client import ChainClient
+from proofstream.chain.deploy import DeploymentManifest, attach_core, deploy_project
+from proofstream.domain.types import FIELD_MODULUS
+from proofstream.errors import ConfigError, ToolchainError
+from proofstream.toolchain import find_node_modules, run_node_tool
+
+pytestmark = pytest.mark.chain
+
+TINY_CIRCUIT = """pragma circom 2.1.0;
+template Tiny() {
+    signal input a;
+    signal input b;
+    signal output c;
+    c <== a * b;
+}
+component main {public [b]} = Tiny();
+"""
+"""Public signals in snarkjs order: [c, b]."""
+
+
+def test_manifest_round_trips(world: World) -> None:
+    manifest = DeploymentManifest(core=world.core_deployment).with_project(world.project)
+    again = DeploymentManifest.from_json(manifest.to_json())
+    assert again == manifest
+    assert again.project(world.project_id).reward_dapp == world.project.reward_dapp
+    with pytest.raises(ConfigError):
+        again.project(99)
+
+
+@pytest.mark.parametrize("text", ["nope", "[]", '{"version": 2}', '{"version": 1, "core": {"chain_id": 1}}'])
+def test_bad_manifest_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError):
+        DeploymentManifest.from_json(text)
+
+
+def test_attach_refuses_a_deployment_of_another_chain(world: World) -> None:
+    other_chain = dataclasses.replace(world.core_deployment, chain_id=world.client.chain_id + 1)
+    with pytest.raises(ConfigError):
+        attach_core(world.client, other_chain, world.compilation)
+
+
+def test_deploy_project_needs_exactly_one_verifier(world: World) -> None:
+    common = {"config_hash": b"\x00" * 32, "uri": "u", "sequencer": world.sequencer.address}
+    with pytest.raises(ConfigError):
+        deploy_project(world.client, world.core_deployment, None, 8, RATE, **common)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        deploy_project(
+            world.client,
+            world.core_deployment,
+            "contract X {}",
+            8,
+            RATE,
+            verifier=world.project.verifier,
+            **common,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class TinyProof:
+    verifier_source: str
+    public: list[int]
+    proof: bytes
+    """abi.encode(a, b, c) as the adapter takes it (b in snarkjs' Solidity order)."""
+
+
+def _ptau() -> Path:
+    for folder in (Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents):
+        for candidate in sorted((folder / "shared" / "ptau").glob("*.ptau")):
+            return candidate
+    raise FileNotFoundError
+
+
+@pytest.fixture(scope="module")
+def tiny_proof(tmp_path_factory: pytest.TempPathFactory) -> TinyProof:
+    """Compile a one-constraint circuit, set it up, prove a*b=c and export its Solidity verifier (~2 s)."""
+    try:
+        ptau = _ptau()
+        find_node_modules()
+    except (FileNotFoundError, ToolchainError):
+        pytest.skip("needs node_modules and a powers-of-tau file under ../shared/ptau")
+    work = tmp_path_factory.mktemp("tiny")
+    (work / "tiny.circom").write_text(TINY_CIRCUIT)
+    (work / "input.json").write_text(json.dumps({"a": 3, "b": 11}))
+    run_node_tool(".bin/circom2", [str(work / "tiny.circom"), "--r1cs", "--wasm", "-o", str(work)])
+    snarkjs = ".bin/snarkjs"
+    run_node_tool(snarkjs, ["groth16", "setup", str(work / "tiny.r1cs"), str(ptau), str(work / "tiny.zkey")])
+    run_node_tool(
+        snarkjs, ["zkey", "export", "solidityverifier", str(work / "tiny.zkey"), str(work / "v.sol")]
+    )
+    run_node_tool(
+        snarkjs,
+        [
+            "groth16",
+            "fullprove",
+            str(work / "input.json"),
+            str(work / "tiny_js" / "tiny.wasm"),
+            str(work / "tiny.zkey"),
+            str(work / "proof.json"),
+            str(work / "public.json"),
+        ],
+    )
+    calldata = run_node_tool(
+        snarkjs, ["zkey", "export", "soliditycalldata", str(work / "public.json"), str(work / "proof.json")]
+    ).stdout
+    a, b, c, public = json.loads(f"[{calldata}]")  # hex strings, b already in Solidity order
+    proof = encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], _ints([a, b, c]))
+    return TinyProof((work / "v.sol").read_text(), [int(x, 16) for x in public], proof)
+
+
+def _ints(value: Any) -> Any:
+    return [_ints(v) for v in value] if isinstance(value, list) else int(value, 16)
+
+
+@pytest.mark.slow
+def test_project_with_a_real_snarkjs_verifier(world: World, tiny_proof: TinyProof) -> None:
+    assert tiny_proof.public == [33, 11]
+    deployment = deploy_project(
+        world.client,
+        world.core_deployment,
+        tiny_proof.verifier_source,
+        2,
+        RATE,
+        config_hash=b"\x07" * 32,
+        uri="ipfs://tiny",
+        sequencer=world.sequencer.address,
+        owner=world.owner,
+    )
+    assert deployment.snark_verifier is not None
+    assert world.core.projects.verifier_of(deployment.project, 1) == deployment.verifier
+    abi = world.compilation.artifact("Groth16VerifierAdapter").abi
+    adapter = world.client.contract(deployment.verifier, abi)
+    client = world.client
+    assert client.call(adapter.functions.verify(tiny_proof.public, tiny_proof.proof)) is True
+    assert client.call(adapter.functions.verify([33, 12], tiny_proof.proof)) is False
+    assert client.call(adapter.functions.verify([33 + FIELD_MODULUS, 11], tiny_proof.proof)) is False
+    tampered = bytearray(tiny_proof.proof)
+    tampered[-1] ^= 1
+    assert client.call(adapter.functions.verify(tiny_proof.public, bytes(tampered))) is False
+
+
+@pytest.mark.slow
+def test_real_verifier_short_of_gas_says_false(world: World, tiny_proof: TinyProof) -> None:
+    """Why route() takes an explicit gas limit: short of gas, the pairing check fails and verify() is
+    false."""
+    deployment = deploy_project(
+        world.client,
+        world.core_deployment,
+        tiny_proof.verifier_source,
+        2,
+        RATE,
+        config_hash=b"\x07" * 32,
+        uri="ipfs://tiny",
+        sequencer=world.sequencer.address,
+        owner=world.owner,
+    )
+    client = ChainClient(world.net.rpc_url, dev_account(0))
+    abi = world.compilation.artifact("Groth16VerifierAdapter").abi
+    adapter = client.web3.eth.contract(address=to_checksum_address(deployment.verifier), abi=list(abi))
+    call = adapter.functions.verify(tiny_proof.public, tiny_proof.proof)
+    assert call.call({"gas": 1_000_000}) is True
+    assert call.call({"gas": 120_000}) is False

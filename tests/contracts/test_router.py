@@ -1,0 +1,202 @@
+"""Router: only the assigned prover, once, before the deadline, with inputs taken from the task record."""
+
+from __future__ import annotations
+
+import pytest
+from chain_world import RATE, World, addr
+from eth_account import Account
+from web3.contract import Contract
+
+from proofstream.chain.contracts import ROUTE_GAS, TaskStatus
+from proofstream.domain.types import FIELD_MODULUS, Address
+from proofstream.errors import TransactionRevertedError
+
+pytestmark = pytest.mark.chain
+
+PROOF = b"\x42" * 256
+"""What the MockVerifier is handed as a proof; it only echoes it back."""
+
+
+def test_route_settles_and_rewards_the_device_owner(world: World) -> None:
+    record = world.assign()
+    before = world.token.balance_of(world.device_owner.address)
+    result = world.core.router.route(record.task_id, [1234], PROOF, sender=world.prover)
+    assert result.settled
+    assert result.failure_reason is None
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.SETTLED
+    assert world.token.balance_of(world.device_owner.address) - before == 1234 * RATE
+    (settled,) = world.core.router.task_settled_events(
+        result.receipt.block_number, result.receipt.block_number
+    )
+    assert (settled.task_id, settled.prover) == (record.task_id, addr(world.prover))
+    (rewarded,) = world.dapp.rewarded_events(result.receipt.block_number, result.receipt.block_number)
+    assert (rewarded.task_id, rewarded.device, rewarded.owner) == (
+        record.task_id,
+        addr(world.device),
+        addr(world.device_owner),
+    )
+    assert (rewarded.units, rewarded.amount) == (1234, 1234 * RATE)
+
+
+def test_reward_follows_the_rate_set_by_the_dapp_owner(world: World) -> None:
+    world.dapp.set_rate(7, sender=world.owner)
+    record = world.assign()
+    world.core.router.route(record.task_id, [1000], PROOF, sender=world.prover)
+    assert world.token.balance_of(world.device_owner.address) == 7000
+    with pytest.raises(TransactionRevertedError, match="NotOwner"):
+        world.dapp.set_rate(1, sender=world.other)
+
+
+def test_verifier_gets_inputs_from_the_record_not_the_caller(world: World) -> None:
+    record = world.assign(first=11, last=18)
+    world.set_verifier_echo(True)
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [555], PROOF, sender=world.prover)
+    assert info.value.error_name == "Seen"
+    inputs, proof = info.value.error_args
+    assert list(inputs) == [
+        555,
+        world.project_id,
+        record.task_id,
+        record.root,
+        int(world.device.address, 16),
+        int(world.prover.address, 16),
+        11,
+        18,
+    ]
+    assert proof == PROOF
+    assert world.core.router.public_inputs_of(record.task_id, [555]) == tuple(inputs)
+
+
+def test_invalid_proof_is_refused_and_the_task_stays_open(world: World) -> None:
+    record = world.assign()
+    world.set_verifier_result(False)
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+    assert info.value.error_name == "InvalidProof"
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
+    assert world.token.balance_of(world.device_owner.address) == 0
+
+
+def test_front_running_prover_is_refused(world: World) -> None:
+    """A valid proof copied from the mempool and sent by someone else pays nobody."""
+    record = world.assign()
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [1], PROOF, sender=world.other)
+    assert info.value.error_name == "NotAssignedProver"
+    assert info.value.error_args == (record.task_id, world.other.address)
+
+
+def test_second_route_is_refused(world: World) -> None:
+    record = world.assign()
+    world.core.router.route(record.task_id, [10], PROOF, sender=world.prover)
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [10], PROOF, sender=world.prover)
+    assert info.value.error_name == "TaskNotAssigned"
+    assert info.value.error_args == (record.task_id, TaskStatus.SETTLED)
+    assert world.token.balance_of(world.device_owner.address) == 10 * RATE
+
+
+def test_unknown_task_is_refused(world: World) -> None:
+    with pytest.raises(TransactionRevertedError, match="TaskNotAssigned"):
+        world.core.router.route(12345, [1], PROOF, sender=world.prover)
+
+
+def test_route_after_the_deadline_is_refused(world: World) -> None:
+    record = world.assign(deadline_blocks=5)
+    world.net.mine(record.deadline - world.client.block_number())
+    # The next block is deadline + 1.
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+    assert info.value.error_name == "DeadlinePassed"
+
+
+def test_route_in_the_deadline_block_is_accepted(world: World) -> None:
+    record = world.assign(deadline_blocks=5)
+    world.net.mine(record.deadline - world.client.block_number() - 1)
+    result = world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+    assert result.receipt.block_number == record.deadline
+
+
+def test_paused_project_is_not_settled(world: World) -> None:
+    record = world.assign()
+    world.core.projects.pause(world.project_id, sender=world.owner)
+    with pytest.raises(TransactionRevertedError, match="ProjectNotActive"):
+        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+
+
+def test_output_outside_the_field_is_refused(world: World) -> None:
+    record = world.assign()
+    with pytest.raises(TransactionRevertedError, match="OutputOutOfField"):
+        world.core.router.route(record.task_id, [FIELD_MODULUS], PROOF, sender=world.prover)
+
+
+def _use_reverting_dapp(world: World) -> tuple[int, Contract]:
+    """A second project whose DApp always reverts; returns (project, its contract)."""
+    deployed = world.client.deploy(world.compilation.artifact("RevertingDApp"), sender=world.owner)
+    assert deployed.contract_address is not None
+    project, _ = world.core.projects.create_project(
+        b"\x05" * 32,
+        "u",
+        world.project.verifier,
+        deployed.contract_address,
+        world.sequencer.address,
+        sender=world.owner,
+    )
+    dapp = world.client.contract(deployed.contract_address, world.compilation.artifact("RevertingDApp").abi)
+    return project, dapp
+
+
+def test_reverting_dapp_leaves_the_task_failed_with_its_reason(world: World) -> None:
+    project, _ = _use_reverting_dapp(world)
+    record = world.assign(project=project)
+    result = world.core.router.route(record.task_id, [77], PROOF, sender=world.prover)
+    assert not result.settled
+    assert result.failure_reason is not None
+    assert world.client.decode_error(result.failure_reason) == ("Refused", (record.task_id, 77))
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.FAILED
+    (failed,) = world.core.router.task_failed_events(result.receipt.block_number, result.receipt.block_number)
+    assert (failed.task_id, failed.reason) == (record.task_id, result.failure_reason)
+    with pytest.raises(TransactionRevertedError, match="TaskNotAssigned"):
+        world.core.router.route(record.task_id, [77], PROOF, sender=world.prover)
+
+
+def test_dapp_starved_of_gas_reverts_the_route_instead_of_failing_the_task(world: World) -> None:
+    """Else a prover could send too little gas on purpose and cancel the devices' rewards."""
+    project, dapp = _use_reverting_dapp(world)
+    world.client.send(dapp.functions.setBurnGas(True), sender=world.owner)
+    record = world.assign(project=project)
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover, gas=ROUTE_GAS)
+    assert info.value.error_name == "DappOutOfGas"
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
+
+
+def test_dapp_accepts_only_the_router_and_its_own_project(world: World) -> None:
+    dapp = world.client.contract(world.dapp.address, world.compilation.artifact("RewardDApp").abi)
+    call = dapp.functions.process(world.project_id, 1, world.device.address, [10**6])
+    with pytest.raises(TransactionRevertedError, match="NotRouter"):
+        world.client.send(call, sender=world.other)
+    # A project that names someone else's reward DApp as its own cannot make it mint.
+    project, _ = world.core.projects.create_project(
+        b"\x06" * 32,
+        "u",
+        world.project.verifier,
+        world.dapp.address,
+        world.sequencer.address,
+        sender=world.other,
+    )
+    record = world.assign(project=project)
+    result = world.core.router.route(record.task_id, [10**6], PROOF, sender=world.prover)
+    assert not result.settled
+    assert result.failure_reason is not None
+    assert world.client.decode_error(result.failure_reason)[0] == "WrongProject"
+    assert world.token.total_supply() == 0
+
+
+def test_unregistered_device_gets_no_reward(world: World) -> None:
+    record = world.assign(device=Address(Account.create().address))
+    result = world.core.router.route(record.task_id, [5], PROOF, sender=world.prover)
+    assert not result.settled
+    assert result.failure_reason is not None
+    assert world.client.decode_error(result.failure_reason)[0] == "UnknownDevice"
