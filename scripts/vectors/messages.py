@@ -57,9 +57,7 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 U64_MAX = 2**64 - 1
 
 
-def typed_data(
-    domain: dict[str, Any], primary: str, fields: list[tuple[str, str]], message: dict[str, Any]
-) -> Any:
+def typed_data(domain: dict[str, Any], primary: str, fields: list[tuple[str, str]], message: dict[str, Any]) -> Any:
     return encode_typed_data(
         full_message={
             "types": {"EIP712Domain": DOMAIN_TYPE, primary: [{"name": n, "type": t} for n, t in fields]},
@@ -89,9 +87,7 @@ def body(flat: dict[str, Any], signature: bytes) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def flat_message(
-    key: str, nonce: int, timestamp: int, lat: int, lon: int, project: int = 1
-) -> dict[str, Any]:
+def flat_message(key: str, nonce: int, timestamp: int, lat: int, lon: int, project: int = 1) -> dict[str, Any]:
     return {
         "version": 1,
         "project": project,

@@ -35,7 +35,9 @@ class ChainSettings:
     rpc_url: str = ""
     """Empty: proofstream starts (and stops) a local anvil chain itself."""
     key_file: str = ""
-    """File holding the node's hex private key; required with a non-local rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
+    """File holding the node's hex private key.
+
+    Required with a non-local rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
     deadline_blocks: int = 1000
     """Blocks a prover has to route an assigned task."""
     poll_seconds: float = 0.5
@@ -50,7 +52,9 @@ class BatchingSettings:
 @dataclass(frozen=True)
 class ProverSettings:
     ptau: str = ""
-    """Path of a powers-of-tau file (e.g. a Perpetual Powers of Tau download); empty: the project's own or cached one."""
+    """Path of a powers-of-tau file (e.g. a Perpetual Powers of Tau download).
+
+    Empty: the project's own committed file (demo-grade) or ../shared/ptau on these machines."""
     workers: int = 1
 
 
@@ -90,7 +94,12 @@ class Settings:
         )
 
 
-_SECTIONS = {"gateway": GatewaySettings, "chain": ChainSettings, "batching": BatchingSettings, "prover": ProverSettings}
+_SECTIONS = {
+    "gateway": GatewaySettings,
+    "chain": ChainSettings,
+    "batching": BatchingSettings,
+    "prover": ProverSettings,
+}
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

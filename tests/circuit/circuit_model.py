@@ -56,9 +56,7 @@ RANGE_BITS = {
 """Bits of every RangeCheck component in circuit.circom (DEPTH = 3)."""
 
 
-def track(
-    n: int, *, lat: int = 142_520_000, lon: int = 193_405_000, step: tuple[int, int] = (900, 1500)
-) -> list[Fix]:
+def track(n: int, *, lat: int = 142_520_000, lon: int = 193_405_000, step: tuple[int, int] = (900, 1500)) -> list[Fix]:
     """``n`` fixes a few hundred metres apart, nonces and timestamps increasing with gaps."""
     return [
         Fix(nonce=10 + 3 * i, timestamp=1_764_300_000 + 7 * i, lat=lat + step[0] * i, lon=lon + step[1] * i)

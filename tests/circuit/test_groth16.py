@@ -66,9 +66,7 @@ def test_proof_verifies_and_binds_the_task(backend: Groth16Backend, proof: Groth
 
 @pytest.mark.slow
 @pytest.mark.parametrize("index", range(8))
-def test_any_changed_public_signal_fails(
-    artifacts: CircuitArtifacts, proof: Groth16Proof, index: int
-) -> None:
+def test_any_changed_public_signal_fails(artifacts: CircuitArtifacts, proof: Groth16Proof, index: int) -> None:
     signals = list(proof.public_signals)
     signals[index] += 1
     assert verify(artifacts, replace(proof, public_signals=tuple(signals))) is False

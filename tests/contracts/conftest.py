@@ -96,9 +96,7 @@ def _setup(localnet: Localnet, compilation: CompilationResult) -> _Setup:
     signature = sign_device_binding(
         device, client.chain_id, core_deployment.device_registry, project.project, device_owner.address
     )
-    core.devices.register_device(
-        project.project, device.address, device_owner.address, signature, sender=owner
-    )
+    core.devices.register_device(project.project, device.address, device_owner.address, signature, sender=owner)
     return _Setup(core_deployment, project, mock, localnet.snapshot())
 
 
@@ -115,9 +113,7 @@ def world(localnet: Localnet, compilation: CompilationResult, _setup: _Setup) ->
         project=_setup.project,
         token=RewardToken.at(client, _setup.project.reward_token, compilation),
         dapp=RewardDApp.at(client, _setup.project.reward_dapp, compilation),
-        mock_verifier=client.contract(
-            _setup.mock_verifier, compilation.artifact("MockVerifier").abi, "MockVerifier"
-        ),
+        mock_verifier=client.contract(_setup.mock_verifier, compilation.artifact("MockVerifier").abi, "MockVerifier"),
         deployer=dev_account(0),
         owner=dev_account(1),
         sequencer=dev_account(2),

@@ -100,9 +100,7 @@ def tiny_proof(tmp_path_factory: pytest.TempPathFactory) -> TinyProof:
     run_node_tool(".bin/circom2", [str(work / "tiny.circom"), "--r1cs", "--wasm", "-o", str(work)])
     snarkjs = ".bin/snarkjs"
     run_node_tool(snarkjs, ["groth16", "setup", str(work / "tiny.r1cs"), str(ptau), str(work / "tiny.zkey")])
-    run_node_tool(
-        snarkjs, ["zkey", "export", "solidityverifier", str(work / "tiny.zkey"), str(work / "v.sol")]
-    )
+    run_node_tool(snarkjs, ["zkey", "export", "solidityverifier", str(work / "tiny.zkey"), str(work / "v.sol")])
     run_node_tool(
         snarkjs,
         [

@@ -78,9 +78,7 @@ def test_only_the_project_owner_changes_a_project(world: World, write: str) -> N
             world.project_id, b"\x03" * 32, "x", world.project.verifier, sender=world.other
         ),
         "pause": lambda: projects.pause(world.project_id, sender=world.other),
-        "set_sequencer": lambda: projects.set_sequencer(
-            world.project_id, world.other.address, sender=world.other
-        ),
+        "set_sequencer": lambda: projects.set_sequencer(world.project_id, world.other.address, sender=world.other),
     }
     with pytest.raises(TransactionRevertedError) as info:
         calls[write]()
@@ -138,9 +136,7 @@ def test_binding_digest_matches_eth_account(world: World) -> None:
     typed = device_binding_typed_data(
         world.client.chain_id, world.core.devices.address, 7, device.address, world.device_owner.address
     )
-    signable = encode_typed_data(
-        full_message=typed
-    )  # version 0x01, header = domain separator, body = struct hash
+    signable = encode_typed_data(full_message=typed)  # version 0x01, header = domain separator, body = struct hash
     assert world.core.devices.domain_separator() == signable.header
     expected_digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
     assert world.core.devices.binding_digest(7, device.address, world.device_owner.address) == expected_digest

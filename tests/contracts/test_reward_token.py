@@ -16,9 +16,7 @@ MAX_UINT = 2**256 - 1
 @pytest.fixture
 def token(world: World) -> RewardToken:
     """A fresh token deployed by ``owner`` whose minter is ``owner`` too, so tests can mint."""
-    receipt = world.client.deploy(
-        world.compilation.artifact("RewardToken"), "Test", "TST", sender=world.owner
-    )
+    receipt = world.client.deploy(world.compilation.artifact("RewardToken"), "Test", "TST", sender=world.owner)
     assert receipt.contract_address is not None
     token = RewardToken.at(world.client, receipt.contract_address, world.compilation)
     token.set_minter(world.owner.address, sender=world.owner)

@@ -25,9 +25,7 @@ def test_route_settles_and_rewards_the_device_owner(world: World) -> None:
     assert result.failure_reason is None
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.SETTLED
     assert world.token.balance_of(world.device_owner.address) - before == 1234 * RATE
-    (settled,) = world.core.router.task_settled_events(
-        result.receipt.block_number, result.receipt.block_number
-    )
+    (settled,) = world.core.router.task_settled_events(result.receipt.block_number, result.receipt.block_number)
     assert (settled.task_id, settled.prover) == (record.task_id, addr(world.prover))
     (rewarded,) = world.dapp.rewarded_events(result.receipt.block_number, result.receipt.block_number)
     assert (rewarded.task_id, rewarded.device, rewarded.owner) == (

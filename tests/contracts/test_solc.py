@@ -61,9 +61,8 @@ def test_second_compile_is_served_from_cache(
 
 
 def test_output_parser_skips_solcjs_notes() -> None:
-    stdout = (
-        ">>> Cannot retry compilation with SMT because there are no SMT solvers available.\n"
-        + json.dumps({"contracts": {}})
+    stdout = ">>> Cannot retry compilation with SMT because there are no SMT solvers available.\n" + json.dumps(
+        {"contracts": {}}
     )
     assert solc._parse_output(stdout) == {"contracts": {}}
     with pytest.raises(ToolchainError):

@@ -6,7 +6,8 @@ import pytest
 from chain_world import ROOT, World, addr
 from eth_account import Account
 
-from proofstream.chain.contracts import TaskStatus, compute_task_id
+from proofstream.chain.contracts import TaskStatus
+from proofstream.domain.tasks import task_id as compute_task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, FieldElement, Nonce
 from proofstream.errors import TransactionRevertedError
 
@@ -39,9 +40,7 @@ def test_task_id_equals_the_python_computation(world: World) -> None:
 
 def test_task_records_the_version_current_at_assignment(world: World) -> None:
     first = world.assign(first=0, last=1)
-    world.core.projects.add_version(
-        world.project_id, b"\x09" * 32, "v2", world.project.verifier, sender=world.owner
-    )
+    world.core.projects.add_version(world.project_id, b"\x09" * 32, "v2", world.project.verifier, sender=world.owner)
     second = world.assign(first=2, last=3)
     assert (first.config_version, second.config_version) == (1, 2)
 
@@ -51,8 +50,7 @@ def test_many_tasks_in_one_transaction_keep_their_order(world: World) -> None:
     batch = [world.assignment(0, 4, device=Address(d)) for d in devices]
     result = world.core.tasks.assign_tasks(batch, 10, sender=world.sequencer)
     assert result.task_ids == tuple(
-        compute_task_id(world.client.chain_id, world.core.tasks.address, world.project_id, d, 0)
-        for d in devices
+        compute_task_id(world.client.chain_id, world.core.tasks.address, world.project_id, d, 0) for d in devices
     )
     events = world.core.tasks.task_assigned_events(result.receipt.block_number, result.receipt.block_number)
     assert [e.task_id for e in events] == list(result.task_ids)

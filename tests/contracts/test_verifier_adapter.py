@@ -25,9 +25,7 @@ def _proof(a: list[int], b: list[list[int]], c: list[int]) -> bytes:
 def adapter(world: World) -> Contract:
     snark = world.client.deploy(world.compilation.artifact("MockSnarkVerifier3"))
     assert snark.contract_address is not None
-    deployed = world.client.deploy(
-        world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 3
-    )
+    deployed = world.client.deploy(world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 3)
     assert deployed.contract_address is not None
     abi = world.compilation.artifact("Groth16VerifierAdapter").abi
     return world.client.contract(deployed.contract_address, abi, "Groth16VerifierAdapter")
@@ -72,13 +70,9 @@ def test_failed_verifier_call_returns_false(world: World) -> None:
     snark = world.client.deploy(world.compilation.artifact("MockSnarkVerifier3"))
     assert snark.contract_address is not None
     # An adapter for 8 inputs calls verifyProof(...,uint256[8]), which MockSnarkVerifier3 does not have.
-    deployed = world.client.deploy(
-        world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 8
-    )
+    deployed = world.client.deploy(world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 8)
     assert deployed.contract_address is not None
-    adapter = world.client.contract(
-        deployed.contract_address, world.compilation.artifact("Groth16VerifierAdapter").abi
-    )
+    adapter = world.client.contract(deployed.contract_address, world.compilation.artifact("Groth16VerifierAdapter").abi)
     assert world.client.call(adapter.functions.verify(list(range(8)), _proof(A, B, C))) is False
 
 

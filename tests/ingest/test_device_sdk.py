@@ -28,9 +28,7 @@ from proofstream.sdk.device import DeviceKey, GatewayClient
 from proofstream.store.ports import ProjectConfig
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text()
-)
+VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )

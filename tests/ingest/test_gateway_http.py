@@ -20,9 +20,7 @@ from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text()
-)
+VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
@@ -51,9 +49,7 @@ def client(store: SqliteStore) -> Iterator[TestClient]:
         yield client
 
 
-def body_for(
-    key: DeviceKey, nonce: int, *, lat: int = 1, project: int = 1, config: int = 1
-) -> dict[str, Any]:
+def body_for(key: DeviceKey, nonce: int, *, lat: int = 1, project: int = 1, config: int = 1) -> dict[str, Any]:
     return key.sign_message(
         TRACKER_SCHEMA, DOMAIN, project, config, nonce, 1_764_300_000 + nonce, {"lat": lat, "lon": 2}
     )
@@ -82,9 +78,7 @@ def test_accepts_a_signed_message_after_storing_it(client: TestClient, store: Sq
     assert stored.message.device == VALID["address"]
 
 
-def test_the_same_message_again_is_200_with_its_current_status(
-    client: TestClient, store: SqliteStore
-) -> None:
+def test_the_same_message_again_is_200_with_its_current_status(client: TestClient, store: SqliteStore) -> None:
     assert client.post("/messages", content=VALID["body"]).status_code == 202
     again = client.post("/messages", content=VALID["body"])
     assert again.status_code == 200
@@ -99,9 +93,7 @@ def test_the_same_message_again_is_200_with_its_current_status(
 def test_status_through_the_task_lifecycle(client: TestClient, store: SqliteStore) -> None:
     message_id = client.post("/messages", json=body_for(MEMBER, 4)).json()["id"]
     assert client.get(f"/messages/{message_id}").json() == {"id": message_id, "status": "received"}
-    task = TaskRow(
-        TaskId(2**247 + 1), ProjectId(1), ConfigVersion(1), MEMBER.address, Nonce(4), Nonce(4), 2**250, 1.0
-    )
+    task = TaskRow(TaskId(2**247 + 1), ProjectId(1), ConfigVersion(1), MEMBER.address, Nonce(4), Nonce(4), 2**250, 1.0)
     store.create_task(task, [MessageId(message_id)])
     batched = client.get(f"/messages/{message_id.upper().replace('0X', '0x')}").json()
     assert batched == {
@@ -153,9 +145,7 @@ def test_invalid_json(client: TestClient, store: SqliteStore) -> None:
 
 
 def test_body_too_large_by_content_length(client: TestClient, store: SqliteStore) -> None:
-    assert_error(
-        client.post("/messages", content=b" " * 1025 + VALID["body"].encode()), 413, "body_too_large"
-    )
+    assert_error(client.post("/messages", content=b" " * 1025 + VALID["body"].encode()), 413, "body_too_large")
     assert stored_count(store) == 0
 
 
@@ -205,9 +195,7 @@ def test_unknown_device(client: TestClient, store: SqliteStore) -> None:
 
 
 def test_device_not_in_project(client: TestClient, store: SqliteStore) -> None:
-    assert_error(
-        client.post("/messages", json=body_for(OUTSIDER, 0, project=1)), 403, "device_not_in_project"
-    )
+    assert_error(client.post("/messages", json=body_for(OUTSIDER, 0, project=1)), 403, "device_not_in_project")
     assert client.post("/messages", json=body_for(OUTSIDER, 0, project=2)).status_code == 202
     assert stored_count(store) == 1
 

@@ -59,9 +59,7 @@ def signed(
     return message, message_id(digest(message, project.domain))
 
 
-def new_task(
-    key: DeviceKey, first: int, last: int, *, created_at: float = 1000.0, root: int = 12345
-) -> TaskRow:
+def new_task(key: DeviceKey, first: int, last: int, *, created_at: float = 1000.0, root: int = 12345) -> TaskRow:
     return TaskRow(
         id=task_id(31337, TASK_MANAGER, PROJECT.project, key.address, Nonce(first)),
         project=PROJECT.project,
@@ -196,17 +194,13 @@ class StoreConformance:
         assert store.next_nonce(PROJECT.project, device) == 2**64
 
     def test_unbatched_messages_are_ordered_by_device_then_nonce(self, store: Store) -> None:
-        ids = {
-            (k, n): self.put(store, KEYS[k], n) for k, n in [(1, 5), (0, 10), (1, 0), (0, 9), (2, 2**64 - 1)]
-        }
+        ids = {(k, n): self.put(store, KEYS[k], n) for k, n in [(1, 5), (0, 10), (1, 0), (0, 9), (2, 2**64 - 1)]}
         self.put(store, KEYS[0], 1, project=OTHER_PROJECT)
         listed = store.unbatched_messages(PROJECT.project)
         expected = sorted(ids, key=lambda kn: (int(KEYS[kn[0]].address, 16), kn[1]))
         assert [m.id for m in listed] == [ids[kn] for kn in expected]
         assert all(m.status == "received" for m in listed)
-        assert [m.id for m in store.unbatched_messages(PROJECT.project, limit=2)] == [
-            ids[kn] for kn in expected[:2]
-        ]
+        assert [m.id for m in store.unbatched_messages(PROJECT.project, limit=2)] == [ids[kn] for kn in expected[:2]]
 
     # --- tasks ---
 

@@ -27,9 +27,7 @@ from proofstream.domain.eip712 import (
 )
 from proofstream.domain.types import Address
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text()
-)
+VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
@@ -95,16 +93,11 @@ def test_digest_matches_eth_account_for_random_flat_structs(
     ref = reference(domain, "Thing", members, values)
     assert domain_separator(domain) == ref.header
     assert hash_struct("Thing", members, values) == ref.body
-    assert typed_data_digest(domain, "Thing", members, values) == reference_digest(
-        domain, "Thing", members, values
-    )
+    assert typed_data_digest(domain, "Thing", members, values) == reference_digest(domain, "Thing", members, values)
 
 
 def test_type_string_is_the_eip712_encoding() -> None:
-    assert (
-        encode_type(BINDING_TYPE, BINDING_MEMBERS)
-        == "DeviceBinding(uint64 project,address device,address owner)"
-    )
+    assert encode_type(BINDING_TYPE, BINDING_MEMBERS) == "DeviceBinding(uint64 project,address device,address owner)"
 
 
 @pytest.mark.parametrize("bad", ["uint7", "uint264", "Inner", "uint32[]", "bytes33", "fixed128x18"])

@@ -24,9 +24,7 @@ from proofstream.domain.merkle import (
 )
 from proofstream.domain.types import FIELD_MODULUS
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "merkle.json").read_text()
-)
+VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "merkle.json").read_text())
 CASES: list[dict[str, Any]] = VECTORS["cases"]
 
 field_elements = st.integers(min_value=0, max_value=FIELD_MODULUS - 1)

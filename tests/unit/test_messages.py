@@ -33,9 +33,7 @@ from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId
 from proofstream.errors import MessageError
 from proofstream.sdk.device import DeviceKey
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text()
-)
+VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
@@ -266,9 +264,7 @@ def test_message_constructor_validates_every_field() -> None:
 
 # --- properties against eth_account -------------------------------------------------------------------------
 
-WIDE = Schema(
-    payload=(Field("a", "uint8"), Field("b", "uint248"), Field("owner", "address"), Field("c", "uint64"))
-)
+WIDE = Schema(payload=(Field("a", "uint8"), Field("b", "uint248"), Field("owner", "address"), Field("c", "uint64")))
 KEY = DeviceKey.from_hex(VECTORS["valid"][0]["key"])
 
 

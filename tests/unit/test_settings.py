@@ -30,13 +30,19 @@ def test_real_chain_needs_a_key_from_the_user(tmp_path: Path) -> None:
     assert settings.private_key({KEY_ENV: " 0xabc "}) == "0xabc"
     key_file = tmp_path / "key"
     key_file.write_text("0xdef\n")
-    with_file = load_settings(env={"PROOFSTREAM_CHAIN_RPC_URL": "http://x", "PROOFSTREAM_CHAIN_KEY_FILE": str(key_file)})
+    with_file = load_settings(
+        env={"PROOFSTREAM_CHAIN_RPC_URL": "http://x", "PROOFSTREAM_CHAIN_KEY_FILE": str(key_file)}
+    )
     assert with_file.private_key({}) == "0xdef"
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("[gateway]\nprot = 1\n", "unknown setting 'prot'"), ("[gateway]\nport = 'x'\n", "must be int"), ("=", "TOML")],
+    [
+        ("[gateway]\nprot = 1\n", "unknown setting 'prot'"),
+        ("[gateway]\nport = 'x'\n", "must be int"),
+        ("=", "TOML"),
+    ],
 )
 def test_bad_files_say_what_to_fix(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "s.toml"

@@ -1,26 +1,28 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from proofstream.domain.tasks import FINAL, InvalidTransition, TaskStatus, check_transition, task_id
+from proofstream.domain.tasks import FINAL, InvalidTransitionError, TaskStatus, check_transition, task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, Nonce, ProjectId
 
 
 def test_happy_path_is_allowed() -> None:
     path = [TaskStatus.BATCHED, TaskStatus.PROVING, TaskStatus.SUBMITTED, TaskStatus.SETTLED]
-    for current, new in zip(path, path[1:], strict=False):
+    for current, new in itertools.pairwise(path):
         assert check_transition(current, new) is new
 
 
 @pytest.mark.parametrize("final", sorted(FINAL))
 @pytest.mark.parametrize("new", list(TaskStatus))
 def test_final_states_never_move(final: TaskStatus, new: TaskStatus) -> None:
-    with pytest.raises(InvalidTransition, match="cannot go"):
+    with pytest.raises(InvalidTransitionError, match="cannot go"):
         check_transition(final, new)
 
 
 def test_cannot_skip_proving() -> None:
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransitionError):
         check_transition(TaskStatus.BATCHED, TaskStatus.SUBMITTED)
 
 

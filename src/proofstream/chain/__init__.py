@@ -16,7 +16,6 @@ from proofstream.chain.contracts import (
     TaskAssignment,
     TaskRecord,
     TaskStatus,
-    compute_task_id,
     sign_device_binding,
 )
 from proofstream.chain.deploy import (
@@ -46,7 +45,6 @@ __all__ = [
     "attach_core",
     "compile_core",
     "compile_sources",
-    "compute_task_id",
     "deploy_core",
     "deploy_project",
     "sign_device_binding",

@@ -294,9 +294,7 @@ class ChainClient:
             return error
         except (Web3Exception, requests.RequestException, OSError):
             pass
-        return TransactionRevertedError(
-            f"{label} reverted on chain in {tx_hash} (out of gas?)", tx_hash=tx_hash
-        )
+        return TransactionRevertedError(f"{label} reverted on chain in {tx_hash} (out of gas?)", tx_hash=tx_hash)
 
     def _reverted(self, label: str, exc: ContractLogicError) -> TransactionRevertedError:
         data = _revert_data(exc)
@@ -305,9 +303,7 @@ class ChainClient:
             reason = exc.message or (f"unknown error 0x{data.hex()}" if data else "reverted without data")
         else:
             reason = f"{name}({', '.join(_show(a) for a in args)})"
-        return TransactionRevertedError(
-            f"{label} reverted: {reason}", error_name=name, error_args=args, data=data
-        )
+        return TransactionRevertedError(f"{label} reverted: {reason}", error_name=name, error_args=args, data=data)
 
     def decode_error(self, data: bytes) -> tuple[str | None, tuple[Any, ...]]:
         """Name and arguments of the Solidity error in revert ``data``; (None, ()) if no known ABI matches."""
@@ -324,9 +320,7 @@ class ChainClient:
             values = abi_decode(types, body)
         except (DecodingError, ValueError, TypeError):
             return None, ()
-        return name, tuple(
-            to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
-        )
+        return name, tuple(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True))
 
     def _label(self, fn_call: ContractFunction) -> str:
         contract = self._names.get(str(fn_call.address), str(fn_call.address))

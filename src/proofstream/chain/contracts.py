@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self, cast
 
-from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from web3.contract import Contract
 from web3.contract.contract import ContractEvent
 from web3.exceptions import MismatchedABI
@@ -161,16 +159,6 @@ class RewardedEvent:
 # --- Encodings the chain checks -----------------------------------------------------------------------------
 
 
-def compute_task_id(chain_id: int, task_manager: str, project: int, device: str, first_nonce: int) -> TaskId:
-    """uint256(keccak256(abi.encode(chainId, taskManager, project, device, firstNonce))) >> 8
-    (docs/protocol.md)."""
-    encoded = abi_encode(
-        ["uint256", "address", "uint64", "address", "uint64"],
-        [chain_id, to_checksum_address(task_manager), project, to_checksum_address(device), first_nonce],
-    )
-    return TaskId(int.from_bytes(keccak(encoded), "big") >> 8)
-
-
 def device_binding_typed_data(
     chain_id: int, device_registry: str, project: int, device: str, owner: str
 ) -> dict[str, Any]:
@@ -237,9 +225,7 @@ class _Wrapper:
     def _call(self, function: str, *args: Any) -> Any:
         return self._client.call(getattr(self._contract.functions, function)(*args))
 
-    def _send(
-        self, function: str, *args: Any, sender: LocalAccount | None, gas: int | None = None
-    ) -> Receipt:
+    def _send(self, function: str, *args: Any, sender: LocalAccount | None, gas: int | None = None) -> Receipt:
         return self._client.send(getattr(self._contract.functions, function)(*args), sender=sender, gas=gas)
 
     def _event(self, name: str) -> ContractEvent:
@@ -489,9 +475,7 @@ class Router(_Wrapper):
         receipt = self._send("route", task_id, list(outputs), proof, sender=sender, gas=gas)
         failed = self._receipt_events("TaskFailed", receipt)
         if failed:
-            return RouteResult(
-                receipt=receipt, settled=False, failure_reason=bytes(failed[0]["args"]["reason"])
-            )
+            return RouteResult(receipt=receipt, settled=False, failure_reason=bytes(failed[0]["args"]["reason"]))
         return RouteResult(receipt=receipt, settled=True, failure_reason=None)
 
     def public_inputs_of(self, task_id: int, outputs: Sequence[int]) -> tuple[int, ...]:
@@ -551,9 +535,7 @@ class RewardToken(_Wrapper):
     def approve(self, spender: str, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._send("approve", spender, amount, sender=sender)
 
-    def transfer_from(
-        self, owner: str, to: str, amount: int, *, sender: LocalAccount | None = None
-    ) -> Receipt:
+    def transfer_from(self, owner: str, to: str, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._send("transferFrom", owner, to, amount, sender=sender)
 
 
@@ -625,7 +607,6 @@ __all__ = [
     "TaskRecord",
     "TaskSettledEvent",
     "TaskStatus",
-    "compute_task_id",
     "device_binding_typed_data",
     "sign_device_binding",
 ]

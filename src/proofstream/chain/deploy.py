@@ -193,9 +193,7 @@ def deploy_core(
         router=_address(router),
         start_block=start_block,
     )
-    logger.info(
-        "core deployed chain_id=%d task_manager=%s router=%s", core.chain_id, core.task_manager, core.router
-    )
+    logger.info("core deployed chain_id=%d task_manager=%s router=%s", core.chain_id, core.task_manager, core.router)
     return core
 
 
@@ -247,9 +245,7 @@ def deploy_project(
     dapp_address = deploy("RewardDApp", core.router, core.device_registry, token_address, rate)
     RewardToken.at(client, token_address, compiled).set_minter(dapp_address, sender=account)
     projects = ProjectRegistry.at(client, core.project_registry, compiled)
-    project, _ = projects.create_project(
-        config_hash, uri, verifier_address, dapp_address, sequencer, sender=account
-    )
+    project, _ = projects.create_project(config_hash, uri, verifier_address, dapp_address, sequencer, sender=account)
     RewardDApp.at(client, dapp_address, compiled).bind_project(project, sender=account)
     deployment = ProjectDeployment(
         project=project,
@@ -269,11 +265,7 @@ def deploy_project(
 
 
 def _verifier_contract_name(compilation: CompilationResult) -> str:
-    names = [
-        a.name
-        for a in compilation.artifacts.values()
-        if a.source == VERIFIER_SOURCE_NAME and len(a.bytecode) > 2
-    ]
+    names = [a.name for a in compilation.artifacts.values() if a.source == VERIFIER_SOURCE_NAME and len(a.bytecode) > 2]
     if len(names) != 1:
         raise ConfigError(f"verifier source must define exactly one deployable contract, found {names}")
     return names[0]

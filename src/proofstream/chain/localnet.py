@@ -114,9 +114,7 @@ class Localnet:
         except BaseException:
             self.stop()
             raise
-        logger.info(
-            "anvil started url=%s chain_id=%d pid=%d", self._rpc_url, self._chain_id, self._process.pid
-        )
+        logger.info("anvil started url=%s chain_id=%d pid=%d", self._rpc_url, self._chain_id, self._process.pid)
         return self
 
     def stop(self) -> None:
@@ -150,9 +148,7 @@ class Localnet:
 
     def _rpc(self, method: str, params: list[object]) -> object:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-        request = urllib.request.Request(
-            self.rpc_url, data=body, headers={"Content-Type": "application/json"}
-        )
+        request = urllib.request.Request(self.rpc_url, data=body, headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=10.0) as response:
                 answer = json.loads(response.read())
@@ -176,9 +172,7 @@ class Localnet:
         url: str | None = None
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise ToolchainError(
-                    f"anvil exited with status {self._process.returncode}: {_tail(log_path)}"
-                )
+                raise ToolchainError(f"anvil exited with status {self._process.returncode}: {_tail(log_path)}")
             if url is None:
                 match = _LISTENING.search(log_path.read_text(errors="replace"))
                 if match:
@@ -186,9 +180,7 @@ class Localnet:
             if url is not None and _answers(url):
                 return url
             time.sleep(0.05)
-        raise ToolchainError(
-            f"anvil did not answer within {self._startup_timeout_s:.0f} s: {_tail(log_path)}"
-        )
+        raise ToolchainError(f"anvil did not answer within {self._startup_timeout_s:.0f} s: {_tail(log_path)}")
 
     @staticmethod
     def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -164,9 +164,7 @@ def compile_sources(
             result.seconds,
             cache_file,
         )
-    return CompilationResult(
-        artifacts=_artifacts(output), standard_json_input=input_json, compiler_version=version
-    )
+    return CompilationResult(artifacts=_artifacts(output), standard_json_input=input_json, compiler_version=version)
 
 
 def _solc_version(node_modules: Path) -> str:
@@ -178,11 +176,7 @@ def _solc_version(node_modules: Path) -> str:
 
 
 def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
-    root = (
-        Path(cache_dir)
-        if cache_dir is not None
-        else Path(platformdirs.user_cache_dir("proofstream")) / "solc"
-    )
+    root = Path(cache_dir) if cache_dir is not None else Path(platformdirs.user_cache_dir("proofstream")) / "solc"
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -230,9 +224,7 @@ def _artifacts(output: Mapping[str, Any]) -> dict[str, ContractArtifact]:
     for source, contracts in sorted(output.get("contracts", {}).items()):
         for name, data in sorted(contracts.items()):
             if name in artifacts:
-                raise ToolchainError(
-                    f"contract name {name!r} defined in both {artifacts[name].source} and {source}"
-                )
+                raise ToolchainError(f"contract name {name!r} defined in both {artifacts[name].source} and {source}")
             artifacts[name] = ContractArtifact(
                 name=name,
                 source=source,

@@ -63,9 +63,7 @@ class Batch:
         return self.messages[-1].nonce
 
 
-def cut_batches(
-    pending: Iterable[Pending], policy: BatchPolicy, *, now: int, flush: bool = False
-) -> list[Batch]:
+def cut_batches(pending: Iterable[Pending], policy: BatchPolicy, *, now: int, flush: bool = False) -> list[Batch]:
     """Return the batches that are closed now, per device in nonce order; open ones are left pending."""
     batches: list[Batch] = []
     ordered = sorted(pending, key=lambda m: (m.device.lower(), m.nonce))

@@ -106,9 +106,7 @@ def domain_separator(domain: Domain) -> bytes:
     )
 
 
-def typed_data_digest(
-    domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]
-) -> bytes:
+def typed_data_digest(domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> bytes:
     """``keccak256(0x1901 || domainSeparator || hashStruct(message))``: the 32 bytes a key signs."""
     return keccak(b"\x19\x01" + domain_separator(domain) + hash_struct(primary_type, members, values))
 

@@ -152,9 +152,7 @@ def build_tree(leaves: Sequence[int], depth: int) -> MerkleTree:
         _check_field_element(leaf, f"leaf {i}")
 
     padding = _padding_nodes(depth)
-    level = tuple(leaves) or (
-        PADDING_LEAF,
-    )  # an empty tree still stores one node per level: its padding spine
+    level = tuple(leaves) or (PADDING_LEAF,)  # an empty tree still stores one node per level: its padding spine
     levels = [level]
     for height in range(depth):
         if len(level) % 2:

@@ -160,16 +160,12 @@ def _check_keys(obj: dict[str, Any], expected: tuple[str, ...], where: str) -> N
     if set(obj) != set(expected):
         missing = [k for k in expected if k not in obj]
         extra = sorted(k for k in obj if k not in expected)
-        raise MessageError(
-            f"{where} keys do not match: missing {missing}, extra {extra}", code="schema_mismatch"
-        )
+        raise MessageError(f"{where} keys do not match: missing {missing}, extra {extra}", code="schema_mismatch")
 
 
 def _parse_signature(value: object) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x") or len(value) != 2 + 2 * SIGNATURE_LENGTH:
-        raise MessageError(
-            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes", code="invalid_field"
-        )
+        raise MessageError(f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes", code="invalid_field")
     try:
         return bytes.fromhex(value[2:])
     except ValueError as exc:

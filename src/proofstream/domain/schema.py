@@ -44,9 +44,7 @@ class Field:
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
-            raise ValueError(
-                f"field name {self.name!r} must be a lower-camel identifier of at most 32 characters"
-            )
+            raise ValueError(f"field name {self.name!r} must be a lower-camel identifier of at most 32 characters")
         if self.type != "address":
             match = _UINT.fullmatch(self.type)
             bits = int(match.group(1)) if match else 0
@@ -68,9 +66,7 @@ class Field:
         """
         if self.type == "address":
             if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
-                raise MessageError(
-                    f"{self.name} must be a 0x-prefixed 20-byte hex address", code="invalid_field"
-                )
+                raise MessageError(f"{self.name} must be a 0x-prefixed 20-byte hex address", code="invalid_field")
             return to_checksum_address(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise MessageError(f"{self.name} must be an integer ({self.type})", code="invalid_field")
@@ -137,8 +133,7 @@ class Schema:
     def from_json(cls, data: object) -> Schema:
         """Inverse of :meth:`to_json`; raises ValueError on anything else."""
         if not isinstance(data, list) or not all(
-            isinstance(item, list) and len(item) == 2 and all(isinstance(s, str) for s in item)
-            for item in data
+            isinstance(item, list) and len(item) == 2 and all(isinstance(s, str) for s in item) for item in data
         ):
             raise ValueError("a schema is a list of [name, type] pairs")
         return cls(payload=tuple(Field(name, type_) for name, type_ in data))

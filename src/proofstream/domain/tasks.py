@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from eth_abi import encode
-from eth_utils import keccak
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
-from proofstream.domain.types import Address, Nonce, ProjectId, TaskId
+from proofstream.domain.types import TaskId
 
 
 class TaskStatus(StrEnum):
@@ -42,7 +42,7 @@ _NEXT: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 
-class InvalidTransition(ValueError):
+class InvalidTransitionError(ValueError):
     def __init__(self, current: TaskStatus, new: TaskStatus) -> None:
         super().__init__(f"a task cannot go from {current} to {new}")
         self.current = current
@@ -50,13 +50,13 @@ class InvalidTransition(ValueError):
 
 
 def check_transition(current: TaskStatus, new: TaskStatus) -> TaskStatus:
-    """Return ``new`` if a task may move there from ``current``; raise InvalidTransition otherwise."""
+    """Return ``new`` if a task may move there from ``current``; raise InvalidTransitionError otherwise."""
     if new not in _NEXT[current]:
-        raise InvalidTransition(current, new)
+        raise InvalidTransitionError(current, new)
     return new
 
 
-def task_id(chain_id: int, task_manager: Address, project: ProjectId, device: Address, first_nonce: Nonce) -> TaskId:
+def task_id(chain_id: int, task_manager: str, project: int, device: str, first_nonce: int) -> TaskId:
     """The id TaskManager gives the task (docs/protocol.md): keccak of the assignment key, shifted into the field.
 
     Keyed on the deployment (chain id + TaskManager) and on the first nonce, so ids never repeat across chains,
@@ -64,6 +64,14 @@ def task_id(chain_id: int, task_manager: Address, project: ProjectId, device: Ad
     """
     packed = encode(
         ["uint256", "address", "uint64", "address", "uint64"],
-        [chain_id, task_manager, project, device, first_nonce],
+        [chain_id, _address_bytes(task_manager), project, _address_bytes(device), first_nonce],
     )
     return TaskId(int.from_bytes(keccak(packed), "big") >> 8)
+
+
+def _address_bytes(address: str) -> bytes:
+    """An address in any hex case as its 20 bytes (the ABI encoding does not depend on the checksum)."""
+    raw = bytes.fromhex(address.removeprefix("0x"))
+    if len(raw) != 20:
+        raise ValueError(f"not a 20-byte address: {address!r}")
+    return raw

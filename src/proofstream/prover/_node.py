@@ -29,9 +29,7 @@ def node_modules() -> Path:
     modules = find_node_modules()
     missing = [p for p in ("snarkjs", "circom2", "circomlib") if not (modules / p).is_dir()]
     if missing:
-        raise ToolchainError(
-            f"{modules} lacks {', '.join(missing)}; run `npm ci` in the proofstream checkout"
-        )
+        raise ToolchainError(f"{modules} lacks {', '.join(missing)}; run `npm ci` in the proofstream checkout")
     return modules
 
 
@@ -56,18 +54,14 @@ class NodeResult:
         return (self.stdout + "\n" + self.stderr).strip()
 
 
-def run_node(
-    script: Path, args: Sequence[str | Path], *, cwd: Path | None = None, timeout: float = 600
-) -> NodeResult:
+def run_node(script: Path, args: Sequence[str | Path], *, cwd: Path | None = None, timeout: float = 600) -> NodeResult:
     """Run ``node script args...``; the caller decides what a non-zero exit means for its stage.
 
     Raises ToolchainError only when node itself cannot be started or the tool hangs past ``timeout``.
     """
     node = shutil.which("node")
     if node is None:
-        raise ToolchainError(
-            "`node` is not on PATH (Node.js 20 or later is required)", code="toolchain_missing"
-        )
+        raise ToolchainError("`node` is not on PATH (Node.js 20 or later is required)", code="toolchain_missing")
     argv = [node, str(script), *(str(a) for a in args)]
     started = time.perf_counter()
     try:

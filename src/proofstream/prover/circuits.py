@@ -85,9 +85,7 @@ def read_r1cs_info(path: Path) -> R1csInfo:
                 if section_type == 1:
                     (n8,) = struct.unpack("<I", f.read(4))
                     f.seek(n8, os.SEEK_CUR)
-                    wires, outputs, inputs, private, _labels, constraints = struct.unpack(
-                        "<IIIIQI", f.read(28)
-                    )
+                    wires, outputs, inputs, private, _labels, constraints = struct.unpack("<IIIIQI", f.read(28))
                     return R1csInfo(constraints, wires, outputs, inputs, private)
                 f.seek(start + size)
     except (OSError, struct.error) as exc:
@@ -159,9 +157,7 @@ def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
     args = [f"{name}.circom", "--r1cs", "--wasm", "--sym", "--O2", "-l", ".", "-o", "."]
     done = _node.run_node(_node.circom2_cli(modules), args, cwd=build)
     if done.returncode != 0 or "Everything went okay" not in done.output:
-        raise CircuitError(
-            f"circom2 failed to compile {source}:\n{done.output[-4000:]}", code="circuit_compile"
-        )
+        raise CircuitError(f"circom2 failed to compile {source}:\n{done.output[-4000:]}", code="circuit_compile")
     logger.info("circuit compiled name=%s seconds=%.2f", name, done.seconds)
     for item in (f"{name}.r1cs", f"{name}.sym", f"{name}_js"):
         (build / item).rename(out / item)
@@ -171,9 +167,7 @@ def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
 def _snarkjs(modules: Path, *args: str | Path, cwd: Path) -> float:
     done = _node.run_node(_node.snarkjs_cli(modules), args, cwd=cwd)
     if done.returncode != 0:
-        raise CircuitError(
-            f"snarkjs {args[0]} {args[1]} failed:\n{done.output[-4000:]}", code="circuit_setup"
-        )
+        raise CircuitError(f"snarkjs {args[0]} {args[1]} failed:\n{done.output[-4000:]}", code="circuit_setup")
     return done.seconds
 
 
@@ -182,9 +176,7 @@ def _setup(compiled: Path, name: str, modules: Path, ptau: Path, out: Path) -> d
     exports."""
     timings: dict[str, float] = {}
     initial = out / f"{name}_0000.zkey"
-    timings["setup_s"] = _snarkjs(
-        modules, "groth16", "setup", compiled / f"{name}.r1cs", ptau, initial, cwd=out
-    )
+    timings["setup_s"] = _snarkjs(modules, "groth16", "setup", compiled / f"{name}.r1cs", ptau, initial, cwd=out)
     timings["contribute_s"] = _snarkjs(
         modules,
         "zkey",
@@ -286,9 +278,7 @@ def build_circuit(
             _publish(tmp, keys)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        logger.info(
-            "groth16 setup done name=%s %s", name, " ".join(f"{k}={v:.2f}" for k, v in timings.items())
-        )
+        logger.info("groth16 setup done name=%s %s", name, " ".join(f"{k}={v:.2f}" for k, v in timings.items()))
 
     artifacts = CircuitArtifacts(
         name=name,
@@ -307,7 +297,5 @@ def build_circuit(
         ptau_power=ptau_info.power,
         ptau_sha256=ptau_hash,
     )
-    logger.debug(
-        "circuit ready name=%s seconds=%.3f %s", name, time.perf_counter() - started, asdict(artifacts)
-    )
+    logger.debug("circuit ready name=%s seconds=%.3f %s", name, time.perf_counter() - started, asdict(artifacts))
     return artifacts

@@ -86,17 +86,13 @@ def _snarkjs(*args: str | Path, cwd: Path) -> _node.NodeResult:
     return _node.run_node(_node.snarkjs_cli(_node.node_modules()), args, cwd=cwd)
 
 
-def _prove_in(
-    artifacts: CircuitArtifacts, wtns: Path, work: Path, witness_s: float, started: float
-) -> Groth16Proof:
+def _prove_in(artifacts: CircuitArtifacts, wtns: Path, work: Path, witness_s: float, started: float) -> Groth16Proof:
     proof_json, public_json = work / "proof.json", work / "public.json"
     done = _snarkjs("groth16", "prove", artifacts.zkey, wtns, proof_json, public_json, cwd=work)
     if done.returncode != 0 or not proof_json.is_file():
         raise ProverError(f"snarkjs groth16 prove failed for {artifacts.name}: {done.output[-2000:]}")
     timings = ProofTimings(witness_s=witness_s, prove_s=done.seconds, total_s=time.perf_counter() - started)
-    proof = Groth16Proof.from_snarkjs(
-        json.loads(proof_json.read_text()), json.loads(public_json.read_text()), timings
-    )
+    proof = Groth16Proof.from_snarkjs(json.loads(proof_json.read_text()), json.loads(public_json.read_text()), timings)
     logger.info(
         "groth16 proved circuit=%s witness_s=%.3f prove_s=%.3f total_s=%.3f",
         artifacts.name,
@@ -144,9 +140,7 @@ def verify(artifacts: CircuitArtifacts, proof: Groth16Proof) -> bool:
         work = Path(tmp)
         (work / "proof.json").write_text(json.dumps(proof.to_snarkjs()))
         (work / "public.json").write_text(json.dumps([str(v) for v in proof.public_signals]))
-        done = _snarkjs(
-            "groth16", "verify", artifacts.vkey, work / "public.json", work / "proof.json", cwd=work
-        )
+        done = _snarkjs("groth16", "verify", artifacts.vkey, work / "public.json", work / "proof.json", cwd=work)
     ok = done.returncode == 0 and "OK!" in done.output
     if not ok:
         logger.debug("groth16 proof rejected circuit=%s output=%s", artifacts.name, done.output[-500:])
@@ -184,9 +178,7 @@ class Groth16Backend:
             inputs = self.project.circuit_inputs(task_inputs)
             expected = self.project.reference_outputs(task_inputs)
         except ValueError as exc:
-            raise ProverError(
-                f"task {task_inputs.task_id} cannot be proven: {exc}", code="invalid_task"
-            ) from exc
+            raise ProverError(f"task {task_inputs.task_id} cannot be proven: {exc}", code="invalid_task") from exc
         proof = prove(self.artifacts, inputs)
         if proof.public_signals != expected:
             raise ProverError(

@@ -112,9 +112,7 @@ def find_ptau(power: int, *, explicit: Path | None = None, repo_root: Path | Non
         if info.power >= power and info.prepared:
             fitting.append(info)
         else:
-            logger.debug(
-                "ptau skipped path=%s power=%d prepared=%s needed=%d", path, info.power, info.prepared, power
-            )
+            logger.debug("ptau skipped path=%s power=%d prepared=%s needed=%d", path, info.power, info.prepared, power)
     if not fitting:
         raise ConfigError(
             f"no powers-of-tau file of power >= {power} found (looked in {root / 'ptau'} and "

@@ -66,8 +66,7 @@ def read_wtns(path: Path) -> Witness:
                 if n8 < 0:
                     raise CircuitError(f"{path}: values section before the header")
                 values = tuple(
-                    int.from_bytes(data[offset + i * n8 : offset + (i + 1) * n8], "little")
-                    for i in range(count)
+                    int.from_bytes(data[offset + i * n8 : offset + (i + 1) * n8], "little") for i in range(count)
                 )
             offset += size
     except struct.error as exc:
@@ -80,9 +79,7 @@ def read_wtns(path: Path) -> Witness:
 def write_wtns(path: Path, witness: Witness) -> None:
     """Write ``witness`` in the ``.wtns`` format snarkjs reads (version 2, 32-byte field elements)."""
     n8 = (witness.prime.bit_length() + 63) // 64 * 8
-    header = (
-        struct.pack("<I", n8) + witness.prime.to_bytes(n8, "little") + struct.pack("<I", len(witness.values))
-    )
+    header = struct.pack("<I", n8) + witness.prime.to_bytes(n8, "little") + struct.pack("<I", len(witness.values))
     body = b"".join(v.to_bytes(n8, "little") for v in witness.values)
     path.write_bytes(
         b"wtns"

@@ -101,9 +101,7 @@ class DeviceKey:
         """Sign a message and return its JSON body (the dict to POST to ``/messages``)."""
         unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
         signature = self.sign_digest(digest(unsigned, domain))
-        signed = build_message(
-            schema, project, config, self.address, nonce, timestamp, dict(payload), signature
-        )
+        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
         return body_dict(signed)
 
     def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
@@ -162,9 +160,7 @@ class GatewayClient:
         """POST a signed body; returns once the gateway has stored it durably."""
         response = self._request("POST", "/messages", json=dict(body))
         data = response.json()
-        return SendResult(
-            id=MessageId(data["id"]), status=data["status"], created=response.status_code == 202
-        )
+        return SendResult(id=MessageId(data["id"]), status=data["status"], created=response.status_code == 202)
 
     def status(self, message_id: str) -> dict[str, Any]:
         """The gateway's view of a message: status, and task/root/tx once known."""

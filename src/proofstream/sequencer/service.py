@@ -65,7 +65,11 @@ class Sequencer:
             self._store.create_task(task, [m.id for m in messages])
             logger.info(
                 "task cut task=%s device=%s messages=%d nonces=%d..%d",
-                task.id, task.device, len(messages), task.first_nonce, task.last_nonce,
+                task.id,
+                task.device,
+                len(messages),
+                task.first_nonce,
+                task.last_nonce,
             )
             created.append(task)
         return created

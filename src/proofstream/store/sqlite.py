@@ -58,8 +58,7 @@ MIGRATIONS_PACKAGE = "proofstream.store"
 _MIGRATION_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 _JSON_FIELDS = frozenset({"outputs", "proof"})
 _MESSAGE_COLUMNS = (
-    "m.id, m.body, m.received_at, m.task_id, m.leaf_index, p.schema_json, "
-    "t.status, t.reason, t.root, t.route_tx"
+    "m.id, m.body, m.received_at, m.task_id, m.leaf_index, p.schema_json, t.status, t.reason, t.root, t.route_tx"
 )
 _MESSAGE_FROM = (
     "FROM messages m JOIN projects p ON p.project = m.project AND p.config = m.config "
@@ -312,9 +311,7 @@ class SqliteStore:
         key = (_u64(config.project), config.config)
 
         def job(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                "SELECT schema_json FROM projects WHERE project = ? AND config = ?", key
-            ).fetchone()
+            row = conn.execute("SELECT schema_json FROM projects WHERE project = ? AND config = ?", key).fetchone()
             if row is not None and row[0] != schema_json:
                 raise StoreError(
                     f"project {config.project} config {config.config} already has another schema; "
@@ -360,13 +357,9 @@ class SqliteStore:
         def job(conn: sqlite3.Connection) -> None:
             key = (_u64(project), _addr(device))
             if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", key).fetchone():
-                conn.execute(
-                    "UPDATE devices SET owner = ? WHERE project = ? AND device = ?", (_addr(owner), *key)
-                )
+                conn.execute("UPDATE devices SET owner = ? WHERE project = ? AND device = ?", (_addr(owner), *key))
             else:
-                conn.execute(
-                    "INSERT INTO devices (project, device, owner) VALUES (?, ?, ?)", (*key, _addr(owner))
-                )
+                conn.execute("INSERT INTO devices (project, device, owner) VALUES (?, ?, ?)", (*key, _addr(owner)))
 
         self._write(job)
 
@@ -516,9 +509,7 @@ class SqliteStore:
     ) -> TaskRow:
         unknown = set(fields) - TASK_UPDATE_FIELDS
         if unknown:
-            raise ValueError(
-                f"update_task cannot set {sorted(unknown)}; allowed: {sorted(TASK_UPDATE_FIELDS)}"
-            )
+            raise ValueError(f"update_task cannot set {sorted(unknown)}; allowed: {sorted(TASK_UPDATE_FIELDS)}")
         sets: dict[str, Any] = {
             name: json.dumps(value) if name in _JSON_FIELDS and value is not None else value
             for name, value in fields.items()
@@ -540,9 +531,7 @@ class SqliteStore:
             )
 
         updated = self._write(job)
-        logger.info(
-            "task updated task_id=%d status=%s fields=%s", task_id, updated.status, ",".join(sorted(fields))
-        )
+        logger.info("task updated task_id=%d status=%s fields=%s", task_id, updated.status, ",".join(sorted(fields)))
         return updated
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:
@@ -562,9 +551,7 @@ def _project_config(row: Sequence[Any]) -> ProjectConfig:
         project=ProjectId(int(project)),
         config=ConfigVersion(config),
         schema=_schema(schema_json),
-        domain=Domain(
-            chain_id=int(chain_id), verifying_contract=Address(contract), name=name, version=version
-        ),
+        domain=Domain(chain_id=int(chain_id), verifying_contract=Address(contract), name=name, version=version),
     )
 
 

@@ -50,9 +50,7 @@ class TrackerDistance:
     def circuit_inputs(self, task: CircuitTask) -> dict[str, Any]:
         fixes = fixes_of(task)
         check_track(fixes, self.capacity)
-        return circuit_inputs(
-            task.project, task.task_id, task.device, task.prover, fixes, task.root, self.depth
-        )
+        return circuit_inputs(task.project, task.task_id, task.device, task.prover, fixes, task.root, self.depth)
 
     def reference_outputs(self, task: CircuitTask) -> tuple[int, ...]:
         fixes = fixes_of(task)

@@ -117,17 +117,13 @@ def check_track(fixes: Sequence[Fix], capacity: int) -> None:
         raise ValueError(f"a task holds 1..{capacity} fixes, got {len(fixes)}")
     for i, fix in enumerate(fixes):
         if not 0 <= fix.lat <= LAT_MAX or not 0 <= fix.lon <= LON_MAX:
-            raise ValueError(
-                f"fix {i} (nonce {fix.nonce}) has coordinates out of range: {fix.lat}, {fix.lon}"
-            )
+            raise ValueError(f"fix {i} (nonce {fix.nonce}) has coordinates out of range: {fix.lat}, {fix.lon}")
         if not 0 <= fix.nonce < 2**NONCE_GAP_BITS or not 0 <= fix.timestamp < 2**64:
             raise ValueError(f"fix {i} has a nonce or timestamp outside uint64")
         if i and not fix.nonce > fixes[i - 1].nonce:
             raise ValueError(f"fix {i}: nonce {fix.nonce} does not follow {fixes[i - 1].nonce}")
         if i and not 0 < fix.timestamp - fixes[i - 1].timestamp <= 2**TIME_GAP_BITS:
-            raise ValueError(
-                f"fix {i}: timestamp {fix.timestamp} is not 1..2^32 s after {fixes[i - 1].timestamp}"
-            )
+            raise ValueError(f"fix {i}: timestamp {fix.timestamp} is not 1..2^32 s after {fixes[i - 1].timestamp}")
 
 
 def circuit_inputs(
