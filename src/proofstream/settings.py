@@ -73,13 +73,12 @@ class Settings:
     def is_local_chain(self) -> bool:
         return not self.chain.rpc_url
 
-    def private_key(self, env: Mapping[str, str]) -> str | None:
-        """The operator's key for a real chain: from the key file or the environment, never a default.
+    def has_key(self, env: Mapping[str, str]) -> bool:
+        """Whether the user gave the node a key (key file or environment)."""
+        return bool(self.chain.key_file or env.get(KEY_ENV))
 
-        Returns None for the local chain, where the well-known development accounts are used.
-        """
-        if self.is_local_chain:
-            return None
+    def private_key(self, env: Mapping[str, str]) -> str:
+        """The operator's key: from the key file or the environment, never a default."""
         if self.chain.key_file:
             path = Path(self.chain.key_file).expanduser()
             try:

@@ -11,7 +11,9 @@ from proofstream.settings import KEY_ENV, load_settings
 def test_defaults_are_a_local_chain_without_key() -> None:
     settings = load_settings(env={})
     assert settings.is_local_chain
-    assert settings.private_key({}) is None
+    assert not settings.has_key({})
+    with pytest.raises(ConfigError, match=KEY_ENV):
+        settings.private_key({})
 
 
 def test_file_then_environment(tmp_path: Path) -> None:

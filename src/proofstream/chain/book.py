@@ -1,0 +1,88 @@
+"""The pipeline's view of the chain (:mod:`proofstream.ports`) over the typed contract wrappers.
+
+The sequencer's account assigns, the prover's account routes: the Router only accepts a route from the task's
+assigned prover, so the two keys are kept apart even when one process holds both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_account.signers.local import LocalAccount
+
+from proofstream.chain.client import ChainClient
+from proofstream.chain.contracts import CoreContracts, TaskAssignment
+from proofstream.chain.contracts import TaskStatus as ChainStatus
+from proofstream.domain.types import Address, TaskId
+from proofstream.ports import ChainTaskState, Commitment, DeviceRegistration, TaskOutcome, TxOutcome
+
+_STATES = {
+    ChainStatus.NONE: ChainTaskState.UNKNOWN,
+    ChainStatus.ASSIGNED: ChainTaskState.ASSIGNED,
+    ChainStatus.SETTLED: ChainTaskState.SETTLED,
+    ChainStatus.FAILED: ChainTaskState.FAILED,
+}
+
+
+class ChainBook:
+    """Implements TaskBook and ChainEvents."""
+
+    def __init__(
+        self, client: ChainClient, core: CoreContracts, *, sequencer: LocalAccount, prover: LocalAccount
+    ) -> None:
+        self._client = client
+        self._core = core
+        self._sequencer = sequencer
+        self._prover = prover
+
+    @property
+    def chain_id(self) -> int:
+        return self._client.chain_id
+
+    @property
+    def task_manager(self) -> Address:
+        return self._core.tasks.address
+
+    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
+        result = self._core.tasks.assign_tasks(
+            [TaskAssignment(c.project, c.device, c.first_nonce, c.last_nonce, c.root, c.prover) for c in commitments],
+            deadline_blocks,
+            sender=self._sequencer,
+        )
+        return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used)
+
+    def state(self, task_id: TaskId) -> ChainTaskState:
+        return _STATES[self._core.tasks.get_task(task_id).status]
+
+    def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+        result = self._core.router.route(task_id, outputs, proof, sender=self._prover)
+        reason = None if result.failure_reason is None else _reason(result.failure_reason)
+        return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used, settled=result.settled, reason=reason)
+
+    def latest_block(self) -> int:
+        return self._client.block_number()
+
+    def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
+        return [
+            DeviceRegistration(e.project, e.device, e.owner, e.position.block_number)
+            for e in self._core.devices.device_registered_events(from_block, to_block)
+        ]
+
+    def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:
+        settled = [
+            TaskOutcome(e.task_id, True, e.position.tx_hash, e.position.block_number)
+            for e in self._core.router.task_settled_events(from_block, to_block)
+        ]
+        failed = [
+            TaskOutcome(e.task_id, False, e.position.tx_hash, e.position.block_number, _reason(e.reason))
+            for e in self._core.router.task_failed_events(from_block, to_block)
+        ]
+        return sorted(settled + failed, key=lambda o: o.block)
+
+
+def _reason(data: bytes) -> str:
+    """A DApp's revert data as text: the Error(string) message when there is one, else hex."""
+    if data[:4] == bytes.fromhex("08c379a0") and len(data) >= 68:
+        length = int.from_bytes(data[36:68], "big")
+        return data[68 : 68 + length].decode("utf-8", "replace")
+    return "0x" + data.hex()

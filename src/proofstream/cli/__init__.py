@@ -1,0 +1,1 @@
+"""The ``proofstream`` command line."""

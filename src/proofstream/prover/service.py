@@ -1,0 +1,91 @@
+"""The prover loop: claim an assigned task, prove it, store the proof for the submitter.
+
+A claim is a compare-and-set on the task's status (batched -> proving), so several workers (threads now,
+processes on other machines with PostgreSQL later) never prove the same task twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from proofstream.domain.messages import payload_fields
+from proofstream.domain.tasks import TaskStatus
+from proofstream.errors import ProofstreamError, StoreError
+from proofstream.prover.ports import CircuitTask, ProverBackend, TaskRecord
+from proofstream.store.ports import Store, TaskRow
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL_PUBLIC_INPUTS = 7
+"""``project, taskId, root, device, prover, firstNonce, lastNonce`` follow the outputs (docs/protocol.md)."""
+
+
+class ProverWorker:
+    def __init__(
+        self, store: Store, backend: ProverBackend, *, prover: str, n_public: int, constraints: int | None
+    ) -> None:
+        self._store = store
+        self._backend = backend
+        self._prover = int(prover, 16)
+        self._n_outputs = n_public - PROTOCOL_PUBLIC_INPUTS
+        self._constraints = constraints
+
+    def release_orphans(self) -> int:
+        """At start-up: tasks a killed worker held in ``proving`` without a proof go back to the pool."""
+        released = 0
+        for task in self._store.tasks_with_status(TaskStatus.PROVING):
+            if task.proof is None:
+                self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+                released += 1
+        return released
+
+    def tick(self) -> TaskRow | None:
+        """Prove one task if one is waiting; returns it (with its proof or its failure) or None."""
+        for task in self._store.tasks_with_status(TaskStatus.BATCHED):
+            if task.assign_tx is None:
+                continue  # its commitment is not on chain yet
+            try:
+                self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+            except StoreError:
+                continue  # another worker claimed it
+            return self._prove(task)
+        return None
+
+    def _prove(self, task: TaskRow) -> TaskRow:
+        messages = self._store.task_messages(task.id)
+        circuit_task = CircuitTask(
+            project=task.project,
+            task_id=task.id,
+            device=int(task.device, 16),
+            prover=self._prover,
+            root=task.root,
+            records=tuple(
+                TaskRecord(
+                    m.message.nonce,
+                    m.message.timestamp,
+                    dict(zip(m.message.schema.payload_names, payload_fields(m.message), strict=True)),
+                )
+                for m in messages
+            ),
+        )
+        started = time.perf_counter()
+        try:
+            proof = self._backend.prove(circuit_task)
+        except (ProofstreamError, ValueError) as exc:
+            logger.error("proving failed task=%s reason=%s", task.id, exc)
+            return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
+        seconds = time.perf_counter() - started
+        outputs = [str(x) for x in proof.public_signals[: self._n_outputs]]
+        logger.info("task proven task=%s outputs=%s seconds=%.2f", task.id, outputs, seconds)
+        return self._store.update_task(
+            task.id,
+            outputs=outputs,
+            proof={
+                "backend": proof.backend,
+                "calldata": proof.calldata.hex(),
+                "public_signals": [str(x) for x in proof.public_signals],
+            },
+            prove_seconds=round(seconds, 3),
+            constraints=self._constraints,
+        )
