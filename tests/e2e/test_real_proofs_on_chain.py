@@ -1,0 +1,166 @@
+"""The Router with real Groth16 proofs of the tracker-distance circuit, on anvil, through a running node's
+deployment: what settles, and each forgery the issue lists, rejected by the contracts or the circuit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from proofstream.chain.accounts import dev_account
+from proofstream.chain.contracts import TaskAssignment, TaskStatus
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
+from proofstream.errors import ProverError, TransactionRevertedError
+from proofstream.node import Node
+from proofstream.projects.tracker_distance import TRACKER_DISTANCE, task_root
+from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.prover.groth16 import Groth16Backend, Groth16Proof
+from proofstream.prover.ports import CircuitTask, TaskRecord
+from proofstream.sdk.device import DeviceKey
+from proofstream.settings import GatewaySettings, Settings
+from proofstream.simulator import simulate_track
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    data = tmp_path_factory.mktemp("node")
+    with Node(Settings(data_dir=str(data), gateway=GatewaySettings(port=0)), env={}) as running:
+        yield running
+
+
+class World:
+    """Registers devices and assigns tasks straight on chain, as the sequencer would, to forge around it."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.project = ProjectId(node.deployment.project)
+        self.backend = Groth16Backend(TRACKER_DISTANCE, node.artifacts)
+        self.prover = node.roles.prover
+
+    def device(self, seed: int) -> tuple[DeviceKey, str]:
+        key, owner = DeviceKey.generate(), Account.create().address
+        domain = Domain(self.node.client.chain_id, self.node.manifest.core.device_registry)
+        self.node.core.devices.register_device(
+            self.project, key.address, owner, key.sign_binding(domain, self.project, owner), sender=dev_account(0)
+        )
+        return key, owner
+
+    def fixes(self, seed: int, count: int, first_nonce: int = 0) -> list[Fix]:
+        track = simulate_track(seed, count, start_time=1_700_000_000)
+        return [Fix(first_nonce + i, f.timestamp, f.lat, f.lon) for i, f in enumerate(track)]
+
+    def assign(self, device: str, fixes: list[Fix]) -> int:
+        root = task_root(self.project, int(device, 16), fixes, TRACKER_DISTANCE.depth)
+        assignment = TaskAssignment(
+            self.project,
+            Address(device),
+            Nonce(fixes[0].nonce),
+            Nonce(fixes[-1].nonce),
+            FieldElement(root),
+            Address(self.prover.address),
+        )
+        result = self.node.core.tasks.assign_tasks([assignment], 100, sender=self.node.roles.sequencer)
+        return result.task_ids[0]
+
+    def prove(self, task_id: int, device: str, fixes: list[Fix]) -> Groth16Proof:
+        root = task_root(self.project, int(device, 16), fixes, TRACKER_DISTANCE.depth)
+        records = tuple(TaskRecord(f.nonce, f.timestamp, {"lat": f.lat, "lon": f.lon}) for f in fixes)
+        task = CircuitTask(self.project, task_id, int(device, 16), int(self.prover.address, 16), root, records)
+        return self.backend.prove(task)
+
+    def route(self, task_id: int, outputs: list[int], proof: Groth16Proof, sender: LocalAccount | None = None) -> None:
+        self.node.core.router.route(task_id, outputs, proof.calldata, sender=sender or self.prover)
+
+
+@pytest.fixture(scope="module")
+def world(node: Node) -> World:
+    return World(node)
+
+
+def _reverts_with(name: str) -> pytest.RaisesExc[TransactionRevertedError]:
+    return pytest.raises(TransactionRevertedError, match=name)
+
+
+def test_a_valid_proof_settles_and_mints_metres_times_rate(world: World) -> None:
+    key, owner = world.device(1)
+    fixes = world.fixes(1, 8)
+    task = world.assign(key.address, fixes)
+    proof = world.prove(task, key.address, fixes)
+    metres = proof.public_signals[0]
+    assert metres == distance_metres(fixes) > 0
+    world.route(task, [metres], proof)
+    assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED
+    assert world.node.token.balance_of(owner) == metres * world.node.deployment.rate_per_unit
+
+
+def test_a_tampered_output_is_rejected(world: World) -> None:
+    key, owner = world.device(2)
+    fixes = world.fixes(2, 5)
+    task = world.assign(key.address, fixes)
+    proof = world.prove(task, key.address, fixes)
+    with _reverts_with("InvalidProof"):
+        world.route(task, [proof.public_signals[0] + 1], proof)
+    assert world.node.core.tasks.get_task(task).status is TaskStatus.ASSIGNED
+    assert world.node.token.balance_of(owner) == 0
+
+
+def test_a_proof_for_another_batch_is_rejected(world: World) -> None:
+    key_a, _ = world.device(3)
+    key_b, owner_b = world.device(4)
+    fixes_a, fixes_b = world.fixes(3, 6), world.fixes(4, 6)
+    task_a = world.assign(key_a.address, fixes_a)
+    task_b = world.assign(key_b.address, fixes_b)
+    proof_a = world.prove(task_a, key_a.address, fixes_a)
+    with _reverts_with("InvalidProof"):
+        world.route(task_b, [proof_a.public_signals[0]], proof_a)
+    assert world.node.token.balance_of(owner_b) == 0
+
+
+def test_a_task_routed_a_second_time_is_rejected(world: World) -> None:
+    key, owner = world.device(5)
+    fixes = world.fixes(5, 4)
+    task = world.assign(key.address, fixes)
+    proof = world.prove(task, key.address, fixes)
+    world.route(task, [proof.public_signals[0]], proof)
+    paid = world.node.token.balance_of(owner)
+    with _reverts_with("TaskNotAssigned"):
+        world.route(task, [proof.public_signals[0]], proof)
+    assert world.node.token.balance_of(owner) == paid
+
+
+def test_a_route_from_another_account_than_the_assigned_prover_is_rejected(world: World) -> None:
+    key, _ = world.device(6)
+    fixes = world.fixes(6, 4)
+    task = world.assign(key.address, fixes)
+    proof = world.prove(task, key.address, fixes)
+    thief = dev_account(5)  # saw the proof in the mempool
+    with _reverts_with("NotAssignedProver"):
+        world.route(task, [proof.public_signals[0]], proof, sender=thief)
+    assert world.node.core.tasks.get_task(task).status is TaskStatus.ASSIGNED
+
+
+@pytest.mark.parametrize("forgery", ["reordered", "duplicated"])
+def test_reordered_or_duplicated_fixes_cannot_be_proven(world: World, forgery: str) -> None:
+    key, _ = world.device(7)
+    fixes = world.fixes(7, 6)
+    if forgery == "reordered":  # zig-zag: swap two fixes' positions but keep nonces increasing
+        fixes[2], fixes[3] = replace(fixes[3], nonce=fixes[2].nonce), replace(fixes[2], nonce=fixes[3].nonce)
+    else:  # the same fix counted twice under a fresh nonce
+        fixes[3] = replace(fixes[2], nonce=fixes[3].nonce)
+    with pytest.raises(ProverError):
+        world.prove(123, key.address, fixes)
+
+
+def test_one_message_cannot_be_counted_in_two_tasks(world: World) -> None:
+    key, _ = world.device(8)
+    fixes = world.fixes(8, 8)
+    world.assign(key.address, fixes[:5])
+    with _reverts_with("NonceAlreadyAssigned"):
+        world.assign(key.address, fixes[4:])  # nonce 4 is already in the first task
+    world.assign(key.address, fixes[5:])  # the rest, after it, is fine
