@@ -222,6 +222,17 @@ class StoreConformance:
         )
         assert {m.id for m in store.unbatched_messages(PROJECT.project)} == {ids[3], other}
 
+    def test_a_nonce_at_or_below_a_batched_one_is_stale(self, store: Store) -> None:
+        ids = [self.put(store, KEYS[0], n) for n in (0, 2, 3)]
+        store.create_task(new_task(KEYS[0], 0, 3), ids)
+        message, mid = signed(KEYS[0], 1)  # arrives after nonces 2 and 3 were batched
+        with pytest.raises(ConflictError) as caught:
+            store.put_message(message, mid, 2.0)
+        assert caught.value.code == "stale_nonce"
+        assert store.get_message(mid) is None
+        assert store.put_message(*signed(KEYS[0], 4), 2.0).created
+        assert store.put_message(*signed(KEYS[1], 1), 2.0).created  # other devices are not affected
+
     def test_create_task_is_all_or_nothing(self, store: Store) -> None:
         ids = [self.put(store, KEYS[0], n) for n in range(3)]
         first = new_task(KEYS[0], 0, 0)

@@ -47,6 +47,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "nonce_conflict": 409,
+    "stale_nonce": 409,
     "store_error": 503,
 }
 """HTTP status of each error code; a code not listed is a 400 (MessageError) or 500 (anything else)."""

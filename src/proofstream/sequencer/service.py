@@ -16,6 +16,7 @@ from proofstream.domain.merkle import build_tree, leaf_hash
 from proofstream.domain.messages import payload_fields
 from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId
+from proofstream.errors import TransactionRevertedError
 from proofstream.ports import ChainTaskState, Commitment, TaskBook
 from proofstream.store.ports import Store, StoredMessage, TaskRow
 
@@ -111,12 +112,26 @@ class Sequencer:
                 self._store.update_task(task.id, assign_tx=RECOVERED)
         if not to_send:
             return
+        try:
+            self._send(to_send)
+        except TransactionRevertedError:
+            if len(to_send) == 1:
+                raise
+            # One bad commitment must not hold back the others: find it by assigning one at a time.
+            for task in to_send:
+                try:
+                    self._send([task])
+                except TransactionRevertedError as exc:
+                    logger.error("assignment refused task=%s reason=%s", task.id, exc)
+                    self._store.update_task(task.id, TaskStatus.FAILED, reason=f"assignment refused: {exc}")
+
+    def _send(self, tasks: Sequence[TaskRow]) -> None:
         commitments = [
             Commitment(t.project, t.device, t.first_nonce, t.last_nonce, FieldElement(t.root), self._prover)
-            for t in to_send
+            for t in tasks
         ]
         outcome = self._book.assign(commitments, self._deadline_blocks)
-        gas_each = outcome.gas_used // len(to_send)
-        for task in to_send:
+        gas_each = outcome.gas_used // len(tasks)
+        for task in tasks:
             self._store.update_task(task.id, assign_tx=outcome.tx_hash, gas_assign=gas_each)
-        logger.info("tasks assigned count=%d tx=%s gas=%d", len(to_send), outcome.tx_hash, outcome.gas_used)
+        logger.info("tasks assigned count=%d tx=%s gas=%d", len(tasks), outcome.tx_hash, outcome.gas_used)

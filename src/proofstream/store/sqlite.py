@@ -406,6 +406,17 @@ class SqliteStore:
                     f"device {message.device} already used nonce {message.nonce} in project "
                     f"{message.project} for message {row[0]}"
                 )
+            (batched_up_to,) = conn.execute(
+                "SELECT MAX(last_nonce) FROM tasks WHERE project = ? AND device = ?", (project, device)
+            ).fetchone()
+            if batched_up_to is not None and nonce <= batched_up_to:
+                # Tasks of a device cover increasing nonce ranges on chain: a late message below the last
+                # batched nonce could never be proven, so it is refused now rather than stranded.
+                raise ConflictError(
+                    f"nonce {message.nonce} of device {message.device} is at or below nonce {int(batched_up_to)}, "
+                    "which is already batched; ask GET /devices/{address} for the next nonce",
+                    code="stale_nonce",
+                )
             if not conn.execute(
                 "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
             ).fetchone():

@@ -1,0 +1,166 @@
+"""The sequencer and the submitter against a real SQLite store and a fake chain (a unit test's fake: the real
+chain is exercised by tests/e2e). What matters here is restart safety: nothing is assigned or routed twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from proofstream.domain.batching import BatchPolicy
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.messages import digest, message_id, parse_body
+from proofstream.domain.schema import TRACKER_SCHEMA
+from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.errors import TransactionRevertedError
+from proofstream.ports import ChainTaskState, Commitment, TxOutcome
+from proofstream.sdk.device import DeviceKey
+from proofstream.sequencer.service import RECOVERED, Sequencer
+from proofstream.store.ports import ProjectConfig
+from proofstream.store.sqlite import SqliteStore
+from proofstream.submitter.service import Submitter
+
+DOMAIN = Domain(31337, Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+
+
+class FakeBook:
+    def __init__(self) -> None:
+        self.states: dict[int, ChainTaskState] = {}
+        self.assigned: list[list[Commitment]] = []
+        self.routed: list[int] = []
+        self.refuse_device: str | None = None
+
+    chain_id = 31337
+    task_manager = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
+
+    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
+        if any(c.device == self.refuse_device for c in commitments):
+            raise TransactionRevertedError("assignTasks reverted: NonceAlreadyAssigned")
+        self.assigned.append(list(commitments))
+        return TxOutcome(f"0xassign{len(self.assigned)}", 100_000 * len(commitments))
+
+    def state(self, task_id: TaskId) -> ChainTaskState:
+        return self.states.get(task_id, ChainTaskState.UNKNOWN)
+
+    def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+        self.routed.append(task_id)
+        self.states[task_id] = ChainTaskState.SETTLED
+        return TxOutcome("0xroute", 300_000)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore(tmp_path / "s.db") as opened:
+        opened.upsert_project(PROJECT)
+        yield opened
+
+
+def put(store: SqliteStore, key: DeviceKey, nonce: int) -> None:
+    body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_000 + nonce, {"lat": 100 + nonce, "lon": 200})
+    message = parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
+    store.put_message(message, message_id(digest(message, DOMAIN)), 1.0)
+
+
+def sequencer(store: SqliteStore, book: FakeBook) -> Sequencer:
+    return Sequencer(
+        store,
+        book,
+        project=ProjectId(1),
+        depth=2,
+        policy=BatchPolicy(4, 3600),
+        prover=PROVER,
+        deadline_blocks=10,
+        clock=lambda: 0.0,
+    )
+
+
+def test_sequencer_cuts_full_batches_and_assigns_them_in_one_tx(store: SqliteStore) -> None:
+    book = FakeBook()
+    keys = [DeviceKey.generate(), DeviceKey.generate()]
+    for key in keys:
+        for nonce in range(6):
+            put(store, key, nonce)
+    created = sequencer(store, book).tick()
+    assert len(created) == 2  # one full task of 4 per device; 2 messages each stay open
+    assert len(book.assigned) == 1 and len(book.assigned[0]) == 2
+    assert {c.prover for c in book.assigned[0]} == {PROVER}
+    assert all(t.assign_tx == "0xassign1" for t in store.tasks_with_status(TaskStatus.BATCHED))
+    assert len(store.unbatched_messages(ProjectId(1))) == 4
+
+
+def test_a_task_already_on_chain_is_not_assigned_again(store: SqliteStore) -> None:
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    seq = sequencer(store, book)
+    book.refuse_device = key.address  # the tx "fails" after the task row is written: as if killed mid-way
+    with pytest.raises(TransactionRevertedError):
+        seq.tick()
+    (task,) = store.tasks_with_status(TaskStatus.BATCHED)
+    assert task.assign_tx is None
+    book.refuse_device = None
+    book.states[task.id] = ChainTaskState.ASSIGNED  # ... but it had made it on chain
+    seq.tick()
+    assert book.assigned == []
+    assert store.get_task(task.id).assign_tx == RECOVERED  # type: ignore[union-attr]
+
+
+def test_one_refused_commitment_does_not_hold_back_the_others(store: SqliteStore) -> None:
+    book = FakeBook()
+    good, bad = DeviceKey.generate(), DeviceKey.generate()
+    for key in (good, bad):
+        for nonce in range(4):
+            put(store, key, nonce)
+    book.refuse_device = bad.address
+    sequencer(store, book).tick()
+    statuses = {t.device.lower(): t.status for t in store.tasks_with_status(*TaskStatus)}
+    assert statuses == {good.address.lower(): TaskStatus.BATCHED, bad.address.lower(): TaskStatus.FAILED}
+
+
+def _proven_task(store: SqliteStore, book: FakeBook) -> TaskId:
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    (task,) = sequencer(store, book).tick()
+    book.states[task.id] = ChainTaskState.ASSIGNED
+    store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+    store.update_task(task.id, outputs=["7"], proof={"calldata": "00" * 256})
+    return task.id
+
+
+def test_submitter_routes_a_proven_task_once(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 1
+    assert submitter.tick() == 0
+    assert book.routed == [task]
+    row = store.get_task(task)
+    assert row is not None and (row.status, row.route_tx, row.gas_route) == (TaskStatus.SETTLED, "0xroute", 300_000)
+
+
+def test_after_a_crash_the_chain_is_asked_before_anything_is_sent_again(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    store.update_task(task, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)  # killed right after sending...
+    book.states[task] = ChainTaskState.SETTLED  # ...and the tx was mined
+    Submitter(store, book).tick()
+    assert book.routed == []
+    assert store.get_task(task).status is TaskStatus.SETTLED  # type: ignore[union-attr]
+
+
+def test_a_route_tx_that_never_landed_is_sent_again(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    store.update_task(task, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)  # killed before the tx left
+    submitter = Submitter(store, book)
+    submitter.tick()  # chain says still assigned: back to proving (proof kept)
+    submitter.tick()
+    assert book.routed == [task]
+    assert store.get_task(task).status is TaskStatus.SETTLED  # type: ignore[union-attr]
