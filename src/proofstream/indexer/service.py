@@ -43,7 +43,13 @@ class Indexer:
             logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
         for outcome in self._events.task_outcomes(first, last):
             task = self._store.get_task(outcome.task_id)
-            if task is None or task.status in FINAL:
+            if task is None:
+                continue
+            if task.status in FINAL:
+                # The submitter may have finished it from the chain's state alone (after a restart), which
+                # carries no tx hash: the event is where that hash comes from.
+                if task.route_tx is None:
+                    self._store.update_task(task.id, route_tx=outcome.tx_hash)
                 continue
             status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
             self._store.update_task(task.id, status, route_tx=outcome.tx_hash, reason=outcome.reason)
