@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, TaskAssignment
+from proofstream.chain.contracts import CoreContracts
 from proofstream.chain.contracts import TaskStatus as ChainStatus
 from proofstream.domain.types import Address, TaskId
 from proofstream.ports import ChainTaskState, Commitment, DeviceRegistration, TaskOutcome, TxOutcome
@@ -44,11 +44,7 @@ class ChainBook:
         return self._core.tasks.address
 
     def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
-        result = self._core.tasks.assign_tasks(
-            [TaskAssignment(c.project, c.device, c.first_nonce, c.last_nonce, c.root, c.prover) for c in commitments],
-            deadline_blocks,
-            sender=self._sequencer,
-        )
+        result = self._core.tasks.assign_tasks(commitments, deadline_blocks, sender=self._sequencer)
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used)
 
     def state(self, task_id: TaskId) -> ChainTaskState:

@@ -24,6 +24,7 @@ from web3.exceptions import MismatchedABI
 from proofstream.chain.client import ChainClient, Receipt
 from proofstream.chain.solc import CompilationResult
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
+from proofstream.ports import Commitment
 
 ROUTE_GAS = 1_000_000
 """Gas limit of a route() transaction. Explicit, never estimated: a snarkjs verifier that runs short of gas in
@@ -43,17 +44,8 @@ class TaskStatus(enum.IntEnum):
     FAILED = 3
 
 
-@dataclass(frozen=True)
-class TaskAssignment:
-    """One task to assign (TaskManager.TaskInput)."""
-
-    project: ProjectId
-    device: Address
-    first_nonce: Nonce
-    last_nonce: Nonce
-    root: FieldElement
-    """Poseidon Merkle root of the task's messages."""
-    prover: Address
+TaskAssignment = Commitment
+"""One task to assign (TaskManager.TaskInput): the pipeline's Commitment, field for field."""
 
 
 @dataclass(frozen=True)
