@@ -1,6 +1,6 @@
 """Suite-wide rules.
 
-With PROOFSTREAM_NO_SKIP=1 (set by .ci/run) a skipped test fails instead: CI has every tool and service, so a
+With NO_SKIPPED_TESTS=1 (set by .ci/run) a skipped test fails instead: CI has every tool and service, so a
 skip there means something is missing, not optional.
 """
 
@@ -16,6 +16,6 @@ import pytest
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, None, None]:
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
-    if os.environ.get("PROOFSTREAM_NO_SKIP") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+    if os.environ.get("NO_SKIPPED_TESTS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where nothing may be skipped: {report.longrepr}"
