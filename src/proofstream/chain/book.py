@@ -52,7 +52,7 @@ class ChainBook:
 
     def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
         result = self._core.router.route(task_id, outputs, proof, sender=self._prover)
-        reason = None if result.failure_reason is None else _reason(result.failure_reason)
+        reason = None if result.failure_reason is None else self._reason(result.failure_reason)
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used, settled=result.settled, reason=reason)
 
     def latest_block(self) -> int:
@@ -70,15 +70,14 @@ class ChainBook:
             for e in self._core.router.task_settled_events(from_block, to_block)
         ]
         failed = [
-            TaskOutcome(e.task_id, False, e.position.tx_hash, e.position.block_number, _reason(e.reason))
+            TaskOutcome(e.task_id, False, e.position.tx_hash, e.position.block_number, self._reason(e.reason))
             for e in self._core.router.task_failed_events(from_block, to_block)
         ]
         return sorted(settled + failed, key=lambda o: o.block)
 
-
-def _reason(data: bytes) -> str:
-    """A DApp's revert data as text: the Error(string) message when there is one, else hex."""
-    if data[:4] == bytes.fromhex("08c379a0") and len(data) >= 68:
-        length = int.from_bytes(data[36:68], "big")
-        return data[68 : 68 + length].decode("utf-8", "replace")
-    return "0x" + data.hex()
+    def _reason(self, data: bytes) -> str:
+        """A DApp's revert data as text: the Error(string) message, a decoded custom error, or hex."""
+        name, args = self._client.decode_error(data)
+        if name == "Error" and args:
+            return str(args[0])
+        return f"{name}{args}" if name else "0x" + data.hex()
