@@ -15,7 +15,7 @@ from proofstream.domain.messages import digest, message_id, parse_body
 from proofstream.domain.schema import TRACKER_SCHEMA
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.errors import TransactionRevertedError
+from proofstream.errors import ChainUnavailableError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, Commitment, TxOutcome
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
@@ -161,6 +161,26 @@ def test_a_route_tx_that_never_landed_is_sent_again(store: SqliteStore) -> None:
     store.update_task(task, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)  # killed before the tx left
     submitter = Submitter(store, book)
     submitter.tick()  # chain says still assigned: back to proving (proof kept)
+    submitter.tick()
+    assert book.routed == [task]
+    assert store.get_task(task).status is TaskStatus.SETTLED  # type: ignore[union-attr]
+
+
+def test_an_unreachable_chain_does_not_fail_the_task(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    real_route = book.route
+
+    def down(task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+        raise ChainUnavailableError("node unreachable")
+
+    book.route = down  # type: ignore[method-assign]
+    submitter = Submitter(store, book)
+    with pytest.raises(ChainUnavailableError):
+        submitter.tick()
+    assert store.get_task(task).status is TaskStatus.SUBMITTED  # type: ignore[union-attr]
+    book.route = real_route  # type: ignore[method-assign]
+    submitter.tick()  # reconciled: still assigned on chain, so back to proving
     submitter.tick()
     assert book.routed == [task]
     assert store.get_task(task).status is TaskStatus.SETTLED  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from proofstream.domain.tasks import TaskStatus
-from proofstream.errors import ChainError, StoreError
+from proofstream.errors import StoreError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
 from proofstream.store.ports import Store, TaskRow
 
@@ -61,12 +61,15 @@ class Submitter:
         proof = task.proof
         try:
             outcome = self._book.route(task.id, [int(x) for x in task.outputs], bytes.fromhex(proof["calldata"]))
-        except ChainError as exc:
+        except TransactionRevertedError as exc:
+            # Only a refusal ends the task; an unreachable node (ChainUnavailableError) propagates, the task
+            # stays ``submitted`` and the next tick reconciles it with the chain.
             logger.error("route refused task=%s reason=%s", task.id, exc)
-            if self._book.state(task.id) is ChainTaskState.ASSIGNED:
+            state = self._book.state(task.id)
+            if state is ChainTaskState.ASSIGNED:
                 self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
                 return 1
-            return self._finish_from_chain(task, self._book.state(task.id))
+            return self._finish_from_chain(task, state)
         status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
         self._store.update_task(
             task.id, status, route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason
