@@ -19,7 +19,7 @@ setup() {
     python3 -m venv .tools
     .tools/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
   fi
-  .tools/bin/uv sync --frozen --quiet
+  .tools/bin/uv sync --frozen --all-extras --quiet
   # npm ci wipes node_modules: only when the lock changed since the last install.
   local stamp=node_modules/.proofstream-lock.sha256
   local want; want=$(sha256sum package-lock.json | cut -d' ' -f1)

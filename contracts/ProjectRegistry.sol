@@ -4,8 +4,12 @@ pragma solidity ^0.8.28;
 /// @title ProjectRegistry
 /// @notice Who runs a DePIN project, which logic it runs (content-addressed config versions, each with its
 /// verifier), where its results go (its DApp) and who may batch its messages into tasks (its sequencer).
-/// @dev Project ids start at 1, so 0 always means "no project". Config versions start at 1 and only grow: a task
-/// records the version that was current when it was assigned, and is verified against that version's verifier.
+/// @dev Project ids start at 1, so 0 always means "no project". Config versions start at 1 and only grow. A
+/// version is live from the moment it is added until it is retired: the current version is always live; adding a
+/// new one gives the previous one a grace period (in blocks) after which it retires by itself, and the owner may
+/// retire any version but the current one at once. Only live versions get new tasks (TaskManager asks
+/// `isLive`); a task records its version and is verified against that version's verifier even after the version
+/// retired, until the task's own deadline (docs/protocol.md, "Versions and upgrades").
 contract ProjectRegistry {
     struct Project {
         address owner;
@@ -15,9 +19,11 @@ contract ProjectRegistry {
         address dapp;
     }
 
+    /// @dev verifier and retiresAt share one storage slot.
     struct Version {
         bytes32 configHash;
         address verifier;
+        uint64 retiresAt;
         string uri;
     }
 
@@ -31,6 +37,10 @@ contract ProjectRegistry {
     event VersionAdded(
         uint64 indexed project, uint32 indexed version, bytes32 configHash, string uri, address verifier
     );
+    /// @notice Version `version` is not live from block `atBlock` on: when the owner retires it (`atBlock` is this
+    /// block) or when a newer version makes it the previous one (`atBlock` is that block plus the grace period,
+    /// possibly in the future). Emitted again if the owner later retires it before its grace period ends.
+    event VersionRetired(uint64 indexed project, uint32 indexed version, uint64 atBlock);
     event Paused(uint64 indexed project);
     event Resumed(uint64 indexed project);
     event SequencerChanged(uint64 indexed project, address sequencer);
@@ -42,6 +52,9 @@ contract ProjectRegistry {
     error NotAContract(address account);
     error AlreadyPaused(uint64 project);
     error NotPaused(uint64 project);
+    error CannotRetireCurrentVersion(uint64 project, uint32 version);
+    error AlreadyRetired(uint64 project, uint32 version, uint64 atBlock);
+    error GraceTooLong(uint64 graceBlocks);
 
     modifier onlyProjectOwner(uint64 project) {
         if (msg.sender != ownerOf(project)) revert NotProjectOwner(project, msg.sender);
@@ -67,16 +80,34 @@ contract ProjectRegistry {
         _addVersion(project, configHash, uri, verifier);
     }
 
-    /// @notice Add a config version; it becomes current, so tasks assigned from now on are verified by `verifier`.
-    function addVersion(uint64 project, bytes32 configHash, string calldata uri, address verifier)
-        external
-        onlyProjectOwner(project)
-        returns (uint32 version)
-    {
+    /// @notice Add a config version; it becomes current, so new tasks may be assigned under it (and are verified
+    /// by `verifier`). The previous current version stays live for `graceBlocks` more blocks, so that messages
+    /// devices signed under it before they upgraded can still be batched, then it retires by itself. A grace of 0
+    /// retires it in this very block.
+    function addVersion(
+        uint64 project,
+        bytes32 configHash,
+        string calldata uri,
+        address verifier,
+        uint64 graceBlocks
+    ) external onlyProjectOwner(project) returns (uint32 version) {
+        uint256 endsAt = block.number + uint256(graceBlocks);
+        if (endsAt > type(uint64).max) revert GraceTooLong(graceBlocks);
+        _retire(project, _projects[project].currentVersion, uint64(endsAt));
         return _addVersion(project, configHash, uri, verifier);
     }
 
-    /// @notice Stop new tasks and settlements for the project until `resume`.
+    /// @notice Retire a version that is not the current one, now: no new task may be assigned under it. Tasks
+    /// already assigned under it can still be routed until their deadlines. Also ends a grace period early.
+    function retireVersion(uint64 project, uint32 version) external onlyProjectOwner(project) {
+        if (version == _projects[project].currentVersion) revert CannotRetireCurrentVersion(project, version);
+        uint64 atBlock = _existingVersion(project, version).retiresAt;
+        if (atBlock != 0 && atBlock <= block.number) revert AlreadyRetired(project, version, atBlock);
+        _retire(project, version, uint64(block.number));
+    }
+
+    /// @notice Stop new tasks and settlements for the project until `resume`. Deadlines and grace periods keep
+    /// counting blocks while the project is paused.
     function pause(uint64 project) external onlyProjectOwner(project) {
         if (_projects[project].paused) revert AlreadyPaused(project);
         _projects[project].paused = true;
@@ -123,6 +154,20 @@ contract ProjectRegistry {
         return _existingVersion(project, version).uri;
     }
 
+    /// @notice True while new tasks may be assigned under `version`: it exists and is the current version or one
+    /// whose retirement block has not come yet. False (no revert) for an unknown project or version. Says nothing
+    /// about pause: see `isActive`.
+    function isLive(uint64 project, uint32 version) external view returns (bool) {
+        if (version == 0 || version > _projects[project].currentVersion) return false;
+        uint64 atBlock = _versions[project][version].retiresAt;
+        return atBlock == 0 || block.number < atBlock;
+    }
+
+    /// @notice The block from which `version` is retired, or 0 while no retirement is set (the current version).
+    function retiresAt(uint64 project, uint32 version) external view returns (uint64) {
+        return _existingVersion(project, version).retiresAt;
+    }
+
     /// @notice True when the project exists and is not paused; false (no revert) for an unknown project.
     function isActive(uint64 project) external view returns (bool) {
         Project storage p = _projects[project];
@@ -135,8 +180,13 @@ contract ProjectRegistry {
     {
         _requireContract(verifier);
         version = ++_projects[project].currentVersion;
-        _versions[project][version] = Version({configHash: configHash, verifier: verifier, uri: uri});
+        _versions[project][version] = Version({configHash: configHash, verifier: verifier, retiresAt: 0, uri: uri});
         emit VersionAdded(project, version, configHash, uri, verifier);
+    }
+
+    function _retire(uint64 project, uint32 version, uint64 atBlock) private {
+        _versions[project][version].retiresAt = atBlock;
+        emit VersionRetired(project, version, atBlock);
     }
 
     function _existing(uint64 project) private view returns (Project storage p) {

@@ -67,6 +67,13 @@ contract RewardDApp is IDapp {
         emit RateChanged(ratePerUnit_);
     }
 
+    /// @notice The units a task's proven outputs are worth (the reward is `units * ratePerUnit`). By default the
+    /// first output (`logic.OUTPUTS[0]`); a project's contract overrides it to combine or cap outputs.
+    /// @dev Called after `outputs.length > 0` was checked.
+    function units(uint256[] calldata outputs) public pure virtual returns (uint256) {
+        return outputs[0];
+    }
+
     /// @inheritdoc IDapp
     function process(uint64 project_, uint256 taskId, address device, uint256[] calldata outputs) external {
         if (msg.sender != router) revert NotRouter(msg.sender);
@@ -74,9 +81,9 @@ contract RewardDApp is IDapp {
         if (outputs.length == 0) revert NoOutputs();
         address deviceOwner = devices.deviceOwner(project_, device);
         if (deviceOwner == address(0)) revert UnknownDevice(project_, device);
-        uint256 units = outputs[0];
-        uint256 amount = units * ratePerUnit;
-        emit Rewarded(project_, taskId, device, deviceOwner, units, amount);
+        uint256 paid = units(outputs);
+        uint256 amount = paid * ratePerUnit;
+        emit Rewarded(project_, taskId, device, deviceOwner, paid, amount);
         token.mint(deviceOwner, amount);
     }
 }

@@ -13,6 +13,9 @@ import {TaskManager} from "./TaskManager.sol";
 /// from the caller, so a proof made for another batch, device, prover or task does not verify. Only the assigned
 /// prover may route (a proof copied from the mempool pays nobody else), and only once (the task is keyed by its
 /// id, not by the proof, which Groth16 lets anyone re-randomise).
+/// A task is verified with the verifier of the config version it was assigned under, even when that version has
+/// retired since: retirement only stops new assignments, so a task assigned while its version was live can still
+/// be routed until its deadline. Nothing is routed while the project is paused.
 contract Router {
     /// @dev The BN254 scalar field: every public input must lie below it.
     uint256 internal constant FIELD_MODULUS =

@@ -32,8 +32,11 @@ contract TaskManager {
         uint256 root;
     }
 
+    /// @dev configVersion is the version the batch's messages were signed under; it must be live (ProjectRegistry
+    /// `isLive`), and the task is proven and verified under it.
     struct TaskInput {
         uint64 project;
+        uint32 configVersion;
         address device;
         uint64 firstNonce;
         uint64 lastNonce;
@@ -75,6 +78,7 @@ contract TaskManager {
     error ZeroDeadline();
     error NotSequencer(uint64 project, address caller);
     error ProjectNotActive(uint64 project);
+    error VersionNotLive(uint64 project, uint32 version);
     error UnknownProver(address prover);
     error BadNonceRange(uint64 firstNonce, uint64 lastNonce);
     error RootOutOfField(uint256 root);
@@ -103,28 +107,35 @@ contract TaskManager {
     }
 
     /// @notice Record many tasks in one transaction. Each must come from its project's sequencer, for an active
-    /// project and a registered prover, with a nonce range above everything already assigned for its device.
+    /// (not paused) project, a live config version of it and a registered prover, with a nonce range above
+    /// everything already assigned for its device.
     /// @param deadlineBlocks the prover must route each result within this many blocks from now.
     /// @return ids the task ids, in input order.
     function assignTasks(TaskInput[] calldata tasks, uint64 deadlineBlocks) external returns (uint256[] memory ids) {
         if (deadlineBlocks == 0) revert ZeroDeadline();
         uint64 deadline = uint64(block.number) + deadlineBlocks;
         ids = new uint256[](tasks.length);
-        // A batch usually holds one project's tasks for one prover: check each once, not once per task.
+        // A batch usually holds one project's tasks of one or two versions for one prover: check each when it
+        // changes, not once per task.
         uint64 checkedProject;
-        uint32 version;
+        uint32 checkedVersion;
         address checkedProver;
         for (uint256 i = 0; i < tasks.length; ++i) {
             TaskInput calldata t = tasks[i];
-            if (i == 0 || t.project != checkedProject) {
-                version = _checkProject(t.project);
+            bool newProject = i == 0 || t.project != checkedProject;
+            if (newProject) {
+                _checkProject(t.project);
                 checkedProject = t.project;
+            }
+            if (newProject || t.configVersion != checkedVersion) {
+                if (!projects.isLive(t.project, t.configVersion)) revert VersionNotLive(t.project, t.configVersion);
+                checkedVersion = t.configVersion;
             }
             if (i == 0 || t.prover != checkedProver) {
                 if (!provers.isProver(t.prover)) revert UnknownProver(t.prover);
                 checkedProver = t.prover;
             }
-            ids[i] = _assign(t, version, deadline);
+            ids[i] = _assign(t, deadline);
         }
     }
 
@@ -159,13 +170,12 @@ contract TaskManager {
         return uint256(keccak256(abi.encode(block.chainid, address(this), project, device, firstNonce))) >> 8;
     }
 
-    function _checkProject(uint64 project) private view returns (uint32 version) {
+    function _checkProject(uint64 project) private view {
         if (msg.sender != projects.sequencerOf(project)) revert NotSequencer(project, msg.sender);
         if (!projects.isActive(project)) revert ProjectNotActive(project);
-        return projects.currentVersion(project);
     }
 
-    function _assign(TaskInput calldata t, uint32 version, uint64 deadline) private returns (uint256 taskId) {
+    function _assign(TaskInput calldata t, uint64 deadline) private returns (uint256 taskId) {
         if (t.device == address(0)) revert ZeroAddress();
         if (t.firstNonce > t.lastNonce) revert BadNonceRange(t.firstNonce, t.lastNonce);
         if (t.root >= FIELD_MODULUS) revert RootOutOfField(t.root);
@@ -178,7 +188,7 @@ contract TaskManager {
         _tasks[taskId] = Task({
             device: t.device,
             project: t.project,
-            configVersion: version,
+            configVersion: t.configVersion,
             prover: t.prover,
             firstNonce: t.firstNonce,
             status: Status.Assigned,
@@ -187,7 +197,7 @@ contract TaskManager {
             root: t.root
         });
         emit TaskAssigned(
-            taskId, t.project, t.device, t.prover, t.root, t.firstNonce, t.lastNonce, version, deadline
+            taskId, t.project, t.device, t.prover, t.root, t.firstNonce, t.lastNonce, t.configVersion, deadline
         );
     }
 }

@@ -10,7 +10,6 @@ reuse it. Every loop step is wrapped so one failure is logged and retried on the
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -23,30 +22,40 @@ import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from proofstream.chain.accounts import dev_account
+from proofstream.attester.launcher import AttesterLaunch, AttesterProcesses
+from proofstream.chain.accounts import DEV_PRIVATE_KEYS, dev_account
+from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.book import ChainBook
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts, RewardToken
-from proofstream.chain.deploy import (
-    VERIFIER_SOURCE_NAME,
-    DeploymentManifest,
-    ProjectDeployment,
-    attach_core,
-    deploy_core,
-    deploy_project,
-)
+from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.localnet import Localnet
-from proofstream.chain.solc import compile_core
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import TRACKER_SCHEMA, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
-from proofstream.errors import ConfigError, ProofstreamError
+from proofstream.errors import ConfigError, ProofstreamError, TransactionRevertedError
 from proofstream.indexer.service import Indexer
 from proofstream.ingest.http import create_app
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE, TrackerDistance
-from proofstream.prover.circuits import CircuitArtifacts, build_circuit
+from proofstream.ports import DeviceRegistrationRequest
+from proofstream.projects.build import ProjectBuild, build_project
+from proofstream.projects.circuit import ProjectCircuit
+from proofstream.projects.deploy import (
+    LOCAL_ATTESTER_FIRST,
+    LOCAL_CHAIN_ID,
+    deploy_built_project,
+    local_attesters,
+    manifest_path,
+    read_manifest,
+    snapshot_version,
+    version_dir,
+    write_manifest,
+)
+from proofstream.projects.localchain import local_state_path, local_url_path, running_local_chain
+from proofstream.projects.spec import ProjectSpec, load_project
+from proofstream.prover.attest import AttestBackend
 from proofstream.prover.groth16 import Groth16Backend
+from proofstream.prover.isolated import IsolatedLogic
+from proofstream.prover.ports import ProverBackend
 from proofstream.prover.service import ProverWorker
 from proofstream.sequencer.service import Sequencer
 from proofstream.settings import Settings
@@ -56,10 +65,7 @@ from proofstream.submitter.service import Submitter
 
 logger = logging.getLogger(__name__)
 
-LOCAL_CHAIN_ID = 31337
-"""anvil's chain id: the only chain on which the well-known development accounts are used."""
-DEMO_RATE = 10**15
-"""Reward token wei per metre on the local chain: 1 token per kilometre."""
+STORE_FILE = "proofstream.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -81,19 +87,6 @@ def roles_for(settings: Settings, chain_id: int, env: Mapping[str, str]) -> Role
     return Roles(owner=dev_account(0), sequencer=dev_account(0), prover=dev_account(1))
 
 
-def project_config_hash(project: TrackerDistance, artifacts: CircuitArtifacts, schema: Schema) -> bytes:
-    """What the chain records as the project's content: circuit, verification key, schema and reference logic."""
-    digest = hashlib.sha256()
-    for part in (
-        project.circuit_path.read_bytes(),
-        artifacts.vkey.read_bytes(),
-        repr(schema.to_json()).encode(),
-        (project.circuit_path.parent / "logic.py").read_bytes(),
-    ):
-        digest.update(hashlib.sha256(part).digest())
-    return digest.digest()
-
-
 class Node:
     """Every role of proofstream in one process. ``start()``, then ``stop()`` (or use it as a context manager)."""
 
@@ -101,14 +94,14 @@ class Node:
         self,
         settings: Settings,
         *,
+        project: ProjectSpec,
         env: Mapping[str, str] | None = None,
-        project: TrackerDistance = TRACKER_DISTANCE,
         on_step: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self._env = os.environ if env is None else env
         self.project = project
-        self.schema = TRACKER_SCHEMA
+        self.schema = project.schema
         self._on_step = on_step or (lambda _: None)
         self.data_dir = Path(settings.data_dir).expanduser().resolve()
         self._localnet: Localnet | None = None
@@ -116,6 +109,7 @@ class Node:
         self._stopping = threading.Event()
         self._flush = threading.Event()
         self._server: uvicorn.Server | None = None
+        self._attesters: list[AttesterProcesses] = []
         self.gateway_url = ""
 
     # --- start-up ------------------------------------------------------------------------------------------------
@@ -124,59 +118,100 @@ class Node:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         rpc_url = self.settings.chain.rpc_url
         if self.settings.is_local_chain:
+            url_file = local_url_path(self.data_dir)
+            running = running_local_chain(self.data_dir)
+            if running is not None:
+                raise ConfigError(
+                    f"another node already runs the local chain of {self.data_dir} at {running}: stop it first "
+                    f"(or, if it was killed, stop that anvil and delete {url_file})"
+                )
             self._on_step("starting a local anvil chain")
-            self._localnet = Localnet(state_path=self.data_dir / "anvil-state.json").start()
+            self._localnet = Localnet(state_path=local_state_path(self.data_dir)).start()
             rpc_url = self._localnet.rpc_url
+            url_file.write_text(rpc_url + "\n")
         probe = ChainClient(rpc_url, dev_account(0))
         self.roles = roles_for(self.settings, probe.chain_id, self._env)
         self.client = ChainClient(rpc_url, self.roles.owner)
-        self._on_step("building the circuit (cached by content hash)")
         cache = Path(self.settings.cache_dir).expanduser() if self.settings.cache_dir else None
         ptau = Path(self.settings.prover.ptau).expanduser() if self.settings.prover.ptau else None
-        self.artifacts = build_circuit(self.project.circuit_path, "tracker_distance", cache, ptau=ptau)
-        self.compilation = compile_core({VERIFIER_SOURCE_NAME: self.artifacts.verifier_sol.read_text()})
+        self._cache, self._ptau = cache, ptau
+        self.build: ProjectBuild = self._build(self.project)
+        self.compilation = self.build.compilation
         self.manifest = self._deployment()
         self.deployment = self.manifest.projects[0]
         self.core: CoreContracts = attach_core(self.client, self.manifest.core, self.compilation)
         self.token = RewardToken.at(self.client, self.deployment.reward_token, self.compilation)
+        self.versions = self._live_versions()
         self._register_prover()
         self._open_store()
         self._build_roles()
+        self._start_attesters(rpc_url)
         self._start_gateway()
         self._start_loops()
         logger.info("node started gateway=%s project=%s chain=%s", self.gateway_url, self.deployment.project, rpc_url)
         return self
 
+    def _build(self, spec: ProjectSpec) -> ProjectBuild:
+        return build_project(
+            spec, cache_dir=self._cache, ptau=self._ptau, out_dir=self.data_dir / "build", on_step=self._on_step
+        )
+
     def _manifest_path(self) -> Path:
-        return self.data_dir / f"deployments-{self.client.chain_id}.json"
+        return manifest_path(self.data_dir, self.client.chain_id)
+
+    def _live_versions(self) -> dict[ConfigVersion, ProjectBuild]:
+        """Every config version that still takes tasks, built from the files kept when it was deployed.
+
+        Messages signed under an older version in its grace period are proven with that version's circuit and
+        logic; the project folder as it is now serves only the version whose content hash it matches.
+        """
+        registry = self.core.projects
+        project = self.deployment.project
+        current = registry.current_version(project)
+        versions: dict[ConfigVersion, ProjectBuild] = {}
+        for version in range(1, current + 1):
+            if not registry.is_live(project, version):
+                continue
+            on_chain = registry.config_hash_of(project, version)
+            kept = version_dir(self.data_dir, self.client.chain_id, version)
+            if self.build.config_hash == on_chain:
+                versions[ConfigVersion(version)] = self.build
+            elif kept.is_dir():
+                build = self._build(load_project(kept))
+                if build.config_hash != on_chain:
+                    raise ConfigError(f"the files kept in {kept} do not hash to version {version}'s config hash")
+                versions[ConfigVersion(version)] = build
+            else:
+                logger.warning("no files for live version %d of project %d; its tasks wait", version, project)
+        if current not in versions:
+            raise ConfigError(
+                f"the project folder {self.project.root} is not version {current}, the current version of project "
+                f"{project} on chain {self.client.chain_id}: run `proofstream project upgrade` to register it"
+            )
+        return versions
 
     def _deployment(self) -> DeploymentManifest:
         path = self._manifest_path()
-        if path.exists():
-            manifest = DeploymentManifest.from_json(path.read_text())
-            if self.client.code_at(manifest.core.router):
-                return manifest
-            logger.warning("the chain has no contracts at the manifest's addresses; deploying afresh")
+        manifest = read_manifest(path, self.client)
+        if manifest is not None and manifest.projects:
+            return manifest
         if not (self.settings.is_local_chain or self.client.chain_id == LOCAL_CHAIN_ID):
-            raise ConfigError(f"no deployment of proofstream on chain {self.client.chain_id} in {path}")
-        self._on_step("compiling and deploying the contracts")
-        core = deploy_core(self.client, compilation=self.compilation, sender=self.roles.owner)
-        project = deploy_project(
+            raise ConfigError(
+                f"project {self.project.name} is not deployed on chain {self.client.chain_id} (no {path}): "
+                "run `proofstream project deploy` first"
+            )
+        self._on_step("deploying the contracts and registering the project")
+        manifest, _ = deploy_built_project(
             self.client,
-            core,
-            self.artifacts.verifier_sol.read_text(),
-            self.project.n_public,
-            DEMO_RATE,
-            config_hash=project_config_hash(self.project, self.artifacts, self.schema),
-            uri=f"proofstream:{self.project.name}",
-            sequencer=self.roles.sequencer.address,
+            self.build,
+            manifest,
             owner=self.roles.owner,
-            compilation=self.compilation,
+            sequencer=self.roles.sequencer.address,
+            attesters=local_attesters(self.project.provers) if self.project.backend == "attest" else (),
+            on_step=self._on_step,
         )
-        manifest = DeploymentManifest(core=core).with_project(project)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(manifest.to_json())
-        tmp.replace(path)
+        snapshot_version(self.project, self.data_dir, self.client.chain_id, 1)
+        write_manifest(path, manifest)
         return manifest
 
     def _register_prover(self) -> None:
@@ -184,45 +219,91 @@ class Node:
             self.core.provers.register_prover(self.roles.prover.address, sender=self.roles.prover)
 
     def _open_store(self) -> None:
-        self.store = SqliteStore(self.data_dir / "proofstream.sqlite3")
-        version = self.core.projects.current_version(self.deployment.project)
-        self.store.upsert_project(
-            ProjectConfig(
-                ProjectId(self.deployment.project),
-                ConfigVersion(version),
-                self.schema,
-                Domain(self.client.chain_id, self.manifest.core.device_registry),
-            )
-        )
+        self.store = SqliteStore(self.data_dir / STORE_FILE)
+        domain = Domain(self.client.chain_id, self.manifest.core.device_registry)
+        for version, build in self.versions.items():
+            config = ProjectConfig(ProjectId(self.deployment.project), version, build.spec.schema, domain)
+            self.store.upsert_project(config)
 
     def _build_roles(self) -> None:
         book = ChainBook(self.client, self.core, sequencer=self.roles.sequencer, prover=self.roles.prover)
         batching = self.settings.batching
+        window = batching.window_seconds or self.project.window_seconds
         self.sequencer = Sequencer(
             self.store,
             book,
             project=self.deployment.project,
             depth=self.project.depth,
-            policy=BatchPolicy(self.project.capacity, batching.window_seconds, batching.grace_seconds),
+            policy=BatchPolicy(self.project.capacity, window, batching.grace_seconds),
             prover=Address(self.roles.prover.address),
             deadline_blocks=self.settings.chain.deadline_blocks,
         )
-        self.prover = ProverWorker(
-            self.store,
-            Groth16Backend(self.project, self.artifacts),
-            prover=self.roles.prover.address,
-            n_public=self.project.n_public,
-            constraints=self.artifacts.constraints,
-        )
+        self.provers = [
+            ProverWorker(
+                self.store,
+                self._backend(version, build),
+                prover=self.roles.prover.address,
+                n_public=build.spec.n_public,
+                constraints=build.artifacts.constraints if build.artifacts is not None else None,
+                config=version,
+            )
+            for version, build in self.versions.items()
+        ]
         self.submitter = Submitter(self.store, book)
         self.indexer = Indexer(self.store, book, start_block=self.manifest.core.start_block)
-        released = self.prover.release_orphans()
+        released = self.provers[0].release_orphans()
         if released:
             logger.info("released tasks a previous run left unproven count=%d", released)
 
+    def _backend(self, version: ConfigVersion, build: ProjectBuild) -> ProverBackend:
+        if build.artifacts is not None:
+            return Groth16Backend(ProjectCircuit.of(build.spec), build.artifacts)
+        verifier = AttestVerifier.at(
+            self.client, self.core.projects.verifier_of(self.deployment.project, version), self.compilation
+        )
+        return AttestBackend(
+            self.store,
+            IsolatedLogic(build.spec.logic_path),
+            chain_id=self.client.chain_id,
+            router=self.manifest.core.router,
+            config_version=version,
+            attesters=verifier.attesters(),
+            quorum=verifier.quorum(),
+            is_registered=self.core.provers.is_prover,
+        )
+
+    def _start_attesters(self, rpc_url: str) -> None:
+        """On the local chain, run the attesting provers of every live attest version as child processes."""
+        attest_versions = [(v, b) for v, b in self.versions.items() if b.artifacts is None]
+        if not attest_versions:
+            return
+        if self.client.chain_id != LOCAL_CHAIN_ID or self.settings.has_key(self._env):
+            logger.info("attest project on a real chain: run `proofstream attester run` on each prover machine")
+            return
+        for version, build in attest_versions:
+            self._on_step(f"starting {build.spec.provers} attesting provers for version {version}")
+            launch = AttesterLaunch(
+                project_dir=build.spec.root,
+                store=self.data_dir / STORE_FILE,
+                rpc_url=rpc_url,
+                router=self.manifest.core.router,
+                chain_id=self.client.chain_id,
+                project_id=self.deployment.project,
+                poll_s=self.settings.chain.poll_seconds,
+            )
+            keys = [DEV_PRIVATE_KEYS[LOCAL_ATTESTER_FIRST + i] for i in range(build.spec.provers)]
+            group = AttesterProcesses(launch, keys, self.data_dir / "attesters" / str(version))
+            self._attesters.append(group.start())
+
     def _start_gateway(self) -> None:
         gateway = self.settings.gateway
-        app = create_app(self.store, max_body_bytes=gateway.max_body_bytes)
+        open_registration = gateway.open_registration or self.client.chain_id == LOCAL_CHAIN_ID
+        app = create_app(
+            self.store,
+            max_body_bytes=gateway.max_body_bytes,
+            register=self._register_device if open_registration else None,
+            content=self._content,
+        )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         thread = threading.Thread(target=self._server.run, name="gateway", daemon=True)
@@ -235,6 +316,26 @@ class Node:
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.gateway_url = f"http://{gateway.host}:{port}"
         self._threads.append(thread)
+
+    def _content(self, project: ProjectId, version: ConfigVersion) -> dict[str, bytes] | None:
+        """The gateway's content source: the files behind each live version's on-chain config hash."""
+        build = self.versions.get(version) if project == self.deployment.project else None
+        if build is None:
+            return None
+        vkey = build.artifacts.vkey.read_bytes() if build.artifacts is not None else None
+        return build.spec.content_files(vkey)
+
+    def _register_device(self, request: DeviceRegistrationRequest) -> str:
+        """The gateway's registrar: send the device's own signed binding to the DeviceRegistry as project owner."""
+        try:
+            receipt = self.core.devices.register_device(
+                request.project, request.device, request.owner, request.signature, sender=self.roles.owner
+            )
+        except TransactionRevertedError as exc:
+            if exc.error_name == "DeviceAlreadyRegistered":
+                raise ProofstreamError(str(exc), code="already_registered") from exc
+            raise
+        return receipt.tx_hash
 
     def _start_loops(self) -> None:
         for name, step in (("pipeline", self._pipeline_step), ("prover", self._prover_step)):
@@ -264,7 +365,10 @@ class Node:
         return bool(created or settled)
 
     def _prover_step(self) -> bool:
-        return self.prover.tick() is not None
+        busy = False
+        for worker in self.provers:  # every version's worker gets its turn, busy or not
+            busy = worker.tick() is not None or busy
+        return busy
 
     def flush(self) -> None:
         """Cut every open batch now instead of waiting for its window to close (the demo's last step)."""
@@ -278,10 +382,13 @@ class Node:
             self._server.should_exit = True
         for thread in self._threads:
             thread.join(timeout=30)
+        for group in self._attesters:
+            group.stop()
         if hasattr(self, "store"):
             self.store.close()
         if self._localnet is not None:
             self._localnet.stop()
+            local_url_path(self.data_dir).unlink(missing_ok=True)
 
     def __enter__(self) -> Node:
         return self.start()

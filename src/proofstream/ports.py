@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 
 
 class ChainTaskState(StrEnum):
@@ -27,6 +27,9 @@ class Commitment:
     """What the sequencer records on chain for one task at assignment."""
 
     project: ProjectId
+    config_version: ConfigVersion
+    """The version the batch's messages were signed under; it must be live on chain when the task is assigned,
+    and the task is proven and verified under it."""
     device: Address
     first_nonce: Nonce
     last_nonce: Nonce
@@ -58,6 +61,14 @@ class TaskBook(Protocol):
 
     def state(self, task_id: TaskId) -> ChainTaskState: ...
 
+    def project_active(self, project: ProjectId) -> bool:
+        """False while the project is paused: nothing is assigned or routed for it then."""
+        ...
+
+    def version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+        """Whether new tasks may be assigned under ``version`` (it is current or in its grace period)."""
+        ...
+
     def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
         """Submit outputs + proof as the assigned prover."""
         ...
@@ -69,6 +80,18 @@ class DeviceRegistration:
     device: Address
     owner: Address
     block: int
+
+
+@dataclass(frozen=True)
+class DeviceRegistrationRequest:
+    """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
+    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
+
+    project: ProjectId
+    device: Address
+    owner: Address
+    signature: bytes
+    """65 bytes ``r || s || v``, v in {27, 28}, low s."""
 
 
 @dataclass(frozen=True)

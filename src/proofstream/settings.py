@@ -28,6 +28,9 @@ class GatewaySettings:
     port: int = 8545 + 2000
     """0 picks a free port (the demo does)."""
     max_body_bytes: int = 16 * 1024
+    open_registration: bool = False
+    """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
+    as project owner. Always on for the local chain; off by default elsewhere, since any key could ask."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class ChainSettings:
 
 @dataclass(frozen=True)
 class BatchingSettings:
-    window_seconds: int = 600
+    window_seconds: int = 0
+    """Overrides the project's ``[batching] window_seconds`` when set (0: the project's)."""
     grace_seconds: int = 5
 
 
@@ -101,6 +105,9 @@ _SECTIONS = {
 }
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read defaults, then the TOML file (if any), then PROOFSTREAM_* variables from ``env``."""
     env = os.environ if env is None else env
@@ -150,6 +157,11 @@ def _coerce(cls: type, values: Mapping[str, Any], source: str) -> dict[str, Any]
         if key not in known:
             raise ConfigError(f"unknown setting {key!r} in {source}; known: {', '.join(sorted(known))}")
         target = type(getattr(cls(), key))
+        if target is bool and isinstance(value, str):
+            # bool("false") is True: spell the environment's strings out.
+            if value.strip().lower() not in _BOOLEANS:
+                raise ConfigError(f"setting {key!r} in {source} must be true or false, got {value!r}")
+            value = _BOOLEANS[value.strip().lower()]
         try:
             out[key] = value if isinstance(value, target) else target(value)
         except (TypeError, ValueError) as exc:

@@ -1,21 +1,31 @@
-"""Test helpers: tracks, and a plain-Python model of the tracker-distance circuit's named signals.
+"""Test helpers: tracks, and a plain-Python model of the tracker-distance template circuit's named signals.
 
-The model recomputes every intermediate signal the circuit names (hints, their remainders, range-check bits)
-from the inputs and optional hint overrides. Written into a correct witness, it lets a test play a cheating
-prover that changes one hint and keeps everything downstream consistent, so only the constraint pinning that
-hint can object.
+The circuit under test is the template's (src/proofstream/templates/tracker_distance/circuit.circom) on the
+shared batch library (src/proofstream/circuits/batch.circom), exactly what the demo and the node prove.
+
+The model recomputes every intermediate signal the circuit names (hints, their remainders, range-check bits,
+the batch library's gaps and Merkle nodes) from the inputs and optional hint overrides. Written into a correct
+witness, it lets a test play a cheating prover that changes one hint and keeps everything downstream
+consistent, so only the constraint pinning that hint can object.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from math import isqrt
 from typing import Any
 
 from proofstream.domain.merkle import leaf_hash, node_hash
 from proofstream.domain.types import FIELD_MODULUS
-from proofstream.projects.tracker_distance import task_root
-from proofstream.projects.tracker_distance.logic import (
+from proofstream.projects.circuit import ProjectCircuit
+from proofstream.projects.inputs import PUBLIC_INPUTS, batch_root, circuit_inputs
+from proofstream.projects.scaffold import template_dir
+from proofstream.projects.spec import ProjectSpec, load_project
+from proofstream.prover.ports import CircuitTask, TaskRecord
+from proofstream.prover.witness import Witness
+from proofstream.templates.tracker_distance.logic import (
     BHASKARA,
     COS_SCALE,
     LAT_MAX,
@@ -23,11 +33,13 @@ from proofstream.projects.tracker_distance.logic import (
     LON_MAX,
     METRES_DEN,
     METRES_NUM,
-    Fix,
-    circuit_inputs,
 )
-from proofstream.prover.witness import Witness
 
+SPEC: ProjectSpec = load_project(template_dir("tracker-distance"))
+"""The tracker-distance template, loaded as the demo loads it."""
+TRACKER = ProjectCircuit.of(SPEC)
+"""The template as the Groth16 backend sees it (inputs by the shared layout, outputs by its logic.py)."""
+FIELDS = SPEC.schema.payload_names
 P = FIELD_MODULUS
 DEPTH = 3
 CAPACITY = 1 << DEPTH
@@ -37,12 +49,13 @@ DEVICE = 0x71C7656EC7AB88B098DEFB751B7401B5F6D8976F
 PROVER = 0x2546BCD3C84621E976D8185A91A922AE77ECEC30
 
 RANGE_BITS = {
-    "latLow": 28,
+    "batch.nonceRange": 64,
+    "batch.timeRange": 64,
+    "batch.fieldRange": 32,  # lat, lon are uint32 in [schema]
+    "batch.nonceGapRange": 64,
+    "batch.timeGapRange": 64,
     "latHigh": 28,
-    "lonLow": 29,
     "lonHigh": 29,
-    "nonceGapRange": 64,
-    "timeGapRange": 32,
     "cosqRange": 17,
     "cosRemRange": 56,
     "cosRemBelow": 56,
@@ -53,7 +66,25 @@ RANGE_BITS = {
     "metresRemRange": 36,
     "metresRemBelow": 36,
 }
-"""Bits of every RangeCheck component in circuit.circom (DEPTH = 3)."""
+"""Bits of every RangeCheck component under ``main`` (DEPTH = 3), indexes dropped from the name."""
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One GPS fix: its message's nonce and timestamp, and the offset-microdegree position."""
+
+    nonce: int
+    timestamp: int
+    lat: int
+    lon: int
+
+    @property
+    def record(self) -> TaskRecord:
+        return TaskRecord(self.nonce, self.timestamp, {"lat": self.lat, "lon": self.lon})
+
+
+def records(fixes: Sequence[Fix]) -> tuple[TaskRecord, ...]:
+    return tuple(f.record for f in fixes)
 
 
 def track(n: int, *, lat: int = 142_520_000, lon: int = 193_405_000, step: tuple[int, int] = (900, 1500)) -> list[Fix]:
@@ -64,17 +95,45 @@ def track(n: int, *, lat: int = 142_520_000, lon: int = 193_405_000, step: tuple
     ]
 
 
+def task_root(project: int, device: int, fixes: Sequence[Fix]) -> int:
+    """The batch commitment of these fixes (what the sequencer records on chain at assignment)."""
+    return batch_root(project, device, records(fixes), FIELDS, DEPTH)
+
+
+def make_task(fixes: Sequence[Fix], *, root: int | None = None) -> CircuitTask:
+    """The task of ``fixes`` for PROJECT/DEVICE/PROVER/TASK_ID, with the correct root unless one is given."""
+    return CircuitTask(
+        project=PROJECT,
+        task_id=TASK_ID,
+        device=DEVICE,
+        prover=PROVER,
+        root=task_root(PROJECT, DEVICE, fixes) if root is None else root,
+        records=records(fixes),
+    )
+
+
+def reference_metres(fixes: Sequence[Fix]) -> int:
+    """The template logic's metres, after every check the prover makes (ValueError for a bad track)."""
+    return TRACKER.reference_outputs(make_task(fixes, root=0))[0]  # the root does not enter the metres
+
+
 def inputs_for(fixes: Sequence[Fix], **overrides: Any) -> dict[str, Any]:
-    """Circuit inputs for ``fixes`` with the correct root, then ``overrides`` of whole input entries."""
-    root = task_root(PROJECT, DEVICE, list(fixes), DEPTH)
-    inputs: dict[str, Any] = circuit_inputs(PROJECT, TASK_ID, DEVICE, PROVER, fixes, root, DEPTH)
+    """Circuit inputs for ``fixes`` with the correct root, then ``overrides`` of whole input entries.
+
+    Built without validation, so tests can feed the circuit tracks the reference rejects."""
+    inputs: dict[str, Any] = circuit_inputs(make_task(fixes), FIELDS, DEPTH)
     inputs.update(overrides)
     return inputs
 
 
+def range_bits(component: str) -> int:
+    return RANGE_BITS[re.sub(r"\[\d+\]", "", component)]
+
+
 def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Every named signal of ``main`` (field values), with ``hints`` (e.g. ``{"s[1]": v}``) replacing the
-    honest hint values and everything that depends on them recomputed from the replacement."""
+    """Every named signal of ``main`` except Poseidon's internals (field values), with ``hints`` (e.g.
+    ``{"s[1]": v}``) replacing the honest values and everything that depends on them recomputed from the
+    replacement."""
     hints = dict(hints or {})
     sig: dict[str, int] = {}
 
@@ -82,27 +141,43 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
         sig[name] = hints.get(name, value) % P
         return sig[name]
 
+    public = {name: put(name, inputs[name]) for name in PUBLIC_INPUTS}
     valid = [put(f"valid[{i}]", v) for i, v in enumerate(inputs["valid"])]
-    nonce, ts, lat, lon = (list(inputs[k]) for k in ("nonce", "timestamp", "lat", "lon"))
+    nonce = [put(f"nonce[{i}]", v) for i, v in enumerate(inputs["nonce"])]
+    ts = [put(f"timestamp[{i}]", v) for i, v in enumerate(inputs["timestamp"])]
+    lat = [put(f"lat[{i}]", v) for i, v in enumerate(inputs["lat"])]
+    lon = [put(f"lon[{i}]", v) for i, v in enumerate(inputs["lon"])]
+
+    # --- the shared batch library (component ``batch``)
+    put("batch.taskIdSquare", public["taskId"] ** 2)
+    put("batch.proverSquare", public["prover"] ** 2)
+    put("batch.count", sum(valid))
     checks: dict[str, int] = {}
     for i in range(CAPACITY):
-        checks[f"latLow[{i}]"] = lat[i]
-        checks[f"latHigh[{i}]"] = LAT_MAX - lat[i]
-        checks[f"lonLow[{i}]"] = lon[i]
-        checks[f"lonHigh[{i}]"] = LON_MAX - lon[i]
+        checks[f"batch.nonceRange[{i}]"] = nonce[i]
+        checks[f"batch.timeRange[{i}]"] = ts[i]
+        checks[f"batch.fieldRange[0][{i}]"] = lat[i]
+        checks[f"batch.fieldRange[1][{i}]"] = lon[i]
+    put("batch.dt[0]", 0)
     for i in range(1, CAPACITY):
-        checks[f"nonceGapRange[{i}]"] = put(f"nonceGap[{i}]", valid[i] * (nonce[i] - nonce[i - 1] - 1))
-        checks[f"timeGapRange[{i}]"] = put(f"timeGap[{i}]", valid[i] * (ts[i] - ts[i - 1] - 1))
+        checks[f"batch.nonceGapRange[{i}]"] = put(f"batch.nonceGap[{i}]", valid[i] * (nonce[i] - nonce[i - 1] - 1))
+        time_gap = put(f"batch.timeGap[{i}]", valid[i] * (ts[i] - ts[i - 1] - 1))
+        checks[f"batch.timeGapRange[{i}]"] = time_gap
+        put(f"batch.dt[{i}]", time_gap + valid[i])
     for i in range(CAPACITY):
         following = valid[i + 1] if i + 1 < CAPACITY else 0
-        put(f"lastTerm[{i}]", (valid[i] - following) * nonce[i])
+        put(f"batch.lastTerm[{i}]", (valid[i] - following) * nonce[i])
     nodes = [0] * (2 * CAPACITY - 1)
     for i in range(CAPACITY):
-        leaf = leaf_hash(inputs["project"], inputs["device"], nonce[i], ts[i], (lat[i], lon[i]))
-        nodes[CAPACITY - 1 + i] = put(f"node[{CAPACITY - 1 + i}]", valid[i] * leaf)
+        leaf = leaf_hash(public["project"], public["device"], nonce[i], ts[i], (lat[i], lon[i]))
+        nodes[CAPACITY - 1 + i] = put(f"batch.node[{CAPACITY - 1 + i}]", valid[i] * leaf)
     for k in range(CAPACITY - 2, -1, -1):
-        nodes[k] = put(f"node[{k}]", node_hash(nodes[2 * k + 1], nodes[2 * k + 2]))
+        nodes[k] = put(f"batch.node[{k}]", node_hash(nodes[2 * k + 1], nodes[2 * k + 2]))
 
+    # --- the tracker's own template
+    for i in range(CAPACITY):
+        checks[f"latHigh[{i}]"] = LAT_MAX - lat[i]
+        checks[f"lonHigh[{i}]"] = LON_MAX - lon[i]
     d2 = put("d2", (lat[0] - LAT_OFFSET) ** 2)
     num, den = COS_SCALE * (BHASKARA - 4 * d2), BHASKARA + d2
     cosq = put("cosq", num // den)
@@ -128,10 +203,9 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
     checks["metresRemBelow"] = METRES_DEN - 1 - metres_rem
 
     for component, value in checks.items():
-        bits = RANGE_BITS[component.split("[")[0]]
         field_value = value % P  # a cheater can only write the low bits; the sum then misses the value
-        for k in range(bits):
-            sig[f"{component}.bits.out[{k}]"] = (field_value >> k) & 1
+        for k in range(range_bits(component)):
+            put(f"{component}.bits.out[{k}]", (field_value >> k) & 1)
     return sig
 
 

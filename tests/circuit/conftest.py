@@ -1,8 +1,8 @@
-"""Builds the tracker-distance circuit once per session (compile + Groth16 setup: ~40 s cold, a cache hit
-after).
+"""Builds the tracker-distance template's circuit once per session (compile + Groth16 setup: ~40 s cold, a cache
+hit after; the node and the demo share the cache entry).
 
-The powers of tau come from ``../shared/ptau`` through proofstream.prover.ptau; without node_modules or a ptau
-file the circuit tests are skipped with the reason, never silently passed.
+The powers of tau come from the repository's ``ptau/`` or ``../shared/ptau`` through proofstream.prover.ptau;
+without node_modules or a ptau file the circuit tests are skipped with the reason, never silently passed.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from circuit.circuit_model import SPEC
 from proofstream.errors import ConfigError, ToolchainError
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE
 from proofstream.prover.circuits import CircuitArtifacts, build_circuit
 from proofstream.prover.witness import read_symbols
 
@@ -20,7 +20,7 @@ from proofstream.prover.witness import read_symbols
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> CircuitArtifacts:
     try:
-        return build_circuit(TRACKER_DISTANCE.circuit_path, "tracker_distance")
+        return build_circuit(SPEC.circuit_path, SPEC.circuit_name)
     except (ToolchainError, ConfigError) as exc:
         pytest.skip(f"circuit toolchain unavailable: {exc}")
 

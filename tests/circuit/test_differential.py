@@ -1,4 +1,11 @@
-"""The circuit and the Python reference agree: same metres, same Merkle root, same intermediate signals."""
+"""The tracker-distance template's circuit and its Python reference agree: same metres, same Merkle root, same
+intermediate signals.
+
+tests/templates runs the generic differential harness (proofstream.testing) over the template's generator and
+``edge_cases()``; this file adds what is specific to the tracker: tracks across the whole coordinate range, the
+largest nonces and time gaps, and the full public-signal vector (root and task binding included) as the Groth16
+backend's ``reference_outputs`` computes it.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +22,21 @@ from circuit.circuit_model import (
     PROJECT,
     PROVER,
     TASK_ID,
+    TRACKER,
+    Fix,
     apply_signals,
     inputs_for,
+    make_task,
     model_signals,
+    reference_metres,
+    task_root,
     track,
 )
-from proofstream.projects.tracker_distance import task_root
-from proofstream.projects.tracker_distance.logic import LAT_MAX, LON_MAX, Fix, distance_metres
 from proofstream.prover.circuits import CircuitArtifacts
 from proofstream.prover.witness import calculate_witness, read_wtns
+from proofstream.templates.tracker_distance.logic import LAT_MAX, LAT_OFFSET, LON_MAX
+
+POSEIDON_INTERNALS = ("main.batch.leafHash[", "main.batch.nodeHash[")
 
 
 def witness_outputs(artifacts: CircuitArtifacts, fixes: list[Fix], out: Path) -> tuple[int, ...]:
@@ -35,19 +48,13 @@ def witness_outputs(artifacts: CircuitArtifacts, fixes: list[Fix], out: Path) ->
 
 def assert_matches_reference(artifacts: CircuitArtifacts, fixes: list[Fix], out: Path) -> None:
     public = witness_outputs(artifacts, fixes, out)
-    root = task_root(PROJECT, DEVICE, fixes, 3)
+    root = task_root(PROJECT, DEVICE, fixes)
+    expected = (reference_metres(fixes), PROJECT, TASK_ID, root, DEVICE, PROVER, fixes[0].nonce, fixes[-1].nonce)
+    # What the prover checks a proof against before it submits: the same vector.
+    assert TRACKER.reference_outputs(make_task(fixes)) == expected
     # The circuit recomputes the root from the fixes and constrains it equal to the public one: a witness at
     # all means the circuit's Merkle tree agrees with proofstream.domain.merkle.
-    assert public == (
-        distance_metres(fixes),
-        PROJECT,
-        TASK_ID,
-        root,
-        DEVICE,
-        PROVER,
-        fixes[0].nonce,
-        fixes[-1].nonce,
-    )
+    assert public == expected
 
 
 @st.composite
@@ -65,7 +72,8 @@ def tracks(draw: st.DrawFn) -> list[Fix]:
             lat = min(LAT_MAX, max(0, lat + draw(st.integers(-span, span))))
             lon = min(LON_MAX, max(0, lon + draw(st.integers(-2 * span, 2 * span))))
             nonce += draw(st.integers(1, 1000))
-            ts += draw(st.integers(1, 2**32))
+            # seconds to a day apart, or (a tracker back after a long time off) gaps far beyond 2^32 s
+            ts += draw(st.one_of(st.integers(1, 2**32), st.integers(2**32 + 1, 2**56)))
         fixes.append(Fix(nonce, ts, lat, lon))
     return fixes
 
@@ -82,14 +90,17 @@ EDGE_CASES: dict[str, list[Fix]] = {
     "identical positions": [Fix(i + 1, 100 + i, 100_000_000, 200_000_000) for i in range(5)],
     "north pole": [Fix(1, 1, LAT_MAX, 0), Fix(2, 2, LAT_MAX, LON_MAX), Fix(3, 3, LAT_MAX - 1000, 5)],
     "south pole": [Fix(1, 1, 0, 1), Fix(2, 2, 0, LON_MAX), Fix(3, 3, 500, LON_MAX - 7)],
-    "equator": [Fix(1, 1, 90_000_000, 0), Fix(2, 2, 90_000_000, LON_MAX), Fix(3, 3, 90_000_001, 1)],
+    "equator": [Fix(1, 1, LAT_OFFSET, 0), Fix(2, 2, LAT_OFFSET, LON_MAX), Fix(3, 3, LAT_OFFSET + 1, 1)],
     "max coordinates and jumps": [
         Fix(2**64 - 9, 2**64 - 2**33, 0, 0),
         Fix(2**64 - 5, 2**64 - 2**32 - 1, LAT_MAX, LON_MAX),
         Fix(2**64 - 1, 2**64 - 1, 0, 0),
     ],
+    "full capacity at the top of uint64": [Fix(2**64 - 8 + i, 2**64 - 8 + i, 1 + i, 2 + i) for i in range(CAPACITY)],
     "zero nonce and time": [Fix(0, 0, 1, 1), Fix(1, 1, 2, 2)],
-    "largest time gap": [Fix(1, 0, 5, 5), Fix(2, 2**32, 6, 6)],
+    "time gaps beyond 2^32 s": [Fix(1, 0, 5, 5), Fix(2, 2**32 + 1, 6, 6), Fix(3, 2**40, 7, 7)],
+    "largest time gap": [Fix(1, 0, 5, 5), Fix(2, 2**64 - 1, 6, 6)],
+    "largest nonce gap": [Fix(0, 1, 5, 5), Fix(2**64 - 1, 2, 6, 6)],
 }
 
 
@@ -100,20 +111,24 @@ def test_edge_cases_match_reference(artifacts: CircuitArtifacts, name: str, tmp_
 
 def test_max_coordinate_jump_is_counted(artifacts: CircuitArtifacts, tmp_path: Path) -> None:
     # A jump across the equator half the world away: far from zero, and the same number in both.
-    fixes = [Fix(1, 1, 90_000_000, 0), Fix(2, 2, 90_000_000, LON_MAX)]
+    fixes = [Fix(1, 1, LAT_OFFSET, 0), Fix(2, 2, LAT_OFFSET, LON_MAX)]
     (metres, *_rest) = witness_outputs(artifacts, fixes, tmp_path / "w.wtns")
-    assert metres == distance_metres(fixes) > 40_000_000
+    assert metres == reference_metres(fixes) > 40_000_000
 
 
 @pytest.mark.parametrize("name", ["one fix", "full capacity", "north pole", "max coordinates and jumps"])
 def test_every_named_signal_matches_the_model(
     artifacts: CircuitArtifacts, symbols: dict[str, int], name: str, tmp_path: Path
 ) -> None:
-    """Each intermediate the circuit names (hints, remainders, range bits, nodes) equals the Python model: the
-    model the under-constraint tests build on is exact, and the circuit computes what the reference says."""
+    """Each intermediate the circuit names (hints, remainders, range bits, gaps, nodes) equals the Python model:
+    the model the under-constraint tests build on is exact, and the circuit computes what the reference says."""
     inputs: dict[str, Any] = inputs_for(EDGE_CASES[name])
     calculate_witness(artifacts, inputs, tmp_path / "w.wtns")
     witness = read_wtns(tmp_path / "w.wtns")
     signals = model_signals(inputs)
-    assert sum(f"main.{n}" in symbols for n in signals) > 500
+    assert sum(f"main.{n}" in symbols for n in signals) > 4000
     assert apply_signals(witness, symbols, signals) == witness
+    # ...and it is complete: every wire the optimiser kept, except inside Poseidon (which depends only on the
+    # modelled leaf inputs and nodes), is a modelled signal, so a tampered hint leaves nothing stale behind.
+    kept = {name for name in symbols if name.startswith("main.") and not name.startswith(POSEIDON_INTERNALS)}
+    assert kept - {f"main.{n}" for n in signals} == set()

@@ -8,36 +8,35 @@ from dataclasses import replace
 import pytest
 from eth_abi.abi import decode
 
-from circuit.circuit_model import DEVICE, PROJECT, PROVER, TASK_ID, track
+from circuit.circuit_model import (
+    DEVICE,
+    PROJECT,
+    PROVER,
+    SPEC,
+    TASK_ID,
+    TRACKER,
+    make_task,
+    reference_metres,
+    task_root,
+    track,
+)
 from proofstream.errors import CircuitError, ProverError
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE, task_root
-from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.circuits import CircuitArtifacts, build_circuit
 from proofstream.prover.groth16 import CALLDATA_TYPES, Groth16Backend, Groth16Proof, verify
-from proofstream.prover.ports import CircuitTask, ProverBackend, TaskRecord
+from proofstream.prover.ports import ProverBackend
 
 FIXES = track(6, step=(2_500, -4_000))
 
 
-def make_task(fixes: list[Fix] = FIXES, *, root: int | None = None) -> CircuitTask:
-    return CircuitTask(
-        project=PROJECT,
-        task_id=TASK_ID,
-        device=DEVICE,
-        prover=PROVER,
-        root=task_root(PROJECT, DEVICE, fixes, TRACKER_DISTANCE.depth) if root is None else root,
-        records=tuple(TaskRecord(f.nonce, f.timestamp, {"lat": f.lat, "lon": f.lon}) for f in fixes),
-    )
-
-
 @pytest.fixture(scope="module")
 def backend(artifacts: CircuitArtifacts) -> Groth16Backend:
-    return Groth16Backend(TRACKER_DISTANCE, artifacts)
+    return Groth16Backend(TRACKER, artifacts)
 
 
 @pytest.fixture(scope="module")
 def proof(backend: Groth16Backend) -> Groth16Proof:
-    return backend.prove(make_task())
+    return backend.prove(make_task(FIXES))
 
 
 def test_backend_is_a_prover_backend(backend: Groth16Backend) -> None:
@@ -47,9 +46,9 @@ def test_backend_is_a_prover_backend(backend: Groth16Backend) -> None:
 
 @pytest.mark.slow
 def test_proof_verifies_and_binds_the_task(backend: Groth16Backend, proof: Groth16Proof) -> None:
-    root = task_root(PROJECT, DEVICE, FIXES, 3)
+    root = task_root(PROJECT, DEVICE, FIXES)
     assert proof.public_signals == (
-        distance_metres(FIXES),
+        reference_metres(FIXES),
         PROJECT,
         TASK_ID,
         root,
@@ -95,24 +94,25 @@ def test_bad_task_is_refused_before_proving(backend: Groth16Backend) -> None:
 
 def test_wrong_root_fails_in_the_witness(backend: Groth16Backend) -> None:
     with pytest.raises(ProverError, match="Assert Failed") as caught:
-        backend.prove(make_task(root=12345))
+        backend.prove(make_task(FIXES, root=12345))
     assert caught.value.code == "witness_failed"
 
 
 def test_public_signal_count_is_checked(artifacts: CircuitArtifacts) -> None:
     with pytest.raises(CircuitError, match="public signals"):
-        Groth16Backend(replace(TRACKER_DISTANCE, n_public=7), artifacts)
+        # a project that declares no outputs expects 7 public signals; the circuit has 8
+        Groth16Backend(ProjectCircuit(replace(SPEC, outputs=()), TRACKER.logic), artifacts)
 
 
 def test_second_build_is_a_cache_hit(artifacts: CircuitArtifacts) -> None:
     started = time.perf_counter()
-    again = build_circuit(TRACKER_DISTANCE.circuit_path, "tracker_distance")
+    again = build_circuit(SPEC.circuit_path, SPEC.circuit_name)
     assert time.perf_counter() - started < 0.5
     assert again == artifacts
 
 
 def test_artifacts_fit_the_design(artifacts: CircuitArtifacts) -> None:
-    assert artifacts.public_signals == TRACKER_DISTANCE.n_public == 8
+    assert artifacts.public_signals == TRACKER.n_public == 8
     assert artifacts.constraints + artifacts.public_signals + 1 <= 2**14  # fits the project's pot14 file
     for path in (artifacts.r1cs, artifacts.wasm, artifacts.zkey, artifacts.vkey, artifacts.verifier_sol):
         assert path.is_file()

@@ -1,31 +1,36 @@
-"""The plain-Python reference: its integer maths against floating-point geodesy, and its input checks."""
+"""The tracker-distance template's plain-Python reference: its integer maths against floating-point geodesy,
+and the checks the prover makes before it proves (the template's ``check`` plus the framework's order rules)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circuit.circuit_model import track
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE
-from proofstream.projects.tracker_distance.logic import (
+from circuit.circuit_model import DEPTH, SPEC, TRACKER, Fix, make_task, records, reference_metres, track
+from proofstream.projects.inputs import circuit_inputs
+from proofstream.prover.ports import CircuitProject
+from proofstream.templates.tracker_distance import logic
+from proofstream.templates.tracker_distance.logic import (
     COS_SCALE,
     LAT_MAX,
     LON_MAX,
-    Fix,
-    check_track,
-    circuit_inputs,
     cos_q,
     degrees_to_lat,
     degrees_to_lon,
-    distance_metres,
 )
-from proofstream.prover.ports import CircuitProject
 
 EARTH_RADIUS_M = 6_371_008.8
+
+
+def metres(fixes: list[Fix]) -> int:
+    """The logic's ``outputs()`` alone (no checks): what the DApp is paid on for a valid batch."""
+    (value,) = logic.outputs(records(fixes))
+    return value
 
 
 def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -53,8 +58,9 @@ def test_cos_q_approximates_cosine(degrees: float) -> None:
 def test_cos_q_ends() -> None:
     assert cos_q(degrees_to_lat(0)) == COS_SCALE
     assert cos_q(0) == cos_q(LAT_MAX) == 0
-    with pytest.raises(ValueError):
-        cos_q(LAT_MAX + 1)
+    # cos_q itself takes any latitude; one beyond the poles never reaches it because check() refuses the fix
+    with pytest.raises(ValueError, match="out of range"):
+        reference_metres([Fix(1, 1, LAT_MAX + 1, 0), Fix(2, 2, LAT_MAX, 0)])
 
 
 @settings(max_examples=200)
@@ -71,49 +77,71 @@ def test_short_tracks_are_within_one_percent_of_haversine(
         points.append((points[-1][0] + dlat, points[-1][1] + dlon))
     fixes = [Fix(i, i, degrees_to_lat(p[0]), degrees_to_lon(p[1])) for i, p in enumerate(points)]
     exact = sum(haversine_m(a, b) for a, b in pairwise(points))
-    assert abs(distance_metres(fixes) - exact) <= 0.01 * exact + 2 * len(steps)
+    assert abs(reference_metres(fixes) - exact) <= 0.01 * exact + 2 * len(steps)
 
 
 def test_distance_edge_cases() -> None:
-    assert distance_metres([]) == 0
-    assert distance_metres(track(1)) == 0
-    assert distance_metres([Fix(1, 1, 100, 100), Fix(2, 2, 100, 100)]) == 0
+    assert logic.outputs([]) == (0,)
+    assert metres(track(1)) == reference_metres(track(1)) == 0
+    assert metres([Fix(1, 1, 100, 100), Fix(2, 2, 100, 100)]) == 0
     one_degree_north = [Fix(1, 1, degrees_to_lat(10), 0), Fix(2, 2, degrees_to_lat(11), 0)]
-    assert distance_metres(one_degree_north) == 111_195
+    assert reference_metres(one_degree_north) == 111_195
 
 
-def test_check_track_rejects_what_the_circuit_rejects() -> None:
+def test_reference_rejects_what_the_circuit_rejects() -> None:
+    """What the prover refuses before proving (ValueError -> ProverError invalid_task); test_rejections shows the
+    circuit refuses the same tracks."""
     good = track(3)
-    check_track(good, 8)
+    assert reference_metres(good) > 0
     bad_tracks = {
         "empty": [],
         "too many": track(9),
         "reordered": [good[1], good[0], good[2]],
-        "same nonce": [good[0], Fix(good[0].nonce, good[1].timestamp, 1, 1)],
-        "same timestamp": [good[0], Fix(good[1].nonce, good[0].timestamp, 1, 1)],
-        "time gap too big": [good[0], Fix(good[1].nonce, good[0].timestamp + 2**32 + 1, 1, 1)],
+        "same nonce": [good[0], replace(good[1], nonce=good[0].nonce)],
+        "same timestamp": [good[0], replace(good[1], timestamp=good[0].timestamp)],
+        "timestamp going back": [good[0], replace(good[1], timestamp=good[0].timestamp - 1)],
+        "duplicated fix": [good[0], good[1], good[1], good[2]],
         "lat too big": [Fix(1, 1, LAT_MAX + 1, 0)],
+        "lon too big": [Fix(1, 1, 0, LON_MAX + 1)],
         "lon negative": [Fix(1, 1, 0, -1)],
+        "lat negative in the last fix": [*good[:2], replace(good[2], lat=-1)],
     }
     for name, fixes in bad_tracks.items():
         with pytest.raises(ValueError):
-            check_track(fixes, 8)
+            TRACKER.circuit_inputs(make_task(fixes, root=0))
             pytest.fail(f"accepted: {name}")
+        with pytest.raises(ValueError):
+            reference_metres(fixes)
+            pytest.fail(f"accepted: {name}")
+
+
+def test_time_gaps_beyond_2_32_seconds_are_accepted() -> None:
+    # The old circuit capped the gap between fixes at 2^32 s; the template's allows any uint64 gap.
+    fixes = [Fix(1, 0, 100_000_000, 200_000_000), Fix(2, 2**32 + 1, 100_001_000, 200_000_000)]
+    assert reference_metres(fixes) == metres(fixes) > 0
+    assert reference_metres([*fixes, Fix(3, 2**64 - 1, 100_002_000, 200_000_000)]) > reference_metres(fixes)
 
 
 def test_circuit_inputs_pad_with_zeros() -> None:
     fixes = track(3)
-    inputs = circuit_inputs(1, 2, 3, 4, fixes, 5, 3)
+    inputs = TRACKER.circuit_inputs(make_task(fixes))
     assert inputs["valid"] == [1, 1, 1, 0, 0, 0, 0, 0]
     assert inputs["lat"] == [f.lat for f in fixes] + [0] * 5
+    assert inputs["lon"] == [f.lon for f in fixes] + [0] * 5
     assert (inputs["firstNonce"], inputs["lastNonce"]) == (fixes[0].nonce, fixes[-1].nonce)
-    assert list(inputs)[:7] == ["project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"]
+    assert list(inputs) == [
+        *("project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"),
+        *("valid", "nonce", "timestamp", "lat", "lon"),
+    ]
     with pytest.raises(ValueError):
-        circuit_inputs(1, 2, 3, 4, track(9), 5, 3)
+        circuit_inputs(make_task(track(9), root=0), ("lat", "lon"), DEPTH)
 
 
 def test_tracker_distance_is_a_circuit_project() -> None:
-    assert isinstance(TRACKER_DISTANCE, CircuitProject)
-    assert TRACKER_DISTANCE.schema_fields == ("lat", "lon")
-    assert TRACKER_DISTANCE.circuit_path.is_file()
-    assert "TrackerDistance(3)" in TRACKER_DISTANCE.circuit_path.read_text()
+    assert isinstance(TRACKER, CircuitProject)
+    assert TRACKER.schema_fields == ("lat", "lon")
+    assert [(f.name, f.type) for f in SPEC.schema.payload] == [("lat", "uint32"), ("lon", "uint32")]
+    assert (TRACKER.depth, TRACKER.capacity, TRACKER.n_public) == (DEPTH, 8, 8)
+    assert SPEC.outputs == logic.OUTPUTS == ("metres",)
+    assert TRACKER.circuit_path.is_file()
+    assert f"TrackerDistance({DEPTH})" in TRACKER.circuit_path.read_text()

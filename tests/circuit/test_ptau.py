@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from proofstream.errors import ConfigError
+from proofstream.prover.circuits import CircuitArtifacts
 from proofstream.prover.ptau import file_sha256, find_ptau, read_ptau_info, required_power
 
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583  # BN254 base field
@@ -27,7 +28,7 @@ def fake_ptau(path: Path, power: int, *, prepared: bool = True) -> Path:
 
 
 def test_required_power_matches_snarkjs_domain_size() -> None:
-    assert required_power(7686, 8) == 13  # the tracker-distance circuit
+    assert required_power(7686, 8) == 13
     assert required_power(8183, 8) == 13  # 8183 + 8 + 1 = 2^13 exactly
     assert required_power(8184, 8) == 14
     with pytest.raises(ValueError):
@@ -78,12 +79,13 @@ def test_explicit_file_wins_and_must_fit(tmp_path: Path) -> None:
         find_ptau(13, explicit=fake_ptau(tmp_path / "raw.ptau", 20, prepared=False), repo_root=repo)
 
 
-def test_real_search_finds_a_file_for_the_demo_circuit() -> None:
+def test_real_search_finds_a_file_for_the_demo_circuit(artifacts: CircuitArtifacts) -> None:
+    demo = required_power(artifacts.constraints, artifacts.public_signals)  # the tracker-distance template's
     try:
-        info = find_ptau(13)
+        info = find_ptau(demo)
     except ConfigError as exc:
         pytest.skip(f"no powers-of-tau file on this machine: {exc}")
-    assert info.power >= 13 and info.prepared
+    assert info.power >= demo and info.prepared
 
 
 def test_file_hash_is_remembered_until_the_file_changes(tmp_path: Path) -> None:

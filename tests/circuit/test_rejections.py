@@ -1,4 +1,9 @@
-"""Tracks the protocol forbids cannot even produce a witness: circom's asserts name the broken rule."""
+"""Tracks the protocol forbids cannot even produce a witness: circom's asserts name the broken rule.
+
+The rules live in two files: the framework's (order, ranges, padding, commitment) in the shared library
+src/proofstream/circuits/batch.circom (template ProofstreamBatch), the tracker's own (coordinate ranges) in the
+template's circuit.circom (template TrackerDistance). Each case names the line it must break.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,22 @@ from typing import Any
 
 import pytest
 
-from circuit.circuit_model import CAPACITY, DEVICE, PROJECT, P, inputs_for, track
+from circuit.circuit_model import (
+    CAPACITY,
+    DEVICE,
+    PROJECT,
+    SPEC,
+    Fix,
+    P,
+    inputs_for,
+    reference_metres,
+    task_root,
+    track,
+)
 from proofstream.errors import CircuitError
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE, task_root
-from proofstream.projects.tracker_distance.logic import LAT_MAX, LON_MAX, Fix
-from proofstream.prover.circuits import CircuitArtifacts
-from proofstream.prover.witness import calculate_witness
+from proofstream.prover.circuits import LIBRARY_DIR, CircuitArtifacts
+from proofstream.prover.witness import calculate_witness, read_wtns
+from proofstream.templates.tracker_distance.logic import LAT_MAX, LON_MAX
 
 
 def committed(fixes: list[Fix]) -> dict[str, Any]:
@@ -31,42 +46,45 @@ def swapped(fixes: list[Fix], i: int, j: int) -> list[Fix]:
 GOOD = track(5)
 
 # The circuit line whose constraint each bad track breaks (circom names it in the failed assert).
-NONCE = "nonceGapRange[i].in <== nonceGap[i];"
-TIME = "timeGapRange[i].in <== timeGap[i];"
-PREFIX = "valid[i] * (1 - valid[i - 1]) === 0;"
-FIRST_VALID = "valid[0] === 1;"
-BOOLEAN = "valid[i] * (valid[i] - 1) === 0;"
-LAT_HIGH = "latHigh[i].in <== LAT_MAX - lat[i];"
-LAT_LOW = "latLow[i].in <== lat[i];"
-LON_HIGH = "lonHigh[i].in <== LON_MAX - lon[i];"
-ROOT = "root === node[0];"
-FIRST_NONCE = "firstNonce === nonce[0];"
-LAST_NONCE = "lastNonce === lastSum;"
+BATCH = "ProofstreamBatch"
+TRACKER = "TrackerDistance"
+NONCE = (BATCH, "nonceGapRange[i].in <== nonceGap[i];")
+TIME = (BATCH, "timeGapRange[i].in <== timeGap[i];")
+NONCE_RANGE = (BATCH, "nonceRange[i].in <== nonce[i];")
+TIME_RANGE = (BATCH, "timeRange[i].in <== timestamp[i];")
+FIELD_RANGE = (BATCH, "fieldRange[f][i].in <== fields[f][i];")
+PREFIX = (BATCH, "valid[i] * (1 - valid[i - 1]) === 0;")
+FIRST_VALID = (BATCH, "valid[0] === 1;")
+BOOLEAN = (BATCH, "valid[i] * (valid[i] - 1) === 0;")
+PADDING_NONCE = (BATCH, "(1 - valid[i]) * nonce[i] === 0;")
+PADDING_TIME = (BATCH, "(1 - valid[i]) * timestamp[i] === 0;")
+PADDING_FIELD = (BATCH, "(1 - valid[i]) * fields[f][i] === 0;")
+ROOT = (BATCH, "root === node[0];")
+FIRST_NONCE = (BATCH, "firstNonce === nonce[0];")
+LAST_NONCE = (BATCH, "lastNonce === lastSum;")
+LAT_HIGH = (TRACKER, "latHigh[i].in <== LAT_MAX - lat[i];")
+LON_HIGH = (TRACKER, "lonHigh[i].in <== LON_MAX - lon[i];")
+
+SOURCES = {
+    BATCH: (LIBRARY_DIR / "batch.circom").read_text().splitlines(),
+    TRACKER: SPEC.circuit_path.read_text().splitlines(),
+}
 
 
-def bad_cases() -> dict[str, tuple[dict[str, Any], str]]:
-    valid_gap = inputs_for(GOOD)
-    valid_gap["valid"] = [1, 1, 0, 1, 1, 0, 0, 0]
-    leading_padding = inputs_for(GOOD)
-    leading_padding["valid"] = [0, 1, 1, 1, 1, 0, 0, 0]
-    non_boolean = inputs_for(GOOD)
-    non_boolean["valid"] = [1, 1, 1, 1, 2, 0, 0, 0]
-    extra_valid = inputs_for(GOOD)
-    extra_valid["valid"] = [
-        1,
-        1,
-        1,
-        1,
-        1,
-        1,
-        0,
-        0,
-    ]  # a padding slot claimed as a fix (root no longer matches)
+def in_padding(name: str, value: int) -> dict[str, Any]:
+    """GOOD's inputs with ``value`` in the last (padding) slot of input array ``name``."""
+    inputs = inputs_for(GOOD)
+    inputs[name] = [*inputs[name][:-1], value]
+    return inputs
+
+
+def bad_cases() -> dict[str, tuple[dict[str, Any], tuple[str, str]]]:
+    valid_gap = inputs_for(GOOD, valid=[1, 1, 0, 1, 1, 0, 0, 0])
+    leading_padding = inputs_for(GOOD, valid=[0, 1, 1, 1, 1, 0, 0, 0])
+    non_boolean = inputs_for(GOOD, valid=[1, 1, 1, 1, 2, 0, 0, 0])
+    extra_valid = inputs_for(GOOD, valid=[1, 1, 1, 1, 1, 1, 0, 0])  # a padding slot claimed as a fix
     wrong_time = [*GOOD[:2], replace(GOOD[2], timestamp=GOOD[1].timestamp), *GOOD[3:]]
     time_back = [*GOOD[:2], replace(GOOD[2], timestamp=GOOD[1].timestamp - 1), *GOOD[3:]]
-    time_gap = [*GOOD[:2], replace(GOOD[2], timestamp=GOOD[1].timestamp + 2**32 + 1)]
-    padding_lat = inputs_for(GOOD)
-    padding_lat["lat"] = [f.lat for f in GOOD] + [0, 0, LAT_MAX + 1]
     return {
         "reordered fixes": (committed(swapped(GOOD, 1, 2)), NONCE),
         "reordered last two": (committed(swapped(GOOD, 3, 4)), NONCE),
@@ -74,18 +92,25 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], str]]:
         "same nonce": (committed([*GOOD[:2], replace(GOOD[2], nonce=GOOD[1].nonce), *GOOD[3:]]), NONCE),
         "same timestamp": (committed(wrong_time), TIME),
         "timestamp going back": (committed(time_back), TIME),
-        "timestamp gap of 2^32 + 1 s": (committed(time_gap), TIME),
+        "timestamp beyond uint64": (committed([*GOOD[:4], replace(GOOD[4], timestamp=2**64)]), TIME_RANGE),
+        "nonce beyond uint64": (committed([*GOOD[:4], replace(GOOD[4], nonce=2**64)]), NONCE_RANGE),
+        # P - 1 is "-1": the next nonce minus it minus one wraps to a small gap, so only the range check objects
+        "nonce wrapped below zero": (committed([replace(GOOD[0], nonce=P - 1), *GOOD[1:]]), NONCE_RANGE),
         "valid not a prefix": (valid_gap, PREFIX),
         "slot 0 unused": (leading_padding, FIRST_VALID),
         "valid not boolean": (non_boolean, BOOLEAN),
         "padding claimed valid": (extra_valid, NONCE),
         "lat above the north pole": (committed([*GOOD[:2], replace(GOOD[2], lat=LAT_MAX + 1)]), LAT_HIGH),
-        "lat wrapped below zero": (committed([*GOOD[:2], replace(GOOD[2], lat=P - 1)]), LAT_LOW),
+        "lat wrapped below zero": (committed([*GOOD[:2], replace(GOOD[2], lat=P - 1)]), FIELD_RANGE),
         "lon above 180 degrees": (committed([replace(GOOD[0], lon=LON_MAX + 1), *GOOD[1:]]), LON_HIGH),
-        "lat out of range in a padding slot": (padding_lat, LAT_HIGH),
-        "wrong root": (inputs_for(GOOD, root=task_root(PROJECT, DEVICE, GOOD[:4], 3)), ROOT),
-        "root of another device": (inputs_for(GOOD, root=task_root(PROJECT, DEVICE + 1, GOOD, 3)), ROOT),
-        "root of another project": (inputs_for(GOOD, root=task_root(PROJECT + 1, DEVICE, GOOD, 3)), ROOT),
+        "lon beyond uint32": (committed([*GOOD[:3], replace(GOOD[3], lon=2**32)]), FIELD_RANGE),
+        "lat out of range in a padding slot": (in_padding("lat", LAT_MAX + 1), PADDING_FIELD),
+        "lon in a padding slot": (in_padding("lon", 5), PADDING_FIELD),
+        "nonce in a padding slot": (in_padding("nonce", GOOD[-1].nonce + 1), PADDING_NONCE),
+        "timestamp in a padding slot": (in_padding("timestamp", GOOD[-1].timestamp + 1), PADDING_TIME),
+        "wrong root": (inputs_for(GOOD, root=task_root(PROJECT, DEVICE, GOOD[:4])), ROOT),
+        "root of another device": (inputs_for(GOOD, root=task_root(PROJECT, DEVICE + 1, GOOD)), ROOT),
+        "root of another project": (inputs_for(GOOD, root=task_root(PROJECT + 1, DEVICE, GOOD)), ROOT),
         "firstNonce mismatch": (inputs_for(GOOD, firstNonce=GOOD[0].nonce + 1), FIRST_NONCE),
         "lastNonce mismatch": (inputs_for(GOOD, lastNonce=GOOD[3].nonce), LAST_NONCE),
         "lastNonce of a padding slot": (inputs_for(GOOD, lastNonce=0), LAST_NONCE),
@@ -93,22 +118,38 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], str]]:
 
 
 BAD = bad_cases()
-CIRCUIT_LINES = TRACKER_DISTANCE.circuit_path.read_text().splitlines()
+
+
+def test_every_rule_line_exists() -> None:
+    for template, rule in {rule for _inputs, rule in BAD.values()}:
+        assert sum(line.strip() == rule for line in SOURCES[template]) == 1, (template, rule)
 
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_bad_track_has_no_witness(artifacts: CircuitArtifacts, name: str, tmp_path: Path) -> None:
-    inputs, rule = BAD[name]
+    inputs, (template, rule) = BAD[name]
     with pytest.raises(CircuitError, match="Assert Failed") as caught:
         calculate_witness(artifacts, inputs, tmp_path / "w.wtns")
     assert caught.value.code == "witness_failed"
     assert not (tmp_path / "w.wtns").exists()
-    # The last location circom reports is the line in TrackerDistance that holds the broken rule.
-    line = int(re.findall(r"TrackerDistance\S* line: (\d+)", str(caught.value))[-1])
-    assert CIRCUIT_LINES[line - 1].strip() == rule
+    # circom reports the failing location innermost first (Num2Bits, RangeCheck, ...): the first frame in the
+    # batch library or the tracker's template is the line that holds the broken rule.
+    frames = re.findall(rf"Error in template ({BATCH}|{TRACKER})_\d+ line: (\d+)", str(caught.value))
+    assert frames, str(caught.value)
+    where, line = frames[0]
+    assert (where, SOURCES[where][int(line) - 1].strip()) == (template, rule)
 
 
 def test_the_good_track_behind_the_bad_cases_is_accepted(artifacts: CircuitArtifacts, tmp_path: Path) -> None:
     calculate_witness(artifacts, inputs_for(GOOD), tmp_path / "w.wtns")
     assert (tmp_path / "w.wtns").stat().st_size > 32 * 7000
     assert len(GOOD) < CAPACITY
+
+
+@pytest.mark.parametrize("gap", [2**32, 2**32 + 1, 2**48, 2**64 - 1 - GOOD[1].timestamp])
+def test_any_uint64_time_gap_is_accepted(artifacts: CircuitArtifacts, gap: int, tmp_path: Path) -> None:
+    """The batch library bounds timestamps to uint64, not their gaps (the old circuit capped gaps at 2^32 s):
+    a tracker that was off for a long time still gets its next hop counted, like the reference does."""
+    fixes = [GOOD[0], GOOD[1], replace(GOOD[2], timestamp=GOOD[1].timestamp + gap)]
+    calculate_witness(artifacts, inputs_for(fixes), tmp_path / "w.wtns")
+    assert read_wtns(tmp_path / "w.wtns").values[1] == reference_metres(fixes) > 0

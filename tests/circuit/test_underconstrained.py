@@ -1,19 +1,21 @@
 """Every hint is pinned: a cheating prover who changes one hint (and keeps everything downstream consistent)
 gets a witness the constraints reject, and a proof from it does not verify.
 
-The witness is tampered directly in the .wtns file (wire indexes from the .sym file), with the dependent
-signals recomputed by the Python model of the circuit; the untampered model reproduces the real witness
-exactly (see test_differential), so the only thing that can object is the constraint that pins the hint.
+The circuit is the tracker-distance template's. The witness is tampered directly in the .wtns file (wire
+indexes from the .sym file), with the dependent signals recomputed by the Python model of the circuit; the
+untampered model reproduces the real witness exactly and covers every wire outside Poseidon (see
+test_differential), so the only thing that can object is the constraint that pins the hint.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from circuit.circuit_model import apply_signals, inputs_for, model_signals, track
+from circuit.circuit_model import CAPACITY, SPEC, apply_signals, inputs_for, model_signals, track
 from proofstream.errors import CircuitError
 from proofstream.prover.circuits import CircuitArtifacts
 from proofstream.prover.groth16 import prove_witness, verify
@@ -21,6 +23,7 @@ from proofstream.prover.witness import Witness, calculate_witness, check_witness
 
 FIXES = track(5, step=(4_000, 7_000))
 INPUTS: dict[str, Any] = inputs_for(FIXES)
+HONEST = model_signals(INPUTS)
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +45,57 @@ def test_the_model_rewrites_the_honest_witness_unchanged(
     check_witness(artifacts, tampered(honest, symbols, {}, tmp_path / "w.wtns"))
 
 
-def honest_value(name: str) -> int:
-    return model_signals(INPUTS)[name]
+def off_by(name: str, delta: int) -> dict[str, int]:
+    return {name: HONEST[name] + delta}
 
+
+def non_boolean_bits(component: str) -> dict[str, int]:
+    """The range-check bits of ``component`` rewritten with the same weighted sum but a bit equal to 2 (the
+    Num2Bits hint ``out[k] <-- (in >> k) & 1`` cheated): only the bits' booleanity can object."""
+    bits = [HONEST.get(f"{component}.bits.out[{k}]") for k in range(64)]
+    k = next(k for k in range(1, 64) if bits[k] == 1)
+    return {f"{component}.bits.out[{k}]": 0, f"{component}.bits.out[{k - 1}]": (bits[k - 1] or 0) + 2}
+
+
+HINT_SIGNALS = ("cosq", "cosRem", "s", "metres", "metresRem")
+"""Every signal circuit.circom computes with ``<--`` (checked against the source below)."""
 
 HINT_ATTACKS: dict[str, dict[str, int]] = {
-    # isqrt hint one off either way (the remainder range checks pin it)
-    "sqrt s + 1": {"s[2]": honest_value("s[2]") + 1},
-    "sqrt s - 1": {"s[2]": honest_value("s[2]") - 1},
-    "sqrt of a padding slot": {"s[6]": honest_value("s[6]") + 1},
-    # cosine division: another quotient with the remainder that keeps q*den + r == num
-    "cos quotient + 1": {"cosq": honest_value("cosq") + 1},
-    "cos quotient - 1": {"cosq": honest_value("cosq") - 1},
-    "cos remainder only": {"cosRem": honest_value("cosRem") + 1},
-    # metres division, same idea: metres + 1 with metresRem - den
-    "metres + 1": {"metres": honest_value("metres") + 1},
-    "metres - 1": {"metres": honest_value("metres") - 1},
-    "metres remainder only": {"metresRem": honest_value("metresRem") + 1},
-    # flags: a padding slot counted, a non-boolean flag doubling a segment, the first slot dropped
+    # cosine division: another quotient (the remainder follows so q*den + r == num), or another remainder
+    "cos quotient + 1": off_by("cosq", 1),
+    "cos quotient - 1": off_by("cosq", -1),
+    "cos remainder + 1": off_by("cosRem", 1),
+    "cos remainder - 1": off_by("cosRem", -1),
+    # isqrt hint one off either way in every slot, used or padding (the remainder range checks pin it)
+    **{f"sqrt s[{i}] + 1": off_by(f"s[{i}]", 1) for i in range(1, CAPACITY)},
+    **{f"sqrt s[{i}] - 1": off_by(f"s[{i}]", -1) for i in range(1, CAPACITY)},
+    # metres division, same idea: metres + 1 with metresRem - den, or the remainder alone
+    "metres + 1": off_by("metres", 1),
+    "metres - 1": off_by("metres", -1),
+    "metres remainder + 1": off_by("metresRem", 1),
+    "metres remainder - 1": off_by("metresRem", -1),
+    # range-check bits (circomlib's Num2Bits hint) that sum right but are not bits
+    "segment range bit 2": non_boolean_bits("sRange[2]"),
+    "metres range bit 2": non_boolean_bits("metresRange"),
+    "time gap range bit 2": non_boolean_bits("batch.timeGapRange[2]"),
+    # flags: a padding slot counted, a non-boolean flag doubling a segment, the last fix dropped
     "padding slot flagged valid": {"valid[5]": 1},
     "valid flag 2": {"valid[3]": 2},
     "valid flag of the last fix cleared": {"valid[4]": 0},
     # a leaf that is not the hash of its fix
-    "leaf of fix 0": {"node[7]": honest_value("node[7]") + 1},
-    "leaf of a padding slot": {"node[13]": 1},
-    "segment without its flag": {"seg[5]": honest_value("s[5]")},
+    "leaf of fix 0": off_by("batch.node[7]", 1),
+    "leaf of a padding slot": {"batch.node[13]": 1},
+    "segment without its flag": {"seg[5]": HONEST["s[5]"]},
 }
+
+
+def test_every_hint_of_the_circuit_is_attacked() -> None:
+    source = SPEC.circuit_path.read_text()
+    hinted = set(re.findall(r"^\s*(\w+)(?:\[\w+\])?\s*<--", source, re.MULTILINE))
+    assert hinted == set(HINT_SIGNALS)
+    attacked = {re.sub(r"\[\d+\]$", "", name) for hints in HINT_ATTACKS.values() for name in hints}
+    assert set(HINT_SIGNALS) <= attacked
+    assert {f"s[{i}]" for i in range(1, CAPACITY)} <= {n for hints in HINT_ATTACKS.values() for n in hints}
 
 
 @pytest.mark.parametrize("name", list(HINT_ATTACKS))
@@ -86,7 +114,7 @@ def test_eliminated_remainder_is_still_pinned(symbols: dict[str, int]) -> None:
     # --O2 replaced metresRem by its range-check bits: tampering it above went through those bits.
     assert "main.metresRem" not in symbols
     assert "main.metresRemRange.bits.out[0]" in symbols
-    for hint in ("main.s[2]", "main.cosq", "main.cosRem", "main.metres", "main.valid[5]", "main.node[7]"):
+    for hint in ("main.s[2]", "main.cosq", "main.cosRem", "main.metres", "main.valid[5]", "main.batch.node[7]"):
         assert hint in symbols
 
 
@@ -95,7 +123,7 @@ def test_proof_from_a_tampered_witness_does_not_verify(
     artifacts: CircuitArtifacts, symbols: dict[str, int], honest: Witness, tmp_path: Path
 ) -> None:
     """snarkjs proves whatever witness it is given; the verifier is what refuses the forged metres."""
-    forged = {"metres": honest_value("metres") + 1000}
+    forged = {"metres": HONEST["metres"] + 1000}
     proof = prove_witness(artifacts, tampered(honest, symbols, forged, tmp_path / "w.wtns"))
-    assert proof.public_signals[0] == honest_value("metres") + 1000
+    assert proof.public_signals[0] == HONEST["metres"] + 1000
     assert verify(artifacts, proof) is False

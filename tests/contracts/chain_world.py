@@ -13,7 +13,7 @@ from proofstream.chain.contracts import CoreContracts, RewardDApp, RewardToken, 
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult
-from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 
 RATE = 10**15
 """Reward per output unit in token wei (0.001 token per metre)."""
@@ -55,6 +55,7 @@ class World:
     def assignment(self, first: int, last: int, **changes: Any) -> TaskAssignment:
         values: dict[str, Any] = {
             "project": self.project_id,
+            "config_version": ConfigVersion(1),
             "device": Address(self.device.address),
             "first_nonce": Nonce(first),
             "last_nonce": Nonce(last),

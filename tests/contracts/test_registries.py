@@ -52,7 +52,7 @@ def test_add_version_becomes_current_and_keeps_old_verifier(world: World) -> Non
     new_verifier = world.client.deploy(world.compilation.artifact("MockVerifier"), sender=world.owner)
     assert new_verifier.contract_address is not None
     version, _ = world.core.projects.add_version(
-        world.project_id, b"\x03" * 32, "ipfs://v2", new_verifier.contract_address, sender=world.owner
+        world.project_id, b"\x03" * 32, "ipfs://v2", new_verifier.contract_address, 10, sender=world.owner
     )
     assert version == 2
     assert world.core.projects.current_version(world.project_id) == 2
@@ -75,7 +75,7 @@ def test_only_the_project_owner_changes_a_project(world: World, write: str) -> N
     projects = world.core.projects
     calls: dict[str, Callable[[], object]] = {
         "add_version": lambda: projects.add_version(
-            world.project_id, b"\x03" * 32, "x", world.project.verifier, sender=world.other
+            world.project_id, b"\x03" * 32, "x", world.project.verifier, 0, sender=world.other
         ),
         "pause": lambda: projects.pause(world.project_id, sender=world.other),
         "set_sequencer": lambda: projects.set_sequencer(world.project_id, world.other.address, sender=world.other),

@@ -38,11 +38,16 @@ def test_task_id_equals_the_python_computation(world: World) -> None:
     assert expected < FIELD_MODULUS
 
 
-def test_task_records_the_version_current_at_assignment(world: World) -> None:
+def test_task_records_the_version_it_was_assigned_under(world: World) -> None:
     first = world.assign(first=0, last=1)
-    world.core.projects.add_version(world.project_id, b"\x09" * 32, "v2", world.project.verifier, sender=world.owner)
-    second = world.assign(first=2, last=3)
-    assert (first.config_version, second.config_version) == (1, 2)
+    world.core.projects.add_version(
+        world.project_id, b"\x09" * 32, "v2", world.project.verifier, 10, sender=world.owner
+    )
+    old = world.assign(first=2, last=3)  # v1 is in its grace period
+    new = world.assign(first=4, last=5, config_version=2)
+    assert (first.config_version, old.config_version, new.config_version) == (1, 1, 2)
+    events = world.core.tasks.task_assigned_events(0, "latest")
+    assert [e.config_version for e in events] == [1, 1, 2]
 
 
 def test_many_tasks_in_one_transaction_keep_their_order(world: World) -> None:

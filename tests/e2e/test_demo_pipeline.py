@@ -1,6 +1,6 @@
 """The whole pipeline as `proofstream demo` runs it: devices -> HTTP gateway -> store -> tasks -> Groth16 proofs
 -> Router -> DApp -> ERC-20, on a real anvil. Each owner's on-chain balance must equal the Python reference logic
-over the very messages the store holds."""
+(the tracker-distance template's logic.py) over the very messages the store holds."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from proofstream.demo import run_demo
+from proofstream.demo import demo_project, run_demo
 from proofstream.domain.tasks import TaskStatus
-from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.prover.ports import TaskRecord
 from proofstream.store.sqlite import SqliteStore
+from proofstream.templates.tracker_distance import logic
 
 pytestmark = pytest.mark.slow
 
 
 def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) -> None:
     summary = run_demo(devices=3, messages=11, data_dir=tmp_path)
+    fields = demo_project().schema.payload_names
+    assert fields == ("lat", "lon")
+    assert (summary.project_name, summary.backend, summary.output_name) == ("tracker-distance", "groth16", "metres")
 
     assert [d.accepted for d in summary.devices] == [11, 11, 11]
     # 11 fixes a device: one full task (capacity 8) and the 3 left over when the demo flushes.
@@ -29,12 +33,18 @@ def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) 
         for task in store.tasks_with_status(*TaskStatus):
             messages = store.task_messages(task.id)
             assert [m.message.nonce for m in messages] == list(range(task.first_nonce, task.last_nonce + 1))
-            fixes = [
-                Fix(m.message.nonce, m.message.timestamp, int(m.message.payload[0]), int(m.message.payload[1]))
+            records = [
+                TaskRecord(
+                    m.message.nonce,
+                    m.message.timestamp,
+                    dict(zip(fields, map(int, m.message.payload), strict=True)),
+                )
                 for m in messages
             ]
-            assert int(task.outputs[0]) == distance_metres(fixes)
-            expected[task.device.lower()] = expected.get(task.device.lower(), 0) + distance_metres(fixes)
+            logic.check(records)
+            (metres,) = logic.outputs(records)
+            assert int(task.outputs[0]) == metres
+            expected[task.device.lower()] = expected.get(task.device.lower(), 0) + metres
             for message in messages:
                 stored = store.get_message(message.id)
                 assert stored is not None
@@ -45,4 +55,6 @@ def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) 
     for device in summary.devices:
         metres = expected[device.device.lower()]
         assert metres > 0
-        assert device.tokens_wei == metres * summary.rate_per_metre_wei
+        assert device.proven == device.reference == metres
+        assert device.tokens_wei == metres * summary.rate_per_unit_wei
+    assert sum(t.output or 0 for t in summary.tasks) == sum(expected.values())

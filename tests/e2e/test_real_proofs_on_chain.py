@@ -1,10 +1,11 @@
-"""The Router with real Groth16 proofs of the tracker-distance circuit, on anvil, through a running node's
-deployment: what settles, and each forgery the issue lists, rejected by the contracts or the circuit."""
+"""The Router with real Groth16 proofs of the tracker-distance template's circuit, on anvil, through a running
+node's deployment: what settles, and each forgery the issue lists, rejected by the contracts or the circuit."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
-from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -12,17 +13,19 @@ from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts import TaskAssignment, TaskStatus
+from proofstream.demo import demo_project
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
-from proofstream.errors import ProverError, TransactionRevertedError
+from proofstream.errors import CircuitError, ProverError, TransactionRevertedError
 from proofstream.node import Node
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE, task_root
-from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.projects.circuit import ProjectCircuit
+from proofstream.projects.inputs import batch_root, circuit_inputs
 from proofstream.prover.groth16 import Groth16Backend, Groth16Proof
 from proofstream.prover.ports import CircuitTask, TaskRecord
+from proofstream.prover.witness import calculate_witness
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import GatewaySettings, Settings
-from proofstream.simulator import simulate_track
+from proofstream.templates.tracker_distance import logic
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +33,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     data = tmp_path_factory.mktemp("node")
-    with Node(Settings(data_dir=str(data), gateway=GatewaySettings(port=0)), env={}) as running:
+    settings = Settings(data_dir=str(data), gateway=GatewaySettings(port=0))
+    with Node(settings, project=demo_project(), env={}) as running:
         yield running
 
 
@@ -40,7 +44,9 @@ class World:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.project = ProjectId(node.deployment.project)
-        self.backend = Groth16Backend(TRACKER_DISTANCE, node.artifacts)
+        assert node.build.artifacts is not None, "the demo project is a Groth16 project"
+        self.circuit = ProjectCircuit.of(node.project)
+        self.backend = Groth16Backend(self.circuit, node.build.artifacts)
         self.prover = node.roles.prover
 
     def device(self, seed: int) -> tuple[DeviceKey, str]:
@@ -51,27 +57,32 @@ class World:
         )
         return key, owner
 
-    def fixes(self, seed: int, count: int, first_nonce: int = 0) -> list[Fix]:
-        track = simulate_track(seed, count, start_time=1_700_000_000)
-        return [Fix(first_nonce + i, f.timestamp, f.lat, f.lon) for i, f in enumerate(track)]
+    def fixes(self, seed: int, count: int, first_nonce: int = 0) -> list[TaskRecord]:
+        """``count`` fixes of simulated tracker ``seed`` from the template's generator, nonces from
+        ``first_nonce``."""
+        readings = self.node.project.generator().readings(random.Random(seed), seed, count, 1_700_000_000)
+        return [TaskRecord(first_nonce + i, timestamp, payload) for i, (timestamp, payload) in enumerate(readings)]
 
-    def assign(self, device: str, fixes: list[Fix]) -> int:
-        root = task_root(self.project, int(device, 16), fixes, TRACKER_DISTANCE.depth)
+    def root(self, device: str, fixes: list[TaskRecord]) -> int:
+        return batch_root(self.project, int(device, 16), fixes, self.circuit.schema_fields, self.circuit.depth)
+
+    def assign(self, device: str, fixes: list[TaskRecord]) -> int:
+        root = self.root(device, fixes)
         assignment = TaskAssignment(
-            self.project,
-            Address(device),
-            Nonce(fixes[0].nonce),
-            Nonce(fixes[-1].nonce),
-            FieldElement(root),
-            Address(self.prover.address),
+            project=self.project,
+            config_version=self.node.core.projects.current_version(self.project),
+            device=Address(device),
+            first_nonce=Nonce(fixes[0].nonce),
+            last_nonce=Nonce(fixes[-1].nonce),
+            root=FieldElement(root),
+            prover=Address(self.prover.address),
         )
         result = self.node.core.tasks.assign_tasks([assignment], 100, sender=self.node.roles.sequencer)
         return result.task_ids[0]
 
-    def prove(self, task_id: int, device: str, fixes: list[Fix]) -> Groth16Proof:
-        root = task_root(self.project, int(device, 16), fixes, TRACKER_DISTANCE.depth)
-        records = tuple(TaskRecord(f.nonce, f.timestamp, {"lat": f.lat, "lon": f.lon}) for f in fixes)
-        task = CircuitTask(self.project, task_id, int(device, 16), int(self.prover.address, 16), root, records)
+    def prove(self, task_id: int, device: str, fixes: list[TaskRecord]) -> Groth16Proof:
+        root = self.root(device, fixes)
+        task = CircuitTask(self.project, task_id, int(device, 16), int(self.prover.address, 16), root, tuple(fixes))
         return self.backend.prove(task)
 
     def route(self, task_id: int, outputs: list[int], proof: Groth16Proof, sender: LocalAccount | None = None) -> None:
@@ -93,7 +104,8 @@ def test_a_valid_proof_settles_and_mints_metres_times_rate(world: World) -> None
     task = world.assign(key.address, fixes)
     proof = world.prove(task, key.address, fixes)
     metres = proof.public_signals[0]
-    assert metres == distance_metres(fixes) > 0
+    assert (metres,) == logic.outputs(fixes)
+    assert metres > 0
     world.route(task, [metres], proof)
     assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED
     assert world.node.token.balance_of(owner) == metres * world.node.deployment.rate_per_unit
@@ -146,15 +158,25 @@ def test_a_route_from_another_account_than_the_assigned_prover_is_rejected(world
 
 
 @pytest.mark.parametrize("forgery", ["reordered", "duplicated"])
-def test_reordered_or_duplicated_fixes_cannot_be_proven(world: World, forgery: str) -> None:
+def test_reordered_or_duplicated_fixes_cannot_be_proven(world: World, forgery: str, tmp_path: Path) -> None:
     key, _ = world.device(7)
     fixes = world.fixes(7, 6)
-    if forgery == "reordered":  # zig-zag: swap two fixes' positions but keep nonces increasing
-        fixes[2], fixes[3] = replace(fixes[3], nonce=fixes[2].nonce), replace(fixes[2], nonce=fixes[3].nonce)
+    a, b = fixes[2], fixes[3]
+    if forgery == "reordered":  # zig-zag: swap two fixes (time and position) but keep nonces increasing
+        fixes[2], fixes[3] = TaskRecord(a.nonce, b.timestamp, b.payload), TaskRecord(b.nonce, a.timestamp, a.payload)
     else:  # the same fix counted twice under a fresh nonce
-        fixes[3] = replace(fixes[2], nonce=fixes[3].nonce)
-    with pytest.raises(ProverError):
+        fixes[3] = TaskRecord(b.nonce, a.timestamp, a.payload)
+    with pytest.raises(ProverError) as caught:
         world.prove(123, key.address, fixes)
+    assert caught.value.code == "invalid_task"
+    # A prover that skips the reference check gets no further: the circuit has no witness for the batch.
+    task = CircuitTask(world.project, 123, int(key.address, 16), 1, world.root(key.address, fixes), tuple(fixes))
+    artifacts = world.node.build.artifacts
+    assert artifacts is not None
+    with pytest.raises(CircuitError, match="Assert Failed"):
+        calculate_witness(
+            artifacts, circuit_inputs(task, world.circuit.schema_fields, world.circuit.depth), tmp_path / "w.wtns"
+        )
 
 
 def test_one_message_cannot_be_counted_in_two_tasks(world: World) -> None:

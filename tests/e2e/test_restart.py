@@ -9,6 +9,7 @@ reference computes for its fixes.
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -36,20 +37,20 @@ from proofstream.chain.contracts import TaskStatus as ChainStatus
 from proofstream.chain.deploy import DeploymentManifest, attach_core
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import compile_core
+from proofstream.demo import demo_project
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import TRACKER_SCHEMA
 from proofstream.errors import MessageError
-from proofstream.projects.tracker_distance import TRACKER_DISTANCE
-from proofstream.projects.tracker_distance.logic import Fix, distance_metres
+from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey, GatewayClient
-from proofstream.simulator import SimulatedFix, simulate_track
+from proofstream.templates.tracker_distance import logic
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
+SPEC = demo_project()
+"""What `proofstream node` runs without --project: the tracker-distance template."""
 DEVICES = 3
 TASKS_PER_DEVICE = 2
-FIXES_PER_DEVICE = TASKS_PER_DEVICE * TRACKER_DISTANCE.capacity
-FIX_INTERVAL_S = 10
+FIXES_PER_DEVICE = TASKS_PER_DEVICE * SPEC.capacity
 FIRST_START_TIMEOUT_S = 300.0
 """The first start may compile the contracts and build the circuit (both cached afterwards)."""
 RESTART_TIMEOUT_S = 120.0
@@ -97,19 +98,23 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
             project, key.address, owner, key.sign_binding(domain, project, owner), sender=dev_account(0)
         )
 
-    start_time = int(time.time()) - FIXES_PER_DEVICE * FIX_INTERVAL_S - 60
-    tracks = [
-        simulate_track(seed, FIXES_PER_DEVICE, start_time=start_time, interval_s=FIX_INTERVAL_S)
-        for seed in range(DEVICES)
-    ]
+    # Fixes from the template's generator, ending a few seconds ago (the gateway takes no messages from the
+    # future); a first draw from time 0 tells how long the tracks span.
+    generator = SPEC.generator()
+
+    def readings(seed: int, start: int) -> list[tuple[int, dict[str, int]]]:
+        return list(generator.readings(random.Random(seed), seed, FIXES_PER_DEVICE, start))
+
+    span = max(readings(seed, 0)[-1][0] for seed in range(DEVICES))
+    tracks = [readings(seed, int(time.time()) - span - 5) for seed in range(DEVICES)]
+    assert all(timestamp < time.time() for track in tracks for timestamp, _ in track)
     acked: dict[str, tuple[int, int]] = {}
     """message id -> (device index, nonce), for every message the gateway acknowledged."""
     with GatewayClient(ready.gateway_url) as gateway:
 
-        def send(device: int, nonce: int, fix: SimulatedFix) -> str:
-            body = keys[device].sign_message(
-                TRACKER_SCHEMA, domain, project, config, nonce, fix.timestamp, {"lat": fix.lat, "lon": fix.lon}
-            )
+        def send(device: int, nonce: int, fix: tuple[int, dict[str, int]]) -> str:
+            timestamp, payload = fix
+            body = keys[device].sign_message(SPEC.schema, domain, project, config, nonce, timestamp, payload)
             return str(gateway.send(body).id)
 
         for device, track in enumerate(tracks):
@@ -192,17 +197,16 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
             assert _same_tx(status.get("tx_hash"), settle_tx[task]), status
             by_task.setdefault(task, []).append((device, nonce))
     assert set(by_task) == task_ids
-    assert all(len(members) == TRACKER_DISTANCE.capacity for members in by_task.values())
+    assert all(len(members) == SPEC.capacity for members in by_task.values())
 
     # --- rewards: each owner holds exactly the Python reference's metres times the DApp's rate -----------------
     expected = [0] * DEVICES
     for members in by_task.values():
         (device,) = {d for d, _ in members}
-        fixes = [
-            Fix(nonce, tracks[device][nonce].timestamp, tracks[device][nonce].lat, tracks[device][nonce].lon)
-            for _, nonce in sorted(members)
-        ]
-        expected[device] += distance_metres(fixes) * rate
+        fixes = [TaskRecord(nonce, *tracks[device][nonce]) for _, nonce in sorted(members)]
+        logic.check(fixes)
+        (metres,) = logic.outputs(fixes)
+        expected[device] += metres * rate
     assert all(amount > 0 for amount in expected)
     assert [token.balance_of(owner) for owner in owners] == expected
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import SECP256K1_N, recover_device
-from proofstream.domain.schema import TRACKER_SCHEMA
+from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
 from proofstream.ingest.http import create_app
@@ -32,6 +32,8 @@ VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vec
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
+# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
+TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
 OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import TRACKER_SCHEMA
+from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.ingest.http import STATUS_OF_CODE, create_app
@@ -24,6 +24,8 @@ VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vec
 DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
+# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
+TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
 PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 VALID = VECTORS["valid"][0]  # key 0, project 1, nonce 0
 MEMBER = DeviceKey.from_hex(VECTORS["valid"][0]["key"])  # registered in project 1

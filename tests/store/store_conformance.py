@@ -16,14 +16,16 @@ import pytest
 
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body
-from proofstream.domain.schema import TRACKER_SCHEMA, Field, Schema
+from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import ConflictError, StoreError
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, Store, TaskRow
+from proofstream.store.ports import ProjectConfig, Store, StoredAttestation, TaskRow
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+# The tracker-distance template's payload (offset microdegrees): lat, lon as uint32.
+TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
 TASK_MANAGER = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
 PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 OTHER_PROJECT = ProjectConfig(ProjectId(2), ConfigVersion(3), TRACKER_SCHEMA, DOMAIN)
@@ -33,6 +35,11 @@ KEYS = [
     DeviceKey.from_hex("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
 ]
 OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+ATTESTERS = [
+    Address("0x976EA74026E726554dB657fA54763abd0C3a0aa9"),
+    Address("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"),
+    Address("0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"),
+]
 
 StoreFactory = Callable[[], Store]
 
@@ -57,6 +64,13 @@ def signed(
     )
     message = parse_body(json.dumps(body).encode(), lambda _p, _c: project.schema)
     return message, message_id(digest(message, project.domain))
+
+
+def attestation(
+    task: TaskId, attester: Address, *, outputs: tuple[int, ...] = (1234,), signature: bytes = b"\x11" * 65
+) -> StoredAttestation:
+    result = bytes([sum(outputs) % 256]) * 32
+    return StoredAttestation(task, attester, result, outputs, signature, created_at=7.5)
 
 
 def new_task(key: DeviceKey, first: int, last: int, *, created_at: float = 1000.0, root: int = 12345) -> TaskRow:
@@ -409,3 +423,61 @@ class StoreConformance:
         assert [m.id for m in second.task_messages(task.id)] == ids[:2]
         assert [m.id for m in second.unbatched_messages(PROJECT.project)] == ids[2:]
         assert second.next_nonce(PROJECT.project, KEYS[0].address) == 3
+
+    # --- attestations ---
+
+    def _task(self, store: Store) -> TaskRow:
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [self.put(store, KEYS[0], 0)])
+        return task
+
+    def test_attestations_round_trip_in_attester_order(self, store: Store) -> None:
+        task = self._task(store)
+        assert store.attestations(task.id) == []
+        big = (2**256 - 1, 0, 7)
+        given = [attestation(task.id, ATTESTERS[0]), attestation(task.id, ATTESTERS[1], outputs=big)]
+        given.append(attestation(task.id, Address(ATTESTERS[2].lower())))
+        for a in given:
+            assert store.put_attestation(a) is True
+        got = store.attestations(task.id)
+        assert [a.attester for a in got] == sorted(ATTESTERS, key=lambda a: int(a, 16))
+        by_attester = {a.attester: a for a in got}
+        assert by_attester[ATTESTERS[1]] == given[1]
+        assert by_attester[ATTESTERS[2]].attester == ATTESTERS[2]  # checksummed whatever case came in
+        assert store.attestations(TaskId(task.id + 1)) == []
+
+    def test_same_attestation_again_is_not_created_twice(self, store: Store) -> None:
+        task = self._task(store)
+        first = attestation(task.id, ATTESTERS[0])
+        assert store.put_attestation(first) is True
+        assert store.put_attestation(replace(first, created_at=99.0)) is False
+        assert store.attestations(task.id) == [first]
+
+    def test_another_result_or_signature_from_the_same_attester_is_a_conflict(self, store: Store) -> None:
+        task = self._task(store)
+        first = attestation(task.id, ATTESTERS[0])
+        store.put_attestation(first)
+        for changed in (
+            attestation(task.id, ATTESTERS[0], outputs=(1,)),
+            attestation(task.id, ATTESTERS[0], signature=b"\x22" * 65),
+            replace(first, outputs=(1235,)),
+        ):
+            with pytest.raises(ConflictError) as caught:
+                store.put_attestation(changed)
+            assert caught.value.code == "attestation_conflict"
+        assert store.attestations(task.id) == [first]
+        assert store.put_attestation(attestation(task.id, ATTESTERS[1], outputs=(1,))) is True
+
+    def test_attestation_of_an_unknown_task_is_refused(self, store: Store) -> None:
+        with pytest.raises(StoreError) as caught:
+            store.put_attestation(attestation(TaskId(12345), ATTESTERS[0]))
+        assert caught.value.code == "unknown_task"
+
+    def test_attestations_survive_reopening(self, store_factory: StoreFactory) -> None:
+        first = store_factory()
+        first.upsert_project(PROJECT)
+        task = self._task(first)
+        stored = attestation(task.id, ATTESTERS[1])
+        first.put_attestation(stored)
+        first.close()
+        assert store_factory().attestations(task.id) == [stored]

@@ -40,12 +40,12 @@ class TestSqliteStore(StoreConformance):
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = conn.execute("SELECT version, name FROM schema_version").fetchall()
-        assert rows == [(1, "0001_init.sql"), (2, "0002_checkpoints.sql")]
+        assert rows == [(1, "0001_init.sql"), (2, "0002_checkpoints.sql"), (3, "0003_attestations.sql")]
     finally:
         conn.close()
 
@@ -53,7 +53,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
@@ -141,11 +141,12 @@ CHILD = textwrap.dedent(
     import json, sys
     from proofstream.domain.eip712 import Domain
     from proofstream.domain.messages import digest, message_id, parse_body
-    from proofstream.domain.schema import TRACKER_SCHEMA
+    from proofstream.domain.schema import Field, Schema
     from proofstream.sdk.device import DeviceKey
     from proofstream.store.ports import ProjectConfig
     from proofstream.store.sqlite import SqliteStore
 
+    TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
     domain = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
     key = DeviceKey.from_hex(sys.argv[2])
     store = SqliteStore(sys.argv[1])

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from proofstream.domain.batching import BatchPolicy, Pending, cut_batches
-from proofstream.domain.types import Address, MessageId, Nonce, Timestamp
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, Timestamp
 
 A = Address("0x00000000000000000000000000000000000000aa")
 B = Address("0x00000000000000000000000000000000000000bb")
 
 
-def msg(device: Address, nonce: int, ts: int) -> Pending:
-    return Pending(MessageId(f"{device}-{nonce}"), device, Nonce(nonce), Timestamp(ts))
+def msg(device: Address, nonce: int, ts: int, config: int = 1) -> Pending:
+    return Pending(MessageId(f"{device}-{nonce}"), device, Nonce(nonce), Timestamp(ts), ConfigVersion(config))
 
 
 def test_cut_at_capacity_and_keep_the_open_rest() -> None:
@@ -59,6 +61,27 @@ def test_devices_are_batched_separately_in_nonce_order() -> None:
     assert [(b.device, b.first_nonce, b.last_nonce) for b in batches] == [(A, 0, 1), (B, 0, 1)]
 
 
+def test_a_config_version_change_cuts_the_task_and_keeps_nonce_order() -> None:
+    policy = BatchPolicy(capacity=8, window_seconds=1000)
+    pending = [msg(A, 0, 10, 1), msg(A, 1, 11, 1), msg(A, 2, 12, 2), msg(A, 3, 13, 2), msg(B, 0, 10, 2)]
+    batches = cut_batches(pending, policy, now=0)
+    # A's v1 task is closed by the version change; A's v2 and B's tasks stay open (window, capacity not reached).
+    assert [(b.device, b.config, [m.nonce for m in b.messages]) for b in batches] == [(A, 1, [0, 1])]
+    batches = cut_batches(pending, policy, now=0, flush=True)
+    assert [(b.device, b.config, b.first_nonce, b.last_nonce) for b in batches] == [
+        (A, 1, 0, 1),
+        (A, 2, 2, 3),
+        (B, 2, 0, 0),
+    ]
+
+
+def test_a_device_switching_back_and_forth_gets_one_task_per_run() -> None:
+    policy = BatchPolicy(capacity=8, window_seconds=1000)
+    pending = [msg(A, 0, 10, 1), msg(A, 1, 11, 2), msg(A, 2, 12, 1)]
+    batches = cut_batches(pending, policy, now=0, flush=True)
+    assert [(b.config, b.first_nonce) for b in batches] == [(1, 0), (2, 1), (1, 2)]
+
+
 @pytest.mark.parametrize("kwargs", [{"capacity": 0, "window_seconds": 1}, {"capacity": 1, "window_seconds": 0}])
 def test_policy_rejects_nonsense(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="must"):
@@ -66,21 +89,28 @@ def test_policy_rejects_nonsense(kwargs: dict[str, int]) -> None:
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10_000)), max_size=60, unique_by=lambda t: t[1]),
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.integers(1, 2)), max_size=60, unique_by=lambda t: t[1]
+    ),
     st.integers(1, 8),
     st.integers(1, 500),
 )
-def test_batches_respect_every_rule(raw: list[tuple[int, int]], capacity: int, window: int) -> None:
+def test_batches_respect_every_rule(raw: list[tuple[int, int, int]], capacity: int, window: int) -> None:
     devices = [Address(f"0x{d:040x}") for d in range(4)]
-    pending = [msg(devices[d], nonce, ts) for nonce, (d, ts) in enumerate(raw)]
+    pending = [msg(devices[d], nonce, ts, config) for nonce, (d, ts, config) in enumerate(raw)]
     batches = cut_batches(pending, BatchPolicy(capacity, window), now=0, flush=True)
     seen = [m.message_id for b in batches for m in b.messages]
     assert sorted(seen) == sorted(m.message_id for m in pending)  # every message exactly once
     for b in batches:
         assert 1 <= len(b.messages) <= capacity
         assert {m.device for m in b.messages} == {b.device}
+        assert {m.config for m in b.messages} == {b.config}
         nonces = [m.nonce for m in b.messages]
         stamps = [m.timestamp for m in b.messages]
         assert nonces == sorted(set(nonces))
         assert stamps == sorted(set(stamps))
         assert stamps[-1] < stamps[0] + window
+    for device in devices:
+        # A device's tasks come in nonce order, so TaskManager (ranges only move forward) accepts them in turn.
+        ranges = [(b.first_nonce, b.last_nonce) for b in batches if b.device == device]
+        assert all(prev[1] < nxt[0] for prev, nxt in pairwise(ranges))

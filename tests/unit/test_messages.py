@@ -28,9 +28,11 @@ from proofstream.domain.messages import (
     recover_device,
     to_body,
 )
-from proofstream.domain.schema import HEADER, TRACKER_SCHEMA, Field, Schema
+from proofstream.domain.schema import HEADER, Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId
 from proofstream.errors import MessageError
+from proofstream.projects.scaffold import template_dir
+from proofstream.projects.spec import load_project
 from proofstream.sdk.device import DeviceKey
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
@@ -38,6 +40,8 @@ DOMAIN = Domain(
     chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
 )
 SCHEMA = Schema.from_json(VECTORS["payload"])
+TRACKER_SCHEMA = load_project(template_dir("tracker-distance")).schema
+"""The schema of the tracker-distance template (the embedded demo project)."""
 
 
 def tracker(_project: ProjectId, _config: ConfigVersion) -> Schema:

@@ -4,6 +4,7 @@ chain is exercised by tests/e2e). What matters here is restart safety: nothing i
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, parse_body
-from proofstream.domain.schema import TRACKER_SCHEMA
+from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainUnavailableError, TransactionRevertedError
@@ -24,7 +25,10 @@ from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
 
 DOMAIN = Domain(31337, Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+# The tracker-distance template's payload (offset microdegrees): lat, lon as uint32.
+TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
 PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+PROJECT_V2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAIN)
 PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 
 
@@ -34,6 +38,9 @@ class FakeBook:
         self.assigned: list[list[Commitment]] = []
         self.routed: list[int] = []
         self.refuse_device: str | None = None
+        self.active = True
+        self.live_versions = {ConfigVersion(1)}
+        self.liveness_queries = 0
 
     chain_id = 31337
     task_manager = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
@@ -47,6 +54,13 @@ class FakeBook:
     def state(self, task_id: TaskId) -> ChainTaskState:
         return self.states.get(task_id, ChainTaskState.UNKNOWN)
 
+    def project_active(self, project: ProjectId) -> bool:
+        return self.active
+
+    def version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+        self.liveness_queries += 1
+        return version in self.live_versions
+
     def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
         self.routed.append(task_id)
         self.states[task_id] = ChainTaskState.SETTLED
@@ -57,11 +71,12 @@ class FakeBook:
 def store(tmp_path: Path) -> Iterator[SqliteStore]:
     with SqliteStore(tmp_path / "s.db") as opened:
         opened.upsert_project(PROJECT)
+        opened.upsert_project(PROJECT_V2)
         yield opened
 
 
-def put(store: SqliteStore, key: DeviceKey, nonce: int) -> None:
-    body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_000 + nonce, {"lat": 100 + nonce, "lon": 200})
+def put(store: SqliteStore, key: DeviceKey, nonce: int, config: int = 1) -> None:
+    body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, config, nonce, 1_000 + nonce, {"lat": 100 + nonce, "lon": 200})
     message = parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
     store.put_message(message, message_id(digest(message, DOMAIN)), 1.0)
 
@@ -121,6 +136,106 @@ def test_one_refused_commitment_does_not_hold_back_the_others(store: SqliteStore
     sequencer(store, book).tick()
     statuses = {t.device.lower(): t.status for t in store.tasks_with_status(*TaskStatus)}
     assert statuses == {good.address.lower(): TaskStatus.BATCHED, bad.address.lower(): TaskStatus.FAILED}
+
+
+def test_tasks_are_cut_per_config_version_and_assigned_under_it(store: SqliteStore) -> None:
+    """An upgrade mid-stream: the device's v1 messages and its v2 messages become separate tasks, in nonce order,
+    each committed under the version its messages were signed with."""
+    book = FakeBook()
+    book.live_versions = {ConfigVersion(1), ConfigVersion(2)}  # v1 in its grace period
+    key = DeviceKey.generate()
+    for nonce in range(3):
+        put(store, key, nonce, config=1)
+    for nonce in range(3, 7):
+        put(store, key, nonce, config=2)
+    created = sequencer(store, book).tick()
+    assert [(t.config, t.first_nonce, t.last_nonce) for t in created] == [(1, 0, 2), (2, 3, 6)]
+    (sent,) = book.assigned
+    assert [(c.config_version, c.first_nonce, c.last_nonce) for c in sent] == [(1, 0, 2), (2, 3, 6)]
+    assert store.unbatched_messages(ProjectId(1)) == []
+    assert book.liveness_queries == 2  # once per version per tick, not once per message
+
+
+def test_messages_of_a_retired_version_are_kept_unbatched_counted_and_logged_once(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    book = FakeBook()
+    book.live_versions = {ConfigVersion(2)}
+    old, new = DeviceKey.generate(), DeviceKey.generate()
+    for nonce in range(5):
+        put(store, old, nonce, config=1)
+    for nonce in range(4):
+        put(store, new, nonce, config=2)
+    seq = sequencer(store, book)
+    with caplog.at_level(logging.WARNING, logger="proofstream.sequencer.service"):
+        created = seq.tick()
+        seq.tick(flush=True)
+    assert [(t.device, t.config) for t in created] == [(new.address, 2)]
+    assert [c.config_version for batch in book.assigned for c in batch] == [2]
+    assert seq.held_back == {1: 5}
+    left = store.unbatched_messages(ProjectId(1))
+    assert len(left) == 5 and {m.message.config for m in left} == {1}  # never lost
+    assert all(store.get_message(m.id).status == "received" for m in left)  # type: ignore[union-attr]
+    warnings = [r for r in caplog.records if "not live" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "config version 1" in warnings[0].getMessage()
+
+
+def test_a_task_whose_version_retired_before_assignment_fails_with_that_reason(store: SqliteStore) -> None:
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce, config=1)
+    seq = sequencer(store, book)
+    book.refuse_device = key.address  # the task is cut, but its assignment does not go through at first
+    with pytest.raises(TransactionRevertedError):
+        seq.tick()
+    (task,) = store.tasks_with_status(TaskStatus.BATCHED)
+    book.refuse_device = None
+    book.live_versions = {ConfigVersion(2)}  # v1 retired meanwhile
+    seq.tick()
+    assert book.assigned == []
+    row = store.get_task(task.id)
+    assert row is not None and row.status is TaskStatus.FAILED
+    assert row.reason == "config version 1 retired before the task was assigned"
+
+
+def test_nothing_is_cut_or_assigned_while_the_project_is_paused(store: SqliteStore) -> None:
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    seq = sequencer(store, book)
+    book.active = False
+    assert seq.tick(flush=True) == []
+    assert seq.paused
+    assert book.assigned == []
+    assert len(store.unbatched_messages(ProjectId(1))) == 4
+    book.active = True
+    (task,) = seq.tick()
+    assert not seq.paused
+    assert [c.first_nonce for c in book.assigned[0]] == [task.first_nonce]
+
+
+def test_idle_ticks_do_not_query_the_chain(store: SqliteStore) -> None:
+    book = FakeBook()
+    book.active = False
+    seq = sequencer(store, book)
+    assert seq.tick() == []
+    assert not seq.paused  # it did not even ask
+    assert book.liveness_queries == 0
+
+
+def test_tasks_cut_in_one_tick_are_assigned_in_nonce_order(store: SqliteStore) -> None:
+    """They share a creation time (the clock is frozen here), and the store breaks that tie by task id: the
+    sequencer must order them itself, since TaskManager refuses a range below one already assigned."""
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(16):
+        put(store, key, nonce)
+    sequencer(store, book).tick()
+    (sent,) = book.assigned
+    assert [c.first_nonce for c in sent] == [0, 4, 8, 12]
 
 
 def _proven_task(store: SqliteStore, book: FakeBook) -> TaskId:
@@ -184,3 +299,17 @@ def test_an_unreachable_chain_does_not_fail_the_task(store: SqliteStore) -> None
     submitter.tick()
     assert book.routed == [task]
     assert store.get_task(task).status is TaskStatus.SETTLED  # type: ignore[union-attr]
+
+
+def test_a_proven_task_waits_out_a_pause_instead_of_failing(store: SqliteStore) -> None:
+    """The Router refuses every route while the project is paused: that is not the task's fault."""
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.active = False
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 0
+    assert book.routed == []
+    assert store.get_task(task).status is TaskStatus.PROVING  # type: ignore[union-attr]
+    book.active = True
+    assert submitter.tick() == 1
+    assert book.routed == [task]

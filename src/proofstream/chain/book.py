@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts
 from proofstream.chain.contracts import TaskStatus as ChainStatus
-from proofstream.domain.types import Address, TaskId
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.ports import ChainTaskState, Commitment, DeviceRegistration, TaskOutcome, TxOutcome
 
 _STATES = {
@@ -49,6 +49,12 @@ class ChainBook:
 
     def state(self, task_id: TaskId) -> ChainTaskState:
         return _STATES[self._core.tasks.get_task(task_id).status]
+
+    def project_active(self, project: ProjectId) -> bool:
+        return self._core.projects.is_active(project)
+
+    def version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+        return self._core.projects.is_live(project, version)
 
     def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
         result = self._core.router.route(task_id, outputs, proof, sender=self._prover)

@@ -116,6 +116,26 @@ class TaskAssignedEvent:
 
 
 @dataclass(frozen=True)
+class VersionAddedEvent:
+    project: ProjectId
+    version: ConfigVersion
+    config_hash: bytes
+    uri: str
+    verifier: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class VersionRetiredEvent:
+    project: ProjectId
+    version: ConfigVersion
+    at_block: int
+    """First block in which the version is no longer live; later than the event's block while a grace period
+    runs."""
+    position: EventPosition
+
+
+@dataclass(frozen=True)
 class TaskSettledEvent:
     task_id: TaskId
     prover: Address
@@ -272,11 +292,33 @@ class ProjectRegistry(_Wrapper):
         return ProjectId(int(event["args"]["project"])), receipt
 
     def add_version(
-        self, project: int, config_hash: bytes, uri: str, verifier: str, *, sender: LocalAccount | None = None
+        self,
+        project: int,
+        config_hash: bytes,
+        uri: str,
+        verifier: str,
+        grace_blocks: int,
+        *,
+        sender: LocalAccount | None = None,
     ) -> tuple[ConfigVersion, Receipt]:
-        receipt = self._send("addVersion", project, config_hash, uri, verifier, sender=sender)
+        """Add a config version, which becomes current; the previous one stays live ``grace_blocks`` more blocks
+        (0: it retires in this block). ``sender`` must be the project owner. Returns the new version."""
+        receipt = self._send("addVersion", project, config_hash, uri, verifier, grace_blocks, sender=sender)
         (event,) = self._receipt_events("VersionAdded", receipt)
         return ConfigVersion(int(event["args"]["version"])), receipt
+
+    def retire_version(self, project: int, version: int, *, sender: LocalAccount | None = None) -> Receipt:
+        """Retire a version other than the current one now (ends its grace period early); owner only."""
+        return self._send("retireVersion", project, version, sender=sender)
+
+    def is_live(self, project: int, version: int) -> bool:
+        """Whether new tasks may be assigned under ``version`` now; False for an unknown project or version."""
+        return bool(self._call("isLive", project, version))
+
+    def retires_at(self, project: int, version: int) -> int | None:
+        """First block in which ``version`` is retired, or None while no retirement is set (the current one)."""
+        block = int(self._call("retiresAt", project, version))
+        return block or None
 
     def pause(self, project: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._send("pause", project, sender=sender)
@@ -313,6 +355,32 @@ class ProjectRegistry(_Wrapper):
 
     def is_active(self, project: int) -> bool:
         return bool(self._call("isActive", project))
+
+    def version_added_events(self, from_block: int, to_block: int | str) -> list[VersionAddedEvent]:
+        return [
+            VersionAddedEvent(
+                project=ProjectId(a["project"]),
+                version=ConfigVersion(a["version"]),
+                config_hash=bytes(a["configHash"]),
+                uri=str(a["uri"]),
+                verifier=Address(a["verifier"]),
+                position=_position(e),
+            )
+            for e in self._logs("VersionAdded", from_block, to_block)
+            for a in (e["args"],)
+        ]
+
+    def version_retired_events(self, from_block: int, to_block: int | str) -> list[VersionRetiredEvent]:
+        return [
+            VersionRetiredEvent(
+                project=ProjectId(a["project"]),
+                version=ConfigVersion(a["version"]),
+                at_block=int(a["atBlock"]),
+                position=_position(e),
+            )
+            for e in self._logs("VersionRetired", from_block, to_block)
+            for a in (e["args"],)
+        ]
 
     def get_project(self, project: int) -> ProjectInfo:
         return ProjectInfo(
@@ -393,6 +461,7 @@ class TaskManager(_Wrapper):
         inputs = [
             (
                 t.project,
+                t.config_version,
                 to_checksum_address(t.device),
                 t.first_nonce,
                 t.last_nonce,
@@ -599,6 +668,8 @@ __all__ = [
     "TaskRecord",
     "TaskSettledEvent",
     "TaskStatus",
+    "VersionAddedEvent",
+    "VersionRetiredEvent",
     "device_binding_typed_data",
     "sign_device_binding",
 ]

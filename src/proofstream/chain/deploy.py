@@ -212,6 +212,7 @@ def deploy_project(
     token_name: str = "proofstream reward",
     token_symbol: str = "PSR",
     compilation: CompilationResult | None = None,
+    dapp_contract: str = "RewardDApp",
 ) -> ProjectDeployment:
     """Deploy a project's contracts and create the project, owned by ``owner`` (default: the client's
     account).
@@ -219,8 +220,9 @@ def deploy_project(
     ``verifier_sol_source`` is the snarkjs-exported Solidity verifier (``snarkjs zkey export
     solidityverifier``), generated at build time and compiled here together with the core; it is put behind a
     Groth16VerifierAdapter for ``n_public`` public signals. Pass ``verifier_sol_source=None`` and
-    ``verifier=<address>`` to use an IVerifier that is already deployed instead. Then: RewardToken, RewardDApp
-    (``rate`` token wei per output unit), token.setMinter(dapp), createProject, dapp.bindProject.
+    ``verifier=<address>`` to use an IVerifier that is already deployed instead. Then: RewardToken, the DApp
+    (``dapp_contract``: RewardDApp or a project's contract derived from it, with the same constructor; ``rate``
+    token wei per output unit), token.setMinter(dapp), createProject, dapp.bindProject.
     """
     if len(config_hash) != 32:
         raise ConfigError("config_hash must be 32 bytes")
@@ -236,13 +238,12 @@ def deploy_project(
 
     snark_verifier: Address | None = None
     if verifier_sol_source is not None:
-        snark_verifier = deploy(_verifier_contract_name(compiled))
-        verifier_address = deploy("Groth16VerifierAdapter", snark_verifier, n_public)
+        snark_verifier, verifier_address = deploy_groth16_verifier(client, compiled, n_public, sender=account)
     else:
         assert verifier is not None
         verifier_address = Address(verifier)
     token_address = deploy("RewardToken", token_name, token_symbol)
-    dapp_address = deploy("RewardDApp", core.router, core.device_registry, token_address, rate)
+    dapp_address = deploy(dapp_contract, core.router, core.device_registry, token_address, rate)
     RewardToken.at(client, token_address, compiled).set_minter(dapp_address, sender=account)
     projects = ProjectRegistry.at(client, core.project_registry, compiled)
     project, _ = projects.create_project(config_hash, uri, verifier_address, dapp_address, sequencer, sender=account)
@@ -262,6 +263,16 @@ def deploy_project(
     )
     logger.info("project deployed project=%d verifier=%s dapp=%s", project, verifier_address, dapp_address)
     return deployment
+
+
+def deploy_groth16_verifier(
+    client: ChainClient, compilation: CompilationResult, n_public: int, *, sender: LocalAccount | None = None
+) -> tuple[Address, Address]:
+    """Deploy the snarkjs verifier compiled into ``compilation`` and its IVerifier adapter for ``n_public``
+    public signals; returns (snark verifier, adapter)."""
+    snark = _address(client.deploy(compilation.artifact(_verifier_contract_name(compilation)), sender=sender))
+    adapter = _address(client.deploy(compilation.artifact("Groth16VerifierAdapter"), snark, n_public, sender=sender))
+    return snark, adapter
 
 
 def _verifier_contract_name(compilation: CompilationResult) -> str:

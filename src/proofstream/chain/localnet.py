@@ -42,6 +42,7 @@ class Localnet:
 
     ``hardfork`` None keeps anvil's default (its latest); ``"osaka"`` has the P-256 precompile (EIP-7951).
     ``block_time_s`` None mines a block per transaction (instant receipts); a number mines on a timer.
+    ``fork_url`` forks that chain (``chain_id`` must then be the forked chain's id).
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Localnet:
         hardfork: str | None = None,
         block_time_s: float | None = None,
         startup_timeout_s: float = STARTUP_TIMEOUT_S,
+        fork_url: str | None = None,
     ) -> None:
         self._anvil = find_node_modules(node_modules) / ".bin" / "anvil"
         self._state_path = Path(state_path) if state_path is not None else None
@@ -60,6 +62,7 @@ class Localnet:
         self._hardfork = hardfork
         self._block_time_s = block_time_s
         self._startup_timeout_s = startup_timeout_s
+        self._fork_url = fork_url
         self._process: subprocess.Popen[bytes] | None = None
         self._log_dir: tempfile.TemporaryDirectory[str] | None = None
         self._rpc_url: str | None = None
@@ -93,6 +96,9 @@ class Localnet:
             args += ["--block-time", str(self._block_time_s)]
         if self._state_path is not None:
             args += ["--state", str(self._state_path)]
+        if self._fork_url is not None:
+            # A throwaway copy of another chain: deployments are rehearsed on it to measure their gas.
+            args += ["--fork-url", self._fork_url]
         self._log_dir = tempfile.TemporaryDirectory(prefix="proofstream-anvil-")
         log_path = Path(self._log_dir.name) / "anvil.log"
         # stdout goes to a file, not a pipe: anvil logs every RPC call and would block once a pipe filled up.
@@ -177,7 +183,7 @@ class Localnet:
                 match = _LISTENING.search(log_path.read_text(errors="replace"))
                 if match:
                     url = f"http://{match.group(1)}:{match.group(2)}"
-            if url is not None and _answers(url):
+            if url is not None and answers(url):
                 return url
             time.sleep(0.05)
         raise ToolchainError(f"anvil did not answer within {self._startup_timeout_s:.0f} s: {_tail(log_path)}")
@@ -195,7 +201,7 @@ class Localnet:
             self._log_dir = None
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     """True once the node answers a JSON-RPC ``eth_chainId``."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})

@@ -1,7 +1,10 @@
 """The batching policy: which pending messages become which task. Pure: no clock, no store.
 
-A task holds one device's messages of one project, in nonce order, cut at whichever comes first:
+A task holds one device's messages of one project and one config version, in nonce order, cut at whichever comes
+first:
 - the circuit's capacity;
+- a change of config version (a task is proven and verified under exactly one version; the device's messages stay
+  in nonce order across the cut, so the tasks of one device can be assigned in order);
 - the end of the device-timestamp window that the task's first message opened;
 - a timestamp that does not increase (the circuit refuses zig-zag or duplicated fixes inside a task, so the task
   ends there and the next message opens a new one).
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
-from proofstream.domain.types import Address, MessageId, Nonce, Timestamp
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, Timestamp
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Pending:
     device: Address
     nonce: Nonce
     timestamp: Timestamp
+    config: ConfigVersion
+    """The project config version the message was signed under."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class Batch:
 
     device: Address
     messages: tuple[Pending, ...]
+
+    @property
+    def config(self) -> ConfigVersion:
+        return self.messages[0].config
 
     @property
     def first_nonce(self) -> Nonce:
@@ -88,6 +97,7 @@ def _cut_device(messages: Sequence[Pending], policy: BatchPolicy, *, now: int, f
 def _fits(current: Sequence[Pending], message: Pending, policy: BatchPolicy) -> bool:
     return (
         len(current) < policy.capacity
+        and message.config == current[0].config
         and message.timestamp < current[0].timestamp + policy.window_seconds
         and message.timestamp > current[-1].timestamp
     )

@@ -137,7 +137,3 @@ class Schema:
         ):
             raise ValueError("a schema is a list of [name, type] pairs")
         return cls(payload=tuple(Field(name, type_) for name, type_ in data))
-
-
-TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
-"""Tracker distance: ``lat = round(deg * 1e6) + 90_000_000``, ``lon = round(deg * 1e6) + 180_000_000``."""

@@ -1,4 +1,5 @@
-"""The HTTP gateway: devices POST signed messages, and ask for their status and their next nonce.
+"""The HTTP gateway: devices POST signed messages, ask for their status and their next nonce, read a project's
+signing domain and ask to be registered (the gateway checks the binding signature and hands it to a registrar).
 
 A message is acknowledged (202) only after the store has committed it durably; the store's group commit
 batches the concurrent requests that the thread pool hands it. Every refusal is
@@ -9,21 +10,24 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from eth_utils.address import to_checksum_address
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from proofstream.domain.types import Address, MessageId, ProjectId
+from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
-from proofstream.ingest.validation import admit
-from proofstream.store.ports import RECEIVED, Store, StoredMessage
+from proofstream.ingest.validation import admit, admit_registration
+from proofstream.ports import DeviceRegistrationRequest
+from proofstream.store.ports import RECEIVED, ProjectConfig, Store, StoredMessage
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "bad_signature": 401,
     "unknown_device": 403,
     "device_not_in_project": 403,
+    "registration_disabled": 403,
     "unknown_project": 404,
     "unknown_config": 404,
     "unknown_message": 404,
@@ -48,9 +53,21 @@ STATUS_OF_CODE: dict[str, int] = {
     "method_not_allowed": 405,
     "nonce_conflict": 409,
     "stale_nonce": 409,
+    "already_registered": 409,
+    "registration_failed": 502,
     "store_error": 503,
+    "chain_unavailable": 503,
 }
 """HTTP status of each error code; a code not listed is a 400 (MessageError) or 500 (anything else)."""
+
+Registrar = Callable[[DeviceRegistrationRequest], str]
+ContentSource = Callable[[ProjectId, ConfigVersion], Mapping[str, bytes] | None]
+"""The files a config version's content hash covers, by name; None for a version the node does not hold."""
+"""Submits DeviceRegistry.registerDevice for a checked request and returns the transaction hash; raises a
+ProofstreamError (``chain_unavailable``, ``already_registered``, anything else becomes ``registration_failed``)."""
+
+_REGISTRAR_CODES = frozenset({"chain_unavailable", "already_registered"})
+"""Registrar error codes passed to the device as they are."""
 
 _MESSAGE_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -75,6 +92,43 @@ class MessageStatusOut(BaseModel):
 
 class NextNonce(BaseModel):
     next_nonce: int
+
+
+class DomainOut(BaseModel):
+    name: str
+    version: str
+    chainId: int  # noqa: N815 -- EIP-712's own spelling, so the object can be used as the typed-data domain
+    verifyingContract: str  # noqa: N815
+
+
+class ProjectOut(BaseModel):
+    project: int
+    config: int
+    """The newest config version: the one devices sign new messages under."""
+    configs: list[int]
+    chain_id: int
+    device_registry: str
+    domain: DomainOut
+    schema_: list[list[str]] = Field(alias="schema")
+    """Payload fields of ``config`` in signing order, ``[[name, type], ...]`` (after the fixed header)."""
+
+
+class RegistrationOut(BaseModel):
+    project: int
+    device: str
+    owner: str | None = None
+    status: str
+    """``submitted`` (202: the registration transaction was sent) or ``registered`` (200: nothing to do)."""
+    tx_hash: str | None = None
+
+
+class DeviceOut(BaseModel):
+    project: int
+    device: str
+    registered: bool
+    """True once the gateway admits the device's messages (its DeviceRegistry binding is indexed)."""
+    next_nonce: int
+    pending_tx: str | None = None
 
 
 class ErrorDetail(BaseModel):
@@ -124,10 +178,91 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def _project_out(configs: list[ProjectConfig]) -> dict[str, Any]:
+    current = configs[-1]
+    return {
+        "project": current.project,
+        "config": current.config,
+        "configs": [c.config for c in configs],
+        "chain_id": current.domain.chain_id,
+        "device_registry": current.domain.verifying_contract,
+        "domain": current.domain.as_dict(),
+        "schema": current.schema.to_json(),
+    }
+
+
+class _Registrations:
+    """Registrations this gateway has submitted and not yet seen indexed, so a device that asks again (a retry,
+    a reboot) gets the same transaction instead of a second one that would revert."""
+
+    def __init__(self, store: Store, register: Registrar | None) -> None:
+        self._store = store
+        self._register = register
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[int, str], tuple[str, str]] = {}
+        """(project, device) -> (owner, tx hash)."""
+
+    def pending(self, project: int, device: str) -> str | None:
+        entry = self._pending.get((project, device))
+        return None if entry is None else entry[1]
+
+    def request(self, project: ProjectId, raw: bytes) -> tuple[int, dict[str, Any]]:
+        configs = self._store.project_configs(project)
+        if not configs:
+            raise MessageError(f"project {project} is unknown to this gateway", code="unknown_project")
+        request = admit_registration(raw, configs[-1])
+        if project in self._store.device_projects(request.device):
+            # Its owner is whatever the chain recorded (maybe not this request's): say nothing about it.
+            self._pending.pop((project, request.device), None)
+            return 200, {"project": project, "device": request.device, "status": "registered"}
+        out: dict[str, Any] = {"project": project, "device": request.device, "owner": request.owner}
+        if self._register is None:
+            raise MessageError(
+                "this gateway does not submit registrations: ask the project owner to call "
+                "DeviceRegistry.registerDevice(project, device, owner, signature) with this signature",
+                code="registration_disabled",
+            )
+        # One registration at a time: two concurrent requests for one device must not send two transactions.
+        with self._lock:
+            earlier = self._pending.get((project, request.device))
+            if earlier is not None:
+                owner, tx_hash = earlier
+                if owner != request.owner:
+                    raise MessageError(
+                        f"device {request.device} already has a registration to {owner} pending in tx {tx_hash}",
+                        code="already_registered",
+                    )
+                return 202, {**out, "status": "submitted", "tx_hash": tx_hash}
+            try:
+                tx_hash = self._register(request)
+            except ProofstreamError as exc:
+                logger.warning("registration failed project=%d device=%s error=%s", project, request.device, exc)
+                code = exc.code if exc.code in _REGISTRAR_CODES else "registration_failed"
+                raise ProofstreamError(f"the registration could not be submitted: {exc}", code=code) from exc
+            self._pending[(project, request.device)] = (request.owner, tx_hash)
+        logger.info(
+            "registration submitted project=%d device=%s owner=%s tx=%s",
+            project,
+            request.device,
+            request.owner,
+            tx_hash,
+        )
+        return 202, {**out, "status": "submitted", "tx_hash": tx_hash}
+
+
 def create_app(
-    store: Store, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, clock: Callable[[], float] = time.time
+    store: Store,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    clock: Callable[[], float] = time.time,
+    register: Registrar | None = None,
+    content: ContentSource | None = None,
 ) -> FastAPI:
-    """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests)."""
+    """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
+
+    ``register`` submits device registrations that passed the signature check (None: the gateway refuses them
+    with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
+    each config version's files, so anyone can recompute the content hash the chain records."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -213,6 +348,84 @@ def create_app(
             return error_response("unknown_project", f"project {project} is unknown", 404)
         nonce = await run_in_threadpool(store.next_nonce, ProjectId(project), Address(address))
         return JSONResponse({"next_nonce": nonce})
+
+    registrations = _Registrations(store, register)
+    project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
+
+    @app.get("/v1/projects/{project}", response_model=ProjectOut, responses={404: {"model": ErrorBody}})
+    async def get_project(project: int = project_path) -> JSONResponse:
+        """What a device signs under: the EIP-712 domain, the current config version and its schema."""
+        configs = await run_in_threadpool(store.project_configs, ProjectId(project))
+        if not configs:
+            return error_response("unknown_project", f"project {project} is unknown to this gateway", 404)
+        return JSONResponse(_project_out(configs))
+
+    @app.post(
+        "/v1/projects/{project}/devices",
+        status_code=202,
+        response_model=RegistrationOut,
+        responses={
+            200: {"model": RegistrationOut, "description": "The device is already registered in the project."},
+            **{status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 502, 503)},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+                "description": '{"device", "owner", "signature"}: the device key\'s EIP-712 DeviceBinding signature.',
+            }
+        },
+    )
+    async def post_registration(request: Request, project: int = project_path) -> JSONResponse:
+        """Ask for the device to be registered to ``owner``; the gateway checks the binding and submits it."""
+        raw = await _read_body(request, max_body_bytes)
+        status, body = await run_in_threadpool(registrations.request, ProjectId(project), raw)
+        return JSONResponse(body, status_code=status)
+
+    @app.get(
+        "/v1/projects/{project}/devices/{address}",
+        response_model=DeviceOut,
+        responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    )
+    async def get_project_device(address: str, project: int = project_path) -> JSONResponse:
+        """Whether the device's messages are admitted yet, and its next nonce."""
+        if not _ADDRESS.fullmatch(address):
+            return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
+        device = Address(to_checksum_address(address))
+
+        def look() -> JSONResponse:
+            if not store.project_configs(ProjectId(project)):
+                return error_response("unknown_project", f"project {project} is unknown to this gateway", 404)
+            registered = ProjectId(project) in store.device_projects(device)
+            out: dict[str, Any] = {
+                "project": project,
+                "device": device,
+                "registered": registered,
+                "next_nonce": store.next_nonce(ProjectId(project), device),
+            }
+            pending = None if registered else registrations.pending(project, device)
+            if pending is not None:
+                out["pending_tx"] = pending
+            return JSONResponse(out)
+
+        return await run_in_threadpool(look)
+
+    @app.get("/v1/projects/{project}/versions/{version}/content", responses={404: {"model": ErrorBody}})
+    async def get_content(version: int = Path(ge=1, lt=2**32), project: int = project_path) -> JSONResponse:
+        """The files behind a config version's on-chain config hash (docs/projects.md, "content hash")."""
+        files = (
+            None if content is None else await run_in_threadpool(content, ProjectId(project), ConfigVersion(version))
+        )
+        if files is None:
+            return error_response("unknown_config", f"this gateway holds no files of project {project} v{version}", 404)
+        return JSONResponse(
+            {
+                "project": project,
+                "version": version,
+                "files": {name: data.decode("utf-8", errors="replace") for name, data in sorted(files.items())},
+                "hash": "sha256 over `name NUL sha256(content)` of each file in name order",
+            }
+        )
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

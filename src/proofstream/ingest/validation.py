@@ -1,4 +1,5 @@
-"""Admission of a device message: parse -> known project/config -> signature -> device allowed in the project.
+"""Admission of a device message (parse -> known project/config -> signature -> device allowed in the project) and
+of a device registration request (parse -> binding signature).
 
 Pure apart from the lookups it is handed (a :class:`Directory`, which the store satisfies). Every refusal is a
 MessageError whose ``code`` the transports (HTTP, MQTT) map to their own status; nothing is written here, so a
@@ -7,17 +8,23 @@ refused message leaves no trace in the store.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body
-from proofstream.domain.schema import Schema
+from proofstream.domain.eip712 import binding_digest
+from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
+from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError
+from proofstream.ports import DeviceRegistrationRequest
 from proofstream.store.ports import ProjectConfig
 
 logger = logging.getLogger(__name__)
+
+_SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 
 
 class Directory(Protocol):
@@ -70,3 +77,56 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
             code="device_not_in_project",
         )
     return Admitted(message, message_digest, message_id(message_digest), project_config)
+
+
+# --- device registration requests ---------------------------------------------------------------------------
+
+REGISTRATION_KEYS = ("device", "owner", "signature")
+"""Keys of the body of ``POST /v1/projects/{project}/devices``."""
+
+
+def _registration_object(raw: bytes) -> dict[str, object]:
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        if len({key for key, _ in pairs}) != len(pairs):
+            raise MessageError("duplicate key in the body", code="invalid_json")
+        return dict(pairs)
+
+    if len(raw) > 1024 or raw.count(b"{") + raw.count(b"[") > 1:
+        raise MessageError("a registration request is one flat JSON object", code="schema_mismatch")
+    try:
+        obj = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except MessageError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MessageError(f"body is not valid UTF-8 JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(obj, dict) or set(obj) != set(REGISTRATION_KEYS):
+        keys = list(REGISTRATION_KEYS)
+        raise MessageError(f"a registration request has exactly the keys {keys}", code="schema_mismatch")
+    return obj
+
+
+def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistrationRequest:
+    """Parse ``{"device", "owner", "signature"}`` and check that the device key signed
+    ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check).
+
+    Codes: ``invalid_json``, ``schema_mismatch``, ``invalid_field`` (bad or zero address, bad signature hex),
+    ``bad_signature``.
+    """
+    obj = _registration_object(raw)
+    address = Field("device", "address")
+    device = Address(str(address.check(obj["device"])))
+    owner = Address(str(Field("owner", "address").check(obj["owner"])))
+    if int(owner, 16) == 0 or int(device, 16) == 0:
+        raise MessageError("device and owner must not be the zero address", code="invalid_field")
+    signature = obj["signature"]
+    if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
+        raise MessageError("signature must be 0x and 130 hex digits (r || s || v)", code="invalid_field")
+    raw_signature = bytes.fromhex(signature[2:])
+    signer = recover_device(binding_digest(project.domain, project.project, device, owner), raw_signature)
+    if signer != device:
+        raise MessageError(
+            f"the binding is signed by {signer}, not by device {device}: sign DeviceBinding(project, device, owner) "
+            "with the device key under the domain GET /v1/projects/{project} returns",
+            code="bad_signature",
+        )
+    return DeviceRegistrationRequest(project.project, device, owner, raw_signature)

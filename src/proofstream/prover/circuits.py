@@ -13,7 +13,9 @@ ceremony. The Solidity verifier snarkjs exports is GPL-3.0 generated code: it li
 repository.
 
 circom2 runs as WebAssembly and can only open files under its working directory (no symlinks, no ``../``), so
-each compile happens in a fresh build folder holding a copy of the circuit and of circomlib's circuits.
+each compile happens in a fresh build folder holding a copy of the circuit, of circomlib's circuits (included as
+``circomlib/circuits/...``) and of proofstream's own circuit library ``proofstream/circuits/`` (included as
+``proofstream/batch.circom``). The compile key covers the library's files, so editing it rebuilds every circuit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import struct
@@ -38,20 +41,30 @@ from proofstream.prover import _node
 from proofstream.prover.ptau import file_sha256, find_ptau, required_power
 
 __all__ = [
+    "LIBRARY_DIR",
     "CircuitArtifacts",
+    "CompiledCircuit",
     "R1csInfo",
     "build_circuit",
+    "compile_circuit",
+    "compile_errors",
     "default_cache_dir",
     "read_r1cs_info",
 ]
 
 logger = logging.getLogger(__name__)
 
-_CACHE_FORMAT = "proofstream-circuits-v1"
+_CACHE_FORMAT = "proofstream-circuits-v2"
 """Bumped whenever the cache layout or the build steps change, so old entries are never reused."""
 
 SETUP_LABEL = "proofstream single-party Groth16 setup - UNSAFE for real funds"
 """Name recorded in the zkey's contribution: anyone inspecting the key sees it is not from a ceremony."""
+
+
+LIBRARY_DIR = Path(__file__).resolve().parents[1] / "circuits"
+"""proofstream's shared circuit library; a build folder holds it as ``proofstream/`` (``include
+"proofstream/batch.circom";``)."""
+LIBRARY_INCLUDE = "proofstream"
 
 
 def default_cache_dir() -> Path:
@@ -94,24 +107,33 @@ def read_r1cs_info(path: Path) -> R1csInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class CircuitArtifacts:
-    """Everything needed to prove and verify one circuit; all paths point into the cache."""
+class CompiledCircuit:
+    """A compiled circuit: enough to compute and check witnesses (no proving keys); paths point into the
+    cache."""
 
     name: str
     key: str
-    """sha256 of (circuit source, circom2 + circomlib versions, ptau sha256, snarkjs version)."""
+    """sha256 of (circuit source, proofstream's circuit library, circom2 + circomlib versions)."""
     r1cs: Path
     wasm: Path
     sym: Path
     witness_js: Path
     """circom's generate_witness.js next to the wasm (a lighter witness calculator than the snarkjs CLI)."""
-    zkey: Path
-    vkey: Path
-    verifier_sol: Path
     constraints: int
     public_signals: int
     """Outputs plus public inputs: the length of snarkjs' public signals."""
     wires: int
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitArtifacts(CompiledCircuit):
+    """Everything needed to prove and verify one circuit; all paths point into the cache.
+
+    ``key`` is the Groth16 key: sha256 of (the compile key, ptau sha256, snarkjs version)."""
+
+    zkey: Path
+    vkey: Path
+    verifier_sol: Path
     ptau: Path
     ptau_power: int
     ptau_sha256: str
@@ -148,20 +170,80 @@ def _publish(tmp: Path, final: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _library_files() -> list[Path]:
+    """The library's circuit files, sorted, relative to :data:`LIBRARY_DIR`."""
+    return sorted(p.relative_to(LIBRARY_DIR) for p in LIBRARY_DIR.rglob("*.circom"))
+
+
 def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
     """Compile into ``out`` (``<name>.r1cs``, ``<name>.sym``, ``<name>_js/``)."""
     build = out / "build"
     (build / "circomlib").mkdir(parents=True)
     shutil.copy2(source, build / f"{name}.circom")
     shutil.copytree(modules / "circomlib" / "circuits", build / "circomlib" / "circuits")
+    for relative in _library_files():
+        target = build / LIBRARY_INCLUDE / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(LIBRARY_DIR / relative, target)
     args = [f"{name}.circom", "--r1cs", "--wasm", "--sym", "--O2", "-l", ".", "-o", "."]
     done = _node.run_node(_node.circom2_cli(modules), args, cwd=build)
     if done.returncode != 0 or "Everything went okay" not in done.output:
-        raise CircuitError(f"circom2 failed to compile {source}:\n{done.output[-4000:]}", code="circuit_compile")
+        raise CircuitError(
+            f"{source} does not compile:\n{compile_errors(done.output, f'{name}.circom', source)}",
+            code="circuit_compile",
+        )
     logger.info("circuit compiled name=%s seconds=%.2f", name, done.seconds)
     for item in (f"{name}.r1cs", f"{name}.sym", f"{name}_js"):
         (build / item).rename(out / item)
     shutil.rmtree(build)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR = re.compile(r"^error\[(?P<code>[A-Z0-9]+)\]:\s*(?P<message>.*)$")
+_LOCATION = re.compile(r'^[┌─\s-]*"(?P<file>[^"]+)":(?P<line>\d+):(?P<column>\d+)')
+_SOURCE_LINE = re.compile(r"^(?P<number>\d+)\s*│\s?(?P<text>.*)$")
+_LABEL = re.compile(r"^[│╭╰─\s]*\^+\s*(?P<label>.*)$")
+
+
+def compile_errors(output: str, build_name: str, source: Path) -> str:
+    """circom's errors as ``file:line:column: error[code] message``, each with its source line and label.
+
+    circom names files as the build folder holds them: the circuit under ``build_name`` (mapped back to
+    ``source``), the library under ``proofstream/`` (mapped back to :data:`LIBRARY_DIR`). Without any error
+    block recognised, the last lines of its output (colour codes stripped) are returned as they are.
+    """
+    lines = [_ANSI.sub("", line).strip() for line in output.splitlines()]
+    blocks: list[list[str]] = []  # one per error: its headline, then the source line and circom's label
+    in_error = False
+    for line in lines:
+        if error := _ERROR.match(line):
+            blocks.append([f"error[{error['code']}]: {error['message'].strip()}"])
+            in_error = True
+            if "included has not been found" in line:
+                blocks[-1].append(
+                    "    includes resolve against the build folder: use `proofstream/batch.circom` and "
+                    "`circomlib/circuits/<file>.circom`; a project circuit is a single file"
+                )
+        elif line.startswith("warning["):
+            in_error = False
+        elif not in_error:
+            continue
+        elif location := _LOCATION.match(line):
+            file = location["file"]
+            shown = str(source) if file == build_name else file
+            if file.startswith(f"{LIBRARY_INCLUDE}/"):
+                shown = str(LIBRARY_DIR / file.removeprefix(f"{LIBRARY_INCLUDE}/"))
+            blocks[-1][0] = f"{shown}:{location['line']}:{location['column']}: {blocks[-1][0]}"
+        elif (source_line := _SOURCE_LINE.match(line)) and len(blocks[-1]) == 1:
+            # the line the location points at; a span over several lines shows only its first
+            text = source_line["text"].lstrip("│╭ ").strip()
+            blocks[-1].append(f"    {source_line['number']} | {text}")
+        elif (label := _LABEL.match(line)) and label["label"]:
+            blocks[-1].append(f"    ^ {label['label']}")
+    if blocks:
+        return "\n".join("\n".join(block) for block in blocks)
+    meaningful = [line for line in lines if line and "previous errors were found" not in line]
+    return "\n".join(meaningful[-20:]) or "(circom printed nothing)"
 
 
 def _snarkjs(modules: Path, *args: str | Path, cwd: Path) -> float:
@@ -208,6 +290,64 @@ def _setup(compiled: Path, name: str, modules: Path, ptau: Path, out: Path) -> d
     return timings
 
 
+def _compile_key(source: bytes, modules: Path) -> str:
+    """sha256 of everything a compile reads: the source, the tool versions and every library file (path and
+    bytes)."""
+    library: list[str | bytes] = []
+    for relative in _library_files():
+        library += [relative.as_posix(), (LIBRARY_DIR / relative).read_bytes()]
+    return _sha256(
+        _CACHE_FORMAT,
+        source,
+        "circom2=" + _package_version(modules, "circom2"),
+        "circomlib=" + _package_version(modules, "circomlib"),
+        "library",
+        *library,
+    )
+
+
+def compile_circuit(source_path: Path, name: str, cache_dir: Path | None = None) -> CompiledCircuit:
+    """Compile ``source_path`` with circom (``--O2``), or return the cached build of the same inputs.
+
+    Enough for witnesses (the differential tests of ``proofstream project test``); :func:`build_circuit` adds
+    the Groth16 keys. ``name`` names the files (a plain identifier). Raises CircuitError (code
+    ``circuit_compile``, with circom's errors by file and line) when it does not compile, ToolchainError without
+    node.
+    """
+    if not name.isidentifier():
+        raise CircuitError(f"circuit name must be an identifier, got {name!r}")
+    cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
+    modules = _node.node_modules()
+    try:
+        source = source_path.read_bytes()
+    except OSError as exc:
+        raise CircuitError(f"cannot read circuit source {source_path}: {exc}") from exc
+
+    compile_key = _compile_key(source, modules)
+    compiled = cache / "compiled" / f"{name}-{compile_key[:24]}"
+    if not (compiled / "manifest.json").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
+        try:
+            _compile(source_path, name, modules, tmp)
+            (tmp / "manifest.json").write_text(json.dumps({"name": name, "key": compile_key}))
+            _publish(tmp, compiled)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    info = read_r1cs_info(compiled / f"{name}.r1cs")
+    return CompiledCircuit(
+        name=name,
+        key=compile_key,
+        r1cs=compiled / f"{name}.r1cs",
+        wasm=compiled / f"{name}_js" / f"{name}.wasm",
+        sym=compiled / f"{name}.sym",
+        witness_js=compiled / f"{name}_js" / "generate_witness.js",
+        constraints=info.constraints,
+        public_signals=info.public_signals,
+        wires=info.wires,
+    )
+
+
 def build_circuit(
     source_path: Path,
     name: str,
@@ -222,34 +362,12 @@ def build_circuit(
     :func:`proofstream.prover.ptau.find_ptau` searches (``repo_root`` changes where). Raises CircuitError when
     compiling or the setup fails, ConfigError when no powers-of-tau file fits, ToolchainError without node.
     """
-    if not name.isidentifier():
-        raise CircuitError(f"circuit name must be an identifier, got {name!r}")
     started = time.perf_counter()
     cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
+    compiled = compile_circuit(source_path, name, cache)
     modules = _node.node_modules()
-    try:
-        source = source_path.read_bytes()
-    except OSError as exc:
-        raise CircuitError(f"cannot read circuit source {source_path}: {exc}") from exc
-
-    compile_key = _sha256(
-        _CACHE_FORMAT,
-        source,
-        "circom2=" + _package_version(modules, "circom2"),
-        "circomlib=" + _package_version(modules, "circomlib"),
-    )
-    compiled = cache / "compiled" / f"{name}-{compile_key[:24]}"
-    if not (compiled / "manifest.json").is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
-        try:
-            _compile(source_path, name, modules, tmp)
-            (tmp / "manifest.json").write_text(json.dumps({"name": name, "key": compile_key}))
-            _publish(tmp, compiled)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    r1cs = compiled / f"{name}.r1cs"
-    info = read_r1cs_info(r1cs)
+    compile_key = compiled.key
+    info = read_r1cs_info(compiled.r1cs)
 
     power = required_power(info.constraints, info.public_signals)
     ptau_info = find_ptau(power, explicit=ptau, repo_root=repo_root)
@@ -266,7 +384,7 @@ def build_circuit(
         )
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
-            timings = _setup(compiled, name, modules, ptau_info.path, tmp)
+            timings = _setup(compiled.r1cs.parent, name, modules, ptau_info.path, tmp)
             manifest = {
                 "name": name,
                 "key": key,
@@ -283,10 +401,10 @@ def build_circuit(
     artifacts = CircuitArtifacts(
         name=name,
         key=key,
-        r1cs=r1cs,
-        wasm=compiled / f"{name}_js" / f"{name}.wasm",
-        sym=compiled / f"{name}.sym",
-        witness_js=compiled / f"{name}_js" / "generate_witness.js",
+        r1cs=compiled.r1cs,
+        wasm=compiled.wasm,
+        sym=compiled.sym,
+        witness_js=compiled.witness_js,
         zkey=keys / f"{name}.zkey",
         vkey=keys / "verification_key.json",
         verifier_sol=keys / "Verifier.sol",

@@ -101,7 +101,8 @@ def find_ptau(power: int, *, explicit: Path | None = None, repo_root: Path | Non
             raise ConfigError(
                 f"powers-of-tau file {explicit} has power {info.power}"
                 f"{'' if info.prepared else ' and is not prepared for phase 2'}; this circuit needs a "
-                f"prepared file of power >= {power}"
+                f"prepared file of power >= {power}. {_how_to_get(power)}",
+                code="ptau_too_small",
             )
         return info
     fitting: list[PtauInfo] = []
@@ -116,13 +117,19 @@ def find_ptau(power: int, *, explicit: Path | None = None, repo_root: Path | Non
     if not fitting:
         raise ConfigError(
             f"no powers-of-tau file of power >= {power} found (looked in {root / 'ptau'} and "
-            f"{root / SHARED_PTAU}). Set prover.ptau to a prepared phase-2 file, e.g. the Perpetual Powers "
-            f"of Tau 'powersOfTau28_hez_final_{max(power, 8):02d}.ptau' (Hermez ceremony), or make a "
-            f"test-only one with `snarkjs powersoftau new bn128 {power}` ... "
-            "`snarkjs powersoftau prepare phase2`",
+            f"{root / SHARED_PTAU}). {_how_to_get(power)}",
             code="ptau_missing",
         )
     return min(fitting, key=lambda info: info.power)
+
+
+def _how_to_get(power: int) -> str:
+    return (
+        f"Set prover.ptau (or --ptau) to a prepared phase-2 file of power >= {power}, e.g. the Perpetual Powers "
+        f"of Tau 'powersOfTau28_hez_final_{max(power, 8):02d}.ptau' (Hermez ceremony, public download), or "
+        f"make a test-only one with `npx snarkjs powersoftau new bn128 {power} pot.ptau`, one `contribute`, "
+        "then `npx snarkjs powersoftau prepare phase2`; or lower [batching] capacity to shrink the circuit"
+    )
 
 
 def file_sha256(path: Path, memo_dir: Path | None = None) -> str:

@@ -2,16 +2,22 @@
 
 A claim is a compare-and-set on the task's status (batched -> proving), so several workers (threads now,
 processes on other machines with PostgreSQL later) never prove the same task twice.
+
+A backend that depends on others (``attest`` waits for a quorum of attesters) may say "not yet": it offers a
+cheap ``ready(task)`` that is asked before claiming, and raises :class:`ProofNotReadyError` from ``prove`` if
+the answer changed in between; the task goes back to ``batched`` and the worker moves on to the next one.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Protocol, runtime_checkable
 
 from proofstream.domain.messages import payload_fields
 from proofstream.domain.tasks import TaskStatus
-from proofstream.errors import ProofstreamError, StoreError
+from proofstream.domain.types import ConfigVersion
+from proofstream.errors import ProofstreamError, ProverError, StoreError
 from proofstream.prover.ports import CircuitTask, ProverBackend, TaskRecord
 from proofstream.store.ports import Store, TaskRow
 
@@ -21,10 +27,33 @@ PROTOCOL_PUBLIC_INPUTS = 7
 """``project, taskId, root, device, prover, firstNonce, lastNonce`` follow the outputs (docs/protocol.md)."""
 
 
+class ProofNotReadyError(ProverError):
+    """The backend cannot prove the task yet (e.g. too few attestations so far): try again later. The task is
+    put back, not failed."""
+
+    code = "not_ready"
+
+
+@runtime_checkable
+class DeferringBackend(Protocol):
+    """A backend that can tell cheaply, before a task is claimed, whether proving it could succeed now."""
+
+    def ready(self, task: TaskRow) -> bool: ...
+
+
 class ProverWorker:
     def __init__(
-        self, store: Store, backend: ProverBackend, *, prover: str, n_public: int, constraints: int | None
+        self,
+        store: Store,
+        backend: ProverBackend,
+        *,
+        prover: str,
+        n_public: int,
+        constraints: int | None,
+        config: ConfigVersion | None = None,
     ) -> None:
+        """``config``: prove only tasks of this config version (a node runs one worker per live version)."""
+        self._config = config
         self._store = store
         self._backend = backend
         self._prover = int(prover, 16)
@@ -42,17 +71,24 @@ class ProverWorker:
 
     def tick(self) -> TaskRow | None:
         """Prove one task if one is waiting; returns it (with its proof or its failure) or None."""
+        deferring = self._backend if isinstance(self._backend, DeferringBackend) else None
         for task in self._store.tasks_with_status(TaskStatus.BATCHED):
             if task.assign_tx is None:
                 continue  # its commitment is not on chain yet
+            if self._config is not None and task.config != self._config:
+                continue  # another version's worker proves it
+            if deferring is not None and not deferring.ready(task):
+                continue  # asked before claiming: a waiting task costs no write per tick
             try:
                 self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
             except StoreError:
                 continue  # another worker claimed it
-            return self._prove(task)
+            proven = self._prove(task)
+            if proven is not None:
+                return proven
         return None
 
-    def _prove(self, task: TaskRow) -> TaskRow:
+    def _prove(self, task: TaskRow) -> TaskRow | None:
         messages = self._store.task_messages(task.id)
         circuit_task = CircuitTask(
             project=task.project,
@@ -72,6 +108,10 @@ class ProverWorker:
         started = time.perf_counter()
         try:
             proof = self._backend.prove(circuit_task)
+        except ProofNotReadyError as exc:
+            logger.info("task not ready, put back task=%s reason=%s", task.id, exc)
+            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+            return None
         except (ProofstreamError, ValueError) as exc:
             logger.error("proving failed task=%s reason=%s", task.id, exc)
             return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from proofstream.errors import CircuitError
 from proofstream.prover import _node
-from proofstream.prover.circuits import CircuitArtifacts
+from proofstream.prover.circuits import CompiledCircuit
 
 __all__ = [
     "Witness",
@@ -120,7 +120,7 @@ def write_inputs(path: Path, inputs: Mapping[str, Any]) -> None:
     path.write_text(json.dumps({name: _json_value(v) for name, v in inputs.items()}))
 
 
-def calculate_witness(artifacts: CircuitArtifacts, inputs: Mapping[str, Any], out: Path) -> float:
+def calculate_witness(artifacts: CompiledCircuit, inputs: Mapping[str, Any], out: Path) -> float:
     """Compute the witness of ``inputs`` into ``out`` (a ``.wtns`` file); returns the seconds it took.
 
     A failed ``===`` or ``assert`` (inputs that break the circuit's rules) raises CircuitError with circom's
@@ -150,7 +150,7 @@ def _witness_error(output: str) -> str:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def check_witness(artifacts: CircuitArtifacts, wtns: Path) -> None:
+def check_witness(artifacts: CompiledCircuit, wtns: Path) -> None:
     """Check every constraint of the circuit against ``wtns`` (``snarkjs wtns check``); CircuitError if one
     fails."""
     modules = _node.node_modules()

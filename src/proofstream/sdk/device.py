@@ -1,7 +1,13 @@
-"""Device SDK: a device's secp256k1 key, message signing, and a client for the gateway.
+"""Device SDK: a device's secp256k1 key, message signing, registration and sending with a nonce that survives
+reboots.
 
-This module is the future light ``proofstream[device]`` extra: it uses coincurve (libsecp256k1), eth-abi,
-eth-utils and httpx only, never web3, fastapi or ``proofstream.chain``.
+This is what ``pip install proofstream[device]`` is for (a Raspberry Pi, a gateway-less sensor box): it uses
+coincurve (libsecp256k1), eth-abi, eth-utils and httpx only, never web3, fastapi or ``proofstream.chain``.
+
+    client = GatewayClient("http://gateway:10545")
+    device = Device.open("device.key", client, project=1)      # key file, project domain, nonce resumed
+    device.register(owner="0x...")                              # once: the gateway submits the binding
+    device.send({"lat": 142345678, "lon": 193456789})           # signed, stored durably by the gateway
 """
 
 from __future__ import annotations
@@ -9,21 +15,24 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import coincurve
-import httpx
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.messages import body_dict, build_message, digest
 from proofstream.domain.schema import Schema
-from proofstream.domain.types import Address, MessageId, Nonce
+from proofstream.domain.types import Address, Nonce
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
+from proofstream.sdk.gateway import DeviceStatus, GatewayClient, ProjectInfo, RegistrationResult, SendResult
+from proofstream.sdk.state import DeviceState, state_path_for
+
+__all__ = ["Device", "DeviceKey", "GatewayClient", "ProjectInfo", "SendResult", "did_pkh"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +85,8 @@ class DeviceKey:
     @classmethod
     def load(cls, path: str | Path) -> DeviceKey:
         file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"no device key at {file}: create one with `proofstream device new --key {file}`")
         mode = stat.S_IMODE(file.stat().st_mode)
         if mode & 0o077:
             logger.warning("device key file is readable by others path=%s mode=%o", file, mode)
@@ -109,65 +120,104 @@ class DeviceKey:
         return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
 
 
-@dataclass(frozen=True)
-class SendResult:
-    id: MessageId
-    status: str
-    created: bool
-    """False when the gateway already had this very message (HTTP 200 instead of 202)."""
+def did_pkh(chain_id: int, address: str) -> str:
+    """The device's DID in the ``did:pkh`` method (CAIP-10 account id): ``did:pkh:eip155:<chainId>:<address>``."""
+    return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
 
 
-class GatewayClient:
-    """A small synchronous client for the gateway's HTTP API.
+class Device:
+    """A device as firmware runs it: its key, the project it reports to, the gateway, and its nonce.
 
-    Errors: the gateway's own refusals become MessageError carrying the gateway's ``code``
-    (``nonce_conflict``, ``bad_signature``, ...); network failures and 5xx become ProofstreamError
-    ``gateway_unavailable``.
+    The nonce resumes on the first message from the larger of the state file's last nonce + 1 and the gateway's
+    next nonce, so neither a lost state file nor a gateway that lost nothing leads to a conflict. Timestamps are
+    kept strictly increasing too (the circuit requires it): an automatic timestamp that would not advance (two
+    messages in one second, a clock that went back at boot) becomes the last one + 1.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
-        self._client = client if client is not None else httpx.Client(base_url=base_url, timeout=timeout)
-        self._owns_client = client is None
+    def __init__(
+        self,
+        key: DeviceKey,
+        project: ProjectInfo,
+        client: GatewayClient,
+        *,
+        state: DeviceState | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.key = key
+        self.project = project
+        self.client = client
+        self.state = state
+        self._clock = clock
+        self._next_nonce: Nonce | None = None
+        last = None if state is None else state.last(project.project)
+        self._last_timestamp = -1 if last is None else last.timestamp
 
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+    @classmethod
+    def open(
+        cls, key_path: str | Path, client: GatewayClient, project: int, *, clock: Callable[[], float] = time.time
+    ) -> Device:
+        """Load the key, ask the gateway for the project's domain and schema, and keep state next to the key."""
+        key = DeviceKey.load(key_path)
+        return cls(key, client.project(project), client, state=DeviceState(state_path_for(key_path)), clock=clock)
 
-    def __enter__(self) -> GatewayClient:
-        return self
+    @property
+    def address(self) -> Address:
+        return self.key.address
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    @property
+    def did(self) -> str:
+        return did_pkh(self.project.chain_id, self.key.address)
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    # --- registration ---
+
+    def binding_signature(self, owner: str) -> bytes:
+        """The device's EIP-712 DeviceBinding signature for ``owner`` in this project."""
+        return self.key.sign_binding(self.project.domain, self.project.project, owner)
+
+    def register(self, owner: str) -> RegistrationResult:
+        """Ask the gateway to register this device to ``owner``; it submits DeviceRegistry.registerDevice."""
+        return self.client.register(self.project.project, self.address, owner, self.binding_signature(owner))
+
+    def status(self) -> DeviceStatus:
+        return self.client.device(self.project.project, self.address)
+
+    # --- messages ---
+
+    def resume(self) -> Nonce:
+        """The next nonce: max(state file's last + 1, the gateway's next nonce); cached until the next send."""
+        last = None if self.state is None else self.state.last(self.project.project)
+        local = None if last is None else last.nonce + 1
         try:
-            response = self._client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ProofstreamError(f"gateway unreachable: {exc}", code="gateway_unavailable") from exc
-        if response.status_code >= 500:
-            raise ProofstreamError(f"gateway error {response.status_code}", code="gateway_unavailable")
-        if response.status_code >= 400:
-            code, message = "invalid_message", response.text
-            try:
-                error = response.json()["error"]
-                code, message = str(error["code"]), str(error["message"])
-            except (ValueError, KeyError, TypeError):
-                pass
-            raise MessageError(f"gateway refused ({response.status_code}): {message}", code=code)
-        return response
+            remote: int | None = self.client.next_nonce(self.project.project, self.address)
+        except ProofstreamError as exc:
+            if local is None or exc.code != "gateway_unavailable":
+                raise
+            remote = None  # offline: the state file alone is authoritative, it was written before every send
+        self._next_nonce = Nonce(max(n for n in (local, remote) if n is not None))
+        return self._next_nonce
 
-    def send(self, body: Mapping[str, Any]) -> SendResult:
-        """POST a signed body; returns once the gateway has stored it durably."""
-        response = self._request("POST", "/messages", json=dict(body))
-        data = response.json()
-        return SendResult(id=MessageId(data["id"]), status=data["status"], created=response.status_code == 202)
+    def sign(self, payload: Mapping[str, Any], timestamp: int | None = None) -> dict[str, Any]:
+        """Sign the next message and record its nonce durably; returns the JSON body to POST.
 
-    def status(self, message_id: str) -> dict[str, Any]:
-        """The gateway's view of a message: status, and task/root/tx once known."""
-        result: dict[str, Any] = self._request("GET", f"/messages/{message_id}").json()
-        return result
+        An explicit ``timestamp`` must be above the last one signed (MessageError ``stale_timestamp``)."""
+        nonce = self._next_nonce if self._next_nonce is not None else self.resume()
+        if timestamp is None:
+            timestamp = max(int(self._clock()), self._last_timestamp + 1)
+        elif timestamp <= self._last_timestamp:
+            raise MessageError(
+                f"timestamp {timestamp} is not above the last one signed ({self._last_timestamp}): timestamps "
+                "must strictly increase per device",
+                code="stale_timestamp",
+            )
+        p = self.project
+        body = self.key.sign_message(p.schema, p.domain, p.project, p.config, nonce, timestamp, payload)
+        if self.state is not None:
+            self.state.record(p.project, nonce, timestamp)
+        self._next_nonce = Nonce(nonce + 1)
+        self._last_timestamp = timestamp
+        return body
 
-    def next_nonce(self, project: int, address: str) -> Nonce:
-        """The nonce to use next, for a device that cannot keep a counter across reboots."""
-        response = self._request("GET", f"/devices/{address}", params={"project": project})
-        return Nonce(int(response.json()["next_nonce"]))
+    def send(self, payload: Mapping[str, Any], timestamp: int | None = None) -> SendResult:
+        """Sign and send one message. If it raises ``gateway_unavailable``, re-sending the same body with
+        ``client.send`` is safe: the gateway answers 200 with the same id for a message it already has."""
+        return self.client.send(self.sign(payload, timestamp))

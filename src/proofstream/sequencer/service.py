@@ -3,13 +3,19 @@
 A task is written to the store before its assignment transaction is sent, and a task that has no assignment tx
 yet is first looked up on chain: after a crash between the two, the sequencer neither loses the task nor
 assigns it twice.
+
+Config versions (docs/protocol.md, "Versions and upgrades"): a task holds messages of one config version and is
+assigned under it. Messages of a version that is no longer live on chain are left unbatched (kept in the store,
+counted in :attr:`Sequencer.held_back`, logged once per version); a task cut while its version was live but not yet
+assigned when it retired fails with that reason. While the project is paused nothing is cut or assigned.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree, leaf_hash
@@ -49,31 +55,100 @@ class Sequencer:
         self._prover = prover
         self._deadline_blocks = deadline_blocks
         self._clock = clock
+        self._held: dict[ConfigVersion, int] = {}
+        self._reported_versions: set[ConfigVersion] = set()
+        self._paused = False
+
+    @property
+    def held_back(self) -> Mapping[ConfigVersion, int]:
+        """Messages the last tick left unbatched because their config version is not live, per version."""
+        return dict(self._held)
+
+    @property
+    def paused(self) -> bool:
+        """True when the last tick found the project paused on chain."""
+        return self._paused
 
     def tick(self, *, flush: bool = False) -> list[TaskRow]:
         """Cut what is ready, then assign every task still waiting for its assignment. Returns the new tasks."""
-        created = self._cut(flush=flush)
-        self._assign_pending()
+        stored = self._store.unbatched_messages(self._project)
+        if not stored and not self._waiting():
+            self._held = {}
+            return []  # nothing to do: spare the chain the liveness queries
+        if not self._book.project_active(self._project):
+            if not self._paused:
+                logger.warning(
+                    "project paused on chain: no tasks cut or assigned until it resumes project=%s", self._project
+                )
+            self._paused = True
+            return []
+        if self._paused:
+            logger.info("project resumed on chain project=%s", self._project)
+            self._paused = False
+        live = self._liveness()
+        created = self._cut(stored, live, flush=flush)
+        self._assign_pending(live)
         return created
 
-    def _cut(self, *, flush: bool) -> list[TaskRow]:
-        stored = {m.id: m for m in self._store.unbatched_messages(self._project)}
-        pending = [Pending(m.id, m.message.device, m.message.nonce, m.message.timestamp) for m in stored.values()]
+    def _waiting(self) -> list[TaskRow]:
+        """Tasks cut but not yet assigned, in each device's nonce order (TaskManager only accepts ranges that move
+        forward, and tasks cut in one tick may share a creation time)."""
+        waiting = [t for t in self._store.tasks_with_status(TaskStatus.BATCHED) if t.assign_tx is None]
+        return sorted(waiting, key=lambda t: (t.device.lower(), t.first_nonce))
+
+    def _liveness(self) -> Callable[[ConfigVersion], bool]:
+        """Whether a version is live on chain, asked at most once per version per tick."""
+        known: dict[ConfigVersion, bool] = {}
+
+        def live(version: ConfigVersion) -> bool:
+            if version not in known:
+                known[version] = self._book.version_live(self._project, version)
+            return known[version]
+
+        return live
+
+    def _cut(
+        self, messages: Sequence[StoredMessage], live: Callable[[ConfigVersion], bool], *, flush: bool
+    ) -> list[TaskRow]:
+        stored = {m.id: m for m in messages}
+        held: Counter[ConfigVersion] = Counter()
+        pending = []
+        for m in messages:
+            version = ConfigVersion(m.message.config)
+            if live(version):
+                pending.append(Pending(m.id, m.message.device, m.message.nonce, m.message.timestamp, version))
+            else:
+                held[version] += 1
+        self._report_held(held)
         created = []
         for batch in cut_batches(pending, self._policy, now=int(self._clock()), flush=flush):
-            messages = [stored[p.message_id] for p in batch.messages]
-            task = self._task_of(batch, messages)
-            self._store.create_task(task, [m.id for m in messages])
+            in_batch = [stored[p.message_id] for p in batch.messages]
+            task = self._task_of(batch, in_batch)
+            self._store.create_task(task, [m.id for m in in_batch])
             logger.info(
-                "task cut task=%s device=%s messages=%d nonces=%d..%d",
+                "task cut task=%s device=%s config=%d messages=%d nonces=%d..%d",
                 task.id,
                 task.device,
-                len(messages),
+                task.config,
+                len(in_batch),
                 task.first_nonce,
                 task.last_nonce,
             )
             created.append(task)
         return created
+
+    def _report_held(self, held: Counter[ConfigVersion]) -> None:
+        for version in sorted(held.keys() - self._reported_versions):
+            # Once per version: the messages are kept (the device can see them as received), but no task can be
+            # assigned under a retired version, so they will never be batched.
+            logger.warning(
+                "config version %d of project %d is not live on chain: %d message(s) signed under it left unbatched",
+                version,
+                self._project,
+                held[version],
+            )
+            self._reported_versions.add(version)
+        self._held = dict(held)
 
     def _task_of(self, batch: Batch, messages: Sequence[StoredMessage]) -> TaskRow:
         leaves = [
@@ -87,13 +162,13 @@ class Sequencer:
             for m in messages
         ]
         configs = {m.message.config for m in messages}
-        if len(configs) != 1:
-            # Devices sign under one config version; a task is proven under exactly one.
+        if configs != {batch.config}:
+            # The policy cuts at every version change; a task is proven under exactly one version.
             raise ValueError(f"batch mixes config versions {sorted(configs)}")
         return TaskRow(
             id=task_id(self._book.chain_id, self._book.task_manager, self._project, batch.device, batch.first_nonce),
             project=self._project,
-            config=ConfigVersion(configs.pop()),
+            config=batch.config,
             device=batch.device,
             first_nonce=batch.first_nonce,
             last_nonce=batch.last_nonce,
@@ -101,15 +176,18 @@ class Sequencer:
             created_at=self._clock(),
         )
 
-    def _assign_pending(self) -> None:
-        waiting = [t for t in self._store.tasks_with_status(TaskStatus.BATCHED) if t.assign_tx is None]
+    def _assign_pending(self, live: Callable[[ConfigVersion], bool]) -> None:
         to_send = []
-        for task in waiting:
-            if self._book.state(task.id) is ChainTaskState.UNKNOWN:
-                to_send.append(task)
-            else:
+        for task in self._waiting():
+            if self._book.state(task.id) is not ChainTaskState.UNKNOWN:
                 logger.info("task already assigned on chain task=%s", task.id)
                 self._store.update_task(task.id, assign_tx=RECOVERED)
+            elif not live(task.config):
+                reason = f"config version {task.config} retired before the task was assigned"
+                logger.error("assignment impossible task=%s reason=%s", task.id, reason)
+                self._store.update_task(task.id, TaskStatus.FAILED, reason=reason)
+            else:
+                to_send.append(task)
         if not to_send:
             return
         try:
@@ -127,7 +205,15 @@ class Sequencer:
 
     def _send(self, tasks: Sequence[TaskRow]) -> None:
         commitments = [
-            Commitment(t.project, t.device, t.first_nonce, t.last_nonce, FieldElement(t.root), self._prover)
+            Commitment(
+                project=t.project,
+                config_version=t.config,
+                device=t.device,
+                first_nonce=t.first_nonce,
+                last_nonce=t.last_nonce,
+                root=FieldElement(t.root),
+                prover=self._prover,
+            )
             for t in tasks
         ]
         outcome = self._book.assign(commitments, self._deadline_blocks)

@@ -105,6 +105,21 @@ class TaskRow:
     updated_at: float | None = None
 
 
+@dataclass(frozen=True)
+class StoredAttestation:
+    """One attester's signed result for one task (the ``attest`` backend, ``domain.attestation``)."""
+
+    task_id: TaskId
+    attester: Address
+    result: bytes
+    """keccak256 of the packed outputs: what the signature covers, with the task's project, config and root."""
+    outputs: tuple[int, ...]
+    """The outputs the attester computed (kept to explain a disagreement; the result is what counts)."""
+    signature: bytes
+    """65 bytes ``r || s || v`` over the Attestation digest."""
+    created_at: float
+
+
 class Store(Protocol):
     """Durable state of a node. Every write is committed durably before the method returns."""
 
@@ -189,6 +204,20 @@ class Store(Protocol):
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:
         """The task's messages in leaf order."""
+        ...
+
+    # --- attestations (attesters, attest prover) ---
+
+    def put_attestation(self, attestation: StoredAttestation) -> bool:
+        """Store an attestation durably; True when it is new.
+
+        The very same attestation again returns False; another result, outputs or signature from the same
+        attester for the same task raises ConflictError (``attestation_conflict``): an attester signs a task
+        once. An unknown task raises StoreError ``unknown_task``."""
+        ...
+
+    def attestations(self, task_id: TaskId) -> list[StoredAttestation]:
+        """The task's attestations, ordered by attester address (ascending, as the verifier wants them)."""
         ...
 
     def close(self) -> None: ...

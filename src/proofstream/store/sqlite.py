@@ -44,6 +44,7 @@ from proofstream.store.ports import (
     MessageStatus,
     ProjectConfig,
     PutResult,
+    StoredAttestation,
     StoredMessage,
     TaskRow,
 )
@@ -64,6 +65,7 @@ _MESSAGE_FROM = (
     "FROM messages m JOIN projects p ON p.project = m.project AND p.config = m.config "
     "LEFT JOIN tasks t ON t.id = m.task_id"
 )
+_ATTESTATION_COLUMNS = "task_id, attester, result, outputs, signature, created_at"
 _TASK_COLUMNS = (
     "id, project, config, device, first_nonce, last_nonce, root, created_at, status, reason, outputs, proof, "
     "assign_tx, route_tx, gas_assign, gas_route, constraints, prove_seconds, updated_at"
@@ -552,6 +554,42 @@ class SqliteStore:
         )
         return [_stored_message(row) for row in rows]
 
+    # --- attestations ---
+
+    def put_attestation(self, attestation: StoredAttestation) -> bool:
+        row = _attestation_values(attestation)
+
+        def job(conn: sqlite3.Connection) -> bool:
+            existing = conn.execute(
+                f"SELECT {_ATTESTATION_COLUMNS} FROM attestations WHERE task_id = ? AND attester = ?", row[:2]
+            ).fetchone()
+            if existing is not None:
+                if tuple(existing[:5]) != row[:5]:
+                    raise ConflictError(
+                        f"attester {attestation.attester} already signed another result for task {attestation.task_id}",
+                        code="attestation_conflict",
+                    )
+                return False
+            if not conn.execute("SELECT 1 FROM tasks WHERE id = ?", (row[0],)).fetchone():
+                raise StoreError(f"task {attestation.task_id} is unknown", code="unknown_task")
+            conn.execute(
+                f"INSERT INTO attestations ({_ATTESTATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return True
+
+        created = self._write(job)
+        if created:
+            logger.info("attestation stored task_id=%d attester=%s", attestation.task_id, attestation.attester)
+        return created
+
+    def attestations(self, task_id: TaskId) -> list[StoredAttestation]:
+        rows = self._read(
+            f"SELECT {_ATTESTATION_COLUMNS} FROM attestations WHERE task_id = ? ORDER BY attester",
+            (str(task_id),),
+        )
+        return [_attestation(row) for row in rows]
+
 
 # --- row mapping --------------------------------------------------------------------------------------------
 
@@ -584,6 +622,29 @@ def _stored_message(row: Sequence[Any]) -> StoredMessage:
         root=None if root is None else int(root),
         reason=reason,
         tx_hash=route_tx,
+    )
+
+
+def _attestation_values(a: StoredAttestation) -> tuple[Any, ...]:
+    return (
+        str(a.task_id),
+        _addr(a.attester),
+        "0x" + a.result.hex(),
+        json.dumps([str(x) for x in a.outputs]),
+        "0x" + a.signature.hex(),
+        a.created_at,
+    )
+
+
+def _attestation(row: Sequence[Any]) -> StoredAttestation:
+    task_id, attester, result, outputs, signature, created_at = row
+    return StoredAttestation(
+        task_id=TaskId(int(task_id)),
+        attester=Address(to_checksum_address(attester)),
+        result=bytes.fromhex(result[2:]),
+        outputs=tuple(int(x) for x in json.loads(outputs)),
+        signature=bytes.fromhex(signature[2:]),
+        created_at=created_at,
     )
 
 

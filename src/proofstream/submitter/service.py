@@ -54,6 +54,8 @@ class Submitter:
         state = self._book.state(task.id)
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
+        if not self._book.project_active(task.project):
+            return 0  # paused: the Router would refuse the route; keep the proof and wait for the resume
         try:
             self._store.update_task(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
         except StoreError:

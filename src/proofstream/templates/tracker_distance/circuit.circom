@@ -1,24 +1,22 @@
 pragma circom 2.1.6;
 
-// proofstream tracker-distance circuit (protocol version 1, docs/protocol.md).
+// Tracker distance (proofstream template): the metres a GPS tracker travelled during one task.
 //
-// Proves: the task's fixes (one device, nonce order) hash to the committed Poseidon Merkle root, their nonces and
-// timestamps strictly increase, and `metres` is the integer length of the track computed exactly as
-// proofstream.projects.tracker_distance.logic.distance_metres does (equirectangular distance with Bhaskara's cosine
-// of the first fix's latitude). Unused slots are padding: valid = 0 and all their inputs 0.
+// Inputs follow the project format: the 7 public task-record inputs, then valid/nonce/timestamp and one array
+// per [schema] field (lat, lon) with CAPACITY slots, zero padding after the last fix. ProofstreamBatch (the
+// shared library) checks the slots, order, ranges and the batch's Merkle root; this file computes `metres`
+// exactly as logic.py does:
+//   cosq   = floor(2^16 * (180^2 - 4 D^2) / (180^2 + D^2)), D = lat[0] - 90e6 (Bhaskara's cosine of the first
+//            fix's latitude, as a 16-bit fraction; D in microdegrees)
+//   seg[i] = isqrt(dlat^2 * 2^32 + dlon^2 * cosq^2) for each pair of consecutive fixes
+//   metres = floor(sum(seg) * 111195 / (2^16 * 10^6))
+// lat and lon are offset microdegrees: lat = round(deg * 1e6) + 90_000_000 in 0..180_000_000, lon =
+// round(deg * 1e6) + 180_000_000 in 0..360_000_000; a fix outside these ranges makes the proof fail.
 //
-// Every value computed with `<--` is pinned by a constraint right below it; every input that stands for a bounded
-// number is range-checked, so no arithmetic can wrap around the field.
+// Every value computed with `<--` is pinned by a constraint right below it; every input that stands for a
+// bounded number is range-checked, so no arithmetic can wrap around the field.
 
-include "circomlib/circuits/poseidon.circom";
-include "circomlib/circuits/bitify.circom";
-
-// `in` is an integer in [0, 2^n): Num2Bits constrains n boolean bits that sum to `in`.
-template RangeCheck(n) {
-    signal input in;
-    component bits = Num2Bits(n);
-    bits.in <== in;
-}
+include "proofstream/batch.circom";
 
 // Integer square root hint: the largest s < 2^bits with s*s <= x (bitwise, so it never divides in the field).
 function isqrtHint(x, bits) {
@@ -34,8 +32,6 @@ function isqrtHint(x, bits) {
 
 template TrackerDistance(DEPTH) {
     var CAPACITY = 1 << DEPTH;
-    var LEAF_TAG = 0x70732e6c656166;  // "ps.leaf"
-    var NODE_TAG = 0x70732e6e6f6465;  // "ps.node"
     var LAT_MAX = 180000000;          // offset microdegrees, 28 bits
     var LON_MAX = 360000000;          // offset microdegrees, 29 bits
     var LAT_ZERO = 90000000;          // offset of the equator
@@ -62,87 +58,36 @@ template TrackerDistance(DEPTH) {
     signal input valid[CAPACITY];
     signal input nonce[CAPACITY];
     signal input timestamp[CAPACITY];
-    signal input lat[CAPACITY];
-    signal input lon[CAPACITY];
+    signal input lat[CAPACITY];        // [schema] lat = "uint32"
+    signal input lon[CAPACITY];        // [schema] lon = "uint32"
 
     signal output metres;
 
-    // taskId and prover enter no other constraint: bind them so the proof commits to them.
-    signal taskIdSquare <== taskId * taskId;
-    signal proverSquare <== prover * prover;
+    // --- the framework's checks and the batch commitment; field widths in [schema] order.
+    component batch = ProofstreamBatch(DEPTH, 2, [32, 32]);
+    batch.project <== project;
+    batch.taskId <== taskId;
+    batch.root <== root;
+    batch.device <== device;
+    batch.prover <== prover;
+    batch.firstNonce <== firstNonce;
+    batch.lastNonce <== lastNonce;
+    batch.valid <== valid;
+    batch.nonce <== nonce;
+    batch.timestamp <== timestamp;
+    batch.fields[0] <== lat;
+    batch.fields[1] <== lon;
 
-    // --- valid flags: boolean, slot 0 used, a prefix of used slots.
-    valid[0] === 1;
-    for (var i = 1; i < CAPACITY; i++) {
-        valid[i] * (valid[i] - 1) === 0;
-        valid[i] * (1 - valid[i - 1]) === 0;
-    }
-
-    // --- coordinates in range in every slot (padding slots carry 0).
-    component latLow[CAPACITY];
+    // --- coordinates at most their maximum in every slot (padding carries 0); the batch already checked that
+    // they are non-negative 32-bit numbers, so LAT_MAX - lat in [0, 2^28) means 0 <= lat <= LAT_MAX.
     component latHigh[CAPACITY];
-    component lonLow[CAPACITY];
     component lonHigh[CAPACITY];
     for (var i = 0; i < CAPACITY; i++) {
-        latLow[i] = RangeCheck(28);
-        latLow[i].in <== lat[i];
         latHigh[i] = RangeCheck(28);
         latHigh[i].in <== LAT_MAX - lat[i];
-        lonLow[i] = RangeCheck(29);
-        lonLow[i].in <== lon[i];
         lonHigh[i] = RangeCheck(29);
         lonHigh[i].in <== LON_MAX - lon[i];
     }
-
-    // --- strictly increasing nonces (uint64, gaps allowed) and timestamps (gap < 2^32) among used slots:
-    // rejects reordered and duplicated fixes.
-    signal nonceGap[CAPACITY];
-    signal timeGap[CAPACITY];
-    component nonceGapRange[CAPACITY];
-    component timeGapRange[CAPACITY];
-    for (var i = 1; i < CAPACITY; i++) {
-        nonceGap[i] <== valid[i] * (nonce[i] - nonce[i - 1] - 1);
-        nonceGapRange[i] = RangeCheck(64);
-        nonceGapRange[i].in <== nonceGap[i];
-        timeGap[i] <== valid[i] * (timestamp[i] - timestamp[i - 1] - 1);
-        timeGapRange[i] = RangeCheck(32);
-        timeGapRange[i].in <== timeGap[i];
-    }
-
-    // --- first and last nonce of the task (the last used slot is where valid drops from 1 to 0).
-    firstNonce === nonce[0];
-    signal lastTerm[CAPACITY];
-    var lastSum = 0;
-    for (var i = 0; i < CAPACITY; i++) {
-        var nextValid = i + 1 < CAPACITY ? valid[i + 1] : 0;
-        lastTerm[i] <== (valid[i] - nextValid) * nonce[i];
-        lastSum += lastTerm[i];
-    }
-    lastNonce === lastSum;
-
-    // --- batch commitment: Poseidon leaves (0 for padding), Poseidon(NODE_TAG, l, r) nodes, heap order.
-    component leafHash[CAPACITY];
-    component nodeHash[CAPACITY - 1];
-    signal node[2 * CAPACITY - 1];
-    for (var i = 0; i < CAPACITY; i++) {
-        leafHash[i] = Poseidon(7);
-        leafHash[i].inputs[0] <== LEAF_TAG;
-        leafHash[i].inputs[1] <== project;
-        leafHash[i].inputs[2] <== device;
-        leafHash[i].inputs[3] <== nonce[i];
-        leafHash[i].inputs[4] <== timestamp[i];
-        leafHash[i].inputs[5] <== lat[i];
-        leafHash[i].inputs[6] <== lon[i];
-        node[CAPACITY - 1 + i] <== valid[i] * leafHash[i].out;
-    }
-    for (var k = CAPACITY - 2; k >= 0; k--) {
-        nodeHash[k] = Poseidon(3);
-        nodeHash[k].inputs[0] <== NODE_TAG;
-        nodeHash[k].inputs[1] <== node[2 * k + 1];
-        nodeHash[k].inputs[2] <== node[2 * k + 2];
-        node[k] <== nodeHash[k].out;
-    }
-    root === node[0];
 
     // --- cosq = floor(COS_SCALE * (BHASKARA - 4 D^2) / (BHASKARA + D^2)), D = lat[0] - LAT_ZERO (signed; its
     // square in the field is the integer square). The numerator is >= 0 because |D| <= 90e6.

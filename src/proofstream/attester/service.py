@@ -1,0 +1,282 @@
+"""The attester: one of the k-of-n provers of an ``attest`` project, each its own process with its own key.
+
+For every task whose commitment is on chain and that it has not attested yet, an attester trusts neither the
+store nor the node that filled it; it checks, in this order:
+
+1. the version: the task's (project, config version) has an AttestVerifier whose attester set holds this
+   attester and whose config version is the task's, and the version's on-chain config hash is the hash of the
+   project folder it runs (so it never signs for logic it is not running);
+2. the commitment: the store's task is the chain's (project, config, device, nonce range, root);
+3. every message: of that project, config and device, signed by the device under the project's EIP-712 domain
+   (on this chain), nonces and timestamps strictly increasing, from the first to the last nonce committed, at
+   most ``capacity`` of them; and the Poseidon Merkle root of their leaves is the committed root;
+4. the logic: ``check`` and ``outputs`` of the project's logic.py, run in a separate process (the key stays in
+   this one; see :mod:`proofstream.prover.isolated` for what that does and does not protect).
+
+Then it signs the Attestation (domain/attestation.py) and stores it. A task that fails a check is refused for
+good (logged with the reason); a logic crash or timeout is retried a few times first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
+from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
+from proofstream.domain.merkle import build_tree, leaf_hash
+from proofstream.domain.messages import check_signature, payload_fields
+from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
+from proofstream.prover.attest import LogicRunner
+from proofstream.prover.isolated import LogicRejectedError
+from proofstream.prover.ports import TaskRecord
+from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
+
+__all__ = ["AttestRefusedError", "Attester", "AttesterSettings"]
+
+logger = logging.getLogger(__name__)
+
+WATCHED = (TaskStatus.BATCHED, TaskStatus.PROVING)
+"""Task states in which an attestation can still be used (a submitted task already has its quorum)."""
+
+
+class AttestRefusedError(ProofstreamError):
+    """The attester will not sign this task: what it was given does not check out."""
+
+    code = "attest_refused"
+
+
+@dataclass(frozen=True)
+class AttesterSettings:
+    config_hash: bytes
+    """Content hash of the project folder this attester runs (``ProjectSpec.content_hash()``)."""
+    capacity: int
+    """Messages per task at most (``2**depth``)."""
+    project: ProjectId | None = None
+    """Only this project's tasks; None: every project whose registered config hash is ``config_hash``."""
+    max_attempts: int = 3
+    """Logic crashes or timeouts tolerated per task before it is given up."""
+
+    @property
+    def depth(self) -> int:
+        return self.capacity.bit_length() - 1
+
+
+class Attester:
+    def __init__(
+        self,
+        store: Store,
+        chain: AttesterChain,
+        logic: LogicRunner,
+        secret: bytes,
+        settings: AttesterSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if settings.capacity < 1 or settings.capacity & (settings.capacity - 1):
+            raise ConfigError(f"capacity {settings.capacity} must be a power of two")
+        self._store = store
+        self._chain = chain
+        self._logic = logic
+        self._secret = secret
+        self._settings = settings
+        self._clock = clock
+        self._domain = attest_domain(chain.chain_id, chain.router)
+        self.address: Address = chain.attester
+        # The key must be the account the chain knows as this attester, or every signature would be wasted.
+        probe = bytes(32)
+        if recover_attester(probe, sign_digest(secret, probe)) != self.address:
+            raise ConfigError(f"the attester key does not belong to {self.address}")
+        self._versions: dict[tuple[ProjectId, ConfigVersion], str | None] = {}
+        self._finished: set[TaskId] = set()
+        self._attempts: dict[TaskId, int] = {}
+        self._registered = False
+
+    # --- the loop -----------------------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, poll_seconds: float) -> None:
+        """Attest until ``stop`` is set; a failed tick is logged and retried, never fatal."""
+        logger.info("attester running address=%s router=%s", self.address, self._chain.router)
+        while not stop.is_set():
+            try:
+                busy = self.tick() > 0
+            except ProofstreamError as exc:
+                logger.error("attester tick failed, retrying: %s", exc)
+                busy = False
+            if not busy:
+                stop.wait(poll_seconds)
+
+    def tick(self) -> int:
+        """Register if needed, then attest every waiting task; returns how many were attested."""
+        if not self._registered:
+            self._chain.ensure_registered()
+            self._registered = True
+        attested = 0
+        for task in self._store.tasks_with_status(*WATCHED):
+            if task.assign_tx is None or task.id in self._finished:
+                continue
+            if self._settings.project is not None and task.project != self._settings.project:
+                continue
+            attested += self._consider(task)
+        return attested
+
+    def _consider(self, task: TaskRow) -> int:
+        if any(a.attester == self.address for a in self._store.attestations(task.id)):
+            self._finished.add(task.id)  # attested before a restart
+            return 0
+        on_chain = self._chain.task(task.id)
+        if on_chain is None:
+            return 0  # the assignment is not visible yet (or was reorged out): look again next tick
+        if not on_chain.assigned:
+            self._finished.add(task.id)  # settled or failed: too late to help
+            return 0
+        refusal = self._version_refusal(on_chain.project, on_chain.config)
+        if refusal is not None:
+            self._finished.add(task.id)
+            logger.debug("not attesting task=%s: %s", task.id, refusal)
+            return 0
+        try:
+            self.attest(task, on_chain)
+        except (AttestRefusedError, LogicRejectedError) as exc:
+            self._finished.add(task.id)
+            logger.error("attestation refused task=%s reason=%s", task.id, exc)
+            return 0
+        except ProverError as exc:
+            attempts = self._attempts.get(task.id, 0) + 1
+            self._attempts[task.id] = attempts
+            if attempts >= self._settings.max_attempts:
+                self._finished.add(task.id)
+            logger.error("logic failed task=%s attempt=%d reason=%s", task.id, attempts, exc)
+            return 0
+        self._finished.add(task.id)
+        return 1
+
+    # --- the checks ---------------------------------------------------------------------------------------------
+
+    def _version_refusal(self, project: ProjectId, config: ConfigVersion) -> str | None:
+        """Why this attester must not sign for (project, config), or None. Cached: a version's verifier and
+        config hash never change on chain."""
+        key = (project, config)
+        if key not in self._versions:
+            version = self._chain.version(project, config)
+            self._versions[key] = _version_refusal(version, config, self._settings.config_hash)
+            if self._versions[key] is not None:
+                logger.warning("not attesting project=%d config=%d: %s", project, config, self._versions[key])
+        return self._versions[key]
+
+    def attest(self, task: TaskRow, on_chain: ChainTask) -> StoredAttestation:
+        """Check ``task`` against its on-chain commitment, run the logic, sign and store; AttestRefusedError
+        (or LogicRejectedError) with the reason when it does not check out."""
+        _check_commitment(task, on_chain)
+        messages = self._store.task_messages(task.id)
+        self._check_messages(on_chain, messages)
+        records = tuple(
+            TaskRecord(
+                m.message.nonce,
+                m.message.timestamp,
+                dict(zip(m.message.schema.payload_names, payload_fields(m.message), strict=True)),
+            )
+            for m in messages
+        )
+        outputs = self._logic.run(records)
+        attestation = Attestation.of_outputs(on_chain.project, on_chain.config, task.id, on_chain.root, outputs)
+        stored = StoredAttestation(
+            task_id=task.id,
+            attester=self.address,
+            result=attestation.result,
+            outputs=outputs,
+            signature=sign_digest(self._secret, attestation.digest(self._domain)),
+            created_at=self._clock(),
+        )
+        self._store.put_attestation(stored)
+        logger.info("task attested task=%s attester=%s outputs=%s", task.id, self.address, list(outputs))
+        return stored
+
+    def _check_messages(self, on_chain: ChainTask, messages: Sequence[StoredMessage]) -> None:
+        if not 1 <= len(messages) <= self._settings.capacity:
+            raise AttestRefusedError(f"a task holds 1..{self._settings.capacity} messages, this one {len(messages)}")
+        config = self._store.get_project(on_chain.project, on_chain.config)
+        if config is None:
+            raise AttestRefusedError(f"the store does not know project {on_chain.project} config {on_chain.config}")
+        if config.domain.chain_id != self._chain.chain_id:
+            raise AttestRefusedError(
+                f"the store's message domain is for chain {config.domain.chain_id}, not {self._chain.chain_id}"
+            )
+        previous: StoredMessage | None = None
+        for m in messages:
+            message = m.message
+            where = f"message {m.id} (nonce {message.nonce})"
+            if (message.project, message.config, message.device) != (
+                on_chain.project,
+                on_chain.config,
+                on_chain.device,
+            ):
+                raise AttestRefusedError(
+                    f"{where} is not of project {on_chain.project} config {on_chain.config} device {on_chain.device}"
+                )
+            try:
+                check_signature(message, config.domain)
+            except MessageError as exc:
+                raise AttestRefusedError(f"{where}: {exc}") from exc
+            if previous is not None and not (
+                message.nonce > previous.message.nonce and message.timestamp > previous.message.timestamp
+            ):
+                raise AttestRefusedError(f"{where} does not follow nonce {previous.message.nonce} in order")
+            previous = m
+        if (messages[0].message.nonce, messages[-1].message.nonce) != (on_chain.first_nonce, on_chain.last_nonce):
+            raise AttestRefusedError(
+                f"messages run from nonce {messages[0].message.nonce} to {messages[-1].message.nonce}, the "
+                f"commitment from {on_chain.first_nonce} to {on_chain.last_nonce}"
+            )
+        leaves = [
+            leaf_hash(
+                on_chain.project,
+                int(m.message.device, 16),
+                m.message.nonce,
+                m.message.timestamp,
+                payload_fields(m.message),
+            )
+            for m in messages
+        ]
+        root = build_tree(leaves, self._settings.depth).root
+        if root != on_chain.root:
+            raise AttestRefusedError(f"the messages' Merkle root {root} is not the committed root {on_chain.root}")
+
+
+def _check_commitment(task: TaskRow, on_chain: ChainTask) -> None:
+    ours = (task.project, task.config, task.device, task.first_nonce, task.last_nonce, task.root)
+    theirs = (
+        on_chain.project,
+        on_chain.config,
+        on_chain.device,
+        on_chain.first_nonce,
+        on_chain.last_nonce,
+        on_chain.root,
+    )
+    if ours != theirs:
+        raise AttestRefusedError(
+            "the store's task (project, config, device, first, last, root) = "
+            f"{ours} is not the chain's commitment {theirs}"
+        )
+
+
+def _version_refusal(version: AttestVersion | None, config: ConfigVersion, config_hash: bytes) -> str | None:
+    if version is None:
+        return "the chain does not know this project version"
+    if not version.is_attest_verifier:
+        return f"its verifier {version.verifier} is not an AttestVerifier"
+    if version.verifier_config != config:
+        return f"its verifier {version.verifier} checks config version {version.verifier_config}, not {config}"
+    if not version.in_set:
+        return f"this attester is not in the attester set of verifier {version.verifier}"
+    if version.config_hash != config_hash:
+        return (
+            f"its registered config hash 0x{version.config_hash.hex()} is not the hash 0x{config_hash.hex()} of "
+            "the project folder this attester runs (different logic.py or proofstream.toml)"
+        )
+    return None

@@ -1,0 +1,258 @@
+"""The ``attest`` backend on chain: the AttestVerifier wrapper, its deployment, and the attester's view of the
+chain.
+
+An attester runs on its own machine with its own key and no Solidity compiler, so :class:`AttesterChainView`
+carries the few ABI fragments it calls (checked against the compiled contracts by the tests) instead of
+compiling proofstream's contracts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+from proofstream.attester.ports import AttestVersion, ChainTask
+from proofstream.chain.client import ChainClient
+from proofstream.chain.contracts import (
+    ProjectRegistry,
+    ProverRegistry,
+    TaskManager,
+    TaskStatus,
+    _Wrapper,
+)
+from proofstream.chain.solc import CompilationResult
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.errors import ChainError, ConfigError, TransactionRevertedError
+
+__all__ = [
+    "ATTESTER_ABIS",
+    "AttestVerifier",
+    "AttesterChainView",
+    "deploy_attest_verifier",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class AttestVerifier(_Wrapper):
+    CONTRACT = "AttestVerifier"
+
+    def verify(self, public_inputs: Sequence[int], proof: bytes) -> bool:
+        return bool(self._call("verify", list(public_inputs), proof))
+
+    def digest_of(self, public_inputs: Sequence[int]) -> bytes:
+        """The digest attesters sign for the Router's public inputs ``[outputs..., project, taskId, root, ...]``."""
+        return bytes(self._call("digestOf", list(public_inputs)))
+
+    def attestation_digest(self, project: int, task_id: int, root: int, result: bytes) -> bytes:
+        return bytes(self._call("attestationDigest", project, task_id, root, result))
+
+    def result_hash(self, outputs: Sequence[int]) -> bytes:
+        return bytes(self._call("resultHash", list(outputs)))
+
+    def domain_separator(self) -> bytes:
+        return bytes(self._call("domainSeparator"))
+
+    def attesters(self) -> tuple[Address, ...]:
+        return tuple(Address(to_checksum_address(a)) for a in self._call("attesters"))
+
+    def is_attester(self, account: str) -> bool:
+        return bool(self._call("isAttester", to_checksum_address(account)))
+
+    def quorum(self) -> int:
+        return int(self._call("quorum"))
+
+    def config_version(self) -> ConfigVersion:
+        return ConfigVersion(int(self._call("configVersion")))
+
+    def router(self) -> Address:
+        return Address(self._call("router"))
+
+    def provers(self) -> Address:
+        return Address(self._call("provers"))
+
+
+def deploy_attest_verifier(
+    client: ChainClient,
+    compilation: CompilationResult,
+    router: str,
+    prover_registry: str,
+    config_version: int,
+    attesters: Sequence[str],
+    quorum: int,
+    sender: LocalAccount | None = None,
+) -> AttestVerifier:
+    """Deploy an AttestVerifier for one config version of a project; register its address as that version's
+    verifier (``deploy_project(..., verifier=...)`` or ``ProjectRegistry.add_version``).
+
+    The attesters need not be registered provers yet (each attester registers itself when it starts), but a
+    signature only counts once its signer is.
+    """
+    checksummed = [to_checksum_address(a) for a in attesters]
+    if not 1 <= quorum <= len(checksummed):
+        raise ConfigError(f"attest quorum {quorum} must be between 1 and the number of attesters ({len(checksummed)})")
+    if len({a.lower() for a in checksummed}) != len(checksummed):
+        raise ConfigError("the attester list names one address twice")
+    receipt = client.deploy(
+        compilation.artifact(AttestVerifier.CONTRACT),
+        to_checksum_address(router),
+        to_checksum_address(prover_registry),
+        config_version,
+        checksummed,
+        quorum,
+        sender=sender,
+    )
+    if receipt.contract_address is None:
+        raise ChainError(f"AttestVerifier deployment {receipt.tx_hash} created no contract")
+    logger.info(
+        "attest verifier deployed address=%s config=%d quorum=%d attesters=%s",
+        receipt.contract_address,
+        config_version,
+        quorum,
+        ",".join(checksummed),
+    )
+    return AttestVerifier.at(client, receipt.contract_address, compilation)
+
+
+# --- ABI fragments for the attester (no compiler on an attester's machine) ----------------------------------
+
+
+def _param(type_: str, name: str = "", components: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "type": type_}
+    if components is not None:
+        param["components"] = components
+    return param
+
+
+def _function(
+    name: str, inputs: Sequence[str], outputs: Sequence[dict[str, Any] | str], mutability: str = "view"
+) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": name,
+        "inputs": [_param(t) for t in inputs],
+        "outputs": [o if isinstance(o, dict) else _param(o) for o in outputs],
+        "stateMutability": mutability,
+    }
+
+
+def _error(name: str, inputs: Sequence[str]) -> dict[str, Any]:
+    return {"type": "error", "name": name, "inputs": [_param(t) for t in inputs]}
+
+
+_TASK_TUPLE = _param(
+    "tuple",
+    components=[
+        _param("address", "device"),
+        _param("uint64", "project"),
+        _param("uint32", "configVersion"),
+        _param("address", "prover"),
+        _param("uint64", "firstNonce"),
+        _param("uint8", "status"),
+        _param("uint64", "lastNonce"),
+        _param("uint64", "deadline"),
+        _param("uint256", "root"),
+    ],
+)
+
+ATTESTER_ABIS: dict[str, list[dict[str, Any]]] = {
+    "Router": [_function("taskManager", [], ["address"]), _function("projects", [], ["address"])],
+    "TaskManager": [_function("provers", [], ["address"]), _function("getTask", ["uint256"], [_TASK_TUPLE])],
+    "ProjectRegistry": [
+        _function("verifierOf", ["uint64", "uint32"], ["address"]),
+        _function("configHashOf", ["uint64", "uint32"], ["bytes32"]),
+        _error("UnknownProject", ["uint64"]),
+        _error("UnknownVersion", ["uint64", "uint32"]),
+    ],
+    "ProverRegistry": [
+        _function("isProver", ["address"], ["bool"]),
+        _function("registerProver", ["address"], [], "nonpayable"),
+        _error("ZeroAddress", []),
+        _error("AlreadyRegistered", ["address"]),
+    ],
+    "AttestVerifier": [
+        _function("isAttester", ["address"], ["bool"]),
+        _function("configVersion", [], ["uint32"]),
+        _function("quorum", [], ["uint256"]),
+    ],
+}
+"""The functions and errors :class:`AttesterChainView` uses, per contract, as in the compiled ABIs."""
+
+
+class AttesterChainView:
+    """The attester's view of one deployment (implements :class:`proofstream.attester.ports.AttesterChain`).
+
+    Everything is found from the Router: its TaskManager, ProjectRegistry and, through the TaskManager, the
+    ProverRegistry. The account is the attester's own; it pays only for its registration.
+    """
+
+    def __init__(self, client: ChainClient, router: str) -> None:
+        self._client = client
+        self._router = Address(to_checksum_address(router))
+        if not client.code_at(self._router):
+            raise ConfigError(f"no contract at the router address {self._router} on chain {client.chain_id}")
+        router_contract = client.contract(self._router, ATTESTER_ABIS["Router"], name="Router")
+        tasks = client.call(router_contract.functions.taskManager())
+        projects = client.call(router_contract.functions.projects())
+        self._tasks = TaskManager(client, tasks, ATTESTER_ABIS["TaskManager"])
+        self._projects = ProjectRegistry(client, projects, ATTESTER_ABIS["ProjectRegistry"])
+        tasks_contract = client.contract(tasks, ATTESTER_ABIS["TaskManager"], name="TaskManager")
+        provers = client.call(tasks_contract.functions.provers())
+        self._provers = ProverRegistry(client, provers, ATTESTER_ABIS["ProverRegistry"])
+
+    @property
+    def chain_id(self) -> int:
+        return self._client.chain_id
+
+    @property
+    def router(self) -> Address:
+        return self._router
+
+    @property
+    def attester(self) -> Address:
+        return Address(self._client.account.address)
+
+    def task(self, task_id: TaskId) -> ChainTask | None:
+        record = self._tasks.get_task(task_id)
+        if record.status is TaskStatus.NONE:
+            return None
+        return ChainTask(
+            task_id=record.task_id,
+            project=record.project,
+            config=record.config_version,
+            device=record.device,
+            first_nonce=record.first_nonce,
+            last_nonce=record.last_nonce,
+            root=int(record.root),
+            assigned=record.status is TaskStatus.ASSIGNED,
+        )
+
+    def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:
+        try:
+            verifier = self._projects.verifier_of(project, config)
+            config_hash = self._projects.config_hash_of(project, config)
+        except TransactionRevertedError as exc:
+            if exc.error_name in ("UnknownProject", "UnknownVersion"):
+                return None
+            raise
+        # The version's verifier may be anything (a Groth16 adapter): ask it as if it were an AttestVerifier.
+        probe = AttestVerifier(self._client, verifier, ATTESTER_ABIS["AttestVerifier"])
+        try:
+            verifier_config = probe.config_version()
+            in_set = probe.is_attester(self.attester)
+            quorum = probe.quorum()
+        except ChainError:
+            # Not an AttestVerifier: the call reverts or returns nothing decodable.
+            return AttestVersion(config_hash, Address(verifier), False, None, False, 0)
+        return AttestVersion(config_hash, Address(verifier), True, verifier_config, in_set, quorum)
+
+    def ensure_registered(self) -> bool:
+        if self._provers.is_prover(self.attester):
+            return False
+        self._provers.register_prover(self.attester, sender=self._client.account)
+        logger.info("attester registered as prover attester=%s registry=%s", self.attester, self._provers.address)
+        return True

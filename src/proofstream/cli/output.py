@@ -1,0 +1,102 @@
+"""What the CLI prints: errors that say what to fix, progress bars, and the run summary tables.
+
+Imports only typer and rich at module level: ``proofstream device`` shares this module on small machines.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from proofstream.errors import ProofstreamError
+
+if TYPE_CHECKING:
+    from proofstream.projects.run import Progress as RunProgress
+    from proofstream.projects.run import RunSummary
+
+__all__ = ["fail", "print_run_summary", "progress_hooks"]
+
+_errors = Console(stderr=True)
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    """Print ``exc`` as one readable error line (its code first) and return the exit to raise."""
+    code = exc.code if isinstance(exc, ProofstreamError) else type(exc).__name__
+    _errors.print(f"[bold red]error[/] ({code}): {exc}", highlight=False)
+    return typer.Exit(1)
+
+
+@contextmanager
+def progress_hooks(console: Console, total_messages: int, *, transient: bool) -> Iterator[RunProgress]:
+    """Progress bars for a run: messages accepted, tasks proven, tasks settled."""
+    from proofstream.projects.run import Progress as RunProgress
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    ) as bars:
+        sent = bars.add_task("messages accepted", total=total_messages)
+        proven = bars.add_task("tasks proven", total=None)
+        settled = bars.add_task("tasks settled", total=None)
+
+        def on_tasks(p: int, s: int, total: int) -> None:
+            bars.update(proven, completed=p, total=total)
+            bars.update(settled, completed=s, total=total)
+
+        yield RunProgress(
+            step=lambda s: bars.console.print(f"[cyan]•[/] {s}"),
+            sent=lambda done, _total: bars.update(sent, completed=done),
+            tasks=on_tasks,
+        )
+
+
+def print_run_summary(summary: RunSummary) -> None:
+    # Piped output gets a table wide enough to read rather than rich's 80-column default.
+    out = Console() if sys.stdout.isatty() else Console(width=150)
+    name = summary.output_name
+    devices = Table(title=f"Devices ({summary.project_name}: project {summary.project}, chain {summary.chain_id})")
+    for column in ("device", "owner", "accepted", f"{name} (proven)", f"{name} (reference)", "tokens (on chain)"):
+        devices.add_column(column, justify="left" if column in ("device", "owner") else "right")
+    for d in summary.devices:
+        devices.add_row(
+            _short(d.device), _short(d.owner), str(d.accepted), str(d.proven), str(d.reference), f"{d.tokens:.3f}"
+        )
+    out.print(devices)
+    tasks = Table(title=f"Tasks ({summary.backend})")
+    for column in ("task", "device", "status", "msgs", name, "constraints", "prove s", "route tx", "gas route"):
+        tasks.add_column(column)
+    for t in summary.tasks:
+        tasks.add_row(
+            _short(hex(int(t.task_id))),
+            _short(t.device),
+            t.status if not t.reason else f"{t.status}: {t.reason}",
+            str(t.messages),
+            str(t.output),
+            str(t.constraints or "-"),
+            f"{t.prove_seconds:.2f}" if t.prove_seconds is not None else "-",
+            _short(t.route_tx or "-"),
+            str(t.route_gas or "-"),
+        )
+    out.print(tasks)
+    total = sum(d.tokens for d in summary.devices)
+    ok = all(d.proven == d.reference for d in summary.devices)
+    out.print(
+        f"{len(summary.tasks)} tasks, {total:.3f} tokens minted at {summary.rate_per_unit_wei / 1e18:g} per "
+        f"{summary.unit}; results {'match' if ok else '[red]DO NOT match[/]'} the Python reference; "
+        f"{summary.seconds:.1f} s"
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 13 else f"{text[:8]}…{text[-4:]}"

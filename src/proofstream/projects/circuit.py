@@ -1,0 +1,96 @@
+"""A loaded project as the Groth16 backend sees it: a ``CircuitProject`` (prover/ports.py) built from its spec."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from proofstream.projects.inputs import circuit_inputs
+from proofstream.projects.spec import ProjectSpec
+from proofstream.prover.ports import CircuitTask, TaskRecord
+
+__all__ = ["ProjectCircuit", "check_order", "reference_outputs"]
+
+
+def check_order(records: Sequence[TaskRecord], capacity: int) -> None:
+    """What every circuit enforces through the shared batch template: 1..capacity records, nonces and
+    timestamps uint64 and strictly increasing. Raises ValueError."""
+    if not 1 <= len(records) <= capacity:
+        raise ValueError(f"a task holds 1..{capacity} messages, got {len(records)}")
+    for record in records:
+        if not (0 <= record.nonce < 2**64 and 0 <= record.timestamp < 2**64):
+            raise ValueError(f"nonce {record.nonce} or timestamp {record.timestamp} is outside uint64")
+    for before, after in pairwise(records):
+        if after.nonce <= before.nonce or after.timestamp <= before.timestamp:
+            raise ValueError(
+                f"messages must have strictly increasing nonces and timestamps: nonce {before.nonce} "
+                f"(t={before.timestamp}) is followed by nonce {after.nonce} (t={after.timestamp})"
+            )
+
+
+def reference_outputs(logic: ModuleType, records: Sequence[TaskRecord], capacity: int) -> tuple[int, ...]:
+    """The project's outputs for ``records`` by its plain-Python logic, after the checks the circuit makes."""
+    check_order(records, capacity)
+    logic.check(records)
+    values = tuple(logic.outputs(records))
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        raise ValueError(f"logic.outputs must return non-negative integers, got {values!r}")
+    return values
+
+
+@dataclass(frozen=True)
+class ProjectCircuit:
+    """``CircuitProject`` for any project folder: inputs by the shared layout, outputs by its logic.py."""
+
+    spec: ProjectSpec
+    logic: ModuleType
+
+    @classmethod
+    def of(cls, spec: ProjectSpec) -> ProjectCircuit:
+        return cls(spec, spec.logic())
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def schema_fields(self) -> tuple[str, ...]:
+        return self.spec.schema.payload_names
+
+    @property
+    def depth(self) -> int:
+        return self.spec.depth
+
+    @property
+    def capacity(self) -> int:
+        return self.spec.capacity
+
+    @property
+    def n_public(self) -> int:
+        return self.spec.n_public
+
+    @property
+    def circuit_path(self) -> Path:
+        return self.spec.circuit_path
+
+    def circuit_inputs(self, task: CircuitTask) -> dict[str, Any]:
+        reference_outputs(self.logic, task.records, self.capacity)
+        return circuit_inputs(task, self.schema_fields, self.depth)
+
+    def reference_outputs(self, task: CircuitTask) -> tuple[int, ...]:
+        outputs = reference_outputs(self.logic, task.records, self.capacity)
+        records = task.records
+        return (
+            *outputs,
+            task.project,
+            task.task_id,
+            task.root,
+            task.device,
+            task.prover,
+            records[0].nonce,
+            records[-1].nonce,
+        )

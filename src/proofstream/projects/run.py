@@ -1,0 +1,245 @@
+"""Run a project end to end on the local chain: a node, simulated devices from the project's generator sending
+signed messages over HTTP, and a summary read back from the chain. ``proofstream demo`` is this on the embedded
+tracker-distance template; ``proofstream project run`` on the developer's own project. Everything is real:
+anvil, the contracts, the circuit, snarkjs proofs (or attesting provers), HTTP, SQLite."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.tasks import FINAL, TaskStatus
+from proofstream.node import Node
+from proofstream.projects.circuit import reference_outputs
+from proofstream.projects.spec import ProjectSpec
+from proofstream.prover.ports import TaskRecord
+from proofstream.sdk.device import DeviceKey, GatewayClient
+from proofstream.settings import GatewaySettings, Settings
+from proofstream.store.ports import TaskRow
+
+TOKEN_DECIMALS = 18
+
+
+@dataclass
+class DeviceSummary:
+    device: str
+    owner: str
+    accepted: int
+    proven: int
+    """Sum of the first output (what the DApp pays for) over the device's settled tasks, as proven."""
+    reference: int
+    """The same sum by the project's plain-Python logic over the stored messages."""
+    tokens_wei: int
+
+    @property
+    def tokens(self) -> float:
+        return self.tokens_wei / float(10**TOKEN_DECIMALS)
+
+
+@dataclass
+class TaskSummary:
+    task_id: str
+    device: str
+    status: str
+    messages: int
+    output: int | None
+    constraints: int | None
+    prove_seconds: float | None
+    assign_tx: str | None
+    assign_gas: int | None
+    route_tx: str | None
+    route_gas: int | None
+    reason: str | None
+
+
+@dataclass
+class RunSummary:
+    project_name: str
+    backend: str
+    chain_id: int
+    project: int
+    token: str
+    rate_per_unit_wei: int
+    unit: str
+    output_name: str
+    devices: list[DeviceSummary] = field(default_factory=list)
+    tasks: list[TaskSummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for device, raw in zip(self.devices, data["devices"], strict=True):
+            raw["tokens"] = device.tokens
+        return data
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI turns into progress bars; all optional."""
+
+    step: Callable[[str], None] = lambda _: None
+    sent: Callable[[int, int], None] = lambda done, total: None
+    tasks: Callable[[int, int, int], None] = lambda proven, settled, total: None
+
+
+def run_project(
+    spec: ProjectSpec,
+    *,
+    devices: int = 10,
+    messages: int = 20,
+    data_dir: Path | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> RunSummary:
+    """Start a node for ``spec`` on the local chain, drive simulated devices through it, and wait until every
+    task is settled. ``data_dir`` keeps the chain and store (default: a temporary folder)."""
+    if devices < 1 or messages < 1:
+        raise ValueError("a run needs at least one device and one message per device")
+    progress = progress or Progress()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="proofstream-run-") as tmp:
+        base = settings or Settings(gateway=GatewaySettings(port=0))
+        node = Node(replace(base, data_dir=str(data_dir or tmp)), project=spec, env={}, on_step=progress.step)
+        with node:
+            summary = _drive(node, devices, messages, progress, seed)
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
+
+
+def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed: int) -> RunSummary:
+    spec = node.project
+    project = node.deployment.project
+    config = node.core.projects.current_version(project)
+    domain = Domain(node.client.chain_id, node.manifest.core.device_registry)
+    keys = [DeviceKey.generate() for _ in range(n_devices)]
+    owners = [Account.create().address for _ in keys]
+
+    progress.step(f"registering {n_devices} devices (each binding signed by the device key)")
+    for key, owner in zip(keys, owners, strict=True):
+        signature = key.sign_binding(domain, project, owner)
+        node.core.devices.register_device(project, key.address, owner, signature, sender=node.roles.owner)
+    _wait(lambda: all(node.store.device_projects(k.address) for k in keys), "the indexer to see the devices")
+
+    progress.step(f"devices send {n_messages} signed messages each over HTTP")
+    readings = [_recent_readings(spec, seed * 1_000_003 + i, i, n_messages) for i in range(n_devices)]
+    total = n_devices * n_messages
+    sent = [0]
+    accepted = [0] * n_devices
+
+    def run_device(index: int) -> None:
+        with GatewayClient(node.gateway_url) as client:
+            nonce = int(client.next_nonce(project, keys[index].address))
+            for timestamp, payload in readings[index]:
+                body = keys[index].sign_message(node.schema, domain, project, config, nonce, timestamp, payload)
+                client.send(body)
+                nonce += 1
+                accepted[index] += 1
+                sent[0] += 1
+                progress.sent(sent[0], total)
+
+    with ThreadPoolExecutor(max_workers=min(8, n_devices)) as pool:
+        list(pool.map(run_device, range(n_devices)))
+
+    progress.step("proving and settling the tasks")
+    node.flush()
+
+    def all_final() -> bool:
+        if node.store.unbatched_messages(project):
+            return False
+        tasks = _tasks(node)
+        proven = sum(1 for t in tasks if t.proof is not None or t.status in FINAL)
+        settled = sum(1 for t in tasks if t.status in FINAL)
+        progress.tasks(proven, settled, len(tasks))
+        return settled == len(tasks)
+
+    _wait(all_final, "every task to settle", timeout_s=60 + 10 * total)
+    return _summary(node, keys, owners, accepted)
+
+
+def _recent_readings(spec: ProjectSpec, seed: int, device: int, count: int) -> list[tuple[int, dict[str, int]]]:
+    """The generator's readings for one device, ending a second ago: a gateway sees no messages from the
+    future, and every batching window closes on the data's own clock. The generator is asked twice with the
+    same seed, once to learn how long its readings span."""
+    generator = spec.generator()
+    now = int(time.time())
+    span = generator.readings(random.Random(seed), device, count, now)
+    end = span[-1][0] if span else now
+    return list(generator.readings(random.Random(seed), device, count, now - (end - now) - 1))
+
+
+def _tasks(node: Node) -> list[TaskRow]:
+    return node.store.tasks_with_status(*TaskStatus)
+
+
+def _summary(node: Node, keys: list[DeviceKey], owners: list[str], accepted: list[int]) -> RunSummary:
+    spec = node.project
+    logic = spec.logic()
+    summary = RunSummary(
+        project_name=spec.name,
+        backend=spec.backend,
+        chain_id=node.client.chain_id,
+        project=node.deployment.project,
+        token=node.deployment.reward_token,
+        rate_per_unit_wei=node.deployment.rate_per_unit,
+        unit=spec.unit,
+        output_name=spec.outputs[0],
+    )
+    tasks = sorted(_tasks(node), key=lambda t: (t.device, t.first_nonce))
+    reference: dict[str, int] = {}
+    for task in tasks:
+        messages = node.store.task_messages(task.id)
+        records = [
+            TaskRecord(m.message.nonce, m.message.timestamp, {k: int(v) for k, v in m.message.payload_dict.items()})
+            for m in messages
+        ]
+        if task.status is TaskStatus.SETTLED:
+            value = reference_outputs(logic, records, spec.capacity)[0]
+            reference[task.device.lower()] = reference.get(task.device.lower(), 0) + value
+        summary.tasks.append(
+            TaskSummary(
+                task_id=str(task.id),
+                device=task.device,
+                status=str(task.status),
+                messages=len(messages),
+                output=int(task.outputs[0]) if task.outputs else None,
+                constraints=task.constraints,
+                prove_seconds=task.prove_seconds,
+                assign_tx=task.assign_tx,
+                assign_gas=task.gas_assign,
+                route_tx=task.route_tx,
+                route_gas=task.gas_route,
+                reason=task.reason,
+            )
+        )
+    for key, owner, count in zip(keys, owners, accepted, strict=True):
+        device = key.address.lower()
+        proven = sum(t.output or 0 for t in summary.tasks if t.device.lower() == device and t.status == "settled")
+        summary.devices.append(
+            DeviceSummary(
+                device=key.address,
+                owner=owner,
+                accepted=count,
+                proven=proven,
+                reference=reference.get(device, 0),
+                tokens_wei=node.token.balance_of(owner),
+            )
+        )
+    return summary
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.2)

@@ -1,0 +1,1 @@
+"""Template ``tracker-distance``: GPS trackers earn per metre travelled (this file is not copied)."""

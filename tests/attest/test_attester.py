@@ -1,0 +1,252 @@
+"""The attester worker against a real SqliteStore and an in-memory chain: what it signs, and what it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from attest.attest_world import CAPACITY, LOGIC, StoredTask, expected_metres, store_task, write_logic
+from proofstream.attester.ports import AttestVersion, ChainTask
+from proofstream.attester.service import Attester, AttesterSettings
+from proofstream.chain.accounts import dev_account
+from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.errors import ConfigError, ProverError
+from proofstream.prover.isolated import IsolatedLogic
+from proofstream.prover.ports import TaskRecord
+from proofstream.sdk.device import DeviceKey
+from proofstream.store.sqlite import SqliteStore
+
+CHAIN_ID = 31337
+ROUTER = Address("0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0")
+TASK_MANAGER = Address("0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9")
+DOMAIN = Domain(CHAIN_ID, Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"))
+CONFIG_HASH = b"\x42" * 32
+PROJECT = 1
+DEVICE = DeviceKey.from_hex("0x" + "d3" * 32)
+LATS = [100, 140, 120, 180]
+
+
+class FakeChain:
+    def __init__(self, attester: Address) -> None:
+        self.attester = attester
+        self.chain_id = CHAIN_ID
+        self.router = ROUTER
+        self.tasks: dict[TaskId, ChainTask] = {}
+        self.versions: dict[tuple[ProjectId, ConfigVersion], AttestVersion] = {
+            (ProjectId(PROJECT), ConfigVersion(1)): AttestVersion(
+                CONFIG_HASH, Address("0x" + "ab" * 20), True, ConfigVersion(1), True, 2
+            )
+        }
+        self.registrations = 0
+        self.version_lookups = 0
+
+    def commit(self, stored: StoredTask, **changes: object) -> None:
+        row = stored.row
+        task = ChainTask(row.id, row.project, row.config, row.device, row.first_nonce, row.last_nonce, row.root, True)
+        self.tasks[row.id] = replace(task, **changes)  # type: ignore[arg-type]
+
+    def task(self, task_id: TaskId) -> ChainTask | None:
+        return self.tasks.get(task_id)
+
+    def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:
+        self.version_lookups += 1
+        return self.versions.get((project, config))
+
+    def ensure_registered(self) -> bool:
+        self.registrations += 1
+        return True
+
+
+class CountingLogic:
+    def __init__(self, inner: IsolatedLogic) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def run(self, records: Sequence[TaskRecord]) -> tuple[int, ...]:
+        self.calls += 1
+        return self.inner.run(records)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore(tmp_path / "store.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def logic(tmp_path: Path) -> CountingLogic:
+    return CountingLogic(IsolatedLogic(write_logic(tmp_path, LOGIC)))
+
+
+def _attester(store: SqliteStore, logic: CountingLogic, index: int = 6) -> tuple[Attester, FakeChain]:
+    account = dev_account(index)
+    chain = FakeChain(Address(account.address))
+    settings = AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY)
+    return Attester(store, chain, logic, bytes(account.key), settings, clock=lambda: 42.0), chain
+
+
+def _task(store: SqliteStore, **kwargs: object) -> StoredTask:
+    return store_task(
+        store,
+        chain_id=CHAIN_ID,
+        task_manager=TASK_MANAGER,
+        project=PROJECT,
+        domain=DOMAIN,
+        device=DEVICE,
+        **{"lats": LATS, **kwargs},  # type: ignore[arg-type]
+    )
+
+
+def test_signs_a_good_task_once(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store)
+    chain.commit(stored)
+    assert attester.tick() == 1
+    (attestation,) = store.attestations(stored.row.id)
+    assert attestation.attester == attester.address
+    assert attestation.outputs == (expected_metres(LATS),)
+    assert attestation.result == result_hash([expected_metres(LATS)])
+    expected = Attestation.of_outputs(PROJECT, 1, stored.row.id, stored.row.root, [expected_metres(LATS)])
+    digest = expected.digest(attest_domain(CHAIN_ID, ROUTER))
+    assert recover_attester(digest, attestation.signature) == attester.address
+    assert chain.registrations == 1
+    assert attester.tick() == 0 and logic.calls == 1 and chain.registrations == 1
+
+
+def test_a_restarted_attester_does_not_sign_again(store: SqliteStore, logic: CountingLogic) -> None:
+    first, chain = _attester(store, logic)
+    stored = _task(store)
+    chain.commit(stored)
+    first.tick()
+    second, chain2 = _attester(store, logic)
+    chain2.commit(stored)
+    assert second.tick() == 0
+    assert logic.calls == 1 and len(store.attestations(stored.row.id)) == 1
+
+
+def test_refuses_a_task_with_a_badly_signed_message(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store, forge_at=2, forger=DeviceKey.from_hex("0x" + "e4" * 32))
+    chain.commit(stored)  # the chain holds the root of exactly these (forged) messages
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == []
+    assert logic.calls == 0  # refused before any project code ran
+    assert attester.tick() == 0 and store.attestations(stored.row.id) == []
+
+
+def test_refuses_messages_that_are_not_the_committed_batch(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store)
+    chain.commit(stored, root=stored.row.root + 1)
+    attester.tick()
+    assert store.attestations(stored.row.id) == []
+
+
+@pytest.mark.parametrize(
+    "change", [{"last_nonce": 9}, {"device": DeviceKey.from_hex("0x" + "d4" * 32).address}, {"config": 2}]
+)
+def test_refuses_a_store_task_that_differs_from_the_chain(
+    store: SqliteStore, logic: CountingLogic, change: dict[str, object]
+) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store)
+    chain.commit(stored, **change)
+    chain.versions[(ProjectId(PROJECT), ConfigVersion(2))] = replace(
+        chain.versions[(ProjectId(PROJECT), ConfigVersion(1))], verifier_config=ConfigVersion(2)
+    )
+    attester.tick()
+    assert store.attestations(stored.row.id) == []
+
+
+def test_refuses_a_batch_the_logic_rejects(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store, lats=[100, 0, 120])
+    chain.commit(stored)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == [] and logic.calls == 1
+    attester.tick()
+    assert logic.calls == 1  # a rejection is final
+
+
+def test_a_crashing_logic_is_retried_then_given_up(store: SqliteStore, tmp_path: Path) -> None:
+    broken = CountingLogic(IsolatedLogic(write_logic(tmp_path, "def check(r):\n    raise RuntimeError('boom')\n")))
+    attester, chain = _attester(store, broken)
+    stored = _task(store)
+    chain.commit(stored)
+    for _ in range(5):
+        attester.tick()
+    assert broken.calls == 3 and store.attestations(stored.row.id) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"config_hash": b"\x43" * 32}, "config hash"),
+        ({"in_set": False}, "not in the attester set"),
+        ({"is_attest_verifier": False}, "not an AttestVerifier"),
+        ({"verifier_config": ConfigVersion(2)}, "checks config version 2"),
+    ],
+)
+def test_signs_only_for_versions_that_run_its_logic_and_list_it(
+    store: SqliteStore, logic: CountingLogic, change: dict[str, object], why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    attester, chain = _attester(store, logic)
+    key = (ProjectId(PROJECT), ConfigVersion(1))
+    chain.versions[key] = replace(chain.versions[key], **change)  # type: ignore[arg-type]
+    stored = _task(store)
+    chain.commit(stored)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == [] and logic.calls == 0
+    assert why in caplog.text
+    _task(store, first_nonce=10)
+    attester.tick()
+    assert chain.version_lookups == 1  # the version's verdict is cached
+
+
+def test_skips_tasks_not_yet_on_chain_or_already_settled(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    unassigned = _task(store, assign_tx=None)
+    chain.commit(unassigned)
+    invisible = _task(store, first_nonce=10)
+    settled = _task(store, first_nonce=20)
+    chain.commit(settled, assigned=False)
+    assert attester.tick() == 0 and logic.calls == 0
+    chain.commit(invisible)  # the assignment shows up on chain later
+    assert attester.tick() == 1
+    assert [a.attester for a in store.attestations(invisible.row.id)] == [attester.address]
+
+
+def test_ignores_submitted_tasks_and_other_projects(store: SqliteStore, logic: CountingLogic) -> None:
+    account = dev_account(6)
+    chain = FakeChain(Address(account.address))
+    settings = AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY, project=ProjectId(2))
+    attester = Attester(store, chain, logic, bytes(account.key), settings)
+    stored = _task(store)
+    chain.commit(stored)
+    assert attester.tick() == 0
+    other, chain_other = _attester(store, logic)
+    chain_other.commit(stored)
+    store.update_task(stored.row.id, TaskStatus.PROVING)
+    store.update_task(stored.row.id, TaskStatus.SUBMITTED)
+    assert other.tick() == 0 and logic.calls == 0
+
+
+def test_refuses_a_key_that_is_not_the_chain_account(store: SqliteStore, logic: CountingLogic) -> None:
+    chain = FakeChain(Address(dev_account(6).address))
+    with pytest.raises(ConfigError, match="does not belong"):
+        Attester(store, chain, logic, bytes(dev_account(7).key), AttesterSettings(CONFIG_HASH, CAPACITY))
+
+
+def test_logic_errors_propagate_as_prover_errors_from_attest(store: SqliteStore, tmp_path: Path) -> None:
+    slow = CountingLogic(IsolatedLogic(write_logic(tmp_path, "def check(r):\n    while True: pass\n"), timeout_s=0.5))
+    attester, chain = _attester(store, slow)
+    stored = _task(store)
+    chain.commit(stored)
+    with pytest.raises(ProverError, match="longer than"):
+        attester.attest(stored.row, chain.tasks[stored.row.id])

@@ -1,0 +1,62 @@
+"""Every template, with Groth16 and with attest, the way a developer uses it: scaffold, build, test, deploy to the
+local chain and run with simulated devices. Each device owner's on-chain balance must equal the project's own
+Python logic over the very messages its tasks settled, times the DApp's rate."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from proofstream.cli.main import app
+from proofstream.projects.run import run_project
+from proofstream.projects.scaffold import TEMPLATES, scaffold
+from proofstream.projects.spec import load_project
+
+pytestmark = [pytest.mark.slow, pytest.mark.chain]
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return re.sub(r"\s+", " ", result.output)
+
+
+@pytest.mark.parametrize("backend", ["groth16", "attest"])
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_scaffold_build_test_deploy_run(tmp_path: Path, template: str, backend: str) -> None:
+    root = scaffold(f"my-{template}", template, tmp_path, backend=backend)
+
+    built = cli("project", "build", "--project", str(root))
+    if backend == "groth16":
+        assert re.search(r"[\d,]+ constraints, 8 public signals; needs powers of tau 2\^1[0-4]", built), built
+        assert "unsafe for real funds" in built
+    cli("project", "test", "--project", str(root), "--examples", "5")
+    deployed = cli("project", "deploy", "--project", str(root), "--chain", "local")
+    assert "chain id 31337" in deployed
+    assert re.search(r"gas estimate: [\d,]+ gas", deployed)
+    state = root / ".proofstream"
+    assert (state / "deployments-31337.json").is_file()
+    assert (state / "anvil-state.json").is_file()  # the local chain keeps its state between runs
+
+    spec = load_project(root)
+    summary = run_project(spec, devices=2, messages=9, data_dir=spec.state_dir)
+
+    assert summary.project == 1  # the deployed project, found again on the restarted local chain
+    assert summary.backend == backend
+    assert [d.accepted for d in summary.devices] == [9, 9]
+    assert summary.tasks and {t.status for t in summary.tasks} == {"settled"}
+    assert all(t.messages <= spec.capacity for t in summary.tasks)
+    assert sum(t.messages for t in summary.tasks) == 18
+    for device in summary.devices:
+        assert device.proven == device.reference
+        assert device.tokens_wei == device.proven * summary.rate_per_unit_wei
+    assert sum(d.proven for d in summary.devices) > 0
+    if backend == "groth16":
+        assert all(t.constraints for t in summary.tasks)
+    else:
+        assert all(t.constraints is None for t in summary.tasks)

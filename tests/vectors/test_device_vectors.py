@@ -1,0 +1,192 @@
+"""docs/vectors/device-messages.json (the firmware authors' vectors) against the Python SDK and the gateway: every
+intermediate value, every signature, every expected HTTP outcome; and the file is what its generator makes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from proofstream.domain.eip712 import (
+    DOMAIN_MEMBERS,
+    Domain,
+    domain_separator,
+    encode_type,
+    encode_value,
+    hash_struct,
+    type_hash,
+)
+from proofstream.domain.messages import SECP256K1_N, digest, message_id, parse_body, to_body
+from proofstream.domain.schema import Schema
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
+from proofstream.ingest.http import STATUS_OF_CODE, create_app
+from proofstream.ports import DeviceRegistrationRequest
+from proofstream.sdk.device import DeviceKey
+from proofstream.store.ports import ProjectConfig
+from proofstream.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parents[2]
+FILE = ROOT / "docs" / "vectors" / "device-messages.json"
+VECTORS: dict[str, Any] = json.loads(FILE.read_text())
+D = VECTORS["domain"]
+DOMAIN = Domain(D["domain"]["chainId"], Address(D["domain"]["verifyingContract"]))
+SCHEMAS = {p["project"]: Schema.from_json(p["schema"]) for p in VECTORS["gateway"]["projects"]}
+OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+BINDING_MEMBERS = (("project", "uint64"), ("device", "address"), ("owner", "address"))
+
+
+def by_name(section: str) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in VECTORS[section]}
+
+
+@pytest.mark.parametrize("script", ["messages.py", "device_messages.py"])
+def test_the_files_are_what_the_generators_make(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "vectors" / script), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_domain_separator_step_by_step() -> None:
+    assert encode_type("EIP712Domain", DOMAIN_MEMBERS) == D["type_string"]
+    assert "0x" + type_hash("EIP712Domain", DOMAIN_MEMBERS).hex() == D["type_hash"]
+    values = {"name": DOMAIN.name, "version": DOMAIN.version, "chainId": DOMAIN.chain_id}
+    values["verifyingContract"] = DOMAIN.verifying_contract
+    for name, type_ in DOMAIN_MEMBERS:
+        assert "0x" + encode_value(type_, values[name]).hex() == D["encoded"][name]
+    assert "0x" + domain_separator(DOMAIN).hex() == D["separator"]
+
+
+@pytest.mark.parametrize("vector", VECTORS["messages"], ids=lambda v: str(v["name"]))
+def test_message_vectors_step_by_step(vector: dict[str, Any]) -> None:
+    key = DeviceKey.from_hex(vector["private_key"])
+    assert key.address == vector["address"]
+    values = {f["name"]: f["value"] for f in vector["fields"]}
+    schema = SCHEMAS[values["project"]]
+    assert schema.to_json() == vector["schema"]
+    members = [(f.name, f.type) for f in schema.fields]
+    assert [(f["name"], f["type"]) for f in vector["fields"]] == members
+    assert encode_type("Message", members) == vector["type_string"]
+    assert "0x" + type_hash("Message", members).hex() == vector["type_hash"]
+    for field in vector["fields"]:
+        assert "0x" + encode_value(field["type"], field["value"]).hex() == field["encoded"], field["name"]
+    ordered = [values[name] for name, _ in members]
+    assert "0x" + hash_struct("Message", members, ordered).hex() == vector["struct_hash"]
+    assert vector["digest_preimage"] == "0x1901" + D["separator"][2:] + vector["struct_hash"][2:]
+    payload = {f.name: values[f.name] for f in schema.payload}
+    project, config, nonce, timestamp = (int(values[name]) for name in ("project", "config", "nonce", "timestamp"))
+    body = key.sign_message(schema, DOMAIN, project, config, nonce, timestamp, payload)
+    signature = vector["signature"]
+    assert body["signature"] == signature["hex"] == signature["r"] + signature["s"][2:] + f"{signature['v']:02x}"
+    assert signature["low_s"] and signature["v"] in (27, 28)
+    message = parse_body(vector["http"]["body"].encode(), lambda project, config: SCHEMAS[project])
+    assert to_body(message).decode() == vector["http"]["body"]
+    assert "0x" + digest(message, DOMAIN).hex() == vector["digest"]
+    assert message_id(digest(message, DOMAIN)) == vector["id"]
+
+
+@pytest.mark.parametrize(
+    "vector", [v for v in VECTORS["registrations"] if "type_hash" in v], ids=lambda v: str(v["name"])
+)
+def test_registration_vectors_step_by_step(vector: dict[str, Any]) -> None:
+    assert encode_type("DeviceBinding", BINDING_MEMBERS) == vector["type_string"]
+    assert "0x" + type_hash("DeviceBinding", BINDING_MEMBERS).hex() == vector["type_hash"]
+    values = [vector["project"], vector["device"], vector["owner"]]
+    assert "0x" + hash_struct("DeviceBinding", BINDING_MEMBERS, values).hex() == vector["struct_hash"]
+    key = DeviceKey.from_hex(vector["private_key"])
+    assert "0x" + key.sign_binding(DOMAIN, vector["project"], vector["owner"]).hex() == vector["signature"]["hex"]
+
+
+# --- what the gateway answers ---
+
+
+class Registrar:
+    def __init__(self) -> None:
+        self.requests: list[DeviceRegistrationRequest] = []
+
+    def __call__(self, request: DeviceRegistrationRequest) -> str:
+        self.requests.append(request)
+        return "0x" + "77" * 32
+
+
+@contextmanager
+def gateway(tmp_path: Path) -> Iterator[TestClient]:
+    """A fresh gateway in the state the file's ``gateway`` section describes."""
+    with SqliteStore(tmp_path / "vectors.db") as store:
+        for project in VECTORS["gateway"]["projects"]:
+            config = ProjectConfig(
+                ProjectId(project["project"]), ConfigVersion(project["config"]), SCHEMAS[project["project"]], DOMAIN
+            )
+            store.upsert_project(config)
+        for device in VECTORS["gateway"]["devices"]:
+            store.upsert_device(ProjectId(device["project"]), Address(device["device"]), OWNER)
+        with TestClient(create_app(store, register=Registrar())) as client:
+            yield client
+
+
+def post(client: TestClient, vector: dict[str, Any]) -> Any:
+    if "http" in vector:
+        return client.post(vector["http"]["path"], content=vector["http"]["body"].encode())
+    raw = bytes.fromhex(vector["body_hex"]) if "body_hex" in vector else vector["body"].encode()
+    return client.post("/messages", content=raw)
+
+
+def check_outcome(response: Any, expect: dict[str, Any]) -> None:
+    assert response.status_code == expect["status"], response.text
+    if "code" in expect:
+        assert response.json()["error"]["code"] == expect["code"]
+        assert STATUS_OF_CODE[expect["code"]] == expect["status"]
+    if "body" in expect:
+        assert response.json() == expect["body"]
+    if "status_field" in expect:
+        assert response.json()["status"] == expect["status_field"]
+
+
+OUTCOMES = [
+    pytest.param(section, vector, id=f"{section}:{vector['name']}")
+    for section in ("messages", "resends", "bad", "registrations")
+    for vector in VECTORS[section]
+]
+
+
+@pytest.mark.parametrize(("section", "vector"), OUTCOMES)
+def test_the_gateway_gives_the_expected_outcome(tmp_path: Path, section: str, vector: dict[str, Any]) -> None:
+    good = by_name("messages")
+    with gateway(tmp_path) as client:
+        for earlier in vector.get("after", []):
+            assert post(client, good[earlier]).status_code == 202
+        check_outcome(post(client, vector), vector["expect"])
+
+
+def test_every_error_code_of_the_protocol_has_a_bad_vector() -> None:
+    codes = {v["expect"]["code"] for v in VECTORS["bad"]}
+    message_codes = {
+        "invalid_json",
+        "schema_mismatch",
+        "invalid_field",
+        "unsupported_version",
+        "bad_signature",
+        "unknown_device",
+        "device_not_in_project",
+        "unknown_project",
+        "unknown_config",
+        "nonce_conflict",
+    }
+    assert message_codes <= codes
+
+
+def test_signing_md_quotes_only_values_from_the_file() -> None:
+    """docs/signing.md walks through a vector: every long hex string it shows must be in the file."""
+    text = (ROOT / "docs" / "signing.md").read_text()
+    quoted = set(re.findall(r"0x[0-9a-fA-F]{40,}", text))
+    known = set(re.findall(r"0x[0-9a-fA-F]{40,}", FILE.read_text())) | {f"0x{SECP256K1_N:064X}"}
+    assert len(quoted) >= 10
+    assert quoted <= known, sorted(quoted - known)
