@@ -7,12 +7,12 @@ Attesters: dev accounts 6 and 7 are in the set and registered provers; 8 is in t
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from eth_account import Account
+from toolchain_check import toolchain_available
 
 from attest.attest_world import CONFIG_HASH, DEVICE_KEY, QUORUM, RATE, AttestWorld
 from proofstream.chain.accounts import dev_account
@@ -22,18 +22,7 @@ from proofstream.chain.contracts import RewardToken, sign_device_binding
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment, attach_core, deploy_core, deploy_project
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core
-from proofstream.errors import ToolchainError
 from proofstream.sdk.device import DeviceKey
-
-
-def _toolchain_available() -> bool:
-    try:
-        from proofstream.toolchain import find_node_modules
-
-        modules = find_node_modules()
-    except ToolchainError:
-        return False
-    return shutil.which("node") is not None and (modules / ".bin" / "anvil").exists()
 
 
 @dataclass
@@ -46,7 +35,7 @@ class _Setup:
 
 @pytest.fixture(scope="session")
 def compilation() -> CompilationResult:
-    if not _toolchain_available():
+    if not toolchain_available():
         pytest.skip("node and node_modules (npm ci) are needed for the attest contract tests")
     return compile_core()
 

@@ -7,7 +7,6 @@ state and the chain goes back to the snapshot afterwards, so tests cannot see ea
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from chain_world import DEVICE_KEY, RATE, World
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from toolchain_check import toolchain_available
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
@@ -34,19 +34,8 @@ from proofstream.chain.deploy import (
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core, read_sources
 from proofstream.domain.types import Address
-from proofstream.errors import ToolchainError
 
 SOL_DIR = Path(__file__).parent / "sol"
-
-
-def _toolchain_available() -> bool:
-    try:
-        from proofstream.toolchain import find_node_modules
-
-        modules = find_node_modules()
-    except ToolchainError:
-        return False
-    return shutil.which("node") is not None and (modules / ".bin" / "anvil").exists()
 
 
 @dataclass
@@ -59,7 +48,7 @@ class _Setup:
 
 @pytest.fixture(scope="session")
 def compilation() -> CompilationResult:
-    if not _toolchain_available():
+    if not toolchain_available():
         pytest.skip("node and node_modules (npm ci) are needed for the contract tests")
     return compile_core(read_sources(SOL_DIR, "tests/contracts/sol"))
 

@@ -7,28 +7,17 @@ tau, an unreachable chain, a project not deployed yet, and a single-party setup 
 from __future__ import annotations
 
 import re
-import struct
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
+from circuit.test_ptau import fake_ptau
+from projects.helpers import invoke
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS
 from proofstream.chain.localnet import Localnet
-from proofstream.cli.main import app
 from proofstream.projects.scaffold import scaffold
 
 pytestmark = pytest.mark.chain
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    output = re.sub(r"\s+", " ", result.output)  # rich wraps long lines
-    assert "Traceback" not in output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, output
 
 
 def test_a_circuit_that_does_not_compile_names_the_line(tmp_path: Path) -> None:
@@ -58,16 +47,6 @@ def test_a_schema_field_the_circuit_lacks_is_named_with_the_fix(tmp_path: Path) 
     assert "(schema_mismatch)" in output
     assert "wind" in output
     assert "signal input wind" in output
-
-
-def fake_ptau(path: Path, power: int) -> Path:
-    """A prepared powers-of-tau header of ``power`` (only the header is read before the size check)."""
-    q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-    header = struct.pack("<I", 32) + q.to_bytes(32, "little") + struct.pack("<II", power, power)
-    sections = [(1, header), (12, b"")]
-    body = b"".join(struct.pack("<IQ", kind, len(data)) + data for kind, data in sections)
-    path.write_bytes(b"ptau" + struct.pack("<II", 1, len(sections)) + body)
-    return path
 
 
 def test_a_circuit_too_big_for_the_powers_of_tau_says_which_size_and_where_to_get_it(tmp_path: Path) -> None:

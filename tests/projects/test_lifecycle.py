@@ -8,7 +8,6 @@ Groth16, whose per-version verifiers tests/contracts/test_versions.py covers on 
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +16,8 @@ from types import ModuleType
 import httpx
 import pytest
 from eth_account import Account
-from typer.testing import CliRunner
 
-from proofstream.cli.main import app
+from projects.helpers import cli
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import ConfigVersion
@@ -34,14 +32,6 @@ from proofstream.settings import ChainSettings, GatewaySettings, Settings
 from proofstream.store.ports import TaskRow
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
-
-runner = CliRunner()
-
-
-def cli(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return re.sub(r"\s+", " ", result.output)
 
 
 def wait(condition: Callable[[], bool], what: str, timeout_s: float = 120) -> None:

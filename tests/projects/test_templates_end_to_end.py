@@ -8,22 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from proofstream.cli.main import app
+from projects.helpers import cli
 from proofstream.projects.run import run_project
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import load_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
-
-runner = CliRunner()
-
-
-def cli(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return re.sub(r"\s+", " ", result.output)
 
 
 @pytest.mark.parametrize("backend", ["groth16", "attest"])

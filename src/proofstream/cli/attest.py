@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import stat
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from proofstream.cli.output import fail
+from proofstream.cli.output import fail, service_process
 from proofstream.errors import ConfigError, ProofstreamError
 
 __all__ = ["ProjectFacts", "attester_app", "describe_project"]
@@ -154,11 +152,7 @@ def run(
     from proofstream.prover.isolated import IsolatedLogic
     from proofstream.store.sqlite import SqliteStore
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = service_process(verbose)
     try:
         facts = describe_project(project)
         if facts.backend != "attest":

@@ -6,11 +6,7 @@ Sub-commands import what they need when they run: ``proofstream device ...`` wor
 
 from __future__ import annotations
 
-import json
 import logging
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +15,7 @@ from rich.console import Console
 
 from proofstream.cli.attest import attester_app
 from proofstream.cli.device import device_app
-from proofstream.cli.output import fail, print_run_summary, progress_hooks
+from proofstream.cli.output import fail, run_and_report, service_process
 from proofstream.cli.project import project_app
 from proofstream.errors import ProofstreamError
 
@@ -46,11 +42,7 @@ def node(
     from proofstream.projects.spec import load_project
     from proofstream.settings import load_settings
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = service_process(verbose)
     try:
         settings = load_settings(settings_file)
         spec = load_project(project) if project is not None else demo_project()
@@ -92,15 +84,12 @@ def demo(
         filename=str(log_file) if log_file else None,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    with progress_hooks(console, devices * messages, transient=as_json) as hooks:
-        try:
-            summary = run_demo(devices=devices, messages=messages, data_dir=data_dir, progress=hooks)
-        except (ProofstreamError, TimeoutError, ValueError) as exc:
-            raise fail(exc) from exc
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
-    else:
-        print_run_summary(summary)
+    run_and_report(
+        console,
+        devices * messages,
+        as_json,
+        lambda hooks: run_demo(devices=devices, messages=messages, data_dir=data_dir, progress=hooks),
+    )
 
 
 if __name__ == "__main__":

@@ -5,8 +5,12 @@ Imports only typer and rich at module level: ``proofstream device`` shares this 
 
 from __future__ import annotations
 
+import json
+import logging
+import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -21,7 +25,7 @@ if TYPE_CHECKING:
     from proofstream.projects.run import Progress as RunProgress
     from proofstream.projects.run import RunSummary
 
-__all__ = ["fail", "print_run_summary", "progress_hooks"]
+__all__ = ["fail", "print_run_summary", "progress_hooks", "run_and_report", "service_process"]
 
 _errors = Console(stderr=True)
 
@@ -59,6 +63,32 @@ def progress_hooks(console: Console, total_messages: int, *, transient: bool) ->
             sent=lambda done, _total: bars.update(sent, completed=done),
             tasks=on_tasks,
         )
+
+
+def service_process(verbose: bool) -> threading.Event:
+    """Set up a long-running command (node, attester): log lines with time and level, and an event that
+    SIGTERM sets so the command stops cleanly (Ctrl-C raises KeyboardInterrupt as usual)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
+
+
+def run_and_report(
+    console: Console, total_messages: int, as_json: bool, run: Callable[[RunProgress], RunSummary]
+) -> None:
+    """Run a project (the demo, ``project run``) under progress bars, then print its summary (or JSON)."""
+    with progress_hooks(console, total_messages, transient=as_json) as hooks:
+        try:
+            summary = run(hooks)
+        except (ProofstreamError, TimeoutError, ValueError) as exc:
+            raise fail(exc) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
+    else:
+        print_run_summary(summary)
 
 
 def print_run_summary(summary: RunSummary) -> None:

@@ -16,17 +16,21 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from proofstream.cli.output import fail, print_run_summary, progress_hooks
+from proofstream.cli.output import fail, run_and_report
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
+    from proofstream.chain.contracts import ProjectRegistry
+    from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
     from proofstream.projects.build import ProjectBuild
     from proofstream.projects.session import ChainSession
     from proofstream.projects.spec import ProjectSpec
@@ -258,15 +262,12 @@ def run(
         spec = _load(project)
     except ProofstreamError as exc:
         raise fail(exc) from exc
-    with progress_hooks(console, devices * messages, transient=as_json) as hooks:
-        try:
-            summary = run_project(spec, devices=devices, messages=messages, data_dir=spec.state_dir, progress=hooks)
-        except (ProofstreamError, TimeoutError, ValueError) as exc:
-            raise fail(exc) from exc
-    if as_json:
-        sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
-    else:
-        print_run_summary(summary)
+    run_and_report(
+        console,
+        devices * messages,
+        as_json,
+        lambda hooks: run_project(spec, devices=devices, messages=messages, data_dir=spec.state_dir, progress=hooks),
+    )
 
 
 @project_app.command()
@@ -282,19 +283,13 @@ def resume(project: ProjectDir = Path(), chain: Chain = "local", key_file: KeyFi
 
 
 def _lifecycle(project: Path, chain: str, key_file: Path | None, action: str) -> None:
-    from proofstream.chain.contracts import ProjectRegistry
-
     try:
-        spec = _load(project)
-        built = _build(spec, None)
-        with open_chain_for(spec, chain, key_file) as session:
-            manifest, deployment = session.deployment()
-            registry = ProjectRegistry.at(session.client, manifest.core.project_registry, built.compilation)
-            receipt = getattr(registry, action)(deployment.project, sender=session.roles.owner)
-            active = registry.is_active(deployment.project)
+        with _deployed(project, chain, key_file) as on:
+            receipt = getattr(on.registry, action)(on.deployment.project, sender=on.session.roles.owner)
+            active = on.registry.is_active(on.deployment.project)
     except ProofstreamError as exc:
         raise fail(exc) from exc
-    console.print(f"[green]{action}d[/] project {deployment.project} (tx {receipt.tx_hash}); active: {active}")
+    console.print(f"[green]{action}d[/] project {on.deployment.project} (tx {receipt.tx_hash}); active: {active}")
 
 
 @project_app.command()
@@ -312,25 +307,22 @@ def upgrade(
     from proofstream.projects.deploy import snapshot_version, upgrade_project
 
     try:
-        spec = _load(project)
-        built = _build(spec, ptau)
-        with open_chain_for(spec, chain, key_file) as session:
-            manifest, deployment = session.deployment()
+        with _deployed(project, chain, key_file, ptau) as on:
             version = upgrade_project(
-                session.client,
-                built,
-                manifest,
-                deployment,
-                owner=session.roles.owner,
-                attesters=_attesters(spec, session, attester),
+                on.session.client,
+                on.built,
+                on.manifest,
+                on.deployment,
+                owner=on.session.roles.owner,
+                attesters=_attesters(on.spec, on.session, attester),
                 grace_blocks=grace_blocks,
                 on_step=_step,
             )
-            snapshot_version(spec, spec.state_dir, session.client.chain_id, version)
+            snapshot_version(on.spec, on.spec.state_dir, on.session.client.chain_id, version)
     except ProofstreamError as exc:
         raise fail(exc) from exc
     console.print(
-        f"[green]version {version}[/] of project {deployment.project} is current; version {version - 1} stays "
+        f"[green]version {version}[/] of project {on.deployment.project} is current; version {version - 1} stays "
         f"live for {grace_blocks} blocks. Restart the node to prove the new version's tasks."
     )
 
@@ -343,18 +335,12 @@ def retire(
     key_file: KeyFile = None,
 ) -> None:
     """Retire an old config version now: no new tasks are assigned under it."""
-    from proofstream.chain.contracts import ProjectRegistry
-
     try:
-        spec = _load(project)
-        built = _build(spec, None)
-        with open_chain_for(spec, chain, key_file) as session:
-            manifest, deployment = session.deployment()
-            registry = ProjectRegistry.at(session.client, manifest.core.project_registry, built.compilation)
-            receipt = registry.retire_version(deployment.project, version, sender=session.roles.owner)
+        with _deployed(project, chain, key_file) as on:
+            receipt = on.registry.retire_version(on.deployment.project, version, sender=on.session.roles.owner)
     except ProofstreamError as exc:
         raise fail(exc) from exc
-    console.print(f"[green]retired[/] version {version} of project {deployment.project} (tx {receipt.tx_hash})")
+    console.print(f"[green]retired[/] version {version} of project {on.deployment.project} (tx {receipt.tx_hash})")
 
 
 @project_app.command()
@@ -362,17 +348,11 @@ def status(project: ProjectDir = Path(), chain: Chain = "local", key_file: KeyFi
     """The project's deployment on a chain: id, state, and every config version with its verifier."""
     from rich.table import Table
 
-    from proofstream.chain.contracts import ProjectRegistry
-
     try:
-        spec = _load(project)
-        built = _build(spec, None)
-        with open_chain_for(spec, chain, key_file) as session:
-            manifest, deployment = session.deployment()
-            registry = ProjectRegistry.at(session.client, manifest.core.project_registry, built.compilation)
-            pid = deployment.project
+        with _deployed(project, chain, key_file) as on:
+            registry, pid = on.registry, on.deployment.project
             current = registry.current_version(pid)
-            table = Table(title=f"{spec.name}: project {pid} on chain {session.client.chain_id}")
+            table = Table(title=f"{on.spec.name}: project {pid} on chain {on.session.client.chain_id}")
             for column in ("version", "live", "retires at block", "verifier", "config hash"):
                 table.add_column(column)
             for v in range(1, current + 1):
@@ -385,14 +365,39 @@ def status(project: ProjectDir = Path(), chain: Chain = "local", key_file: KeyFi
                     "0x" + registry.config_hash_of(pid, v).hex(),
                 )
             active = registry.is_active(pid)
-            local_hash = built.config_hash == registry.config_hash_of(pid, current)
+            local_hash = on.built.config_hash == registry.config_hash_of(pid, current)
     except ProofstreamError as exc:
         raise fail(exc) from exc
     Console().print(table)
     console.print(
-        f"{'active' if active else '[yellow]paused[/]'}; DApp {deployment.reward_dapp}; "
+        f"{'active' if active else '[yellow]paused[/]'}; DApp {on.deployment.reward_dapp}; "
         f"the project folder {'matches' if local_hash else '[yellow]differs from[/]'} the current version"
     )
+
+
+@dataclass(frozen=True)
+class _Deployed:
+    """A deployed project as a lifecycle command acts on it."""
+
+    spec: ProjectSpec
+    built: ProjectBuild
+    session: ChainSession
+    manifest: DeploymentManifest
+    deployment: ProjectDeployment
+    registry: ProjectRegistry
+
+
+@contextmanager
+def _deployed(project: Path, chain: str, key_file: Path | None, ptau: Path | None = None) -> Iterator[_Deployed]:
+    """Load and build the project, connect to ``chain`` and find the project's deployment there."""
+    from proofstream.chain.contracts import ProjectRegistry
+
+    spec = _load(project)
+    built = _build(spec, ptau)
+    with open_chain_for(spec, chain, key_file) as session:
+        manifest, deployment = session.deployment()
+        registry = ProjectRegistry.at(session.client, manifest.core.project_registry, built.compilation)
+        yield _Deployed(spec, built, session, manifest, deployment, registry)
 
 
 def open_chain_for(spec: ProjectSpec, chain: str, key_file: Path | None) -> AbstractContextManager[ChainSession]:

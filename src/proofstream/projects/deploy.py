@@ -125,22 +125,8 @@ def deploy_built_project(
         manifest = DeploymentManifest(core=deploy_core(client, compilation=build.compilation, sender=owner))
     verifier: str | None = None
     if spec.backend == "attest":
-        if len(attesters) < spec.quorum:
-            raise ConfigError(
-                f"attest needs at least quorum = {spec.quorum} attesting provers; got {len(attesters)} "
-                "(pass --attester ADDRESS once per prover)"
-            )
         step(f"deploying the attest verifier ({spec.quorum} of {len(attesters)} provers)")
-        verifier = deploy_attest_verifier(
-            client,
-            build.compilation,
-            router=manifest.core.router,
-            prover_registry=manifest.core.prover_registry,
-            config_version=1,
-            attesters=list(attesters),
-            quorum=spec.quorum,
-            sender=owner,
-        ).address
+        verifier = _attest_verifier(client, build, manifest, 1, attesters, owner)
     step(f"deploying {spec.dapp_contract}, its token, and registering the project")
     deployment = deploy_project(
         client,
@@ -189,16 +175,7 @@ def upgrade_project(
     version = current + 1
     if spec.backend == "attest":
         step(f"deploying the attest verifier of version {version}")
-        verifier = deploy_attest_verifier(
-            client,
-            build.compilation,
-            router=manifest.core.router,
-            prover_registry=manifest.core.prover_registry,
-            config_version=version,
-            attesters=list(attesters),
-            quorum=spec.quorum,
-            sender=owner,
-        ).address
+        verifier = _attest_verifier(client, build, manifest, version, attesters, owner)
     else:
         step(f"deploying the Groth16 verifier of version {version}")
         _, verifier = deploy_groth16_verifier(client, build.compilation, spec.n_public, sender=owner)
@@ -207,6 +184,33 @@ def upgrade_project(
         deployment.project, build.config_hash, f"proofstream:{spec.name}", verifier, grace_blocks, sender=owner
     )
     return int(added)
+
+
+def _attest_verifier(
+    client: ChainClient,
+    build: ProjectBuild,
+    manifest: DeploymentManifest,
+    version: int,
+    attesters: Sequence[str],
+    owner: LocalAccount,
+) -> Address:
+    """Deploy the AttestVerifier of one config version: ``quorum`` of ``attesters`` must sign each result."""
+    quorum = build.spec.quorum
+    if len(attesters) < quorum:
+        raise ConfigError(
+            f"attest needs at least quorum = {quorum} attesting provers; got {len(attesters)} "
+            "(pass --attester ADDRESS once per prover)"
+        )
+    return deploy_attest_verifier(
+        client,
+        build.compilation,
+        router=manifest.core.router,
+        prover_registry=manifest.core.prover_registry,
+        config_version=version,
+        attesters=list(attesters),
+        quorum=quorum,
+        sender=owner,
+    ).address
 
 
 @dataclass(frozen=True)
