@@ -177,6 +177,11 @@ class Node:
             if self.build.config_hash == on_chain:
                 versions[ConfigVersion(version)] = self.build
             elif kept.is_dir():
+                if version == current:
+                    self._on_step(
+                        f"the project folder differs from version {version} on chain: running the deployed files "
+                        f"kept in {kept}; `proofstream project upgrade` registers your changes"
+                    )
                 build = self._build(load_project(kept))
                 if build.config_hash != on_chain:
                     raise ConfigError(f"the files kept in {kept} do not hash to version {version}'s config hash")

@@ -50,8 +50,8 @@ BATCH = "ProofstreamBatch"
 TRACKER = "TrackerDistance"
 NONCE = (BATCH, "nonceGapRange[i].in <== nonceGap[i];")
 TIME = (BATCH, "timeGapRange[i].in <== timeGap[i];")
-NONCE_RANGE = (BATCH, "nonceRange[i].in <== nonce[i];")
-TIME_RANGE = (BATCH, "timeRange[i].in <== timestamp[i];")
+NONCE_RANGE = (BATCH, "nonceRange.in <== nonce[0];")
+TIME_RANGE = (BATCH, "timeRange.in <== timestamp[0];")
 FIELD_RANGE = (BATCH, "fieldRange[f][i].in <== fields[f][i];")
 PREFIX = (BATCH, "valid[i] * (1 - valid[i - 1]) === 0;")
 FIRST_VALID = (BATCH, "valid[0] === 1;")
@@ -92,8 +92,8 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], tuple[str, str]]]:
         "same nonce": (committed([*GOOD[:2], replace(GOOD[2], nonce=GOOD[1].nonce), *GOOD[3:]]), NONCE),
         "same timestamp": (committed(wrong_time), TIME),
         "timestamp going back": (committed(time_back), TIME),
-        "timestamp beyond uint64": (committed([*GOOD[:4], replace(GOOD[4], timestamp=2**64)]), TIME_RANGE),
-        "nonce beyond uint64": (committed([*GOOD[:4], replace(GOOD[4], nonce=2**64)]), NONCE_RANGE),
+        "timestamps beyond uint64": (committed([replace(f, timestamp=f.timestamp + 2**64) for f in GOOD]), TIME_RANGE),
+        "nonces beyond uint64": (committed([replace(f, nonce=f.nonce + 2**64) for f in GOOD]), NONCE_RANGE),
         # P - 1 is "-1": the next nonce minus it minus one wraps to a small gap, so only the range check objects
         "nonce wrapped below zero": (committed([replace(GOOD[0], nonce=P - 1), *GOOD[1:]]), NONCE_RANGE),
         "valid not a prefix": (valid_gap, PREFIX),

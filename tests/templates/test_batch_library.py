@@ -67,6 +67,17 @@ def _set(name: str, slot: int, value: int) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _shift(name: str, by: int) -> Callable[[dict[str, Any]], None]:
+    """Move every used slot's value by ``by``, keeping the order (so only a range check can object)."""
+
+    def change(inputs: dict[str, Any]) -> None:
+        inputs[name] = [
+            value + by if used else value for value, used in zip(inputs[name], inputs["valid"], strict=True)
+        ]
+
+    return change
+
+
 def test_honest_batch_and_its_rerooted_copy_are_accepted(runner: WitnessRunner) -> None:
     inputs = honest()
     assert runner.outputs(inputs) == (180,)
@@ -78,8 +89,9 @@ BROKEN: dict[str, list[Callable[[dict[str, Any]], None]]] = {
     "timestamp going back": [_set("timestamp", 3, T + 30)],
     "repeated nonce": [_set("nonce", 1, 10)],
     "nonce going back": [_set("nonce", 3, 11)],
-    "nonce beyond uint64": [_set("nonce", 3, 2**64)],
-    "timestamp beyond uint64": [_set("timestamp", 3, 2**64)],
+    "nonces beyond uint64": [_shift("nonce", 2**64)],
+    "timestamps beyond uint64": [_shift("timestamp", 2**64)],
+    "gap beyond uint64": [_set("timestamp", 3, T + 120 + 2**64 + 1)],
     "field beyond its width": [_set("quality", 1, 256)],
     "a gap in the used slots": [_set("valid", 2, 0)],
     "a used slot after padding": [_set("valid", 5, 1), _set("nonce", 5, 99), _set("timestamp", 5, T + 999)],
@@ -108,6 +120,15 @@ def test_wrong_public_input_is_rejected(runner: WitnessRunner, name: str, value:
     inputs = {**honest(), name: value}  # root not recomputed: device and project enter the leaves
     with pytest.raises(CircuitError, match="Assert Failed"):
         runner.outputs(inputs)
+
+
+def test_a_later_nonce_past_uint64_needs_a_last_nonce_no_task_record_holds(runner: WitnessRunner) -> None:
+    """Later slots are bounded by their gaps, not checked on their own: the last nonce is then pinned to the
+    public lastNonce, which the Router reads from the task's uint64 record."""
+    inputs = honest()
+    _set("nonce", 3, 2**64)(inputs)
+    with pytest.raises(CircuitError, match="Assert Failed"):
+        runner.outputs({**consistent(inputs), "lastNonce": 2**64 - 1})
 
 
 def test_every_count_of_records_is_accepted(runner: WitnessRunner) -> None:
