@@ -51,3 +51,15 @@ def test_bad_files_say_what_to_fix(tmp_path: Path, text: str, match: str) -> Non
     path.write_text(text)
     with pytest.raises(ConfigError, match=match):
         load_settings(path, env={})
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", False), ("0", False), ("no", False), ("True", True)])
+def test_booleans_from_the_environment_are_spelled_out(value: str, expected: bool) -> None:
+    # bool("false") is True in Python: the environment's strings must not be taken that way.
+    settings = load_settings(env={"PROOFSTREAM_GATEWAY_OPEN_REGISTRATION": value})
+    assert settings.gateway.open_registration is expected
+
+
+def test_a_boolean_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ConfigError, match="must be true or false"):
+        load_settings(env={"PROOFSTREAM_GATEWAY_OPEN_REGISTRATION": "maybe"})
