@@ -142,6 +142,7 @@ class Node:
         self.core: CoreContracts = attach_core(self.client, self.manifest.core, self.compilation)
         self.token = RewardToken.at(self.client, self.deployment.reward_token, self.compilation)
         self.versions = self._live_versions()
+        self.schema = self.versions[max(self.versions)].spec.schema  # what devices sign under now
         self._register_prover()
         self._open_store()
         self._build_roles()
@@ -193,6 +194,14 @@ class Node:
                 f"the project folder {self.project.root} is not version {current}, the current version of project "
                 f"{project} on chain {self.client.chain_id}: run `proofstream project upgrade` to register it"
             )
+        capacity = versions[ConfigVersion(current)].spec.capacity
+        for version, build in versions.items():
+            if build.spec.capacity != capacity:
+                # One sequencer cuts every version's tasks at one capacity; a circuit of another size rejects them.
+                raise ConfigError(
+                    f"live version {version} has capacity {build.spec.capacity} but version {current} has "
+                    f"{capacity}: retire version {version} (`proofstream project retire {version}`) first"
+                )
         return versions
 
     def _deployment(self) -> DeploymentManifest:
@@ -233,13 +242,14 @@ class Node:
     def _build_roles(self) -> None:
         book = ChainBook(self.client, self.core, sequencer=self.roles.sequencer, prover=self.roles.prover)
         batching = self.settings.batching
-        window = batching.window_seconds or self.project.window_seconds
+        current = self.versions[max(self.versions)].spec  # the deployed current version, whatever the folder holds
+        window = batching.window_seconds or current.window_seconds
         self.sequencer = Sequencer(
             self.store,
             book,
             project=self.deployment.project,
-            depth=self.project.depth,
-            policy=BatchPolicy(self.project.capacity, window, batching.grace_seconds),
+            depth=current.depth,
+            policy=BatchPolicy(current.capacity, window, batching.grace_seconds),
             prover=Address(self.roles.prover.address),
             deadline_blocks=self.settings.chain.deadline_blocks,
         )
