@@ -17,7 +17,6 @@ The keys are anvil's well-known development keys: local test keys only, never fo
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -326,19 +325,7 @@ def build() -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="compare with the file, do not write")
-    args = parser.parse_args()
-    text = json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
-    if args.check:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{OUT} is stale: rerun scripts/vectors/device_messages.py\n")
-            return 1
-        return 0
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
-    sys.stderr.write(f"wrote {OUT}\n")
-    return 0
+    return base.write_or_check(OUT, build(), "device_messages.py", __doc__)
 
 
 if __name__ == "__main__":

@@ -212,19 +212,25 @@ def build() -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def write_or_check(out: Path, document: Any, script: str, doc: str | None) -> int:
+    """The vector scripts' command line: write ``document`` to ``out``, or with --check compare with it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--check", action="store_true", help="compare with the file, do not write")
     args = parser.parse_args()
-    text = json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.check:
-        if OUT.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{OUT} is stale: rerun scripts/vectors/messages.py\n")
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            sys.stderr.write(f"{out} is stale: rerun scripts/vectors/{script}\n")
             return 1
         return 0
-    OUT.write_text(text, encoding="utf-8")
-    sys.stderr.write(f"wrote {OUT}\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    sys.stderr.write(f"wrote {out}\n")
     return 0
+
+
+def main() -> int:
+    return write_or_check(OUT, build(), "messages.py", __doc__)
 
 
 if __name__ == "__main__":
