@@ -66,6 +66,8 @@ from proofstream.submitter.service import Submitter
 logger = logging.getLogger(__name__)
 
 STORE_FILE = "proofstream.sqlite3"
+LIVE_CACHE_S = 2.0
+"""How long the gateway trusts its last answer to "is this config version live?"."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Node:
         self._flush = threading.Event()
         self._server: uvicorn.Server | None = None
         self._attesters: list[AttesterProcesses] = []
+        self._live_cache: dict[tuple[ProjectId, ConfigVersion], tuple[bool, float]] = {}
         self.gateway_url = ""
 
     # --- start-up ------------------------------------------------------------------------------------------------
@@ -318,6 +321,7 @@ class Node:
             max_body_bytes=gateway.max_body_bytes,
             register=self._register_device if open_registration else None,
             content=self._content,
+            live=self._version_live,
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
@@ -339,6 +343,18 @@ class Node:
             return None
         vkey = build.artifacts.vkey.read_bytes() if build.artifacts is not None else None
         return build.spec.content_files(vkey)
+
+    def _version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+        """The gateway's question for every new message: is its config version still live on chain? Cached a
+        couple of seconds: a grace period ends at a block, and a message arriving that close to it is held back
+        by the sequencer instead (never lost)."""
+        now = time.monotonic()
+        cached = self._live_cache.get((project, version))
+        if cached is not None and now - cached[1] < LIVE_CACHE_S:
+            return cached[0]
+        live = self.core.projects.is_live(project, version)
+        self._live_cache[(project, version)] = (live, now)
+        return live
 
     def _register_device(self, request: DeviceRegistrationRequest) -> str:
         """The gateway's registrar: send the device's own signed binding to the DeviceRegistry as project owner."""

@@ -243,3 +243,17 @@ def test_device_query_errors(client: TestClient) -> None:
 def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> None:
     assert_error(client.get("/nope"), 404, "not_found")
     assert_error(client.put("/messages"), 405, "method_not_allowed")
+
+
+def test_a_new_message_under_a_retired_version_is_refused_and_a_resend_still_answered(store: SqliteStore) -> None:
+    retired: set[tuple[int, int]] = set()
+    app = create_app(store, clock=lambda: CLOCK, live=lambda project, config: (project, config) not in retired)
+    with TestClient(app) as client:
+        first = client.post("/messages", json=body_for(MEMBER, 0))
+        assert first.status_code == 202
+        retired.add((1, 1))
+
+        assert_error(client.post("/messages", json=body_for(MEMBER, 1)), 410, "retired_config")
+        assert stored_count(store) == 1  # nothing stored for the refusal
+        again = client.post("/messages", json=body_for(MEMBER, 0))
+        assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])

@@ -20,8 +20,8 @@ from eth_account import Account
 from projects.helpers import cli
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import ConfigVersion
-from proofstream.node import Node
+from proofstream.errors import MessageError
+from proofstream.node import LIVE_CACHE_S, Node
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.deploy import version_dir
 from proofstream.projects.scaffold import scaffold
@@ -151,14 +151,14 @@ def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:
         cli("project", "resume", "--project", str(root))
         wait(lambda: settled_messages(node) == 32, "the messages sent while paused to settle after resume")
 
-        # --- retire version 1: its messages are kept, never assigned --------------------------------------------
+        # --- retire version 1: the gateway refuses new messages under it; what it took before is never lost -----
         cli("project", "retire", "1", "--project", str(root))
         assert not node.core.projects.is_live(project, 1)
-        devices.send(node, station_a, 1, 3)
+        time.sleep(LIVE_CACHE_S)
+        with pytest.raises(MessageError) as refused:
+            devices.send(node, station_a, 1, 3)
+        assert refused.value.code == "retired_config"
+        devices.send(node, station_b, 2, 8)
         node.flush()
-        wait(
-            lambda: node.sequencer.held_back.get(ConfigVersion(1), 0) == 3,
-            "the retired version's messages to be held back",
-        )
-        assert settled_messages(node) == 32
-        assert len(node.store.unbatched_messages(project)) == 3
+        wait(lambda: settled_messages(node) == 40, "version 2 to keep settling")
+        assert not node.store.unbatched_messages(project)

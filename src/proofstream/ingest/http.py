@@ -54,6 +54,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "nonce_conflict": 409,
     "stale_nonce": 409,
     "already_registered": 409,
+    "retired_config": 410,
     "registration_failed": 502,
     "store_error": 503,
     "chain_unavailable": 503,
@@ -257,12 +258,14 @@ def create_app(
     clock: Callable[[], float] = time.time,
     register: Registrar | None = None,
     content: ContentSource | None = None,
+    live: Callable[[ProjectId, ConfigVersion], bool] | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
     ``register`` submits device registrations that passed the signature check (None: the gateway refuses them
     with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
-    each config version's files, so anyone can recompute the content hash the chain records."""
+    each config version's files, so anyone can recompute the content hash the chain records. ``live`` says whether
+    a version still takes new messages (None: every version the store knows does)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -290,6 +293,15 @@ def create_app(
     def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
         admitted = admit(raw, store)
         message = admitted.message
+        key = (ProjectId(message.project), ConfigVersion(message.config))
+        if live is not None and not live(*key) and store.get_message(admitted.id) is None:
+            # A new message under a retired version would be stored and never settled: say so instead. A resend
+            # of one stored before the retirement still gets its status below.
+            raise MessageError(
+                f"config version {message.config} of project {message.project} is retired: sign under the current "
+                f"version (GET /v1/projects/{message.project})",
+                code="retired_config",
+            )
         put = store.put_message(message, admitted.id, clock())
         if put.created:
             logger.info(
