@@ -334,7 +334,7 @@ def retire(
     chain: Chain = "local",
     key_file: KeyFile = None,
 ) -> None:
-    """Retire an old config version now: no new tasks are assigned under it."""
+    """Retire an old config version now: no new messages are taken and no new tasks assigned under it."""
     try:
         with _deployed(project, chain, key_file) as on:
             receipt = on.registry.retire_version(on.deployment.project, version, sender=on.session.roles.owner)
