@@ -27,14 +27,14 @@ from dataclasses import dataclass
 
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
-from proofstream.domain.merkle import build_tree, leaf_hash
-from proofstream.domain.messages import check_signature, payload_fields
+from proofstream.domain.merkle import build_tree
+from proofstream.domain.messages import check_signature, message_leaf
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
 from proofstream.prover.attest import LogicRunner
 from proofstream.prover.isolated import LogicRejectedError
-from proofstream.prover.ports import TaskRecord
+from proofstream.prover.ports import record_of
 from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
 
 __all__ = ["AttestRefusedError", "Attester", "AttesterSettings"]
@@ -175,14 +175,7 @@ class Attester:
         _check_commitment(task, on_chain)
         messages = self._store.task_messages(task.id)
         self._check_messages(on_chain, messages)
-        records = tuple(
-            TaskRecord(
-                m.message.nonce,
-                m.message.timestamp,
-                dict(zip(m.message.schema.payload_names, payload_fields(m.message), strict=True)),
-            )
-            for m in messages
-        )
+        records = tuple(record_of(m.message) for m in messages)
         outputs = self._logic.run(records)
         attestation = Attestation.of_outputs(on_chain.project, on_chain.config, task.id, on_chain.root, outputs)
         stored = StoredAttestation(
@@ -233,16 +226,7 @@ class Attester:
                 f"messages run from nonce {messages[0].message.nonce} to {messages[-1].message.nonce}, the "
                 f"commitment from {on_chain.first_nonce} to {on_chain.last_nonce}"
             )
-        leaves = [
-            leaf_hash(
-                on_chain.project,
-                int(m.message.device, 16),
-                m.message.nonce,
-                m.message.timestamp,
-                payload_fields(m.message),
-            )
-            for m in messages
-        ]
+        leaves = [message_leaf(on_chain.project, m.message) for m in messages]
         root = build_tree(leaves, self._settings.depth).root
         if root != on_chain.root:
             raise AttestRefusedError(f"the messages' Merkle root {root} is not the committed root {on_chain.root}")

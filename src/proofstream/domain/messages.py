@@ -17,6 +17,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from proofstream.domain.eip712 import Domain, typed_data_digest
+from proofstream.domain.merkle import leaf_hash
 from proofstream.domain.schema import HEADER, WIRE_VERSION, Field, PayloadValue, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, Timestamp
 from proofstream.errors import MessageError
@@ -240,6 +241,11 @@ def to_body(message: DeviceMessage) -> bytes:
 def payload_fields(message: DeviceMessage) -> tuple[int, ...]:
     """Payload values as integers in schema order: what the circuit reads after the header."""
     return tuple(f.as_int(v) for f, v in zip(message.schema.payload, message.payload, strict=True))
+
+
+def message_leaf(project: int, message: DeviceMessage) -> int:
+    """The message's leaf in its task's Poseidon Merkle tree (docs/protocol.md), under ``project``."""
+    return leaf_hash(project, int(message.device, 16), message.nonce, message.timestamp, payload_fields(message))
 
 
 # --- digest, id and signatures ------------------------------------------------------------------------------

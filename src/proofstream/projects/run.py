@@ -21,7 +21,7 @@ from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.node import Node
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.ports import TaskRecord
+from proofstream.prover.ports import record_of
 from proofstream.sdk.device import DeviceKey, GatewayClient
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.store.ports import TaskRow
@@ -198,10 +198,7 @@ def _summary(node: Node, keys: list[DeviceKey], owners: list[str], accepted: lis
     reference: dict[str, int] = {}
     for task in tasks:
         messages = node.store.task_messages(task.id)
-        records = [
-            TaskRecord(m.message.nonce, m.message.timestamp, {k: int(v) for k, v in m.message.payload_dict.items()})
-            for m in messages
-        ]
+        records = [record_of(m.message) for m in messages]
         if task.status is TaskStatus.SETTLED:
             value = reference_outputs(logic, records, spec.capacity)[0]
             reference[task.device.lower()] = reference.get(task.device.lower(), 0) + value

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["CircuitProject", "CircuitTask", "Proof", "ProverBackend", "TaskRecord"]
+from proofstream.domain.messages import DeviceMessage, payload_fields
+
+__all__ = ["CircuitProject", "CircuitTask", "Proof", "ProverBackend", "TaskRecord", "record_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,12 @@ class TaskRecord:
     timestamp: int
     payload: Mapping[str, int]
     """Payload fields by schema name (offset-encoded unsigned integers, e.g. ``{"lat": ..., "lon": ...}``)."""
+
+
+def record_of(message: DeviceMessage) -> TaskRecord:
+    """A stored device message as the project's logic and circuit read it."""
+    names = message.schema.payload_names
+    return TaskRecord(message.nonce, message.timestamp, dict(zip(names, payload_fields(message), strict=True)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,10 @@ import logging
 import time
 from typing import Protocol, runtime_checkable
 
-from proofstream.domain.messages import payload_fields
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import ConfigVersion
 from proofstream.errors import ProofstreamError, ProverError, StoreError
-from proofstream.prover.ports import CircuitTask, ProverBackend, TaskRecord
+from proofstream.prover.ports import CircuitTask, ProverBackend, record_of
 from proofstream.store.ports import Store, TaskRow
 
 logger = logging.getLogger(__name__)
@@ -96,14 +95,7 @@ class ProverWorker:
             device=int(task.device, 16),
             prover=self._prover,
             root=task.root,
-            records=tuple(
-                TaskRecord(
-                    m.message.nonce,
-                    m.message.timestamp,
-                    dict(zip(m.message.schema.payload_names, payload_fields(m.message), strict=True)),
-                )
-                for m in messages
-            ),
+            records=tuple(record_of(m.message) for m in messages),
         )
         started = time.perf_counter()
         try:

@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
-from proofstream.domain.merkle import build_tree, leaf_hash
-from proofstream.domain.messages import payload_fields
+from proofstream.domain.merkle import build_tree
+from proofstream.domain.messages import message_leaf
 from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId
 from proofstream.errors import TransactionRevertedError
@@ -151,16 +151,7 @@ class Sequencer:
         self._held = dict(held)
 
     def _task_of(self, batch: Batch, messages: Sequence[StoredMessage]) -> TaskRow:
-        leaves = [
-            leaf_hash(
-                self._project,
-                int(m.message.device, 16),
-                m.message.nonce,
-                m.message.timestamp,
-                payload_fields(m.message),
-            )
-            for m in messages
-        ]
+        leaves = [message_leaf(self._project, m.message) for m in messages]
         configs = {m.message.config for m in messages}
         if configs != {batch.config}:
             # The policy cuts at every version change; a task is proven under exactly one version.
