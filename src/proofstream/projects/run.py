@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from eth_account import Account
@@ -131,7 +132,8 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     _wait(lambda: all(node.store.device_projects(k.address) for k in keys), "the indexer to see the devices")
 
     progress.step(f"devices send {n_messages} signed messages each over HTTP")
-    readings = [_recent_readings(spec, seed * 1_000_003 + i, i, n_messages) for i in range(n_devices)]
+    generator = spec.generator()  # imported once: each call of spec.generator() executes the file again
+    readings = [_recent_readings(generator, seed * 1_000_003 + i, i, n_messages) for i in range(n_devices)]
     total = n_devices * n_messages
     sent = [0]
     accepted = [0] * n_devices
@@ -166,11 +168,10 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     return _summary(node, keys, owners, accepted)
 
 
-def _recent_readings(spec: ProjectSpec, seed: int, device: int, count: int) -> list[tuple[int, dict[str, int]]]:
+def _recent_readings(generator: ModuleType, seed: int, device: int, count: int) -> list[tuple[int, dict[str, int]]]:
     """The generator's readings for one device, ending a second ago: a gateway sees no messages from the
     future, and every batching window closes on the data's own clock. The generator is asked twice with the
     same seed, once to learn how long its readings span."""
-    generator = spec.generator()
     now = int(time.time())
     span = generator.readings(random.Random(seed), device, count, now)
     end = span[-1][0] if span else now
