@@ -36,6 +36,7 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ConfigError, ProofstreamError, TransactionRevertedError
 from proofstream.indexer.service import Indexer
 from proofstream.ingest.http import create_app
+from proofstream.ingest.validation import ClockWindow
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
@@ -247,6 +248,7 @@ class Node:
         batching = self.settings.batching
         current = self.versions[max(self.versions)].spec  # the deployed current version, whatever the folder holds
         window = batching.window_seconds or current.window_seconds
+        self._late_limit_s = window + batching.grace_seconds  # the gateway's clock window never refuses less
         self.sequencer = Sequencer(
             self.store,
             book,
@@ -322,6 +324,7 @@ class Node:
             register=self._register_device if open_registration else None,
             content=self._content,
             live=self._version_live,
+            clock_window=ClockWindow(gateway.max_future_seconds, max(gateway.max_past_seconds, self._late_limit_s)),
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)

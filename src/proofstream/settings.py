@@ -31,6 +31,12 @@ class GatewaySettings:
     open_registration: bool = False
     """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
     as project owner. Always on for the local chain; off by default elsewhere, since any key could ask."""
+    max_future_seconds: int = 60
+    """The gateway refuses a new message timestamped more than this ahead of its clock (``timestamp_in_future``)."""
+    max_past_seconds: int = 3600
+    """The gateway refuses a new message timestamped more than this behind its clock (``timestamp_too_old``).
+    The node never uses less than the project's batching window plus ``batching.grace_seconds``, so a message
+    the sequencer would still put in an open window is never refused."""
 
 
 @dataclass(frozen=True)

@@ -122,11 +122,13 @@ def test_failed_status_carries_the_reason(client: TestClient, store: SqliteStore
 
 def test_next_nonce(client: TestClient) -> None:
     address = MEMBER.address
-    assert client.get(f"/devices/{address}", params={"project": 1}).json() == {"next_nonce": 0}
+    none = {"next_nonce": 0, "last_timestamp": None}
+    assert client.get(f"/devices/{address}", params={"project": 1}).json() == none
     for nonce in (3, 8):
         assert client.post("/messages", json=body_for(MEMBER, nonce)).status_code == 202
-    assert client.get(f"/devices/{address.lower()}", params={"project": 1}).json() == {"next_nonce": 9}
-    assert client.get(f"/devices/{address}", params={"project": 2}).json() == {"next_nonce": 0}
+    after = client.get(f"/devices/{address.lower()}", params={"project": 1}).json()
+    assert after == {"next_nonce": 9, "last_timestamp": 1_764_300_000 + 8}
+    assert client.get(f"/devices/{address}", params={"project": 2}).json() == none
 
 
 def test_healthz(client: TestClient) -> None:
@@ -216,7 +218,7 @@ def test_nonce_conflict(client: TestClient, store: SqliteStore) -> None:
     assert client.post("/messages", json=body_for(MEMBER, 5, lat=1)).status_code == 202
     assert_error(client.post("/messages", json=body_for(MEMBER, 5, lat=2)), 409, "nonce_conflict")
     assert stored_count(store) == 1
-    assert client.get(f"/devices/{MEMBER.address}", params={"project": 1}).json() == {"next_nonce": 6}
+    assert client.get(f"/devices/{MEMBER.address}", params={"project": 1}).json()["next_nonce"] == 6
 
 
 @pytest.mark.parametrize("vector", VECTORS["bad"], ids=lambda v: str(v["name"]))

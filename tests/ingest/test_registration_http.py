@@ -132,6 +132,7 @@ def test_a_good_request_goes_to_the_registrar_once(client: TestClient, registrar
         "device": DEVICE.address,
         "registered": False,
         "next_nonce": 0,
+        "last_timestamp": None,
         "pending_tx": "0x" + "ab" * 32,
     }
 

@@ -89,7 +89,10 @@ def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:
     cli("project", "deploy", "--project", str(root), "--chain", "local")
     spec = load_project(root)
     settings = Settings(
-        data_dir=str(spec.state_dir), gateway=GatewaySettings(port=0), chain=ChainSettings(poll_seconds=0.2)
+        data_dir=str(spec.state_dir),
+        # The stations replay heartbeats from hours ago (Devices.clock): widen the gateway's clock window.
+        gateway=GatewaySettings(port=0, max_past_seconds=86_400),
+        chain=ChainSettings(poll_seconds=0.2),
     )
     station_a, station_b = DeviceKey.generate(), DeviceKey.generate()
     devices = Devices(spec, [station_a, station_b])

@@ -207,6 +207,33 @@ class StoreConformance:
         self.put(store, KEYS[0], 2**64 - 1)
         assert store.next_nonce(PROJECT.project, device) == 2**64
 
+    def test_timestamps_strictly_increase_with_the_nonce(self, store: Store) -> None:
+        self.put(store, KEYS[0], 0, timestamp=100)
+        self.put(store, KEYS[0], 10, timestamp=200)
+        for nonce, timestamp in ((11, 200), (11, 150), (5, 100), (5, 200), (5, 50)):
+            message, mid = signed(KEYS[0], nonce, timestamp=timestamp)
+            with pytest.raises(ConflictError) as caught:
+                store.put_message(message, mid, 2.0)
+            assert caught.value.code == "stale_timestamp", (nonce, timestamp)
+            assert store.get_message(mid) is None
+        self.put(store, KEYS[0], 5, timestamp=150)  # a gap filled between its neighbours
+        self.put(store, KEYS[0], 11, timestamp=201)
+        self.put(store, KEYS[1], 0, timestamp=1)  # per device
+        self.put(store, KEYS[0], 0, timestamp=1, project=OTHER_PROJECT)  # and per project
+        again, mid = signed(KEYS[0], 0, timestamp=100)
+        assert not store.put_message(again, mid, 3.0).created  # a resend is never refused
+
+    def test_last_timestamp(self, store: Store) -> None:
+        device = KEYS[0].address
+        assert store.last_timestamp(PROJECT.project, device) is None
+        self.put(store, KEYS[0], 9, timestamp=900)
+        self.put(store, KEYS[0], 2, timestamp=200)  # stored later, lower nonce: not the last
+        assert store.last_timestamp(PROJECT.project, device) == 900
+        assert store.last_timestamp(PROJECT.project, Address(device.lower())) == 900
+        assert store.last_timestamp(OTHER_PROJECT.project, device) is None
+        self.put(store, KEYS[0], 2**64 - 1, timestamp=2**64 - 1)
+        assert store.last_timestamp(PROJECT.project, device) == 2**64 - 1
+
     def test_unbatched_messages_are_ordered_by_device_then_nonce(self, store: Store) -> None:
         ids = {(k, n): self.put(store, KEYS[k], n) for k, n in [(1, 5), (0, 10), (1, 0), (0, 9), (2, 2**64 - 1)]}
         self.put(store, KEYS[0], 1, project=OTHER_PROJECT)

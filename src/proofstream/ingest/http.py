@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
-from proofstream.ingest.validation import admit, admit_registration
+from proofstream.ingest.validation import ClockWindow, admit, admit_registration, check_clock
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.store.ports import RECEIVED, ProjectConfig, Store, StoredMessage
 
@@ -53,6 +53,9 @@ STATUS_OF_CODE: dict[str, int] = {
     "method_not_allowed": 405,
     "nonce_conflict": 409,
     "stale_nonce": 409,
+    "stale_timestamp": 409,
+    "timestamp_in_future": 422,
+    "timestamp_too_old": 422,
     "already_registered": 409,
     "retired_config": 410,
     "registration_failed": 502,
@@ -93,6 +96,8 @@ class MessageStatusOut(BaseModel):
 
 class NextNonce(BaseModel):
     next_nonce: int
+    last_timestamp: int | None = None
+    """Timestamp of the device's highest-nonce stored message (null: none): the next one must be above it."""
 
 
 class DomainOut(BaseModel):
@@ -129,6 +134,7 @@ class DeviceOut(BaseModel):
     registered: bool
     """True once the gateway admits the device's messages (its DeviceRegistry binding is indexed)."""
     next_nonce: int
+    last_timestamp: int | None = None
     pending_tx: str | None = None
 
 
@@ -259,13 +265,16 @@ def create_app(
     register: Registrar | None = None,
     content: ContentSource | None = None,
     live: Callable[[ProjectId, ConfigVersion], bool] | None = None,
+    clock_window: ClockWindow | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
     ``register`` submits device registrations that passed the signature check (None: the gateway refuses them
     with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
     each config version's files, so anyone can recompute the content hash the chain records. ``live`` says whether
-    a version still takes new messages (None: every version the store knows does)."""
+    a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
+    far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
+    ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -294,15 +303,20 @@ def create_app(
         admitted = admit(raw, store)
         message = admitted.message
         key = (ProjectId(message.project), ConfigVersion(message.config))
-        if live is not None and not live(*key) and store.get_message(admitted.id) is None:
-            # A new message under a retired version would be stored and never settled: say so instead. A resend
-            # of one stored before the retirement still gets its status below.
-            raise MessageError(
-                f"config version {message.config} of project {message.project} is retired: sign under the current "
-                f"version (GET /v1/projects/{message.project})",
-                code="retired_config",
-            )
-        put = store.put_message(message, admitted.id, clock())
+        now = clock()
+        # A resend of a stored message gets its status below, whatever the version's liveness or the clock say.
+        if (live is not None or clock_window is not None) and store.get_message(admitted.id) is None:
+            if live is not None and not live(*key):
+                # A new message under a retired version would be stored and never settled: say so instead.
+                raise MessageError(
+                    f"config version {message.config} of project {message.project} is retired: sign under the "
+                    f"current version (GET /v1/projects/{message.project})",
+                    code="retired_config",
+                )
+            if clock_window is not None:
+                check_clock(message.timestamp, now, clock_window)
+        # The store refuses, atomically with the insert, a nonce or timestamp out of order (stale_timestamp).
+        put = store.put_message(message, admitted.id, now)
         if put.created:
             logger.info(
                 "message stored id=%s project=%d device=%s nonce=%d",
@@ -358,8 +372,15 @@ def create_app(
         configs = await run_in_threadpool(store.project_configs, ProjectId(project))
         if not configs:
             return error_response("unknown_project", f"project {project} is unknown", 404)
-        nonce = await run_in_threadpool(store.next_nonce, ProjectId(project), Address(address))
-        return JSONResponse({"next_nonce": nonce})
+
+        def look() -> dict[str, Any]:
+            device = Address(address)
+            return {
+                "next_nonce": store.next_nonce(ProjectId(project), device),
+                "last_timestamp": store.last_timestamp(ProjectId(project), device),
+            }
+
+        return JSONResponse(await run_in_threadpool(look))
 
     registrations = _Registrations(store, register)
     project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
@@ -400,7 +421,7 @@ def create_app(
         responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
     async def get_project_device(address: str, project: int = project_path) -> JSONResponse:
-        """Whether the device's messages are admitted yet, and its next nonce."""
+        """Whether the device's messages are admitted yet, its next nonce and its last timestamp."""
         if not _ADDRESS.fullmatch(address):
             return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
         device = Address(to_checksum_address(address))
@@ -414,6 +435,7 @@ def create_app(
                 "device": device,
                 "registered": registered,
                 "next_nonce": store.next_nonce(ProjectId(project), device),
+                "last_timestamp": store.last_timestamp(ProjectId(project), device),
             }
             pending = None if registered else registrations.pending(project, device)
             if pending is not None:

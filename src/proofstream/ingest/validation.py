@@ -79,6 +79,36 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
     return Admitted(message, message_digest, message_id(message_digest), project_config)
 
 
+@dataclass(frozen=True)
+class ClockWindow:
+    """How far a new message's timestamp may lie from the gateway's clock: asymmetric, since a device running
+    ahead can only be wrong, while one that buffered readings while offline sends them late."""
+
+    max_future_seconds: int = 60
+    max_past_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        if self.max_future_seconds < 0 or self.max_past_seconds < 0:
+            raise ValueError(f"clock window bounds must not be negative, got {self}")
+
+
+def check_clock(timestamp: int, now: float, window: ClockWindow) -> None:
+    """Refuse a timestamp more than ``max_future_seconds`` ahead of ``now`` (MessageError
+    ``timestamp_in_future``) or more than ``max_past_seconds`` behind it (``timestamp_too_old``)."""
+    if timestamp > now + window.max_future_seconds:
+        raise MessageError(
+            f"timestamp {timestamp} is {timestamp - int(now)} s ahead of the gateway's clock ({int(now)}); at most "
+            f"{window.max_future_seconds} s are allowed: set the device's clock",
+            code="timestamp_in_future",
+        )
+    if timestamp < now - window.max_past_seconds:
+        raise MessageError(
+            f"timestamp {timestamp} is {int(now) - timestamp} s behind the gateway's clock ({int(now)}); at most "
+            f"{window.max_past_seconds} s are allowed",
+            code="timestamp_too_old",
+        )
+
+
 # --- device registration requests ---------------------------------------------------------------------------
 
 REGISTRATION_KEYS = ("device", "owner", "signature")

@@ -92,6 +92,11 @@ class Progress:
     tasks: Callable[[int, int, int], None] = lambda proven, settled, total: None
 
 
+SIMULATION_MAX_PAST_S = 30 * 86_400
+"""The gateway's ``max_past_seconds`` during a run: simulated devices replay readings that end now but may start
+hours back (a weather station reads every 1 to 10 minutes), which a real device would have sent as it went."""
+
+
 def run_project(
     spec: ProjectSpec,
     *,
@@ -110,6 +115,8 @@ def run_project(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="proofstream-run-") as tmp:
         base = settings or Settings(gateway=GatewaySettings(port=0))
+        past = max(base.gateway.max_past_seconds, SIMULATION_MAX_PAST_S)
+        base = replace(base, gateway=replace(base.gateway, max_past_seconds=past))
         node = Node(replace(base, data_dir=str(data_dir or tmp)), project=spec, env={}, on_step=progress.step)
         with node:
             summary = _drive(node, devices, messages, progress, seed)

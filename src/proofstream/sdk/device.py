@@ -184,15 +184,21 @@ class Device:
     # --- messages ---
 
     def resume(self) -> Nonce:
-        """The next nonce: max(state file's last + 1, the gateway's next nonce); cached until the next send."""
+        """The next nonce: max(state file's last + 1, the gateway's next nonce); cached until the next send.
+
+        The last timestamp signed becomes the later of the state file's and the gateway's ``last_timestamp``, so
+        a device that lost its state never signs a rewound timestamp (the gateway would refuse it)."""
         last = None if self.state is None else self.state.last(self.project.project)
         local = None if last is None else last.nonce + 1
         try:
-            remote: int | None = self.client.next_nonce(self.project.project, self.address)
+            progress = self.client.progress(self.project.project, self.address)
         except ProofstreamError as exc:
             if local is None or exc.code != "gateway_unavailable":
                 raise
-            remote = None  # offline: the state file alone is authoritative, it was written before every send
+            progress = None  # offline: the state file alone is authoritative, it was written before every send
+        remote = None if progress is None else progress.next_nonce
+        if progress is not None and progress.last_timestamp is not None:
+            self._last_timestamp = max(self._last_timestamp, progress.last_timestamp)
         self._next_nonce = Nonce(max(n for n in (local, remote) if n is not None))
         return self._next_nonce
 

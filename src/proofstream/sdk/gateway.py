@@ -86,6 +86,17 @@ class DeviceStatus:
     next_nonce: Nonce
     pending_tx: str | None = None
     """The registration transaction this gateway submitted and has not seen indexed yet."""
+    last_timestamp: int | None = None
+    """Timestamp of the device's latest stored message (None: none): a new message must carry a later one."""
+
+
+@dataclass(frozen=True)
+class DeviceProgress:
+    """Where a device stands at the gateway: what its next message must be above."""
+
+    next_nonce: Nonce
+    last_timestamp: int | None
+    """Timestamp of the device's highest-nonce stored message; None when the gateway has none of it."""
 
 
 class GatewayClient:
@@ -149,8 +160,14 @@ class GatewayClient:
 
     def next_nonce(self, project: int, address: str) -> Nonce:
         """The nonce to use next, for a device that cannot keep a counter across reboots."""
-        response = self._request("GET", f"/devices/{address}", params={"project": project})
-        return Nonce(int(response.json()["next_nonce"]))
+        return self.progress(project, address).next_nonce
+
+    def progress(self, project: int, address: str) -> DeviceProgress:
+        """The next nonce and the last stored timestamp, for a device that lost its counter or its clock state:
+        its next message needs a nonce at least ``next_nonce`` and a timestamp above ``last_timestamp``."""
+        data = self._request("GET", f"/devices/{address}", params={"project": project}).json()
+        last = data.get("last_timestamp")
+        return DeviceProgress(Nonce(int(data["next_nonce"])), None if last is None else int(last))
 
     # --- projects and devices ---
 
@@ -175,4 +192,5 @@ class GatewayClient:
             registered=bool(data["registered"]),
             next_nonce=Nonce(int(data["next_nonce"])),
             pending_tx=data.get("pending_tx"),
+            last_timestamp=None if data.get("last_timestamp") is None else int(data["last_timestamp"]),
         )

@@ -18,7 +18,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId, Timestamp
 
 RECEIVED: Literal["received"] = "received"
 """Status of a stored message that is not in a task yet."""
@@ -157,9 +157,18 @@ class Store(Protocol):
     def put_message(self, message: DeviceMessage, message_id: MessageId, received_at: float) -> PutResult:
         """Store a verified message durably.
 
-        The same id again returns ``created=False``; a different message under a used (project, device,
-        nonce) raises ConflictError. The message's (project, config) must be known (StoreError
-        ``unknown_project`` otherwise)."""
+        The same id again returns ``created=False`` (checked first: a resend is never refused). Otherwise, in
+        this order: a different message under a used (project, device, nonce) raises ConflictError
+        (``nonce_conflict``); a nonce at or below the device's last batched nonce raises ConflictError
+        ``stale_nonce``; a timestamp not strictly between those of the device's stored messages with the nearest
+        lower and the nearest higher nonce raises ConflictError ``stale_timestamp`` (per project and device,
+        nonce order and timestamp order agree). The message's (project, config) must be known (StoreError
+        ``unknown_project`` otherwise). Nothing is written on any error."""
+        ...
+
+    def last_timestamp(self, project: ProjectId, device: Address) -> Timestamp | None:
+        """Timestamp of the device's stored message with the highest nonce in the project; None when it has none.
+        A new message above that nonce must carry a timestamp above this."""
         ...
 
     def get_message(self, message_id: MessageId) -> StoredMessage | None: ...
@@ -182,6 +191,10 @@ class Store(Protocol):
         ...
 
     def get_task(self, task_id: TaskId) -> TaskRow | None: ...
+
+    def previous_task(self, project: ProjectId, device: Address, first_nonce: Nonce) -> TaskRow | None:
+        """The device's task with the highest first nonce below ``first_nonce`` (its predecessor), or None."""
+        ...
 
     def tasks_with_status(self, *statuses: TaskStatus) -> list[TaskRow]:
         """Tasks in any of ``statuses``, oldest first."""

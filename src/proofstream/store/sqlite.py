@@ -36,7 +36,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage, parse_body, to_body
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId, Timestamp
 from proofstream.errors import ConflictError, MessageError, StoreError
 from proofstream.store.ports import (
     RECEIVED,
@@ -419,6 +419,7 @@ class SqliteStore:
                     "which is already batched; ask GET /devices/{address} for the next nonce",
                     code="stale_nonce",
                 )
+            _check_timestamp_order(conn, message, project, device, nonce)
             if not conn.execute(
                 "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
             ).fetchone():
@@ -443,6 +444,13 @@ class SqliteStore:
             return PutResult(message_id, created=True)
 
         return self._write(job)
+
+    def last_timestamp(self, project: ProjectId, device: Address) -> Timestamp | None:
+        rows = self._read(
+            "SELECT device_time FROM messages WHERE project = ? AND device = ? ORDER BY nonce DESC LIMIT 1",
+            (_u64(project), _addr(device)),
+        )
+        return Timestamp(int(rows[0][0])) if rows else None
 
     def get_message(self, message_id: MessageId) -> StoredMessage | None:
         rows = self._read(f"SELECT {_MESSAGE_COLUMNS} {_MESSAGE_FROM} WHERE m.id = ?", (message_id,))
@@ -500,6 +508,14 @@ class SqliteStore:
 
     def get_task(self, task_id: TaskId) -> TaskRow | None:
         rows = self._read(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ?", (str(task_id),))
+        return _task_row(rows[0]) if rows else None
+
+    def previous_task(self, project: ProjectId, device: Address, first_nonce: Nonce) -> TaskRow | None:
+        rows = self._read(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE project = ? AND device = ? AND first_nonce < ? "
+            "ORDER BY first_nonce DESC LIMIT 1",
+            (_u64(project), _addr(device), _u64(first_nonce)),
+        )
         return _task_row(rows[0]) if rows else None
 
     def tasks_with_status(self, *statuses: TaskStatus) -> list[TaskRow]:
@@ -589,6 +605,40 @@ class SqliteStore:
             (str(task_id),),
         )
         return [_attestation(row) for row in rows]
+
+
+def _check_timestamp_order(
+    conn: sqlite3.Connection, message: DeviceMessage, project: str, device: str, nonce: str
+) -> None:
+    """Refuse (ConflictError ``stale_timestamp``) a message whose timestamp does not lie strictly between those of
+    the device's stored neighbours in nonce order: nonce order and timestamp order of a device always agree.
+
+    Stored messages already agree, so the nearest lower and the nearest higher nonce are the only ones to check;
+    for a message above every stored nonce (the usual case) that is the device's latest message alone."""
+    below = conn.execute(
+        "SELECT nonce, device_time FROM messages WHERE project = ? AND device = ? AND nonce < ?"
+        " ORDER BY nonce DESC LIMIT 1",
+        (project, device, nonce),
+    ).fetchone()
+    if below is not None and message.timestamp <= int(below[1]):
+        raise ConflictError(
+            f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not above "
+            f"timestamp {int(below[1])} of its nonce {int(below[0])}: timestamps must strictly increase with the "
+            "nonce (GET /devices/{address} returns last_timestamp)",
+            code="stale_timestamp",
+        )
+    above = conn.execute(
+        "SELECT nonce, device_time FROM messages WHERE project = ? AND device = ? AND nonce > ?"
+        " ORDER BY nonce ASC LIMIT 1",
+        (project, device, nonce),
+    ).fetchone()
+    if above is not None and message.timestamp >= int(above[1]):
+        raise ConflictError(
+            f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not below "
+            f"timestamp {int(above[1])} of its later nonce {int(above[0])}: timestamps must strictly increase with "
+            "the nonce",
+            code="stale_timestamp",
+        )
 
 
 # --- row mapping --------------------------------------------------------------------------------------------
