@@ -49,6 +49,12 @@ class ConflictError(StoreError):
     code = "nonce_conflict"
 
 
+class ReceiptError(ProofstreamError):
+    """A message receipt that is malformed or does not check out (against itself or the chain)."""
+
+    code = "bad_receipt"
+
+
 class CircuitError(ProofstreamError):
     """A circuit failed to compile, set up, or produce a witness."""
 

@@ -17,12 +17,14 @@ from proofstream.cli.attest import attester_app
 from proofstream.cli.device import device_app
 from proofstream.cli.output import fail, run_and_report, service_process
 from proofstream.cli.project import project_app
+from proofstream.cli.receipt import receipt_app
 from proofstream.errors import ProofstreamError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verifiable off-chain compute for DePIN.")
 app.add_typer(project_app, name="project")
 app.add_typer(device_app, name="device")
 app.add_typer(attester_app, name="attester")
+app.add_typer(receipt_app, name="receipt")
 console = Console(stderr=True)
 
 

@@ -23,6 +23,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from proofstream.domain.merkle import MAX_DEPTH, MerkleTree, build_tree
+from proofstream.domain.messages import message_leaf
+from proofstream.domain.receipts import build_receipt
+from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
 from proofstream.ingest.validation import ClockWindow, admit, admit_registration, check_clock
@@ -51,6 +55,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "unknown_message": 404,
     "not_found": 404,
     "method_not_allowed": 405,
+    "not_batched": 409,
     "nonce_conflict": 409,
     "stale_nonce": 409,
     "stale_timestamp": 409,
@@ -58,6 +63,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "timestamp_too_old": 422,
     "already_registered": 409,
     "retired_config": 410,
+    "receipt_unavailable": 500,
     "registration_failed": 502,
     "store_error": 503,
     "chain_unavailable": 503,
@@ -185,6 +191,48 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def _tree_with_root(leaves: list[int], root: int) -> MerkleTree | None:
+    """The tree over ``leaves`` whose root is ``root``: the store keeps the root, not the circuit's depth, and the
+    depth is the one that reproduces the recorded root (from the smallest that holds the leaves)."""
+    smallest = max(0, (len(leaves) - 1).bit_length())
+    for depth in range(smallest, MAX_DEPTH + 1):
+        tree = build_tree(leaves, depth)
+        if tree.root == root:
+            return tree
+    return None
+
+
+def _receipt(store: Store, message_id: MessageId, task_manager: str | None) -> JSONResponse:
+    stored = store.get_message(message_id)
+    if stored is None:
+        return error_response("unknown_message", f"no message {message_id}", 404)
+    task = None if stored.task_id is None else store.get_task(stored.task_id)
+    if task is None or stored.leaf_index is None:
+        return error_response(
+            "not_batched", f"message {message_id} is in no task yet: ask again once its status is batched", 409
+        )
+    messages = store.task_messages(task.id)
+    tree = _tree_with_root([message_leaf(task.project, m.message) for m in messages], task.root)
+    config = store.get_project(task.project, task.config)
+    if tree is None or config is None:
+        logger.error("no receipt for message=%s task=%d: its stored leaves do not give its root", message_id, task.id)
+        return error_response("receipt_unavailable", f"task {task.id} of this gateway is inconsistent", 500)
+    receipt = build_receipt(
+        message_id_=message_id,
+        message=stored.message,
+        domain=config.domain,
+        leaf_index=stored.leaf_index,
+        path=tree.inclusion_proof(stored.leaf_index).siblings,
+        task=task.id,
+        first_nonce=task.first_nonce,
+        last_nonce=task.last_nonce,
+        root=task.root,
+        task_manager=task_manager,
+        tx_hash=task.route_tx if task.status is TaskStatus.SETTLED else None,
+    )
+    return JSONResponse(receipt.to_json())
+
+
 def _project_out(configs: list[ProjectConfig]) -> dict[str, Any]:
     current = configs[-1]
     return {
@@ -266,6 +314,7 @@ def create_app(
     content: ContentSource | None = None,
     live: Callable[[ProjectId, ConfigVersion], bool] | None = None,
     clock_window: ClockWindow | None = None,
+    task_manager: str | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -274,7 +323,8 @@ def create_app(
     each config version's files, so anyone can recompute the content hash the chain records. ``live`` says whether
     a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
-    ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings)."""
+    ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings). ``task_manager`` is the
+    TaskManager address receipts name (None: receipts carry null and the verifier must be told)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -360,6 +410,14 @@ def create_app(
         if stored is None:
             return error_response("unknown_message", f"no message {message_id}", 404)
         return JSONResponse(_status_out(stored))
+
+    @app.get("/messages/{message_id}/receipt", responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+    async def get_receipt(message_id: str) -> JSONResponse:
+        """The message's inclusion in its task (docs/protocol.md, "Receipts"): everything a device needs to check
+        alone, against the chain, that the message is a leaf of a task the chain settled."""
+        if not _MESSAGE_ID.fullmatch(message_id):
+            return error_response("unknown_message", "a message id is 0x and 64 hex digits", 404)
+        return await run_in_threadpool(_receipt, store, MessageId(message_id.lower()), task_manager)
 
     @app.get(
         "/devices/{address}",
