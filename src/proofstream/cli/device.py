@@ -8,6 +8,7 @@ Errors print what to fix, never a traceback.
 
 from __future__ import annotations
 
+import enum
 import random
 import time
 from collections import Counter
@@ -20,7 +21,7 @@ from rich.console import Console
 
 from proofstream.domain.schema import Schema
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
-from proofstream.sdk.device import Device, DeviceKey, did_pkh
+from proofstream.sdk.device import BjjDeviceKey, Device, did_pkh, generate_key, load_key
 from proofstream.sdk.gateway import DEFAULT_GATEWAY, GatewayClient, ProjectInfo
 from proofstream.sdk.state import DeviceState, state_path_for
 
@@ -45,6 +46,25 @@ GatewayOption = Annotated[str, typer.Option("--gateway", help="the gateway's URL
 ProjectOption = Annotated[int, typer.Option("--project", min=0, help="project id (ProjectRegistry)")]
 KeyOption = Annotated[Path, typer.Option("--key", help="the device key file", show_default=True)]
 REGISTRATION_POLL_S = 0.2
+
+
+class KeyTypeChoice(enum.StrEnum):
+    """The device key types: ``secp256k1`` (EIP-712, checked by the gateway) or ``bjj`` (BabyJubJub
+    EdDSA-Poseidon, checked inside the proof)."""
+
+    secp256k1 = "secp256k1"
+    bjj = "bjj"
+
+
+KeyTypeOption = Annotated[
+    KeyTypeChoice,
+    typer.Option(
+        "--key-type",
+        help="key type of new keys: secp256k1 (EIP-712) or bjj (BabyJubJub EdDSA-Poseidon, verified in the proof); "
+        "existing key files say their own type",
+        case_sensitive=False,
+    ),
+]
 
 
 def _fail(exc: ProofstreamError) -> NoReturn:
@@ -107,15 +127,26 @@ def new(
     chain_id: Annotated[int | None, typer.Option("--chain-id", help="chain id, to print the device's DID")] = None,
     gateway: Annotated[str | None, typer.Option("--gateway", help="ask this gateway for the chain id")] = None,
     project: Annotated[int | None, typer.Option("--project", help="with --gateway: the project")] = None,
+    key_type: KeyTypeOption = KeyTypeChoice.secp256k1,
 ) -> None:
-    """Create a device key (a file readable by its owner only) and print its address and DID."""
+    """Create a device key (a file readable by its owner only) and print its address and DID (or, for a
+    BabyJubJub key, its public key)."""
 
     def action() -> None:
+        device_key = generate_key(key_type.value)
+        if isinstance(device_key, BjjDeviceKey):
+            device_key.save(key, overwrite=force)
+            if force:
+                state_path_for(key).unlink(missing_ok=True)
+            typer.echo(f"address {device_key.address}")
+            typer.echo(f"key     {key}")
+            typer.echo("type    bjj")
+            typer.echo(f"public  0x{device_key.public_key_bytes.hex()}")
+            return
         chain = chain_id
         if chain is None and gateway is not None and project is not None:
             with GatewayClient(gateway) as client:
                 chain = client.project(project).chain_id
-        device_key = DeviceKey.generate()
         device_key.save(key, overwrite=force)
         if force:
             state_path_for(key).unlink(missing_ok=True)  # the old key's nonces mean nothing to the new one
@@ -144,7 +175,10 @@ def register(
             device = Device.open(key, client, project)
             result = device.register(owner)
             typer.echo(f"device  {device.address}")
-            typer.echo(f"did     {device.did}")
+            if device.did is not None:
+                typer.echo(f"did     {device.did}")
+            else:
+                typer.echo(f"type    {device.key.key_type}")
             typer.echo(f"status  {result.status}" + (f" tx {result.tx_hash}" if result.tx_hash else ""))
             if wait and result.status != "registered":
                 if _wait_registered([device], wait):
@@ -172,6 +206,7 @@ def status(
             remote = device.status()
             local = DeviceState(state_path_for(key)).last(project)
             typer.echo(f"device     {device.address}")
+            typer.echo(f"key type   {device.key.key_type}")
             typer.echo(f"registered {str(remote.registered).lower()}")
             if remote.pending_tx:
                 typer.echo(f"pending    {remote.pending_tx}")
@@ -228,6 +263,7 @@ def simulate(
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seed of the generator's random numbers")] = 1,
     wait: Annotated[float, typer.Option("--wait", min=0, help="seconds to wait for the registrations")] = 60,
+    key_type: KeyTypeOption = KeyTypeChoice.secp256k1,
 ) -> None:
     """Simulated devices: keys (kept and reused), registration, then the project generator's readings, signed."""
 
@@ -245,8 +281,8 @@ def simulate(
             for index in range(devices):
                 path = folder / f"device-{index:03d}.key"
                 if not path.exists():
-                    DeviceKey.generate().save(path)
-                key = DeviceKey.load(path)
+                    generate_key(key_type.value).save(path)
+                key = load_key(path)
                 fleet.append(Device(key, info, client, state=DeviceState(state_path_for(path))))
             registered = 0
             for device in fleet:

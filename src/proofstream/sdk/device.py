@@ -1,11 +1,12 @@
-"""Device SDK: a device's secp256k1 key, message signing, registration and sending with a nonce that survives
-reboots.
+"""Device SDK: a device's key (secp256k1 or BabyJubJub), message signing, registration and sending with a nonce
+that survives reboots.
 
 This is what ``pip install proofstream[device]`` is for (a Raspberry Pi, a gateway-less sensor box): it uses
 coincurve (libsecp256k1), eth-abi, eth-utils and httpx only, never web3, fastapi or ``proofstream.chain``.
+BabyJubJub keys (EdDSA-Poseidon, verified inside the proof) are pure Python (``proofstream.domain.eddsa``).
 
     client = GatewayClient("http://gateway:10545")
-    device = Device.open("device.key", client, project=1)      # key file, project domain, nonce resumed
+    device = Device.open("device.key", client, project=1)      # key file (either type), domain, nonce resumed
     device.register(owner="0x...")                              # once: the gateway submits the binding
     device.send({"lat": 142345678, "lon": 193456789})           # signed, stored durably by the gateway
 """
@@ -18,12 +19,15 @@ import stat
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from proofstream.domain import bjj_messages, eddsa
+from proofstream.domain.babyjub import Point
+from proofstream.domain.bjj_messages import KeyType
 from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.messages import body_dict, build_message, digest
 from proofstream.domain.schema import Schema
@@ -32,16 +36,65 @@ from proofstream.errors import ConfigError, MessageError, ProofstreamError
 from proofstream.sdk.gateway import DeviceStatus, GatewayClient, ProjectInfo, RegistrationResult, SendResult
 from proofstream.sdk.state import DeviceState, state_path_for
 
-__all__ = ["Device", "DeviceKey", "GatewayClient", "ProjectInfo", "SendResult", "did_pkh"]
+__all__ = [
+    "AnyDeviceKey",
+    "BjjDeviceKey",
+    "Device",
+    "DeviceKey",
+    "GatewayClient",
+    "ProjectInfo",
+    "SendResult",
+    "did_pkh",
+    "generate_key",
+    "load_key",
+]
 
 logger = logging.getLogger(__name__)
 
 KEY_FILE_MODE = 0o600
 """A device key file is readable by its owner only."""
 
+BJJ_KEY_PREFIX = "bjj:"
+"""A BabyJubJub key file holds ``bjj:0x<64 hex digits>``; a secp256k1 key file the bare ``0x<64 hex digits>``."""
+
+
+def _write_key_file(path: str | Path, text: str, *, overwrite: bool) -> None:
+    """Write ``text`` to a file created with mode 0600 (never readable by others, even briefly)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, KEY_FILE_MODE)
+    except FileExistsError as exc:
+        raise ConfigError(f"{path} exists; refusing to overwrite a device key") from exc
+    with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), KEY_FILE_MODE)  # O_CREAT's mode does not apply to an existing file
+        handle.write(text + "\n")
+
+
+def _read_key_file(path: str | Path) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"no device key at {file}: create one with `proofstream device new --key {file}`")
+    mode = stat.S_IMODE(file.stat().st_mode)
+    if mode & 0o077:
+        logger.warning("device key file is readable by others path=%s mode=%o", file, mode)
+    return file.read_text(encoding="utf-8").strip()
+
+
+def _secret_from_hex(secret: str) -> bytes:
+    text = secret.strip().removeprefix("0x")
+    try:
+        data = bytes.fromhex(text)
+    except ValueError as exc:
+        raise ConfigError("a private key is 64 hex digits") from exc
+    if len(data) != 32:
+        raise ConfigError("a private key is 64 hex digits")
+    return data
+
 
 class DeviceKey:
     """A device's secp256k1 private key. Its address is the device id."""
+
+    key_type: ClassVar[KeyType] = "secp256k1"
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) != 32:
@@ -73,24 +126,14 @@ class DeviceKey:
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Write the key as hex to a file created with mode 0600 (never readable by others, even briefly)."""
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-        try:
-            fd = os.open(path, flags, KEY_FILE_MODE)
-        except FileExistsError as exc:
-            raise ConfigError(f"{path} exists; refusing to overwrite a device key") from exc
-        with os.fdopen(fd, "w") as handle:
-            os.fchmod(handle.fileno(), KEY_FILE_MODE)  # O_CREAT's mode does not apply to an existing file
-            handle.write(self.to_hex() + "\n")
+        _write_key_file(path, self.to_hex(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> DeviceKey:
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"no device key at {file}: create one with `proofstream device new --key {file}`")
-        mode = stat.S_IMODE(file.stat().st_mode)
-        if mode & 0o077:
-            logger.warning("device key file is readable by others path=%s mode=%o", file, mode)
-        return cls.from_hex(file.read_text(encoding="utf-8"))
+        text = _read_key_file(path)
+        if text.startswith(BJJ_KEY_PREFIX):
+            raise ConfigError(f"{path} holds a BabyJubJub key, not a secp256k1 one: load it with load_key()")
+        return cls.from_hex(text)
 
     def sign_digest(self, message_digest: bytes) -> bytes:
         """65-byte ``r || s || v`` (v in {27, 28}, low s) over a 32-byte digest, RFC 6979 deterministic."""
@@ -120,6 +163,100 @@ class DeviceKey:
         return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
 
 
+class BjjDeviceKey:
+    """A device's BabyJubJub private key (EdDSA-Poseidon, circomlibjs-compatible): the proof itself checks its
+    signatures. Its device id is ``uint160(keccak256("ps.bjj" || Ax || Ay))`` (docs/protocol.md).
+
+    Same interface as :class:`DeviceKey`; the key file holds ``bjj:0x<64 hex digits>``."""
+
+    key_type: ClassVar[KeyType] = "bjj"
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != eddsa.PRIVATE_KEY_BYTES:
+            raise ConfigError("a BabyJubJub private key is 32 bytes")
+        self._key = eddsa.EddsaKey(bytes(secret))
+        self.address = bjj_messages.device_id(self._key.public)
+
+    @classmethod
+    def generate(cls) -> BjjDeviceKey:
+        return cls(os.urandom(32))
+
+    @classmethod
+    def from_hex(cls, secret: str) -> BjjDeviceKey:
+        return cls(_secret_from_hex(secret.strip().removeprefix(BJJ_KEY_PREFIX)))
+
+    def to_hex(self) -> str:
+        return "0x" + self._key.private_key.hex()
+
+    @property
+    def public_key(self) -> Point:
+        """``(Ax, Ay)``: registered with the device (DeviceRegistry keeps it; the gateway verifies with it)."""
+        return self._key.public
+
+    @property
+    def public_key_bytes(self) -> bytes:
+        """64 bytes ``Ax || Ay`` big-endian, as the registration body carries them."""
+        return bjj_messages.encode_public_key(self._key.public)
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"BjjDeviceKey(address={self.address})"
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write ``bjj:0x<hex>`` to a file created with mode 0600."""
+        _write_key_file(path, BJJ_KEY_PREFIX + self.to_hex(), overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> BjjDeviceKey:
+        text = _read_key_file(path)
+        if not text.startswith(BJJ_KEY_PREFIX):
+            raise ConfigError(f"{path} holds a secp256k1 key, not a BabyJubJub one: load it with load_key()")
+        return cls.from_hex(text)
+
+    def sign_hash(self, m: int) -> bytes:
+        """96-byte ``R8x || R8y || S`` over a field element (deterministic, as circomlibjs signPoseidon)."""
+        return eddsa.encode_signature(self._key.sign(m))
+
+    def sign_message(
+        self,
+        schema: Schema,
+        domain: Domain,
+        project: int,
+        config: int,
+        nonce: int,
+        timestamp: int,
+        payload: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Sign a message (``m = Poseidon(SIG_TAG, chainId, registry, config, leaf)``) and return its JSON body."""
+        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
+        signature = self.sign_hash(bjj_messages.signed_hash(unsigned, domain))
+        return bjj_messages.bjj_body_dict(unsigned, signature)
+
+    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
+        """The device's consent to be registered to ``owner`` in ``project``: a signature of ``m_bind``."""
+        return bjj_messages.sign_binding(self._key, domain, project, Address(owner))
+
+
+AnyDeviceKey = DeviceKey | BjjDeviceKey
+"""Either kind of device key: both sign message bodies and bindings the same way from the caller's side."""
+
+KEY_CLASSES: dict[KeyType, type[DeviceKey] | type[BjjDeviceKey]] = {"secp256k1": DeviceKey, "bjj": BjjDeviceKey}
+
+
+def generate_key(key_type: KeyType = "secp256k1") -> AnyDeviceKey:
+    """A fresh random key of ``key_type`` (``secp256k1`` or ``bjj``)."""
+    if key_type not in KEY_CLASSES:
+        raise ConfigError(f"unknown key type {key_type!r}: use one of {', '.join(KEY_CLASSES)}")
+    return KEY_CLASSES[key_type].generate()
+
+
+def load_key(path: str | Path) -> AnyDeviceKey:
+    """The key in a key file, of whichever type the file holds (``bjj:`` prefix: BabyJubJub)."""
+    text = _read_key_file(path)
+    if text.startswith(BJJ_KEY_PREFIX):
+        return BjjDeviceKey.from_hex(text)
+    return DeviceKey.from_hex(text)
+
+
 def did_pkh(chain_id: int, address: str) -> str:
     """The device's DID in the ``did:pkh`` method (CAIP-10 account id): ``did:pkh:eip155:<chainId>:<address>``."""
     return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
@@ -136,7 +273,7 @@ class Device:
 
     def __init__(
         self,
-        key: DeviceKey,
+        key: AnyDeviceKey,
         project: ProjectInfo,
         client: GatewayClient,
         *,
@@ -156,8 +293,9 @@ class Device:
     def open(
         cls, key_path: str | Path, client: GatewayClient, project: int, *, clock: Callable[[], float] = time.time
     ) -> Device:
-        """Load the key, ask the gateway for the project's domain and schema, and keep state next to the key."""
-        key = DeviceKey.load(key_path)
+        """Load the key (either type), ask the gateway for the project's domain and schema, and keep state next to
+        the key."""
+        key = load_key(key_path)
         return cls(key, client.project(project), client, state=DeviceState(state_path_for(key_path)), clock=clock)
 
     @property
@@ -165,18 +303,26 @@ class Device:
         return self.key.address
 
     @property
-    def did(self) -> str:
+    def did(self) -> str | None:
+        """``did:pkh`` for a secp256k1 key; None for a BabyJubJub key (its id is a hash, not an account)."""
+        if isinstance(self.key, BjjDeviceKey):
+            return None
         return did_pkh(self.project.chain_id, self.key.address)
 
     # --- registration ---
 
     def binding_signature(self, owner: str) -> bytes:
-        """The device's EIP-712 DeviceBinding signature for ``owner`` in this project."""
+        """The device's binding signature for ``owner`` in this project: EIP-712 DeviceBinding (secp256k1, 65
+        bytes) or EdDSA-Poseidon over ``m_bind`` (BabyJubJub, 96 bytes)."""
         return self.key.sign_binding(self.project.domain, self.project.project, owner)
 
     def register(self, owner: str) -> RegistrationResult:
-        """Ask the gateway to register this device to ``owner``; it submits DeviceRegistry.registerDevice."""
-        return self.client.register(self.project.project, self.address, owner, self.binding_signature(owner))
+        """Ask the gateway to register this device to ``owner``; it submits DeviceRegistry.registerDevice. A
+        BabyJubJub device also sends its public key (the gateway cannot recover it from the signature)."""
+        public_key = self.key.public_key_bytes if isinstance(self.key, BjjDeviceKey) else None
+        return self.client.register(
+            self.project.project, self.address, owner, self.binding_signature(owner), public_key=public_key
+        )
 
     def status(self) -> DeviceStatus:
         return self.client.device(self.project.project, self.address)

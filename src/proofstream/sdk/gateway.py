@@ -175,13 +175,20 @@ class GatewayClient:
         """The project's signing domain, current config version and schema."""
         return ProjectInfo.from_json(self._request("GET", f"/v1/projects/{project}").json())
 
-    def register(self, project: int, device: str, owner: str, signature: bytes) -> RegistrationResult:
-        """Ask the gateway to register ``device`` to ``owner`` in ``project`` with the device's binding signature."""
+    def register(
+        self, project: int, device: str, owner: str, signature: bytes, *, public_key: bytes | None = None
+    ) -> RegistrationResult:
+        """Ask the gateway to register ``device`` to ``owner`` in ``project`` with the device's binding signature.
+
+        A BabyJubJub device passes its 64-byte ``public_key`` (``Ax || Ay``); the body then carries it as
+        ``"public_key": "0x..."`` (docs/protocol.md)."""
         body = {
             "device": to_checksum_address(device),
             "owner": to_checksum_address(owner),
             "signature": "0x" + signature.hex(),
         }
+        if public_key is not None:
+            body["public_key"] = "0x" + public_key.hex()
         data = self._request("POST", f"/v1/projects/{project}/devices", json=body).json()
         return RegistrationResult(status=str(data["status"]), tx_hash=data.get("tx_hash"))
 
