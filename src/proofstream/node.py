@@ -3,9 +3,12 @@
     gateway (uvicorn thread)  ->  store (SQLite)  <-  pipeline thread: indexer -> sequencer -> submitter
                                                   <-  prover thread(s)
 
-On a local chain (no ``chain.rpc_url``) the node starts anvil itself, deploys the contracts and registers the
-project and its prover the first time, and writes a deployments manifest into the data folder; later starts
-reuse it. Every loop step is wrapped so one failure is logged and retried on the next tick, never fatal.
+Without ``chain.rpc_url`` the node starts anvil itself; only that chain, the one this process started, counts
+as local (whatever its chain id): on it the node uses anvil's public development accounts when no key is given,
+deploys the contracts and registers the project and its prover the first time (writing a deployments manifest
+into the data folder; later starts reuse it), opens device registration and runs the attesters. Any chain at a
+``chain.rpc_url``, even an anvil with id 31337, needs the operator's key and a deployment made beforehand.
+Every loop step is wrapped so one failure is logged and retried on the next tick, never fatal.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import (
     LOCAL_ATTESTER_FIRST,
-    LOCAL_CHAIN_ID,
     deploy_built_project,
     local_attesters,
     manifest_path,
@@ -81,9 +83,14 @@ class Roles:
     prover: LocalAccount
 
 
-def roles_for(settings: Settings, chain_id: int, env: Mapping[str, str]) -> Roles:
-    """The operator's key when one is given; anvil's development accounts only on the local chain."""
-    if settings.has_key(env) or chain_id != LOCAL_CHAIN_ID:
+def roles_for(settings: Settings, *, local_chain: bool, env: Mapping[str, str]) -> Roles:
+    """The operator's key when one is given; anvil's development accounts only on a local chain.
+
+    ``local_chain`` is True only for an anvil proofstream itself started (this node, or a project command
+    on the project's own ``.proofstream/`` chain), never a guess from the chain id: anyone can run a chain
+    with anvil's id 31337, and the development keys are public.
+    """
+    if settings.has_key(env) or not local_chain:
         account = Account.from_key(settings.private_key(env))
         return Roles(account, account, account)
     logger.warning("using anvil's well-known development accounts (local chain only)")
@@ -108,6 +115,8 @@ class Node:
         self._on_step = on_step or (lambda _: None)
         self.data_dir = Path(settings.data_dir).expanduser().resolve()
         self._localnet: Localnet | None = None
+        self.local_chain = False
+        """True once this node started its own anvil: the one fact every local-only shortcut is decided on."""
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._flush = threading.Event()
@@ -133,8 +142,8 @@ class Node:
             self._localnet = Localnet(state_path=local_state_path(self.data_dir)).start()
             rpc_url = self._localnet.rpc_url
             url_file.write_text(rpc_url + "\n")
-        probe = ChainClient(rpc_url, dev_account(0))
-        self.roles = roles_for(self.settings, probe.chain_id, self._env)
+        self.local_chain = self._localnet is not None
+        self.roles = roles_for(self.settings, local_chain=self.local_chain, env=self._env)
         self.client = ChainClient(rpc_url, self.roles.owner)
         cache = Path(self.settings.cache_dir).expanduser() if self.settings.cache_dir else None
         ptau = Path(self.settings.prover.ptau).expanduser() if self.settings.prover.ptau else None
@@ -213,10 +222,12 @@ class Node:
         manifest = read_manifest(path, self.client)
         if manifest is not None and manifest.projects:
             return manifest
-        if not (self.settings.is_local_chain or self.client.chain_id == LOCAL_CHAIN_ID):
+        if not self.local_chain:
+            # Deploying on its own is for the chain this node started; on any other chain the operator deploys
+            # (and sees the gas and the chain id first) with `proofstream project deploy --chain URL`.
             raise ConfigError(
                 f"project {self.project.name} is not deployed on chain {self.client.chain_id} (no {path}): "
-                "run `proofstream project deploy` first"
+                "run `proofstream project deploy --chain URL` first"
             )
         self._on_step("deploying the contracts and registering the project")
         manifest, _ = deploy_built_project(
@@ -293,11 +304,11 @@ class Node:
         )
 
     def _start_attesters(self, rpc_url: str) -> None:
-        """On the local chain, run the attesting provers of every live attest version as child processes."""
+        """On the chain this node started, run the attesting provers of every live attest version as children."""
         attest_versions = [(v, b) for v, b in self.versions.items() if b.artifacts is None]
         if not attest_versions:
             return
-        if self.client.chain_id != LOCAL_CHAIN_ID or self.settings.has_key(self._env):
+        if not self.local_chain or self.settings.has_key(self._env):
             logger.info("attest project on a real chain: run `proofstream attester run` on each prover machine")
             return
         for version, build in attest_versions:
@@ -307,6 +318,7 @@ class Node:
                 store=self.data_dir / STORE_FILE,
                 rpc_url=rpc_url,
                 router=self.manifest.core.router,
+                device_registry=self.manifest.core.device_registry,
                 chain_id=self.client.chain_id,
                 project_id=self.deployment.project,
                 poll_s=self.settings.chain.poll_seconds,
@@ -317,7 +329,8 @@ class Node:
 
     def _start_gateway(self) -> None:
         gateway = self.settings.gateway
-        open_registration = gateway.open_registration or self.client.chain_id == LOCAL_CHAIN_ID
+        # Anyone may ask to be registered (the node pays the gas): on by itself only on the chain this node started.
+        open_registration = gateway.open_registration or self.local_chain
         app = create_app(
             self.store,
             max_body_bytes=gateway.max_body_bytes,
@@ -325,7 +338,6 @@ class Node:
             content=self._content,
             live=self._version_live,
             clock_window=ClockWindow(gateway.max_future_seconds, max(gateway.max_past_seconds, self._late_limit_s)),
-            task_manager=self.manifest.core.task_manager,
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)

@@ -4,7 +4,9 @@ Precedence: built-in defaults < the settings file < ``PROOFSTREAM_<SECTION>_<KEY
 Nothing here is read at import time; ``load_settings`` is called by the CLI and handed down.
 
 A key for a chain other than the local one never has a default: it comes from ``chain.key_file`` or from the
-``PROOFSTREAM_PRIVATE_KEY`` environment variable, or the node refuses to start.
+``PROOFSTREAM_PRIVATE_KEY`` environment variable, or the node refuses to start. "The local chain" is the anvil
+the node starts itself (no ``chain.rpc_url``); a ``chain.rpc_url`` is never local, even one that points at an
+anvil with anvil's chain id 31337.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class GatewaySettings:
     max_body_bytes: int = 16 * 1024
     open_registration: bool = False
     """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
-    as project owner. Always on for the local chain; off by default elsewhere, since any key could ask."""
+    as project owner. Always on for the local chain the node starts itself; off by default on any chain at a
+    ``chain.rpc_url`` (whatever its chain id), since any key could ask."""
     max_future_seconds: int = 60
     """The gateway refuses a new message timestamped more than this ahead of its clock (``timestamp_in_future``)."""
     max_past_seconds: int = 3600
@@ -42,11 +45,11 @@ class GatewaySettings:
 @dataclass(frozen=True)
 class ChainSettings:
     rpc_url: str = ""
-    """Empty: proofstream starts (and stops) a local anvil chain itself."""
+    """Empty: proofstream starts (and stops) a local anvil chain itself. Set, it is never treated as local."""
     key_file: str = ""
     """File holding the node's hex private key.
 
-    Required with a non-local rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
+    Required with any rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
     deadline_blocks: int = 1000
     """Blocks a prover has to route an assigned task."""
     poll_seconds: float = 0.5
@@ -81,6 +84,7 @@ class Settings:
 
     @property
     def is_local_chain(self) -> bool:
+        """No ``chain.rpc_url``: the node starts its own anvil, the only chain it treats as local."""
         return not self.chain.rpc_url
 
     def has_key(self, env: Mapping[str, str]) -> bool:

@@ -204,6 +204,8 @@ __all__ = [
     "LOGIC",
     "QUORUM",
     "RATE",
+    "START",
+    "TRACKER_SCHEMA",
     "Address",
     "AttestWorld",
     "StoredTask",

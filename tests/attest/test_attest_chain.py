@@ -14,6 +14,7 @@ from attest.attest_world import (
     LOGIC,
     QUORUM,
     RATE,
+    TRACKER_SCHEMA,
     AttestWorld,
     expected_metres,
     store_task,
@@ -49,7 +50,9 @@ def test_abi_fragments_match_the_compiled_contracts(aw: AttestWorld, contract: s
 
 
 def _view(aw: AttestWorld, index: int) -> AttesterChainView:
-    return AttesterChainView(ChainClient(aw.net.rpc_url, dev_account(index)), aw.core_deployment.router)
+    return AttesterChainView(
+        ChainClient(aw.net.rpc_url, dev_account(index)), aw.core_deployment.router, aw.core_deployment.device_registry
+    )
 
 
 def test_view_reads_versions_tasks_and_registers(aw: AttestWorld) -> None:
@@ -101,7 +104,29 @@ def test_a_version_whose_verifier_is_not_an_attest_verifier(aw: AttestWorld) -> 
 
 def test_view_needs_a_router(aw: AttestWorld) -> None:
     with pytest.raises(ConfigError, match="no contract"):
-        AttesterChainView(ChainClient(aw.net.rpc_url, dev_account(6)), aw.outsider.address)
+        AttesterChainView(
+            ChainClient(aw.net.rpc_url, dev_account(6)), aw.outsider.address, aw.core_deployment.device_registry
+        )
+
+
+def test_view_takes_the_message_domain_from_the_chain(aw: AttestWorld) -> None:
+    view = _view(aw, 6)
+    assert view.device_registry == aw.core_deployment.device_registry
+    assert aw.device_domain.verifying_contract == view.device_registry
+
+
+def test_view_refuses_a_device_registry_that_is_not_this_deployments(aw: AttestWorld) -> None:
+    client = ChainClient(aw.net.rpc_url, dev_account(6))
+    router = aw.core_deployment.router
+    with pytest.raises(ConfigError, match="no contract"):
+        AttesterChainView(client, router, aw.outsider.address)
+    with pytest.raises(ConfigError, match="not a DeviceRegistry"):
+        AttesterChainView(client, router, aw.core_deployment.prover_registry)
+    # A real DeviceRegistry, but of another ProjectRegistry: another deployment's domain.
+    other = aw.client.deploy(aw.compilation.artifact("DeviceRegistry"), aw.core_deployment.prover_registry)
+    assert other.contract_address is not None
+    with pytest.raises(ConfigError, match="another deployment"):
+        AttesterChainView(client, router, other.contract_address)
 
 
 def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: AttestWorld, tmp_path: Path) -> None:
@@ -125,7 +150,7 @@ def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: Attes
                 _view(aw, index),
                 IsolatedLogic(logic_path, repeat=2),
                 bytes(dev_account(index).key),
-                AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY),
+                AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY, schema=TRACKER_SCHEMA),
             )
             for index in (6, 8)  # 8 is in the set and registers itself on its first tick
         ]

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from attest.attest_world import CAPACITY, LOGIC, StoredTask, expected_metres, store_task, write_logic
+from attest.attest_world import (
+    CAPACITY,
+    LOGIC,
+    START,
+    TRACKER_SCHEMA,
+    StoredTask,
+    expected_metres,
+    root_of,
+    store_task,
+    write_logic,
+)
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.attester.service import Attester, AttesterSettings
 from proofstream.chain.accounts import dev_account
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.messages import digest, message_id, parse_body
+from proofstream.domain.schema import Field, Schema
+from proofstream.domain.tasks import TaskStatus, task_id
+from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey
+from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
 
 CHAIN_ID = 31337
@@ -37,6 +51,7 @@ class FakeChain:
         self.attester = attester
         self.chain_id = CHAIN_ID
         self.router = ROUTER
+        self.device_registry = DOMAIN.verifying_contract
         self.tasks: dict[TaskId, ChainTask] = {}
         self.versions: dict[tuple[ProjectId, ConfigVersion], AttestVersion] = {
             (ProjectId(PROJECT), ConfigVersion(1)): AttestVersion(
@@ -87,7 +102,7 @@ def logic(tmp_path: Path) -> CountingLogic:
 def _attester(store: SqliteStore, logic: CountingLogic, index: int = 6) -> tuple[Attester, FakeChain]:
     account = dev_account(index)
     chain = FakeChain(Address(account.address))
-    settings = AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY)
+    settings = AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY, schema=TRACKER_SCHEMA)
     return Attester(store, chain, logic, bytes(account.key), settings, clock=lambda: 42.0), chain
 
 
@@ -225,7 +240,7 @@ def test_skips_tasks_not_yet_on_chain_or_already_settled(store: SqliteStore, log
 def test_ignores_submitted_tasks_and_other_projects(store: SqliteStore, logic: CountingLogic) -> None:
     account = dev_account(6)
     chain = FakeChain(Address(account.address))
-    settings = AttesterSettings(config_hash=CONFIG_HASH, capacity=CAPACITY, project=ProjectId(2))
+    settings = AttesterSettings(CONFIG_HASH, CAPACITY, TRACKER_SCHEMA, project=ProjectId(2))
     attester = Attester(store, chain, logic, bytes(account.key), settings)
     stored = _task(store)
     chain.commit(stored)
@@ -240,7 +255,9 @@ def test_ignores_submitted_tasks_and_other_projects(store: SqliteStore, logic: C
 def test_refuses_a_key_that_is_not_the_chain_account(store: SqliteStore, logic: CountingLogic) -> None:
     chain = FakeChain(Address(dev_account(6).address))
     with pytest.raises(ConfigError, match="does not belong"):
-        Attester(store, chain, logic, bytes(dev_account(7).key), AttesterSettings(CONFIG_HASH, CAPACITY))
+        Attester(
+            store, chain, logic, bytes(dev_account(7).key), AttesterSettings(CONFIG_HASH, CAPACITY, TRACKER_SCHEMA)
+        )
 
 
 def test_logic_errors_propagate_as_prover_errors_from_attest(store: SqliteStore, tmp_path: Path) -> None:
@@ -250,3 +267,88 @@ def test_logic_errors_propagate_as_prover_errors_from_attest(store: SqliteStore,
     chain.commit(stored)
     with pytest.raises(ProverError, match="longer than"):
         attester.attest(stored.row, chain.tasks[stored.row.id])
+
+
+# --- the store's project row (schema, domain) is not what the attester checks signatures against ---------------
+
+OTHER_DOMAIN = Domain(CHAIN_ID, Address("0x" + "66" * 20))
+"""Same chain, another verifying contract: a DeviceRegistry the attester's deployment does not use."""
+SWAPPED = Schema(payload=(Field("lon", "uint32"), Field("lat", "uint32")))
+"""The tracker schema with its fields in the other order: another signed struct, other leaves."""
+
+
+def _stored_under(
+    store: SqliteStore, *, row: ProjectConfig, signed: tuple[Schema, Domain], committed: Schema
+) -> StoredTask:
+    """A task whose messages the device signed under ``signed`` (schema, domain), kept in a store whose project
+    row is ``row``, and committed on chain with the root of the messages read under ``committed``."""
+    store.upsert_project(row)
+    schema, domain = signed
+    ids, as_committed = [], []
+    for nonce, lat in enumerate(LATS):
+        body = DEVICE.sign_message(schema, domain, PROJECT, 1, nonce, START + nonce, {"lat": lat, "lon": 7})
+        raw = json.dumps(body).encode()
+        message = parse_body(raw, lambda _p, _c: row.schema)  # as the store hands it out
+        ids.append(message_id(digest(message, domain)))
+        store.put_message(message, ids[-1], 1.0)
+        as_committed.append(parse_body(raw, lambda _p, _c: committed))
+    task = TaskRow(
+        id=task_id(CHAIN_ID, TASK_MANAGER, PROJECT, DEVICE.address, 0),
+        project=ProjectId(PROJECT),
+        config=ConfigVersion(1),
+        device=DEVICE.address,
+        first_nonce=Nonce(0),
+        last_nonce=Nonce(len(LATS) - 1),
+        root=root_of(PROJECT, as_committed),
+        created_at=1.0,
+    )
+    store.create_task(task, ids)
+    return StoredTask(store.update_task(task.id, assign_tx="0x" + "aa" * 32), tuple(as_committed))
+
+
+def test_a_store_row_with_another_domain_does_not_get_a_replayed_message_signed(
+    store: SqliteStore, logic: CountingLogic
+) -> None:
+    # Signed by the device, but under another deployment's domain; the store's row claims that domain.
+    attester, chain = _attester(store, logic)
+    row = ProjectConfig(ProjectId(PROJECT), ConfigVersion(1), TRACKER_SCHEMA, OTHER_DOMAIN)
+    stored = _stored_under(store, row=row, signed=(TRACKER_SCHEMA, OTHER_DOMAIN), committed=TRACKER_SCHEMA)
+    chain.commit(stored)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == [] and logic.calls == 0
+
+
+def test_a_store_row_with_another_domain_does_not_make_it_refuse_an_honest_task(
+    store: SqliteStore, logic: CountingLogic
+) -> None:
+    attester, chain = _attester(store, logic)
+    row = ProjectConfig(ProjectId(PROJECT), ConfigVersion(1), TRACKER_SCHEMA, OTHER_DOMAIN)
+    stored = _stored_under(store, row=row, signed=(TRACKER_SCHEMA, DOMAIN), committed=TRACKER_SCHEMA)
+    chain.commit(stored)
+    assert attester.tick() == 1
+    (attestation,) = store.attestations(stored.row.id)
+    assert attestation.outputs == (expected_metres(LATS),)
+
+
+def test_a_store_row_with_another_schema_does_not_get_a_message_of_that_schema_signed(
+    store: SqliteStore, logic: CountingLogic
+) -> None:
+    # The device signed a struct of another layout (and the chain holds the root of that layout's leaves).
+    attester, chain = _attester(store, logic)
+    row = ProjectConfig(ProjectId(PROJECT), ConfigVersion(1), SWAPPED, DOMAIN)
+    stored = _stored_under(store, row=row, signed=(SWAPPED, DOMAIN), committed=SWAPPED)
+    chain.commit(stored)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == [] and logic.calls == 0
+
+
+def test_a_store_row_with_another_schema_does_not_make_it_refuse_an_honest_task(
+    store: SqliteStore, logic: CountingLogic
+) -> None:
+    attester, chain = _attester(store, logic)
+    row = ProjectConfig(ProjectId(PROJECT), ConfigVersion(1), SWAPPED, DOMAIN)
+    stored = _stored_under(store, row=row, signed=(TRACKER_SCHEMA, DOMAIN), committed=TRACKER_SCHEMA)
+    chain.commit(stored)
+    assert attester.tick() == 1
+    (attestation,) = store.attestations(stored.row.id)
+    assert attestation.outputs == (expected_metres(LATS),)

@@ -90,6 +90,8 @@ def test_an_attester_process_signs_a_committed_task(aw: AttestWorld, project_dir
             aw.net.rpc_url,
             "--router",
             aw.core_deployment.router,
+            "--device-registry",
+            aw.core_deployment.device_registry,
             "--chain-id",
             str(aw.client.chain_id),
             "--poll",

@@ -32,6 +32,8 @@ class AttesterLaunch:
     store: Path
     rpc_url: str
     router: str
+    device_registry: str
+    """The DeviceRegistry devices sign under (each attester checks it against the chain)."""
     chain_id: int
     project_id: int
     poll_s: float = 0.5
@@ -77,6 +79,8 @@ class AttesterProcesses:
             launch.rpc_url,
             "--router",
             launch.router,
+            "--device-registry",
+            launch.device_registry,
             "--chain-id",
             str(launch.chain_id),
             "--project-id",

@@ -52,6 +52,12 @@ class AttesterChain(Protocol):
         ...
 
     @property
+    def device_registry(self) -> Address:
+        """The DeviceRegistry of this deployment: the verifying contract of the domain devices sign messages
+        under (with :attr:`chain_id`). The adapter checks it against the chain; never taken from the store."""
+        ...
+
+    @property
     def attester(self) -> Address:
         """This attester's address (its key signs attestations and pays for its registration)."""
         ...

@@ -7,9 +7,13 @@ store nor the node that filled it; it checks, in this order:
    attester and whose config version is the task's, and the version's on-chain config hash is the hash of the
    project folder it runs (so it never signs for logic it is not running);
 2. the commitment: the store's task is the chain's (project, config, device, nonce range, root);
-3. every message: of that project, config and device, signed by the device under the project's EIP-712 domain
-   (on this chain), nonces and timestamps strictly increasing, from the first to the last nonce committed, at
-   most ``capacity`` of them; and the Poseidon Merkle root of their leaves is the committed root;
+3. every message: read under the attester's own schema (its proofstream.toml, the very file the version's
+   content hash covers), of that project, config and device, signed by the device under the message domain
+   the attester takes from the chain (the RPC's chain id, the deployment's DeviceRegistry as verifying
+   contract), nonces and timestamps strictly increasing, from the first to the last nonce committed, at most
+   ``capacity`` of them; and the Poseidon Merkle root of their leaves is the committed root. The store's
+   project row (its schema and domain) is never consulted: whoever can write the store must not be able to
+   make an attester accept a message signed under another domain or read under another schema;
 4. the logic: ``check`` and ``outputs`` of the project's logic.py, run in a separate process (the key stays in
    this one; see :mod:`proofstream.prover.isolated` for what that does and does not protect).
 
@@ -27,8 +31,10 @@ from dataclasses import dataclass
 
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
+from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
-from proofstream.domain.messages import check_signature, message_leaf
+from proofstream.domain.messages import DeviceMessage, check_signature, message_leaf, parse_body, to_body
+from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
@@ -57,6 +63,9 @@ class AttesterSettings:
     """Content hash of the project folder this attester runs (``ProjectSpec.content_hash()``)."""
     capacity: int
     """Messages per task at most (``2**depth``)."""
+    schema: Schema
+    """The message schema of the project folder this attester runs (its proofstream.toml): the schema of every
+    version it signs for, since it signs only for versions whose config hash is ``config_hash``."""
     project: ProjectId | None = None
     """Only this project's tasks; None: every project whose registered config hash is ``config_hash``."""
     max_attempts: int = 3
@@ -87,6 +96,8 @@ class Attester:
         self._settings = settings
         self._clock = clock
         self._domain = attest_domain(chain.chain_id, chain.router)
+        self._message_domain = Domain(chain.chain_id, chain.device_registry)
+        """What devices sign under, from the chain: never the store's copy."""
         self.address: Address = chain.attester
         # The key must be the account the chain knows as this attester, or every signature would be wasted.
         probe = bytes(32)
@@ -173,9 +184,8 @@ class Attester:
         """Check ``task`` against its on-chain commitment, run the logic, sign and store; AttestRefusedError
         (or LogicRejectedError) with the reason when it does not check out."""
         _check_commitment(task, on_chain)
-        messages = self._store.task_messages(task.id)
-        self._check_messages(on_chain, messages)
-        records = tuple(record_of(m.message) for m in messages)
+        messages = self._check_messages(on_chain, self._store.task_messages(task.id))
+        records = tuple(record_of(m) for m in messages)
         outputs = self._logic.run(records)
         attestation = Attestation.of_outputs(on_chain.project, on_chain.config, task.id, on_chain.root, outputs)
         stored = StoredAttestation(
@@ -190,19 +200,13 @@ class Attester:
         logger.info("task attested task=%s attester=%s outputs=%s", task.id, self.address, list(outputs))
         return stored
 
-    def _check_messages(self, on_chain: ChainTask, messages: Sequence[StoredMessage]) -> None:
-        if not 1 <= len(messages) <= self._settings.capacity:
-            raise AttestRefusedError(f"a task holds 1..{self._settings.capacity} messages, this one {len(messages)}")
-        config = self._store.get_project(on_chain.project, on_chain.config)
-        if config is None:
-            raise AttestRefusedError(f"the store does not know project {on_chain.project} config {on_chain.config}")
-        if config.domain.chain_id != self._chain.chain_id:
-            raise AttestRefusedError(
-                f"the store's message domain is for chain {config.domain.chain_id}, not {self._chain.chain_id}"
-            )
-        previous: StoredMessage | None = None
-        for m in messages:
-            message = m.message
+    def _check_messages(self, on_chain: ChainTask, stored: Sequence[StoredMessage]) -> tuple[DeviceMessage, ...]:
+        """The task's messages as this attester reads them (its own schema), once every check passed."""
+        if not 1 <= len(stored) <= self._settings.capacity:
+            raise AttestRefusedError(f"a task holds 1..{self._settings.capacity} messages, this one {len(stored)}")
+        messages: list[DeviceMessage] = []
+        for m in stored:
+            message = self._own_reading(m)
             where = f"message {m.id} (nonce {message.nonce})"
             if (message.project, message.config, message.device) != (
                 on_chain.project,
@@ -213,23 +217,30 @@ class Attester:
                     f"{where} is not of project {on_chain.project} config {on_chain.config} device {on_chain.device}"
                 )
             try:
-                check_signature(message, config.domain)
+                check_signature(message, self._message_domain)
             except MessageError as exc:
                 raise AttestRefusedError(f"{where}: {exc}") from exc
-            if previous is not None and not (
-                message.nonce > previous.message.nonce and message.timestamp > previous.message.timestamp
-            ):
-                raise AttestRefusedError(f"{where} does not follow nonce {previous.message.nonce} in order")
-            previous = m
-        if (messages[0].message.nonce, messages[-1].message.nonce) != (on_chain.first_nonce, on_chain.last_nonce):
+            if messages and not (message.nonce > messages[-1].nonce and message.timestamp > messages[-1].timestamp):
+                raise AttestRefusedError(f"{where} does not follow nonce {messages[-1].nonce} in order")
+            messages.append(message)
+        if (messages[0].nonce, messages[-1].nonce) != (on_chain.first_nonce, on_chain.last_nonce):
             raise AttestRefusedError(
-                f"messages run from nonce {messages[0].message.nonce} to {messages[-1].message.nonce}, the "
+                f"messages run from nonce {messages[0].nonce} to {messages[-1].nonce}, the "
                 f"commitment from {on_chain.first_nonce} to {on_chain.last_nonce}"
             )
-        leaves = [message_leaf(on_chain.project, m.message) for m in messages]
+        leaves = [message_leaf(on_chain.project, m) for m in messages]
         root = build_tree(leaves, self._settings.depth).root
         if root != on_chain.root:
             raise AttestRefusedError(f"the messages' Merkle root {root} is not the committed root {on_chain.root}")
+        return tuple(messages)
+
+    def _own_reading(self, stored: StoredMessage) -> DeviceMessage:
+        """The stored message's wire body read again under this attester's own schema, so the store's schema
+        decides neither the signed struct, nor the leaf, nor what the logic sees."""
+        try:
+            return parse_body(to_body(stored.message), lambda _project, _config: self._settings.schema)
+        except MessageError as exc:
+            raise AttestRefusedError(f"message {stored.id} does not fit the project's schema: {exc}") from exc
 
 
 def _check_commitment(task: TaskRow, on_chain: ChainTask) -> None:

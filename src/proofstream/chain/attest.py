@@ -25,6 +25,7 @@ from proofstream.chain.contracts import (
     _Wrapper,
 )
 from proofstream.chain.solc import CompilationResult
+from proofstream.domain.eip712 import Domain, domain_separator
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainError, ConfigError, TransactionRevertedError
 
@@ -174,6 +175,7 @@ ATTESTER_ABIS: dict[str, list[dict[str, Any]]] = {
         _error("ZeroAddress", []),
         _error("AlreadyRegistered", ["address"]),
     ],
+    "DeviceRegistry": [_function("projects", [], ["address"]), _function("domainSeparator", [], ["bytes32"])],
     "AttestVerifier": [
         _function("isAttester", ["address"], ["bool"]),
         _function("configVersion", [], ["uint32"]),
@@ -187,10 +189,14 @@ class AttesterChainView:
     """The attester's view of one deployment (implements :class:`proofstream.attester.ports.AttesterChain`).
 
     Everything is found from the Router: its TaskManager, ProjectRegistry and, through the TaskManager, the
-    ProverRegistry. The account is the attester's own; it pays only for its registration.
+    ProverRegistry. Nothing on chain leads from the Router to the DeviceRegistry, so its address comes from the
+    attester's own configuration (``--device-registry`` or its own deployments manifest) and is checked here: a
+    DeviceRegistry of this Router's ProjectRegistry whose on-chain domain separator is the one the attester
+    computes for (this chain's id, that address). The account is the attester's own; it pays only for its
+    registration.
     """
 
-    def __init__(self, client: ChainClient, router: str) -> None:
+    def __init__(self, client: ChainClient, router: str, device_registry: str) -> None:
         self._client = client
         self._router = Address(to_checksum_address(router))
         if not client.code_at(self._router):
@@ -198,6 +204,7 @@ class AttesterChainView:
         router_contract = client.contract(self._router, ATTESTER_ABIS["Router"], name="Router")
         tasks = client.call(router_contract.functions.taskManager())
         projects = client.call(router_contract.functions.projects())
+        self._device_registry = _checked_device_registry(client, device_registry, Address(projects))
         self._tasks = TaskManager(client, tasks, ATTESTER_ABIS["TaskManager"])
         self._projects = ProjectRegistry(client, projects, ATTESTER_ABIS["ProjectRegistry"])
         tasks_contract = client.contract(tasks, ATTESTER_ABIS["TaskManager"], name="TaskManager")
@@ -211,6 +218,10 @@ class AttesterChainView:
     @property
     def router(self) -> Address:
         return self._router
+
+    @property
+    def device_registry(self) -> Address:
+        return self._device_registry
 
     @property
     def attester(self) -> Address:
@@ -256,3 +267,26 @@ class AttesterChainView:
         self._provers.register_prover(self.attester, sender=self._client.account)
         logger.info("attester registered as prover attester=%s registry=%s", self.attester, self._provers.address)
         return True
+
+
+def _checked_device_registry(client: ChainClient, address: str, project_registry: Address) -> Address:
+    """``address`` if it is a DeviceRegistry of ``project_registry`` signing under the domain (chain id of the
+    RPC, ``address``); ConfigError otherwise."""
+    registry = Address(to_checksum_address(address))
+    where = f"the device registry address {registry} on chain {client.chain_id}"
+    if not client.code_at(registry):
+        raise ConfigError(f"no contract at {where}")
+    contract = client.contract(registry, ATTESTER_ABIS["DeviceRegistry"], name="DeviceRegistry")
+    try:
+        projects = Address(to_checksum_address(client.call(contract.functions.projects())))
+        separator = bytes(client.call(contract.functions.domainSeparator()))
+    except ChainError as exc:
+        raise ConfigError(f"{where} is not a DeviceRegistry: {exc}") from exc
+    if projects != Address(to_checksum_address(project_registry)):
+        raise ConfigError(
+            f"{where} belongs to ProjectRegistry {projects}, not to the router's {project_registry}: "
+            "another deployment's registry"
+        )
+    if separator != domain_separator(Domain(client.chain_id, registry)):
+        raise ConfigError(f"{where} signs under another EIP-712 domain than (chain {client.chain_id}, {registry})")
+    return registry

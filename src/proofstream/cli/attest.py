@@ -1,10 +1,16 @@
 """``proofstream attester run``: one attester of an ``attest`` project, as its own process with its own key.
 
     proofstream attester run --project DIR --store PATH --key-file FILE --rpc-url URL --router ADDR --chain-id N
+        [--device-registry ADDR]
 
 The project's code never runs in this process, not even at start-up: the project folder is read (and its
 logic imported, to learn its outputs) by a child process, and every task's logic runs in a child too
 (:mod:`proofstream.prover.isolated`). This process holds the key, talks to the chain and the store.
+
+What the attester checks device signatures against never comes from the store: the message schema is the
+project folder's own (proofstream.toml, covered by the content hash the chain holds), and the domain is the
+RPC's chain id with the DeviceRegistry named by ``--device-registry`` or, without it, by the deployments
+manifest in the project folder (``.proofstream/deployments-<chain id>.json``), checked against the chain.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import typer
 from rich.console import Console
 
 from proofstream.cli.output import fail, service_process
+from proofstream.domain.schema import Schema
 from proofstream.errors import ConfigError, ProofstreamError
 
 __all__ = ["ProjectFacts", "attester_app", "describe_project"]
@@ -50,7 +57,7 @@ try:
     spec = load_project(sys.argv[2])
     facts = {"name": spec.name, "backend": spec.backend, "capacity": spec.capacity, "quorum": spec.quorum,
              "provers": spec.provers, "logic_path": str(spec.logic_path), "outputs": list(spec.outputs),
-             "config_hash": spec.content_hash().hex()}
+             "config_hash": spec.content_hash().hex(), "schema": spec.schema.to_json()}
 except ProofstreamError as exc:
     facts = {"error": str(exc)}
 print(json.dumps(facts))
@@ -71,6 +78,8 @@ class ProjectFacts:
     outputs: tuple[str, ...]
     config_hash: bytes
     """``ProjectSpec.content_hash()``: must be the version's config hash on chain."""
+    schema: Schema
+    """The message schema of the folder's proofstream.toml (what its content hash covers)."""
 
 
 def describe_project(path: Path) -> ProjectFacts:
@@ -102,6 +111,7 @@ def describe_project(path: Path) -> ProjectFacts:
         logic_path=Path(facts["logic_path"]),
         outputs=tuple(str(o) for o in facts["outputs"]),
         config_hash=bytes.fromhex(facts["config_hash"]),
+        schema=Schema.from_json(facts["schema"]),
     )
 
 
@@ -122,6 +132,29 @@ def _read_key(path: Path) -> bytes:
     return secret
 
 
+def _manifest_device_registry(project: Path, chain_id: int, router: str) -> str:
+    """The DeviceRegistry of the deployment in the project folder's own manifest for ``chain_id``, which must be
+    the deployment of ``router``; ConfigError says to pass ``--device-registry`` when there is none."""
+    from proofstream.chain.deploy import DeploymentManifest
+    from proofstream.projects.deploy import manifest_path
+    from proofstream.projects.spec import STATE_DIR
+
+    path = manifest_path(project / STATE_DIR, chain_id)
+    try:
+        core = DeploymentManifest.from_json(path.read_text()).core
+    except OSError as exc:
+        raise ConfigError(
+            f"no deployments manifest at {path}: pass --device-registry ADDRESS (the deployment's DeviceRegistry)"
+        ) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"the deployments manifest {path} cannot be read: {exc}") from exc
+    if core.router.lower() != router.lower():
+        raise ConfigError(
+            f"the deployments manifest {path} is for router {core.router}, not {router}: pass --device-registry"
+        )
+    return str(core.device_registry)
+
+
 @attester_app.command("run")
 def run(
     project: Annotated[Path, typer.Option("--project", "-p", help="the attest project's folder")],
@@ -130,6 +163,13 @@ def run(
     rpc_url: Annotated[str, typer.Option("--rpc-url", help="JSON-RPC endpoint of the chain")],
     router: Annotated[str, typer.Option("--router", help="the Router's address (the attestation domain)")],
     chain_id: Annotated[int, typer.Option("--chain-id", help="the chain id the RPC endpoint must report")],
+    device_registry: Annotated[
+        str | None,
+        typer.Option(
+            "--device-registry",
+            help="the DeviceRegistry devices sign under (default: the project folder's deployments manifest)",
+        ),
+    ] = None,
     poll: Annotated[float, typer.Option("--poll", min=0.05, help="seconds between looks at the store")] = 1.0,
     project_id: Annotated[
         int | None,
@@ -163,7 +203,8 @@ def run(
         client = ChainClient(rpc_url, Account.from_key(secret))
         if client.chain_id != chain_id:
             raise ConfigError(f"{rpc_url} is chain {client.chain_id}, not chain {chain_id}")
-        chain = AttesterChainView(client, router)
+        registry = device_registry or _manifest_device_registry(project, chain_id, router)
+        chain = AttesterChainView(client, router, registry)
         opened = SqliteStore(store)
         attester = Attester(
             opened,
@@ -173,6 +214,7 @@ def run(
             AttesterSettings(
                 config_hash=facts.config_hash,
                 capacity=facts.capacity,
+                schema=facts.schema,
                 project=None if project_id is None else ProjectId(project_id),
             ),
         )

@@ -35,7 +35,6 @@ from proofstream.projects.spec import ProjectSpec
 
 __all__ = [
     "LOCAL_ATTESTER_FIRST",
-    "LOCAL_CHAIN_ID",
     "DeployEstimate",
     "connect",
     "deploy_built_project",
@@ -50,9 +49,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-LOCAL_CHAIN_ID = 31337
-"""anvil's chain id: the only chain where the well-known development accounts and an unsafe setup are fine."""
 
 
 def manifest_path(state_dir: Path, chain_id: int) -> Path:
@@ -239,7 +235,8 @@ def estimate_deployment(
 
 
 LOCAL_ATTESTER_FIRST = 2
-"""anvil's development accounts 2, 3, ... attest on the local chain (0 owns the project, 1 is the prover)."""
+"""anvil's development accounts 2, 3, ... attest on a local chain proofstream started (0 owns the project, 1 is
+the prover)."""
 
 
 def local_attesters(count: int) -> list[Address]:

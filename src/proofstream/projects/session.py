@@ -3,7 +3,8 @@
 ``--chain local`` runs anvil with its state in the project's ``.proofstream/`` folder, so what one command
 deploys the next one finds (and ``proofstream project run`` / ``proofstream node --project`` too); while a node
 of the project runs, its chain is the one used. Any other
-value is an RPC URL, and the key must come from the user (``--key-file`` or PROOFSTREAM_PRIVATE_KEY).
+value is an RPC URL, and the key must come from the user (``--key-file`` or PROOFSTREAM_PRIVATE_KEY), whatever
+the chain id behind it: only a chain proofstream started (here, or by a node of the project) is local.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from proofstream.chain.accounts import dev_account
+from eth_account import Account
+
 from proofstream.chain.client import ChainClient
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
 from proofstream.chain.localnet import Localnet
@@ -74,10 +76,10 @@ def open_chain(
     else:
         raise ConfigError(f"--chain {chain!r}: use `local` or an RPC URL such as https://rpc.example.org")
     try:
-        probe = connect(rpc_url, dev_account(0))
-        local = chain == LOCAL
+        connect(rpc_url, Account.create())  # a throwaway key: is the chain there at all (before asking for a key)
+        local = chain == LOCAL  # an anvil this command, or a node of this project, started on .proofstream/
         settings = Settings(chain=ChainSettings(rpc_url="" if local else rpc_url, key_file=key_file or ""))
-        roles = roles_for(settings, probe.chain_id, env)
+        roles = roles_for(settings, local_chain=local, env=env)
         client = ChainClient(rpc_url, roles.owner)
         yield ChainSession(spec, client, roles, rpc_url, local)
     finally:
