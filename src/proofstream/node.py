@@ -338,6 +338,7 @@ class Node:
             content=self._content,
             live=self._version_live,
             clock_window=ClockWindow(gateway.max_future_seconds, max(gateway.max_past_seconds, self._late_limit_s)),
+            task_manager=self.manifest.core.task_manager,
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
