@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {BabyJubJub, IPoseidon5} from "./BabyJubJub.sol";
 import {ProjectRegistry} from "./ProjectRegistry.sol";
 
 /// @title DeviceRegistry
 /// @notice Which devices belong to which project, and who owns each of them (the account its rewards go to).
-/// @dev A device is identified by the address of its secp256k1 key. The device key itself signs the binding
-/// `DeviceBinding(uint64 project,address device,address owner)` as EIP-712 typed data under the domain
-/// {name "proofstream", version "1", chainId, verifyingContract = this}: the same domain devices sign their
-/// messages under (docs/protocol.md), so a signature is valid on one chain and one deployment only.
+/// @dev Two key types, each of which signs its own binding to (project, owner) when the project owner registers it:
+/// - secp256k1 (`registerDevice`): the device is the address of its key. The key signs
+///   `DeviceBinding(uint64 project,address device,address owner)` as EIP-712 typed data under the domain
+///   {name "proofstream", version "1", chainId, verifyingContract = this}: the same domain devices sign their
+///   messages under (docs/protocol.md), so a signature is valid on one chain and one deployment only.
+/// - BabyJubJub (`registerBjjDevice`), whose messages circuits verify: the key (ax, ay) signs with EdDSA-Poseidon
+///   (circomlib) the field element Poseidon(BIND_TAG, chainId, this, project, owner) (`bjjBindingMessage`); the
+///   device id is `bjjDeviceId(ax, ay)` = the last 20 bytes of keccak256("ps.bjj" || ax || ay), and the key is
+///   kept for the Router to read (`bjjKeyOf`).
 /// A binding is written once; changing a device's owner is left to a later version (it needs a nonce so an old
-/// binding cannot be replayed).
+/// binding cannot be replayed). The project owner may deactivate a device for good (`deactivateDevice`): it stays
+/// registered with its owner but is no longer active (`isActive`), and cannot be registered again.
 contract DeviceRegistry {
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
@@ -25,23 +32,69 @@ contract DeviceRegistry {
     /// second valid signature for the same message (EIP-2).
     uint256 private constant _MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
+    /// @notice Domain tag of the BabyJubJub binding message: "ps.bind" as a big-endian integer.
+    uint256 public constant BIND_TAG = 0x70732e62696e64;
+
+    /// @dev circomlib's Poseidon(1, 2, 3, 4, 5): the constructor checks the Poseidon contract against it.
+    uint256 private constant _POSEIDON5_OF_1_TO_5 =
+        6183221330272524995739186171720101788151706631170188140075976616310159254464;
+
     ProjectRegistry public immutable projects;
+    /// @notice The Poseidon(5) contract that BabyJubJub binding signatures are hashed with.
+    IPoseidon5 public immutable poseidon;
 
     bytes32 private immutable _cachedDomainSeparator;
     uint256 private immutable _cachedChainId;
 
-    mapping(uint64 project => mapping(address device => address owner)) private _owners;
+    /// @dev owner, bjj and deactivated share one storage slot.
+    struct Device {
+        address owner;
+        bool bjj;
+        bool deactivated;
+    }
 
+    struct BjjKey {
+        uint256 ax;
+        uint256 ay;
+    }
+
+    mapping(uint64 project => mapping(address device => Device)) private _devices;
+    /// @dev By device id, which the key determines: written once, shared by every project the key is in.
+    mapping(address device => BjjKey) private _bjjKeys;
+
+    /// @notice Emitted for every registered device, whatever its key type.
     event DeviceRegistered(uint64 indexed project, address indexed device, address indexed owner);
+    /// @notice Emitted with DeviceRegistered when the device has a BabyJubJub key.
+    event BjjKeyRegistered(uint64 indexed project, address indexed device, uint256 ax, uint256 ay);
+    event DeviceDeactivated(uint64 indexed project, address indexed device);
 
     error NotProjectOwner(uint64 project, address caller);
     error ZeroAddress();
+    error NotAContract(address account);
+    error WrongPoseidon(address poseidon);
     error DeviceAlreadyRegistered(uint64 project, address device);
     error InvalidSignature();
     error WrongSigner(address recovered, address device);
+    error BjjKeyNotOnCurve(uint256 ax, uint256 ay);
+    error BjjKeySmallOrder(uint256 ax, uint256 ay);
+    error BjjInvalidSignature();
+    error UnknownDevice(uint64 project, address device);
+    error DeviceAlreadyDeactivated(uint64 project, address device);
 
-    constructor(ProjectRegistry projectRegistry) {
+    modifier onlyProjectOwner(uint64 project) {
+        if (msg.sender != projects.ownerOf(project)) revert NotProjectOwner(project, msg.sender);
+        _;
+    }
+
+    /// @param poseidon_ a contract deployed from circomlibjs's `poseidonContract.createCode(5)`; checked against
+    /// a known hash, so a Poseidon of another width or another hash is refused.
+    constructor(ProjectRegistry projectRegistry, IPoseidon5 poseidon_) {
+        if (address(poseidon_).code.length == 0) revert NotAContract(address(poseidon_));
+        if (poseidon_.poseidon([uint256(1), 2, 3, 4, 5]) != _POSEIDON5_OF_1_TO_5) {
+            revert WrongPoseidon(address(poseidon_));
+        }
         projects = projectRegistry;
+        poseidon = poseidon_;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
     }
@@ -49,24 +102,97 @@ contract DeviceRegistry {
     /// @notice Bind `device` to `project` with `owner` as the receiver of its rewards.
     /// @dev Only the project's owner may call; `signature` (65 bytes r || s || v, v in {27, 28}) is the device
     /// key's EIP-712 signature of DeviceBinding(project, device, owner).
-    function registerDevice(uint64 project, address device, address owner, bytes calldata signature) external {
-        if (msg.sender != projects.ownerOf(project)) revert NotProjectOwner(project, msg.sender);
+    function registerDevice(uint64 project, address device, address owner, bytes calldata signature)
+        external
+        onlyProjectOwner(project)
+    {
         if (device == address(0) || owner == address(0)) revert ZeroAddress();
-        if (_owners[project][device] != address(0)) revert DeviceAlreadyRegistered(project, device);
+        if (_devices[project][device].owner != address(0)) revert DeviceAlreadyRegistered(project, device);
         bytes32 digest = bindingDigest(project, device, owner);
         address signer = _recover(digest, signature);
         if (signer != device) revert WrongSigner(signer, device);
-        _owners[project][device] = owner;
+        _devices[project][device] = Device({owner: owner, bjj: false, deactivated: false});
         emit DeviceRegistered(project, device, owner);
+    }
+
+    /// @notice Bind the BabyJubJub key (ax, ay) to `project` with `owner` as the receiver of its rewards; the
+    /// device id is `bjjDeviceId(ax, ay)`.
+    /// @dev Only the project's owner may call. (r8x, r8y, s) is the key's EdDSA-Poseidon signature of
+    /// `bjjBindingMessage(project, owner)`. Refuses a key off the curve or with non-canonical coordinates
+    /// (BjjKeyNotOnCurve), a key of small order, the identity included (BjjKeySmallOrder), and a bad signature
+    /// (BjjInvalidSignature). Gas, measured on anvil (tests/contracts/test_bjj_registry.py): 461k for a key new to
+    /// the registry, 421k for a key already registered in another project. Of that, the two Poseidon(5) calls
+    /// (binding message, then hm) take 100k each, the curve arithmetic of the signature check ~160k, storage ~66k.
+    function registerBjjDevice(
+        uint64 project,
+        uint256 ax,
+        uint256 ay,
+        address owner,
+        uint256 r8x,
+        uint256 r8y,
+        uint256 s
+    ) external onlyProjectOwner(project) {
+        if (owner == address(0)) revert ZeroAddress();
+        if (!BabyJubJub.isOnCurve(ax, ay)) revert BjjKeyNotOnCurve(ax, ay);
+        if (BabyJubJub.isSmallOrder(ax, ay)) revert BjjKeySmallOrder(ax, ay);
+        address device = bjjDeviceId(ax, ay);
+        if (_devices[project][device].owner != address(0)) revert DeviceAlreadyRegistered(project, device);
+        if (!BabyJubJub.verifyPoseidon(poseidon, bjjBindingMessage(project, owner), ax, ay, r8x, r8y, s)) {
+            revert BjjInvalidSignature();
+        }
+        _devices[project][device] = Device({owner: owner, bjj: true, deactivated: false});
+        // Every accepted key has ax != 0: the only points with x = 0 are the identity and (0, -1), of small order.
+        if (_bjjKeys[device].ax == 0) _bjjKeys[device] = BjjKey({ax: ax, ay: ay});
+        emit DeviceRegistered(project, device, owner);
+        emit BjjKeyRegistered(project, device, ax, ay);
+    }
+
+    /// @notice Take `device` out of service in `project`, for good: it keeps its owner (`deviceOwner`) and stays
+    /// registered, but `isActive` turns false. Either key type; only the project's owner may call.
+    function deactivateDevice(uint64 project, address device) external onlyProjectOwner(project) {
+        Device storage entry = _devices[project][device];
+        if (entry.owner == address(0)) revert UnknownDevice(project, device);
+        if (entry.deactivated) revert DeviceAlreadyDeactivated(project, device);
+        entry.deactivated = true;
+        emit DeviceDeactivated(project, device);
     }
 
     /// @notice The owner bound to `device` in `project`, or the zero address if it is not registered.
     function deviceOwner(uint64 project, address device) external view returns (address) {
-        return _owners[project][device];
+        return _devices[project][device].owner;
     }
 
+    /// @notice True once `device` is registered in `project`, deactivated or not.
     function isRegistered(uint64 project, address device) external view returns (bool) {
-        return _owners[project][device] != address(0);
+        return _devices[project][device].owner != address(0);
+    }
+
+    /// @notice True when `device` is registered in `project` and not deactivated.
+    function isActive(uint64 project, address device) external view returns (bool) {
+        Device storage entry = _devices[project][device];
+        return entry.owner != address(0) && !entry.deactivated;
+    }
+
+    /// @notice The BabyJubJub key of `device` in `project`; (0, 0) when the device is not registered there or has
+    /// a secp256k1 key.
+    function bjjKeyOf(uint64 project, address device) external view returns (uint256 ax, uint256 ay) {
+        if (!_devices[project][device].bjj) return (0, 0);
+        BjjKey storage key = _bjjKeys[device];
+        return (key.ax, key.ay);
+    }
+
+    /// @notice The device id of the BabyJubJub key (ax, ay): address(uint160(uint256(keccak256(
+    /// abi.encodePacked("ps.bjj", ax, ay))))).
+    function bjjDeviceId(uint256 ax, uint256 ay) public pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encodePacked("ps.bjj", ax, ay)))));
+    }
+
+    /// @notice The field element a BabyJubJub key signs to bind itself to `project` and `owner` on this chain and
+    /// this registry: Poseidon(BIND_TAG, chainId, this, project, owner), addresses as integers.
+    function bjjBindingMessage(uint64 project, address owner) public view returns (uint256) {
+        return poseidon.poseidon(
+            [BIND_TAG, block.chainid, uint256(uint160(address(this))), uint256(project), uint256(uint160(owner))]
+        );
     }
 
     /// @notice The EIP-712 domain separator devices sign under (bindings and messages).

@@ -78,7 +78,9 @@ def run_node_tool(
     carries the tail of stderr.
 
     stdout and stderr go to temporary files rather than pipes: some tools (solcjs) call ``process.exit()``
-    right after printing, which can cut off output still queued for a pipe.
+    right after printing, which can cut off output still queued for a pipe. ``stdin`` comes from a temporary
+    file too: solcjs reads it with one ``readFileSync(0)``, which fails with EAGAIN on a pipe that is momentarily
+    empty, as it is when the input is larger than the pipe's buffer (64 KiB) and still being written.
     """
     node = shutil.which("node")
     if node is None:
@@ -92,12 +94,14 @@ def run_node_tool(
     command = [node, str(script_path), *args]
     name = script_path.name
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as inp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        if stdin is not None:
+            inp.write(stdin.encode())
+            inp.seek(0)
         try:
             completed = subprocess.run(
                 command,
-                input=stdin.encode() if stdin is not None else None,
-                stdin=None if stdin is not None else subprocess.DEVNULL,
+                stdin=inp if stdin is not None else subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
                 timeout=timeout_s,

@@ -158,6 +158,24 @@ class DeviceRegisteredEvent:
 
 
 @dataclass(frozen=True)
+class BjjKeyRegisteredEvent:
+    """A device with a BabyJubJub key was registered (a DeviceRegisteredEvent comes with it)."""
+
+    project: ProjectId
+    device: Address
+    ax: FieldElement
+    ay: FieldElement
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class DeviceDeactivatedEvent:
+    project: ProjectId
+    device: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
 class RewardedEvent:
     project: ProjectId
     task_id: TaskId
@@ -402,6 +420,49 @@ class DeviceRegistry(_Wrapper):
         """Bind ``device`` to ``project`` and ``owner``; ``sender`` must be the project owner."""
         return self._send("registerDevice", project, device, owner, signature, sender=sender)
 
+    def register_bjj_device(
+        self,
+        project: int,
+        ax: int,
+        ay: int,
+        owner: str,
+        r8x: int,
+        r8y: int,
+        s: int,
+        *,
+        sender: LocalAccount | None = None,
+    ) -> Receipt:
+        """Bind the BabyJubJub key (ax, ay) to ``project`` and ``owner``; (r8x, r8y, s) is the key's
+        EdDSA-Poseidon signature of the binding message (:meth:`bjj_binding_message`). ``sender`` must be the
+        project owner. The device id is :meth:`bjj_device_id` of the key."""
+        return self._send("registerBjjDevice", project, ax, ay, to_checksum_address(owner), r8x, r8y, s, sender=sender)
+
+    def deactivate_device(self, project: int, device: str, *, sender: LocalAccount | None = None) -> Receipt:
+        """Take ``device`` out of service in ``project`` for good; ``sender`` must be the project owner."""
+        return self._send("deactivateDevice", project, to_checksum_address(device), sender=sender)
+
+    def is_active(self, project: int, device: str) -> bool:
+        """Registered in ``project`` and not deactivated."""
+        return bool(self._call("isActive", project, to_checksum_address(device)))
+
+    def bjj_key_of(self, project: int, device: str) -> tuple[FieldElement, FieldElement] | None:
+        """The BabyJubJub key (ax, ay) of ``device`` in ``project``; None when it is not registered there or has
+        a secp256k1 key."""
+        ax, ay = self._call("bjjKeyOf", project, to_checksum_address(device))
+        return None if ax == 0 and ay == 0 else (FieldElement(ax), FieldElement(ay))
+
+    def bjj_device_id(self, ax: int, ay: int) -> Address:
+        """The id of the device with BabyJubJub key (ax, ay): last 20 bytes of keccak256("ps.bjj" || ax || ay)."""
+        return Address(to_checksum_address(self._call("bjjDeviceId", ax, ay)))
+
+    def bjj_binding_message(self, project: int, owner: str) -> FieldElement:
+        """Poseidon(BIND_TAG, chainId, registry, project, owner): what a BabyJubJub key signs to be bound."""
+        return FieldElement(int(self._call("bjjBindingMessage", project, to_checksum_address(owner))))
+
+    def poseidon(self) -> Address:
+        """The Poseidon(5) contract the registry hashes BabyJubJub bindings with."""
+        return Address(to_checksum_address(self._call("poseidon")))
+
     def device_owner(self, project: int, device: str) -> Address | None:
         return _address_or_none(self._call("deviceOwner", project, to_checksum_address(device)))
 
@@ -423,6 +484,28 @@ class DeviceRegistry(_Wrapper):
                 position=_position(e),
             )
             for e in self._logs("DeviceRegistered", from_block, to_block)
+        ]
+
+    def bjj_key_registered_events(self, from_block: int, to_block: int | str) -> list[BjjKeyRegisteredEvent]:
+        return [
+            BjjKeyRegisteredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                ax=FieldElement(e["args"]["ax"]),
+                ay=FieldElement(e["args"]["ay"]),
+                position=_position(e),
+            )
+            for e in self._logs("BjjKeyRegistered", from_block, to_block)
+        ]
+
+    def device_deactivated_events(self, from_block: int, to_block: int | str) -> list[DeviceDeactivatedEvent]:
+        return [
+            DeviceDeactivatedEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                position=_position(e),
+            )
+            for e in self._logs("DeviceDeactivated", from_block, to_block)
         ]
 
 
@@ -649,7 +732,9 @@ class CoreContracts:
 __all__ = [
     "ROUTE_GAS",
     "AssignResult",
+    "BjjKeyRegisteredEvent",
     "CoreContracts",
+    "DeviceDeactivatedEvent",
     "DeviceRegisteredEvent",
     "DeviceRegistry",
     "EventPosition",
