@@ -29,6 +29,10 @@ signature, as OpenZeppelin's ECDSA and DeviceRegistry require."""
 SIGNATURE_LENGTH = 65
 """``r || s || v`` with ``v`` in {27, 28}."""
 
+SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, 96)
+"""Wire signatures by length: secp256k1 (65) or BabyJubJub EdDSA-Poseidon ``R8x || R8y || S`` (96,
+domain/bjj_messages.py, which verifies them; :func:`check_signature` refuses them as ``bad_signature``)."""
+
 BODY_KEYS = (*(f.name for f in HEADER), "payload", "signature")
 """Top-level keys of the JSON body, in the canonical order :func:`to_body` writes them."""
 
@@ -59,7 +63,8 @@ class DeviceMessage:
     timestamp: Timestamp
     payload: tuple[PayloadValue, ...]
     signature: bytes = b""
-    """65 bytes ``r || s || v``; empty only while a message is being built for signing."""
+    """65 bytes ``r || s || v`` (or a BabyJubJub device's 96); empty only while a message is being built for
+    signing."""
     version: int = WIRE_VERSION
 
     def __post_init__(self) -> None:
@@ -77,8 +82,8 @@ class DeviceMessage:
             )
         payload = tuple(f.check(v) for f, v in zip(self.schema.payload, self.payload, strict=True))
         object.__setattr__(self, "payload", payload)
-        if len(self.signature) not in (0, SIGNATURE_LENGTH):
-            raise MessageError(f"a signature is {SIGNATURE_LENGTH} bytes", code="invalid_field")
+        if len(self.signature) not in (0, *SIGNATURE_LENGTHS):
+            raise MessageError(f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub 96) bytes", code="invalid_field")
 
     @property
     def payload_dict(self) -> dict[str, PayloadValue]:
@@ -165,8 +170,14 @@ def _check_keys(obj: dict[str, Any], expected: tuple[str, ...], where: str) -> N
 
 
 def _parse_signature(value: object) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 2 + 2 * SIGNATURE_LENGTH:
-        raise MessageError(f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes", code="invalid_field")
+    if (
+        not isinstance(value, str)
+        or not value.startswith("0x")
+        or len(value) not in (2 + 2 * n for n in SIGNATURE_LENGTHS)
+    ):
+        raise MessageError(
+            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: 96)", code="invalid_field"
+        )
     try:
         return bytes.fromhex(value[2:])
     except ValueError as exc:
@@ -299,6 +310,7 @@ def check_signature(message: DeviceMessage, domain: Domain) -> bytes:
 
 __all__ = [
     "BODY_KEYS",
+    "SIGNATURE_LENGTHS",
     "DeviceMessage",
     "Field",
     "SchemaLookup",

@@ -1,4 +1,5 @@
-"""Follows DeviceRegistered, TaskSettled and TaskFailed events into the store, from a checkpoint.
+"""Follows DeviceRegistered (with a BabyJubJub device's key), TaskSettled and TaskFailed events into the store,
+from a checkpoint.
 
 The device allowlist the gateway checks is what the chain says, and a task the submitter lost track of (killed
 after its route tx was mined) still ends settled, with the tx hash taken from the event.
@@ -39,7 +40,7 @@ class Indexer:
 
     def _apply(self, first: int, last: int) -> None:
         for reg in self._events.device_registrations(first, last):
-            self._store.upsert_device(reg.project, reg.device, reg.owner)
+            self._store.upsert_device(reg.project, reg.device, reg.owner, key=reg.key)
             logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
         for outcome in self._events.task_outcomes(first, last):
             task = self._store.get_task(outcome.task_id)

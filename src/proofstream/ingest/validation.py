@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from proofstream.domain import bjj_messages
 from proofstream.domain.eip712 import binding_digest
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
@@ -35,6 +36,11 @@ class Directory(Protocol):
     def project_configs(self, project: ProjectId | None = None) -> list[ProjectConfig]: ...
 
     def device_projects(self, device: Address) -> set[ProjectId]: ...
+
+    def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
+        """The BabyJubJub key the registry holds for ``device`` in ``project`` (None: not registered there, or a
+        secp256k1 device)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
 
     message = parse_body(raw, schema_for)
     project_config = found[0]
+    if bjj_messages.signature_key_type(message.signature) == "bjj":
+        return _admit_bjj(message, project_config, directory)
     message_digest = check_signature(message, project_config.domain)
     projects = directory.device_projects(message.device)
     if not projects:
@@ -77,6 +85,27 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
             code="device_not_in_project",
         )
     return Admitted(message, message_digest, message_id(message_digest), project_config)
+
+
+def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
+    """A BabyJubJub-signed message: its key is only known from the registration, so membership comes first, then
+    the EdDSA-Poseidon signature under the key the registry holds (docs/protocol.md). The digest is ``m``."""
+    projects = directory.device_projects(message.device)
+    if not projects:
+        raise MessageError(f"device {message.device} is not registered", code="unknown_device")
+    if message.project not in projects:
+        raise MessageError(
+            f"device {message.device} is not registered in project {message.project}",
+            code="device_not_in_project",
+        )
+    key = directory.device_key(message.project, message.device)
+    if key is None:
+        raise MessageError(
+            f"device {message.device} is registered with a secp256k1 key: sign with it (65-byte signature)",
+            code="bad_signature",
+        )
+    m = bjj_messages.verify_message_signature(message, project_config.domain, key, message.signature)
+    return Admitted(message, m.to_bytes(32, "big"), bjj_messages.message_id(m), project_config)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 from pathlib import Path
 
 from proofstream.errors import ConfigError
-from proofstream.projects.spec import BACKENDS, CONFIG_FILE, STATE_DIR
+from proofstream.projects.signed import SIGNED_CAPACITY, signed_circuit
+from proofstream.projects.spec import BACKENDS, CIRCUIT_FILE, CONFIG_FILE, SIGNATURES, STATE_DIR
 
 __all__ = ["TEMPLATES", "scaffold", "template_dir"]
 
@@ -38,14 +40,24 @@ def template_dir(template: str) -> Path:
         raise ConfigError(f"unknown template {template!r}; choose one of: {', '.join(TEMPLATES)}") from None
 
 
-def scaffold(name: str, template: str, parent: Path, *, backend: str | None = None) -> Path:
-    """Create ``parent/name`` from ``template``; ``backend`` overrides the template's proof backend."""
+def scaffold(
+    name: str, template: str, parent: Path, *, backend: str | None = None, signatures: str | None = None
+) -> Path:
+    """Create ``parent/name`` from ``template``; ``backend`` overrides the template's proof backend;
+    ``signatures = "circuit"`` makes the signed variant (device signatures checked in the circuit)."""
     if not _NAME.fullmatch(name):
         raise ConfigError(
             f"project name {name!r}: use lower-case letters, digits and dashes, starting with a letter (max 40)"
         )
     if backend is not None and backend not in BACKENDS:
         raise ConfigError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if signatures is not None and signatures not in SIGNATURES:
+        raise ConfigError(f"signatures {signatures!r}: choose one of {', '.join(SIGNATURES)}")
+    if signatures == "circuit" and backend not in (None, "groth16"):
+        raise ConfigError(
+            f"--signatures circuit needs the groth16 backend: the {backend} backend has no circuit to check "
+            "signatures in"
+        )
     source = template_dir(template)
     target = parent / name
     if target.exists():
@@ -61,5 +73,32 @@ def scaffold(name: str, template: str, parent: Path, *, backend: str | None = No
         if count != 1:
             raise ConfigError(f"template {template} has no single `backend = ...` line in [proof]")
         config.write_text(text)
+    if signatures == "circuit":
+        _make_signed(target, template)
     (target / ".gitignore").write_text(f"{STATE_DIR}/\n__pycache__/\n")
     return target
+
+
+def _make_signed(target: Path, template: str) -> None:
+    """Turn a scaffolded project into its signed variant: capacity :data:`SIGNED_CAPACITY`, ``[proof] signatures
+    = "circuit"`` and a circuit whose main is the generated signed wrapper of the template's logic."""
+    config = target / CONFIG_FILE
+    text = config.read_text()
+    schema = tomllib.loads(text).get("schema", {})
+    depth = SIGNED_CAPACITY.bit_length() - 1
+    circuit = target / CIRCUIT_FILE
+    circuit.write_text(signed_circuit(circuit.read_text(), list(schema), depth))
+    text, capacities = re.subn(
+        r"(?m)^capacity\s*=\s*\d+[^\n]*$",
+        f"capacity = {SIGNED_CAPACITY}             # messages per task = 2**depth; about 4.5k constraints per "
+        "in-circuit signature: 4 fit a 2^15 powers of tau",
+        text,
+    )
+    text, backends = re.subn(
+        r'(?m)^(backend\s*=\s*"[a-z0-9]+"[^\n]*)$',
+        r'\1\nsignatures = "circuit"     # BabyJubJub devices; the circuit checks every signature',
+        text,
+    )
+    if capacities != 1 or backends != 1:
+        raise ConfigError(f"template {template} has no single `capacity = ...` and `backend = ...` line")
+    config.write_text(text)

@@ -136,8 +136,15 @@ class Store(Protocol):
         """All known configs (of one project, or of all), ordered by project then config."""
         ...
 
-    def upsert_device(self, project: ProjectId, device: Address, owner: Address) -> None:
-        """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``)."""
+    def upsert_device(
+        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+    ) -> None:
+        """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``); ``key`` is
+        its BabyJubJub public key (Ax, Ay) when it has one (kept when an update passes None)."""
+        ...
+
+    def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
+        """The BabyJubJub key of ``device`` in ``project``; None for an unknown or secp256k1 device."""
         ...
 
     def get_checkpoint(self, name: str) -> str | None:

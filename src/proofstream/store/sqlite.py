@@ -355,15 +355,34 @@ class SqliteStore:
             params = (_u64(project),)
         return [_project_config(row) for row in self._read(sql + " ORDER BY project, config", params)]
 
-    def upsert_device(self, project: ProjectId, device: Address, owner: Address) -> None:
+    def upsert_device(
+        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+    ) -> None:
+        bjj = None if key is None else "0x" + b"".join(c.to_bytes(32, "big") for c in key).hex()
+
         def job(conn: sqlite3.Connection) -> None:
-            key = (_u64(project), _addr(device))
-            if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", key).fetchone():
-                conn.execute("UPDATE devices SET owner = ? WHERE project = ? AND device = ?", (_addr(owner), *key))
+            row = (_u64(project), _addr(device))
+            if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", row).fetchone():
+                conn.execute(
+                    "UPDATE devices SET owner = ?, bjj_key = COALESCE(?, bjj_key) WHERE project = ? AND device = ?",
+                    (_addr(owner), bjj, *row),
+                )
             else:
-                conn.execute("INSERT INTO devices (project, device, owner) VALUES (?, ?, ?)", (*key, _addr(owner)))
+                conn.execute(
+                    "INSERT INTO devices (project, device, owner, bjj_key) VALUES (?, ?, ?, ?)",
+                    (*row, _addr(owner), bjj),
+                )
 
         self._write(job)
+
+    def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
+        rows = self._read(
+            "SELECT bjj_key FROM devices WHERE project = ? AND device = ?", (_u64(project), _addr(device))
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        raw = bytes.fromhex(str(rows[0][0])[2:])
+        return int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
 
     def get_checkpoint(self, name: str) -> str | None:
         rows = self._read("SELECT value FROM checkpoints WHERE name = ?", (name,))

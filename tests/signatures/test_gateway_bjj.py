@@ -1,0 +1,123 @@
+"""The gateway takes BabyJubJub-signed messages from devices registered with their key (the indexer copies it
+from BjjKeyRegistered into the store), verifies them with that key, and stores them as they came; secp256k1
+devices are unaffected. The prover reads the stored 96-byte signatures back for the circuit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from fastapi.testclient import TestClient
+
+from proofstream.domain import eddsa
+from proofstream.domain.eip712 import Domain
+from proofstream.domain.schema import Field, Schema
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
+from proofstream.ingest.http import create_app
+from proofstream.prover.service import DeviceSigning
+from proofstream.sdk.device import BjjDeviceKey, DeviceKey
+from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.sqlite import SqliteStore
+
+DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
+SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
+PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), SCHEMA, DOMAIN)
+BJJ = BjjDeviceKey(bytes([1]) * 32)
+UNREGISTERED = BjjDeviceKey(bytes([2]) * 32)
+SECP = DeviceKey(bytes([3]) * 32)
+OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+NOW = 1_764_300_100.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore(tmp_path / "gateway.db") as store:
+        store.upsert_project(PROJECT)
+        store.upsert_device(ProjectId(1), BJJ.address, OWNER, key=BJJ.public_key)
+        store.upsert_device(ProjectId(1), SECP.address, OWNER)
+        yield store
+
+
+@pytest.fixture
+def client(store: SqliteStore) -> Iterator[TestClient]:
+    with TestClient(create_app(store, clock=lambda: NOW)) as client:
+        yield client
+
+
+def body(key: BjjDeviceKey | DeviceKey, nonce: int, lat: int = 5) -> dict[str, Any]:
+    return key.sign_message(SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": lat, "lon": 7})
+
+
+def test_the_store_keeps_a_bjj_key_and_an_owner_update_keeps_it(store: SqliteStore) -> None:
+    assert store.device_key(ProjectId(1), BJJ.address) == BJJ.public_key
+    assert store.device_key(ProjectId(1), SECP.address) is None
+    assert store.device_key(ProjectId(2), BJJ.address) is None
+    store.upsert_device(ProjectId(1), BJJ.address, SECP.address)
+    assert store.device_key(ProjectId(1), BJJ.address) == BJJ.public_key
+
+
+def test_a_bjj_message_of_a_registered_device_is_stored_and_its_resend_is_the_same(
+    client: TestClient, store: SqliteStore
+) -> None:
+    sent = body(BJJ, 1)
+    assert len(bytes.fromhex(sent["signature"][2:])) == 96
+    first = client.post("/messages", json=sent)
+    assert first.status_code == 202, first.text
+    again = client.post("/messages", json=sent)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    stored = store.unbatched_messages(ProjectId(1))
+    assert [m.message.signature.hex() for m in stored] == [sent["signature"][2:]]
+    # The prover hands the stored signature and the recorded key to the circuit.
+    context = DeviceSigning(DOMAIN.chain_id, int(DOMAIN.verifying_contract, 16), store).context(
+        cast(TaskRow, _Row(ProjectId(1), BJJ.address)), [m.message for m in stored]
+    )
+    signature = eddsa.decode_signature(bytes.fromhex(sent["signature"][2:]))
+    assert context.key == BJJ.public_key and context.signatures == ((*signature.r8, signature.s),)
+
+
+class _Row:
+    """What DeviceSigning reads of a task row."""
+
+    def __init__(self, project: ProjectId, device: Address) -> None:
+        self.project, self.device = project, device
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("forged", 401, "bad_signature"),
+        ("tampered payload", 401, "bad_signature"),
+        ("other key", 401, "bad_signature"),
+        ("unregistered device", 403, "unknown_device"),
+        ("bjj signature from a secp256k1 device", 401, "bad_signature"),
+    ],
+)
+def test_a_bjj_message_is_refused_unless_the_registered_key_signed_it(
+    client: TestClient, store: SqliteStore, case: str, status: int, code: str
+) -> None:
+    sent = body(BJJ, 1)
+    if case == "forged":
+        raw = bytearray(bytes.fromhex(sent["signature"][2:]))
+        raw[-1] ^= 1
+        sent["signature"] = "0x" + raw.hex()
+    elif case == "tampered payload":
+        sent["payload"]["lat"] += 1
+    elif case == "other key":
+        sent["signature"] = body(UNREGISTERED, 1)["signature"]
+    elif case == "unregistered device":
+        sent = body(UNREGISTERED, 1)
+    else:
+        sent = dict(sent, device=SECP.address)
+    response = client.post("/messages", json=sent)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert not store.unbatched_messages(ProjectId(1))
+
+
+def test_secp256k1_devices_are_unaffected(client: TestClient) -> None:
+    assert client.post("/messages", json=body(SECP, 1)).status_code == 202
+    forged = body(SECP, 2)
+    forged["payload"]["lat"] += 1
+    assert client.post("/messages", json=forged).json()["error"]["code"] == "bad_signature"
