@@ -7,11 +7,13 @@ import {ProverRegistry} from "./ProverRegistry.sol";
 /// @title AttestVerifier
 /// @notice The `attest` backend behind IVerifier: a result stands when `quorum` distinct attesters, each in this
 /// config version's attester set and registered in the ProverRegistry, signed the same EIP-712 Attestation of it.
-/// @dev Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result) under the domain
+/// @dev Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result,uint64 prevTime,
+/// uint256 prevLeaf,uint64 lastTime,uint256 lastLeaf) under the domain
 /// {name "proofstream-attest", version "1", chainId, verifyingContract = the Router}, where
 /// result = keccak256(abi.encodePacked(uint256[] outputs)) (docs/protocol.md). The task id binds the chain, the
 /// TaskManager, the project, the device and the first nonce; the root binds every message of the batch; the
-/// config binds the logic the attesters ran. The prover is not signed: the Router lets only the assigned prover
+/// config binds the logic the attesters ran; the anchor fields (protocol v2) bind the device's anchor the task
+/// was checked against and the one it leaves, exactly as a proof's public inputs do. The prover is not signed: the Router lets only the assigned prover
 /// route, so a copied proof pays nobody else.
 /// `proof` is exactly `quorum` signatures of 65 bytes (r || s || v, v in {27, 28}, low s) in strictly increasing
 /// signer-address order, which makes the signers distinct without any storage. A proof that does not verify
@@ -20,8 +22,8 @@ import {ProverRegistry} from "./ProverRegistry.sol";
 /// a new verifier, registered as a new config version of the project.
 contract AttestVerifier is IVerifier {
     /// @dev Public inputs the Router appends after the outputs: project, taskId, root, device, prover,
-    /// firstNonce, lastNonce.
-    uint256 internal constant RECORD_INPUTS = 7;
+    /// firstNonce, lastNonce, prevTime, prevLeaf, lastTime, lastLeaf.
+    uint256 internal constant RECORD_INPUTS = 11;
     uint256 internal constant SIGNATURE_BYTES = 65;
     /// @dev secp256k1 order / 2: a signature with a larger s is the malleable twin of one with n - s (EIP-2).
     uint256 internal constant HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
@@ -31,7 +33,9 @@ contract AttestVerifier is IVerifier {
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 public constant ATTESTATION_TYPEHASH =
-        keccak256("Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result)");
+        keccak256(
+            "Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result,uint64 prevTime,uint256 prevLeaf,uint64 lastTime,uint256 lastLeaf)"
+        );
     bytes32 internal constant NAME_HASH = keccak256("proofstream-attest");
     bytes32 internal constant VERSION_HASH = keccak256("1");
 
@@ -106,7 +110,8 @@ contract AttestVerifier is IVerifier {
     }
 
     /// @notice The digest attesters sign for the public inputs the Router builds:
-    /// [outputs..., project, taskId, root, device, prover, firstNonce, lastNonce].
+    /// [outputs..., project, taskId, root, device, prover, firstNonce, lastNonce, prevTime, prevLeaf, lastTime,
+    /// lastLeaf].
     function digestOf(uint256[] calldata publicInputs) public view returns (bytes32) {
         uint256 n = publicInputs.length;
         if (n < RECORD_INPUTS) revert TooFewPublicInputs(RECORD_INPUTS, n);
@@ -119,16 +124,21 @@ contract AttestVerifier is IVerifier {
             calldatacopy(ptr, publicInputs.offset, length)
             result := keccak256(ptr, length)
         }
-        return _digest(publicInputs[outputs], publicInputs[outputs + 1], publicInputs[outputs + 2], result);
+        uint256[4] memory anchors =
+            [publicInputs[outputs + 7], publicInputs[outputs + 8], publicInputs[outputs + 9], publicInputs[outputs + 10]];
+        return _digest(publicInputs[outputs], publicInputs[outputs + 1], publicInputs[outputs + 2], result, anchors);
     }
 
-    /// @notice The digest of Attestation(project, configVersion, taskId, root, result) under this domain.
-    function attestationDigest(uint64 project, uint256 taskId, uint256 root, bytes32 result)
-        external
-        view
-        returns (bytes32)
-    {
-        return _digest(project, taskId, root, result);
+    /// @notice The digest of Attestation(project, configVersion, taskId, root, result, prevTime, prevLeaf,
+    /// lastTime, lastLeaf) under this domain.
+    function attestationDigest(
+        uint64 project,
+        uint256 taskId,
+        uint256 root,
+        bytes32 result,
+        uint256[4] calldata anchors
+    ) external view returns (bytes32) {
+        return _digest(project, taskId, root, result, anchors);
     }
 
     /// @notice keccak256(abi.encodePacked(outputs)): the `result` an attestation signs.
@@ -145,10 +155,26 @@ contract AttestVerifier is IVerifier {
         return _attesters;
     }
 
-    function _digest(uint256 project, uint256 taskId, uint256 root, bytes32 result) private view returns (bytes32) {
-        // project is the Router's uint64 task record: its word is its EIP-712 encoding as it is.
-        bytes32 structHash =
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, project, uint256(configVersion), taskId, root, result));
+    function _digest(uint256 project, uint256 taskId, uint256 root, bytes32 result, uint256[4] memory anchors)
+        private
+        view
+        returns (bytes32)
+    {
+        // project, prevTime and lastTime are the Router's uint64 values: their words are their EIP-712 encoding.
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTESTATION_TYPEHASH,
+                project,
+                uint256(configVersion),
+                taskId,
+                root,
+                result,
+                anchors[0],
+                anchors[1],
+                anchors[2],
+                anchors[3]
+            )
+        );
         return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
     }
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {IDapp} from "./IDapp.sol";
 import {IVerifier} from "./IVerifier.sol";
+import {DeviceRegistry} from "./DeviceRegistry.sol";
 import {ProjectRegistry} from "./ProjectRegistry.sol";
 import {TaskManager} from "./TaskManager.sol";
 
@@ -16,17 +17,28 @@ import {TaskManager} from "./TaskManager.sol";
 /// A task is verified with the verifier of the config version it was assigned under, even when that version has
 /// retired since: retirement only stops new assignments, so a task assigned while its version was live can still
 /// be routed until its deadline. Nothing is routed while the project is paused.
+/// Protocol v2: a device's tasks are routed in assignment order (a task whose predecessor is still Assigned is
+/// refused with PredecessorPending: wait, or expire the predecessor past its deadline), and each proof is checked
+/// against the device's anchor in TaskManager (prevTime, prevLeaf) and pins the next one (lastTime, lastLeaf),
+/// which TaskManager stores once the proof verifies. The device must be active in the DeviceRegistry at route time
+/// (a device deactivated after assignment is never paid). For a BabyJubJub device the Router appends what its
+/// in-circuit signature checks need: [chainId, DeviceRegistry, configVersion, keyAx, keyAy], the key being the one
+/// the registry holds for the device, so the proof shows every message was signed by that key.
 contract Router {
     /// @dev The BN254 scalar field: every public input must lie below it.
     uint256 internal constant FIELD_MODULUS =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     /// @dev Public inputs the Router appends after the outputs: project, taskId, root, device, prover,
-    /// firstNonce, lastNonce.
-    uint256 internal constant RECORD_INPUTS = 7;
+    /// firstNonce, lastNonce, prevTime, prevLeaf, lastTime, lastLeaf (docs/protocol.md).
+    uint256 internal constant RECORD_INPUTS = 11;
+
+    /// @dev Public inputs appended for a BabyJubJub device: chainId, registry, config, keyAx, keyAy.
+    uint256 internal constant SIGNATURE_INPUTS = 5;
 
     TaskManager public immutable taskManager;
     ProjectRegistry public immutable projects;
+    DeviceRegistry public immutable devices;
 
     event TaskSettled(uint256 indexed taskId, address indexed prover);
     event TaskFailed(uint256 indexed taskId, bytes reason);
@@ -38,27 +50,32 @@ contract Router {
     error OutputOutOfField(uint256 index);
     error InvalidProof(uint256 taskId);
     error DappOutOfGas(uint256 taskId);
+    error PredecessorPending(uint256 taskId, uint256 predecessor);
+    error DeviceNotActive(uint256 taskId, address device);
 
-    constructor(TaskManager taskManager_, ProjectRegistry projectRegistry) {
+    constructor(TaskManager taskManager_, ProjectRegistry projectRegistry, DeviceRegistry deviceRegistry) {
         taskManager = taskManager_;
         projects = projectRegistry;
+        devices = deviceRegistry;
     }
 
-    /// @notice Settle task `taskId` with the proven `outputs`; only the task's prover, before its deadline.
+    /// @notice Settle task `taskId` with the proven `outputs`; only the task's prover, before its deadline, once
+    /// the device's previous task is no longer Assigned. `lastTime` and `lastLeaf` are the timestamp and leaf of
+    /// the batch's last message, which the proof pins and which become the device's anchor.
     /// @dev If the DApp reverts, the task ends Failed with the revert data in TaskFailed, and route() succeeds.
-    function route(uint256 taskId, uint256[] calldata outputs, bytes calldata proof) external {
-        TaskManager.Task memory task = taskManager.getTask(taskId);
-        if (task.status != TaskManager.Status.Assigned) revert TaskNotAssigned(taskId, task.status);
-        if (msg.sender != task.prover) revert NotAssignedProver(taskId, msg.sender);
-        if (block.number > task.deadline) revert DeadlinePassed(taskId, task.deadline);
-        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
+    function route(
+        uint256 taskId,
+        uint256[] calldata outputs,
+        uint64 lastTime,
+        uint256 lastLeaf,
+        bytes calldata proof
+    ) external {
+        TaskManager.Task memory task = _routable(taskId);
+        _verify(task, taskId, outputs, lastTime, lastLeaf, proof);
 
-        uint256[] memory inputs = _publicInputs(task, taskId, outputs);
-        address verifier = projects.verifierOf(task.project, task.configVersion);
-        if (!IVerifier(verifier).verify(inputs, proof)) revert InvalidProof(taskId);
-
-        // Effects before the interaction: a DApp that calls back finds the task already settled.
-        taskManager.markSettled(taskId);
+        // Effects before the interaction: a DApp that calls back finds the task already settled, and the anchor
+        // moves whatever the DApp does (the proof verified: those messages are spent).
+        taskManager.markSettled(taskId, lastTime, lastLeaf);
         address dapp = projects.dappOf(task.project);
         uint256 gasBefore = gasleft();
         try IDapp(dapp).process(task.project, taskId, task.device, outputs) {
@@ -72,19 +89,55 @@ contract Router {
         }
     }
 
-    /// @notice The public inputs route() hands the verifier for `outputs` claimed on task `taskId`, in snarkjs
-    /// order: [outputs..., project, taskId, root, device, prover, firstNonce, lastNonce].
-    function publicInputsOf(uint256 taskId, uint256[] calldata outputs) external view returns (uint256[] memory) {
-        return _publicInputs(taskManager.getTask(taskId), taskId, outputs);
+    /// @dev The checks before verification; reverts with the reason a task cannot be routed now.
+    function _routable(uint256 taskId) private view returns (TaskManager.Task memory task) {
+        task = taskManager.getTask(taskId);
+        if (task.status != TaskManager.Status.Assigned) revert TaskNotAssigned(taskId, task.status);
+        if (msg.sender != task.prover) revert NotAssignedProver(taskId, msg.sender);
+        if (block.number > task.deadline) revert DeadlinePassed(taskId, task.deadline);
+        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
+        if (!devices.isActive(task.project, task.device)) revert DeviceNotActive(taskId, task.device);
+        (bool hasPrev, uint256 previous) = taskManager.previousTaskOf(taskId);
+        if (hasPrev && taskManager.getTask(previous).status == TaskManager.Status.Assigned) {
+            revert PredecessorPending(taskId, previous);
+        }
     }
 
-    function _publicInputs(TaskManager.Task memory task, uint256 taskId, uint256[] calldata outputs)
-        private
-        pure
-        returns (uint256[] memory inputs)
+    function _verify(
+        TaskManager.Task memory task,
+        uint256 taskId,
+        uint256[] calldata outputs,
+        uint64 lastTime,
+        uint256 lastLeaf,
+        bytes calldata proof
+    ) private view {
+        uint256[] memory inputs = _publicInputs(task, taskId, outputs, lastTime, lastLeaf);
+        address verifier = projects.verifierOf(task.project, task.configVersion);
+        if (!IVerifier(verifier).verify(inputs, proof)) revert InvalidProof(taskId);
+    }
+
+    /// @notice The public inputs route() hands the verifier for `outputs` and the next anchor (`lastTime`,
+    /// `lastLeaf`) claimed on task `taskId` now, in snarkjs order: [outputs..., project, taskId, root, device,
+    /// prover, firstNonce, lastNonce, prevTime, prevLeaf, lastTime, lastLeaf].
+    function publicInputsOf(uint256 taskId, uint256[] calldata outputs, uint64 lastTime, uint256 lastLeaf)
+        external
+        view
+        returns (uint256[] memory)
     {
+        return _publicInputs(taskManager.getTask(taskId), taskId, outputs, lastTime, lastLeaf);
+    }
+
+    function _publicInputs(
+        TaskManager.Task memory task,
+        uint256 taskId,
+        uint256[] calldata outputs,
+        uint64 lastTime,
+        uint256 lastLeaf
+    ) private view returns (uint256[] memory inputs) {
         uint256 n = outputs.length;
-        inputs = new uint256[](n + RECORD_INPUTS);
+        (uint256 keyAx, uint256 keyAy) = devices.bjjKeyOf(task.project, task.device);
+        bool signed = keyAx != 0 || keyAy != 0;
+        inputs = new uint256[](n + RECORD_INPUTS + (signed ? SIGNATURE_INPUTS : 0));
         for (uint256 i = 0; i < n; ++i) {
             if (outputs[i] >= FIELD_MODULUS) revert OutputOutOfField(i);
             inputs[i] = outputs[i];
@@ -96,5 +149,21 @@ contract Router {
         inputs[n + 4] = uint256(uint160(task.prover));
         inputs[n + 5] = task.firstNonce;
         inputs[n + 6] = task.lastNonce;
+        TaskManager.Anchor memory anchor = taskManager.anchorOf(task.project, task.device);
+        inputs[n + 7] = anchor.timestamp;
+        // The anchor's leaf is opened only by a task of the same config version (another version's leaf may hold
+        // other fields): across a version change the boundary earns nothing, but time still chains.
+        inputs[n + 8] = anchor.configVersion == task.configVersion ? anchor.leaf : 0;
+        inputs[n + 9] = lastTime;
+        if (lastLeaf >= FIELD_MODULUS) revert OutputOutOfField(n + 10);
+        inputs[n + 10] = lastLeaf;
+        if (signed) {
+            uint256 at = n + RECORD_INPUTS;
+            inputs[at] = block.chainid;
+            inputs[at + 1] = uint256(uint160(address(devices)));
+            inputs[at + 2] = task.configVersion;
+            inputs[at + 3] = keyAx;
+            inputs[at + 4] = keyAy;
+        }
     }
 }

@@ -8,6 +8,10 @@ import {ProverRegistry} from "./ProverRegistry.sol";
 /// @notice Records each task's commitment when it is assigned (project, config version, device, nonce range, batch
 /// root, prover, deadline), so the Router can check a proof against the record instead of against whatever the
 /// submitter claims, and so that each message is settled at most once.
+/// Protocol v2: it also keeps each device's anchor (the timestamp and leaf of the last message of its last verified
+/// task) which the Router hands the next proof, so a device's tasks chain: no message, time or distance counts
+/// twice, and no rule restarts at a task boundary. A task past its deadline can be expired by anyone and
+/// reassigned (same record, fresh deadline) by its project's sequencer.
 /// @dev Task id (docs/protocol.md): uint256(keccak256(abi.encode(chainId, taskManager, project, device,
 /// firstNonce))) >> 8. Including chain id and this contract's address keeps ids from repeating across chains and
 /// deployments; the shift keeps them below the BN254 field so a circuit can take the id as a public input.
@@ -16,10 +20,13 @@ contract TaskManager {
         None,
         Assigned,
         Settled,
-        Failed
+        Failed,
+        Expired
     }
 
     /// @dev Field order packs the record into four storage slots (about 22k gas each on first write).
+    /// `hasPrev`/`prevFirstNonce` name the device's previously assigned task (its id is taskIdOf(project, device,
+    /// prevFirstNonce)): the Router routes a device's tasks in assignment order.
     struct Task {
         address device;
         uint64 project;
@@ -29,7 +36,24 @@ contract TaskManager {
         Status status;
         uint64 lastNonce;
         uint64 deadline;
+        uint64 prevFirstNonce;
+        bool hasPrev;
         uint256 root;
+    }
+
+    /// @notice What the next task of a (project, device) must start after: the last message of its last verified
+    /// task. All zero before the first (docs/protocol.md, "Anchors").
+    struct Anchor {
+        uint64 timestamp;
+        uint32 configVersion;
+        uint256 leaf;
+    }
+
+    /// @dev Per (project, device): assignment progress (one slot) and the anchor (two slots).
+    struct DeviceTasks {
+        uint64 lastNonce;
+        uint64 lastFirstNonce;
+        bool hasTask;
     }
 
     /// @dev configVersion is the version the batch's messages were signed under; it must be live (ProjectRegistry
@@ -54,8 +78,9 @@ contract TaskManager {
     address public router;
 
     mapping(uint256 taskId => Task) private _tasks;
-    /// @dev Lowest first nonce the next task of (project, device) may have: one more than the last nonce assigned.
-    mapping(uint64 project => mapping(address device => uint256 nonce)) private _nextNonce;
+    /// @dev The last nonce and the first nonce of the latest task assigned for (project, device), if any.
+    mapping(uint64 project => mapping(address device => DeviceTasks)) private _devices;
+    mapping(uint64 project => mapping(address device => Anchor)) private _anchors;
 
     event RouterSet(address router);
     event TaskAssigned(
@@ -70,6 +95,8 @@ contract TaskManager {
         uint64 deadline
     );
     event TaskStatusChanged(uint256 indexed taskId, Status status);
+    event TaskReassigned(uint256 indexed taskId, address prover, uint64 deadline);
+    event AnchorAdvanced(uint64 indexed project, address indexed device, uint64 timestamp, uint256 leaf);
 
     error NotDeployer(address caller);
     error NotRouter(address caller);
@@ -85,6 +112,9 @@ contract TaskManager {
     error NonceAlreadyAssigned(uint64 project, address device, uint64 firstNonce, uint256 nextAllowed);
     error TaskExists(uint256 taskId);
     error BadStatus(uint256 taskId, Status status);
+    error DeadlineNotPassed(uint256 taskId, uint64 deadline);
+    error AnchorNotAdvanced(uint256 taskId, uint64 anchorTime, uint64 lastTime);
+    error LeafOutOfField(uint256 leaf);
 
     modifier onlyRouter() {
         if (msg.sender != router) revert NotRouter(msg.sender);
@@ -139,12 +169,50 @@ contract TaskManager {
         }
     }
 
-    /// @notice Router only: the task's proof verified; it can never be routed again.
-    function markSettled(uint256 taskId) external onlyRouter {
+    /// @notice Router only: the task's proof verified; it can never be routed again. The proof pinned
+    /// (`lastTime`, `lastLeaf`) to the batch's last message: they become the device's anchor, whatever the DApp
+    /// then does with the outputs.
+    function markSettled(uint256 taskId, uint64 lastTime, uint256 lastLeaf) external onlyRouter {
         Task storage task = _tasks[taskId];
         if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+        if (lastLeaf >= FIELD_MODULUS) revert LeafOutOfField(lastLeaf);
+        Anchor storage anchor = _anchors[task.project][task.device];
+        // The proof already shows this (every message comes after prevTime); kept as a cheap second lock.
+        if (lastTime <= anchor.timestamp) revert AnchorNotAdvanced(taskId, anchor.timestamp, lastTime);
         task.status = Status.Settled;
+        anchor.timestamp = lastTime;
+        anchor.configVersion = task.configVersion;
+        anchor.leaf = lastLeaf;
         emit TaskStatusChanged(taskId, Status.Settled);
+        emit AnchorAdvanced(task.project, task.device, lastTime, lastLeaf);
+    }
+
+    /// @notice Anyone: a task its prover did not route before its deadline ends Expired, so the device's later
+    /// tasks can be routed against the anchor as it stands. Its messages are never lost: the sequencer may
+    /// reassign the same record (reassign), and they can never count twice (the anchor only moves forward).
+    function expire(uint256 taskId) external {
+        Task storage task = _tasks[taskId];
+        if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+        if (block.number <= task.deadline) revert DeadlineNotPassed(taskId, task.deadline);
+        task.status = Status.Expired;
+        emit TaskStatusChanged(taskId, Status.Expired);
+    }
+
+    /// @notice The project's sequencer gives an expired task (the same commitment) to `prover` with a fresh
+    /// deadline. The proof is then made against the anchor at that time; a task whose messages are no longer
+    /// after the anchor (a later task settled first) can never verify, so nothing counts twice.
+    function reassign(uint256 taskId, address prover, uint64 deadlineBlocks) external {
+        Task storage task = _tasks[taskId];
+        if (task.status != Status.Expired) revert BadStatus(taskId, task.status);
+        if (deadlineBlocks == 0) revert ZeroDeadline();
+        _checkProject(task.project);
+        if (!provers.isProver(prover)) revert UnknownProver(prover);
+        uint64 deadline = uint64(block.number) + deadlineBlocks;
+        task.status = Status.Assigned;
+        task.prover = prover;
+        task.deadline = deadline;
+        emit TaskStatusChanged(taskId, Status.Assigned);
+        emit TaskReassigned(taskId, prover, deadline);
     }
 
     /// @notice Router only: the task is over without effect (its DApp reverted).
@@ -152,7 +220,7 @@ contract TaskManager {
     /// would cost gas for nothing the chain reads back.
     function markFailed(uint256 taskId, bytes calldata /* reason */ ) external onlyRouter {
         Task storage task = _tasks[taskId];
-        if (task.status != Status.Assigned && task.status != Status.Settled) revert BadStatus(taskId, task.status);
+        if (task.status != Status.Settled) revert BadStatus(taskId, task.status);
         task.status = Status.Failed;
         emit TaskStatusChanged(taskId, Status.Failed);
     }
@@ -163,11 +231,28 @@ contract TaskManager {
 
     /// @notice Lowest first nonce a new task of (project, device) may have.
     function nextNonceOf(uint64 project, address device) external view returns (uint256) {
-        return _nextNonce[project][device];
+        return _nextAllowed(_devices[project][device]);
+    }
+
+    /// @notice The anchor the next task of (project, device) is proven against.
+    function anchorOf(uint64 project, address device) external view returns (Anchor memory) {
+        return _anchors[project][device];
+    }
+
+    /// @notice The task assigned to the same (project, device) right before `taskId`, if any.
+    function previousTaskOf(uint256 taskId) public view returns (bool exists, uint256 previous) {
+        Task storage task = _tasks[taskId];
+        if (!task.hasPrev) return (false, 0);
+        return (true, taskIdOf(task.project, task.device, task.prevFirstNonce));
     }
 
     function taskIdOf(uint64 project, address device, uint64 firstNonce) public view returns (uint256) {
         return uint256(keccak256(abi.encode(block.chainid, address(this), project, device, firstNonce))) >> 8;
+    }
+
+    /// @dev One more than the last nonce assigned (uint256: the largest uint64 nonce stays usable), 0 at first.
+    function _nextAllowed(DeviceTasks storage progress) private view returns (uint256) {
+        return progress.hasTask ? uint256(progress.lastNonce) + 1 : 0;
     }
 
     function _checkProject(uint64 project) private view {
@@ -179,12 +264,17 @@ contract TaskManager {
         if (t.device == address(0)) revert ZeroAddress();
         if (t.firstNonce > t.lastNonce) revert BadNonceRange(t.firstNonce, t.lastNonce);
         if (t.root >= FIELD_MODULUS) revert RootOutOfField(t.root);
-        uint256 nextAllowed = _nextNonce[t.project][t.device];
+        DeviceTasks storage progress = _devices[t.project][t.device];
+        uint256 nextAllowed = _nextAllowed(progress);
         // Ranges of one device only move forward, so no message can be counted in two tasks.
         if (t.firstNonce < nextAllowed) revert NonceAlreadyAssigned(t.project, t.device, t.firstNonce, nextAllowed);
         taskId = taskIdOf(t.project, t.device, t.firstNonce);
         if (_tasks[taskId].status != Status.None) revert TaskExists(taskId);
-        _nextNonce[t.project][t.device] = uint256(t.lastNonce) + 1;
+        bool hasPrev = progress.hasTask;
+        uint64 prevFirstNonce = progress.lastFirstNonce;
+        progress.lastNonce = t.lastNonce;
+        progress.lastFirstNonce = t.firstNonce;
+        progress.hasTask = true;
         _tasks[taskId] = Task({
             device: t.device,
             project: t.project,
@@ -194,6 +284,8 @@ contract TaskManager {
             status: Status.Assigned,
             lastNonce: t.lastNonce,
             deadline: deadline,
+            prevFirstNonce: prevFirstNonce,
+            hasPrev: hasPrev,
             root: t.root
         });
         emit TaskAssigned(

@@ -59,7 +59,7 @@ from proofstream.prover.attest import AttestBackend
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import ProverBackend
-from proofstream.prover.service import ProverWorker
+from proofstream.prover.service import DeviceSigning, ProverWorker
 from proofstream.sequencer.service import Sequencer
 from proofstream.settings import Settings
 from proofstream.store.ports import ProjectConfig
@@ -276,15 +276,22 @@ class Node:
                 prover=self.roles.prover.address,
                 n_public=build.spec.n_public,
                 constraints=build.artifacts.constraints if build.artifacts is not None else None,
+                anchors=book,
                 config=version,
+                signing=self._signing() if build.spec.circuit_signatures else None,
             )
             for version, build in self.versions.items()
         ]
-        self.submitter = Submitter(self.store, book)
+        self.submitter = Submitter(self.store, book, deadline_blocks=self.settings.chain.deadline_blocks)
         self.indexer = Indexer(self.store, book, start_block=self.manifest.core.start_block)
         released = self.provers[0].release_orphans()
         if released:
             logger.info("released tasks a previous run left unproven count=%d", released)
+
+    def _signing(self) -> DeviceSigning:
+        """For a circuit that checks device signatures: the chain and registry they were signed under, and the
+        store's copy of each device's registered BabyJubJub key (the indexer records it)."""
+        return DeviceSigning(self.client.chain_id, int(self.manifest.core.device_registry, 16), self.store)
 
     def _backend(self, version: ConfigVersion, build: ProjectBuild) -> ProverBackend:
         if build.artifacts is not None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 
 
@@ -20,6 +21,8 @@ class ChainTaskState(StrEnum):
     ASSIGNED = "assigned"
     SETTLED = "settled"
     FAILED = "failed"
+    EXPIRED = "expired"
+    """Its deadline passed unrouted and it was expired: it may be reassigned (same record, fresh deadline)."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,33 @@ class TaskBook(Protocol):
         """Whether new tasks may be assigned under ``version`` (it is current or in its grace period)."""
         ...
 
-    def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
-        """Submit outputs + proof as the assigned prover."""
+    def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
+        """Submit outputs, the anchor the task leaves and the proof, as the assigned prover."""
         ...
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        """The anchor the device's next task is proven against (TaskManager.anchorOf)."""
+        ...
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        """True while the device's previously assigned task is still Assigned: the Router refuses this one."""
+        ...
+
+    def overdue(self, task_id: TaskId) -> bool:
+        """True when the task is Assigned and its deadline block has passed (anyone may expire it)."""
+        ...
+
+    def expire(self, task_id: TaskId) -> TxOutcome: ...
+
+    def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
+        """Give an expired task back to this node's prover with a fresh deadline (as the sequencer)."""
+        ...
+
+
+class AnchorSource(Protocol):
+    """Where a prover reads the anchor a task is proven against: the chain (TaskBook has it)."""
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +107,8 @@ class DeviceRegistration:
     device: Address
     owner: Address
     block: int
+    key: tuple[int, int] | None = None
+    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered)."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32"))
 """The payload the attest test project's messages carry (the tracker-distance template's)."""
 
 LOGIC = '''
-"""Test logic: metres = sum of |lat steps|; refuses a batch with a latitude of 0."""
+"""Test logic: metres = sum of |lat steps| (from the anchor's fix when opened); refuses a latitude of 0."""
 from proofstream.prover.ports import TaskRecord
 
 OUTPUTS = ("metres",)
@@ -50,8 +50,9 @@ def check(records):
             raise ValueError(f"nonce {r.nonce}: latitude 0 is a broken fix")
 
 
-def outputs(records):
-    return (sum(abs(b.payload["lat"] - a.payload["lat"]) for a, b in zip(records, records[1:])),)
+def outputs(records, previous=None):
+    fixes = ([previous] if previous is not None else []) + list(records)
+    return (sum(abs(b.payload["lat"] - a.payload["lat"]) for a, b in zip(fixes, fixes[1:])),)
 '''
 
 

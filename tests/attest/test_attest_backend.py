@@ -10,10 +10,11 @@ from eth_account.signers.local import LocalAccount
 
 from attest.attest_world import StoredTask, store_task
 from proofstream.chain.accounts import dev_account
+from proofstream.domain.anchor import NO_ANCHOR, RECORD_INPUTS, Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash, sign_digest
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, TaskId
+from proofstream.domain.types import Address, ProjectId, TaskId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.attest import AttestBackend, AttestProof
 from proofstream.prover.ports import CircuitTask, TaskRecord
@@ -38,9 +39,19 @@ class FixedLogic:
         self.outputs = outputs
         self.calls = 0
 
-    def run(self, records: Sequence[TaskRecord]) -> tuple[int, ...]:
+    def run(self, records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
         self.calls += 1
         return self.outputs
+
+
+class NoAnchors:
+    """The chain of a device with no verified task yet."""
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return NO_ANCHOR
+
+
+N_PUBLIC = len(OUTPUTS) + len(RECORD_INPUTS)
 
 
 @pytest.fixture
@@ -77,11 +88,17 @@ def _attest(
     claimed: Address | None = None,
 ) -> None:
     row = task.row
-    attestation = Attestation.of_outputs(row.project, row.config, row.id, row.root, outputs)
+    attestation = Attestation.of_outputs(row.project, row.config, row.id, row.root, outputs, _anchors(task))
     signature = sign_digest(bytes(signer.key), attestation.digest(attest_domain(CHAIN_ID, ROUTER)))
     store.put_attestation(
         StoredAttestation(row.id, claimed or Address(signer.address), attestation.result, outputs, signature, 1.0)
     )
+
+
+def _anchors(task: StoredTask) -> tuple[int, int, int, int]:
+    """(prevTime, prevLeaf, lastTime, lastLeaf) of a device's first task."""
+    last = _circuit_task(task).last_anchor()
+    return (0, 0, last.timestamp, last.leaf)
 
 
 def _circuit_task(task: StoredTask) -> CircuitTask:
@@ -115,8 +132,11 @@ def test_not_ready_until_a_quorum_signed_our_result(store: SqliteStore, task: St
         int(PROVER.address, 16),
         0,
         len(LATS) - 1,
+        *_anchors(task),
     )
-    digest = Attestation.of_outputs(row.project, 1, row.id, row.root, OUTPUTS).digest(attest_domain(CHAIN_ID, ROUTER))
+    digest = Attestation.of_outputs(row.project, 1, row.id, row.root, OUTPUTS, _anchors(task)).digest(
+        attest_domain(CHAIN_ID, ROUTER)
+    )
     recovered = [recover_attester(digest, proof.calldata[i * 65 : (i + 1) * 65]) for i in range(2)]
     assert recovered == expected_signers
     assert backend.verify(proof)
@@ -165,7 +185,9 @@ def test_a_quorum_for_another_result_fails_the_task(store: SqliteStore, task: St
 
 def test_the_worker_puts_a_waiting_task_back_and_proves_it_later(store: SqliteStore, task: StoredTask) -> None:
     logic = FixedLogic()
-    worker = ProverWorker(store, _backend(store, logic), prover=PROVER.address, n_public=8, constraints=None)
+    worker = ProverWorker(
+        store, _backend(store, logic), prover=PROVER.address, n_public=N_PUBLIC, constraints=None, anchors=NoAnchors()
+    )
     assert worker.tick() is None
     assert store.get_task(task.row.id).status is TaskStatus.BATCHED  # type: ignore[union-attr]
     _attest(store, task, ATTESTERS[0])
@@ -187,7 +209,9 @@ def test_the_worker_puts_back_a_task_that_turns_out_not_ready(store: SqliteStore
         attesters=[*(a.address for a in ATTESTERS), dev_account(9).address],
         quorum=2,
     )
-    worker = ProverWorker(store, backend, prover=PROVER.address, n_public=8, constraints=None)
+    worker = ProverWorker(
+        store, backend, prover=PROVER.address, n_public=N_PUBLIC, constraints=None, anchors=NoAnchors()
+    )
     _attest(store, task, ATTESTERS[0], (41,))
     _attest(store, task, ATTESTERS[1], (41,))
     assert worker.tick() is None
@@ -196,7 +220,14 @@ def test_the_worker_puts_back_a_task_that_turns_out_not_ready(store: SqliteStore
 
 
 def test_the_worker_fails_a_task_whose_quorum_disagrees(store: SqliteStore, task: StoredTask) -> None:
-    worker = ProverWorker(store, _backend(store, FixedLogic()), prover=PROVER.address, n_public=8, constraints=None)
+    worker = ProverWorker(
+        store,
+        _backend(store, FixedLogic()),
+        prover=PROVER.address,
+        n_public=N_PUBLIC,
+        constraints=None,
+        anchors=NoAnchors(),
+    )
     _attest(store, task, ATTESTERS[0], (41,))
     _attest(store, task, ATTESTERS[1], (41,))
     failed = worker.tick()

@@ -25,7 +25,8 @@ from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import ATTESTER_ABIS, AttesterChainView
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import TaskStatus
-from proofstream.domain.types import ConfigVersion, ProjectId, TaskId
+from proofstream.domain.anchor import RECORD_INPUTS, Anchor
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError
 from proofstream.prover.attest import AttestBackend
 from proofstream.prover.isolated import IsolatedLogic
@@ -33,6 +34,16 @@ from proofstream.prover.service import ProverWorker
 from proofstream.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.chain
+
+
+class ChainAnchors:
+    """The prover worker's anchors, read from the test chain's TaskManager."""
+
+    def __init__(self, aw: AttestWorld) -> None:
+        self._aw = aw
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return self._aw.core.tasks.anchor_of(project, device)
 
 
 def _shape(item: dict[str, Any]) -> Any:
@@ -123,7 +134,9 @@ def test_view_refuses_a_device_registry_that_is_not_this_deployments(aw: AttestW
     with pytest.raises(ConfigError, match="not a DeviceRegistry"):
         AttesterChainView(client, router, aw.core_deployment.prover_registry)
     # A real DeviceRegistry, but of another ProjectRegistry: another deployment's domain.
-    other = aw.client.deploy(aw.compilation.artifact("DeviceRegistry"), aw.core_deployment.prover_registry)
+    other = aw.client.deploy(
+        aw.compilation.artifact("DeviceRegistry"), aw.core_deployment.prover_registry, aw.core.devices.poseidon()
+    )
     assert other.contract_address is not None
     with pytest.raises(ConfigError, match="another deployment"):
         AttesterChainView(client, router, other.contract_address)
@@ -164,7 +177,14 @@ def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: Attes
             quorum=QUORUM,
             is_registered=lambda a: aw.core.provers.is_prover(a),
         )
-        worker = ProverWorker(store, backend, prover=aw.prover.address, n_public=8, constraints=None)
+        worker = ProverWorker(
+            store,
+            backend,
+            prover=aw.prover.address,
+            n_public=1 + len(RECORD_INPUTS),
+            constraints=None,
+            anchors=ChainAnchors(aw),
+        )
         assert worker.tick() is None  # nobody attested yet
         assert attesters[0].tick() == 1
         assert worker.tick() is None  # 1 of 2
@@ -173,6 +193,7 @@ def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: Attes
         proven = worker.tick()
         assert proven is not None and proven.outputs == [str(expected_metres(lats))]
         calldata = bytes.fromhex(proven.proof["calldata"])
-        result = aw.core.router.route(stored.row.id, [expected_metres(lats)], calldata, sender=aw.prover)
+        last = Anchor(proven.proof["last_time"], int(proven.proof["last_leaf"]))
+        result = aw.core.router.route(stored.row.id, [expected_metres(lats)], last, calldata, sender=aw.prover)
     assert result.settled and aw.core.tasks.get_task(stored.row.id).status is TaskStatus.SETTLED
     assert aw.token.balance_of(aw.device_owner.address) == expected_metres(lats) * RATE

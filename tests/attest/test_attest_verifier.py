@@ -4,6 +4,7 @@ other proof is refused (verify returns false, route reverts InvalidProof)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from eth_account.messages import encode_typed_data
@@ -14,20 +15,23 @@ from attest.attest_world import QUORUM, RATE, AttestWorld
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import deploy_attest_verifier
 from proofstream.chain.contracts import TaskStatus
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, result_hash
 from proofstream.domain.eip712 import domain_separator
 from proofstream.domain.messages import SECP256K1_N
-from proofstream.domain.types import FIELD_MODULUS, Address, TaskId
+from proofstream.domain.types import FIELD_MODULUS, Address, ConfigVersion, TaskId
 from proofstream.errors import TransactionRevertedError
 
 pytestmark = pytest.mark.chain
 
 OUTPUTS = [1234]
+LAST = Anchor(1_764_300_000, 0xBEEF, 1)
+"""The anchor the attested task leaves (its last message's time and leaf)."""
 
 
 def _setup(aw: AttestWorld, outputs: list[int] = OUTPUTS) -> tuple[int, list[int], Attestation]:
     record = aw.assign(root=0xABCDEF)
-    inputs = list(aw.core.router.public_inputs_of(record.task_id, outputs))
+    inputs = list(aw.core.router.public_inputs_of(record.task_id, outputs, LAST))
     return record.task_id, inputs, Attestation.from_public_inputs(inputs, 1)
 
 
@@ -40,13 +44,14 @@ def test_quorum_settles_through_the_router_and_mints(aw: AttestWorld) -> None:
     proof = aw.proof(aw.attesters[:2], attestation)
     assert aw.verifier.verify(inputs, proof)
     before = aw.token.balance_of(aw.device_owner.address)
-    result = aw.core.router.route(task, OUTPUTS, proof, sender=aw.prover)
+    result = aw.core.router.route(task, OUTPUTS, LAST, proof, sender=aw.prover)
     assert result.settled
     assert aw.core.tasks.get_task(task).status is TaskStatus.SETTLED
     assert aw.token.balance_of(aw.device_owner.address) - before == OUTPUTS[0] * RATE
     print(f"\nattest route gas (k=2, one output): {result.receipt.gas_used}")
     # Groth16 verification alone costs ~250k gas (DESIGN.md); two ecrecovers and two registry reads much less.
-    assert result.receipt.gas_used < 200_000
+    # Protocol v2 adds the anchor (two storage slots written the first time) and the device's registry check.
+    assert result.receipt.gas_used < 230_000
 
 
 def test_verify_alone_costs_little_gas(aw: AttestWorld) -> None:
@@ -67,7 +72,13 @@ def test_golden_digest_python_contract_and_eth_account_agree(aw: AttestWorld) ->
     assert aw.verifier.result_hash(outputs) == result_hash(outputs) == attestation.result
     assert aw.verifier.domain_separator() == domain_separator(aw.domain)
     assert (
-        aw.verifier.attestation_digest(attestation.project, attestation.task_id, attestation.root, attestation.result)
+        aw.verifier.attestation_digest(
+            attestation.project,
+            attestation.task_id,
+            attestation.root,
+            attestation.result,
+            (attestation.prev_time, attestation.prev_leaf, attestation.last_time, attestation.last_leaf),
+        )
         == ours
     )
 
@@ -86,17 +97,15 @@ REJECTED: dict[str, Callable[[AttestWorld, Attestation], bytes]] = {
     "unsorted": lambda aw, a: b"".join(aw.sign(s, a) for s in reversed(_by_address(*aw.attesters[:2]))),
     "unregistered signer": lambda aw, a: aw.proof([aw.attesters[0], aw.attesters[2]], a),
     "signer outside the set": lambda aw, a: aw.proof([aw.attesters[0], aw.outsider], a),
-    "another result": lambda aw, a: aw.proof(
-        aw.attesters[:2], Attestation(a.project, a.config, a.task_id, a.root, result_hash([1235]))
-    ),
-    "another task": lambda aw, a: aw.proof(
-        aw.attesters[:2], Attestation(a.project, a.config, TaskId(a.task_id ^ 1), a.root, a.result)
-    ),
-    "another root": lambda aw, a: aw.proof(aw.attesters[:2], Attestation(a.project, a.config, a.task_id, 5, a.result)),
+    "another result": lambda aw, a: aw.proof(aw.attesters[:2], replace(a, result=result_hash([1235]))),
+    "another task": lambda aw, a: aw.proof(aw.attesters[:2], replace(a, task_id=TaskId(a.task_id ^ 1))),
+    "another root": lambda aw, a: aw.proof(aw.attesters[:2], replace(a, root=5)),
     "another config": lambda aw, a: aw.proof(
         aw.attesters[:2],
-        Attestation(a.project, 2, a.task_id, a.root, a.result),  # type: ignore[arg-type]
+        replace(a, config=ConfigVersion(2)),
     ),
+    "another anchor": lambda aw, a: aw.proof(aw.attesters[:2], replace(a, prev_time=a.prev_time + 1)),
+    "another next anchor": lambda aw, a: aw.proof(aw.attesters[:2], replace(a, last_leaf=a.last_leaf ^ 1)),
     "another chain": lambda aw, a: b"".join(
         aw.sign(s, a, attest_domain(1, aw.core_deployment.router)) for s in _by_address(*aw.attesters[:2])
     ),
@@ -128,12 +137,12 @@ def test_a_rejected_proof_reverts_the_route_and_leaves_the_task_open(aw: AttestW
     task, _, attestation = _setup(aw)
     proof = aw.proof([aw.attesters[0], aw.outsider], attestation)
     with pytest.raises(TransactionRevertedError) as info:
-        aw.core.router.route(task, OUTPUTS, proof, sender=aw.prover)
+        aw.core.router.route(task, OUTPUTS, LAST, proof, sender=aw.prover)
     assert info.value.error_name == "InvalidProof"
     # A valid quorum for 1234 does not pay out a different claimed output either.
     good = aw.proof(aw.attesters[:2], attestation)
     with pytest.raises(TransactionRevertedError, match="InvalidProof"):
-        aw.core.router.route(task, [9999], good, sender=aw.prover)
+        aw.core.router.route(task, [9999], LAST, good, sender=aw.prover)
     assert aw.core.tasks.get_task(task).status is TaskStatus.ASSIGNED
     assert aw.token.balance_of(aw.device_owner.address) == 0
 

@@ -23,9 +23,10 @@ from attest.attest_world import (
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.attester.service import Attester, AttesterSettings
 from proofstream.chain.accounts import dev_account
+from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.messages import digest, message_id, parse_body
+from proofstream.domain.messages import digest, message_id, message_leaf, parse_body
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
@@ -60,6 +61,8 @@ class FakeChain:
         }
         self.registrations = 0
         self.version_lookups = 0
+        self.anchors: dict[str, Anchor] = {}
+        self.pending: set[int] = set()
 
     def commit(self, stored: StoredTask, **changes: object) -> None:
         row = stored.row
@@ -77,15 +80,21 @@ class FakeChain:
         self.registrations += 1
         return True
 
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return self.anchors.get(device.lower(), NO_ANCHOR)
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        return task_id in self.pending
+
 
 class CountingLogic:
     def __init__(self, inner: IsolatedLogic) -> None:
         self.inner = inner
         self.calls = 0
 
-    def run(self, records: Sequence[TaskRecord]) -> tuple[int, ...]:
+    def run(self, records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
         self.calls += 1
-        return self.inner.run(records)
+        return self.inner.run(records, previous)
 
 
 @pytest.fixture
@@ -127,7 +136,9 @@ def test_signs_a_good_task_once(store: SqliteStore, logic: CountingLogic) -> Non
     assert attestation.attester == attester.address
     assert attestation.outputs == (expected_metres(LATS),)
     assert attestation.result == result_hash([expected_metres(LATS)])
-    expected = Attestation.of_outputs(PROJECT, 1, stored.row.id, stored.row.root, [expected_metres(LATS)])
+    last = stored.messages[-1]
+    anchors = (0, 0, last.timestamp, message_leaf(PROJECT, last))
+    expected = Attestation.of_outputs(PROJECT, 1, stored.row.id, stored.row.root, [expected_metres(LATS)], anchors)
     digest = expected.digest(attest_domain(CHAIN_ID, ROUTER))
     assert recover_attester(digest, attestation.signature) == attester.address
     assert chain.registrations == 1
@@ -352,3 +363,44 @@ def test_a_store_row_with_another_schema_does_not_make_it_refuse_an_honest_task(
     assert attester.tick() == 1
     (attestation,) = store.attestations(stored.row.id)
     assert attestation.outputs == (expected_metres(LATS),)
+
+
+def test_waits_for_the_predecessor_then_counts_from_its_anchor(store: SqliteStore, logic: CountingLogic) -> None:
+    """Protocol v2: an attestation signs the device's anchor, so it is made only once the previous task is final,
+    and the logic reads the anchor's fix, found in the store by its leaf."""
+    attester, chain = _attester(store, logic)
+    first = _task(store)
+    second = _task(store, lats=[70, 90], first_nonce=len(LATS))
+    chain.commit(second)
+    chain.pending.add(second.row.id)
+    assert attester.tick() == 0
+    assert store.attestations(second.row.id) == []
+    chain.pending.clear()
+    last = first.messages[-1]
+    chain.anchors[DEVICE.address.lower()] = Anchor(last.timestamp, message_leaf(PROJECT, last), 1)
+    assert attester.tick() == 1
+    (attestation,) = store.attestations(second.row.id)
+    assert attestation.outputs == (expected_metres([LATS[-1], 70, 90]),)
+    end = second.messages[-1]
+    anchors = (last.timestamp, message_leaf(PROJECT, last), end.timestamp, message_leaf(PROJECT, end))
+    expected = Attestation.of_outputs(PROJECT, 1, second.row.id, second.row.root, attestation.outputs, anchors)
+    assert recover_attester(expected.digest(attest_domain(CHAIN_ID, ROUTER)), attestation.signature) == attester.address
+
+
+def test_refuses_a_task_whose_time_was_already_paid(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store)
+    chain.commit(stored)
+    chain.anchors[DEVICE.address.lower()] = Anchor(stored.messages[0].timestamp, 5, 1)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == []
+
+
+def test_refuses_an_anchor_leaf_the_store_cannot_open(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    _task(store)
+    second = _task(store, lats=[70], first_nonce=len(LATS))
+    chain.commit(second)
+    chain.anchors[DEVICE.address.lower()] = Anchor(1, 12345, 1)  # a leaf no stored message has
+    assert attester.tick() == 0
+    assert store.attestations(second.row.id) == []

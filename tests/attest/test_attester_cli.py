@@ -14,7 +14,9 @@ from attest.attest_world import AttestWorld, store_task
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS, dev_account
 from proofstream.chain.attest import deploy_attest_verifier
 from proofstream.cli.attest import describe_project
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester
+from proofstream.domain.messages import message_leaf
 from proofstream.domain.types import Address
 from proofstream.errors import ConfigError
 from proofstream.projects.scaffold import scaffold
@@ -117,11 +119,13 @@ def test_an_attester_process_signs_a_committed_task(aw: AttestWorld, project_dir
     )
     outputs = IsolatedLogic(facts.logic_path).run(records)
     assert attestation.outputs == outputs and outputs[0] > 0
-    digest = Attestation.of_outputs(project, 1, stored.row.id, stored.row.root, outputs).digest(
-        attest_domain(aw.client.chain_id, aw.core_deployment.router)
-    )
+    end = stored.messages[-1]
+    last = Anchor(end.timestamp, message_leaf(project, end))
+    digest = Attestation.of_outputs(
+        project, 1, stored.row.id, stored.row.root, outputs, (0, 0, last.timestamp, last.leaf)
+    ).digest(attest_domain(aw.client.chain_id, aw.core_deployment.router))
     assert recover_attester(digest, attestation.signature) == Address(dev_account(6).address)
-    inputs = aw.core.router.public_inputs_of(stored.row.id, list(outputs))
+    inputs = aw.core.router.public_inputs_of(stored.row.id, list(outputs), last)
     assert verifier.verify(inputs, attestation.signature)
 
 

@@ -33,14 +33,14 @@ def test_a_value_error_is_a_rejection_of_the_batch(tmp_path: Path) -> None:
 
 
 def test_a_crash_is_reported_with_its_reason(tmp_path: Path) -> None:
-    logic = _logic(tmp_path, "def outputs(records):\n    return (1 // 0,)\n")
+    logic = _logic(tmp_path, "def outputs(records, previous=None):\n    return (1 // 0,)\n")
     with pytest.raises(ProverError, match="ZeroDivisionError") as info:
         logic.run(RECORDS)
     assert info.value.code == "logic_crashed" and not isinstance(info.value, LogicRejectedError)
 
 
 def test_a_hard_exit_without_an_answer_is_a_crash(tmp_path: Path) -> None:
-    logic = _logic(tmp_path, "import os\ndef outputs(records):\n    os._exit(3)\n")
+    logic = _logic(tmp_path, "import os\ndef outputs(records, previous=None):\n    os._exit(3)\n")
     with pytest.raises(ProverError, match="exit status 3") as info:
         logic.run(RECORDS)
     assert info.value.code == "logic_crashed"
@@ -53,7 +53,7 @@ def test_an_import_error_is_a_crash(tmp_path: Path) -> None:
 
 
 def test_a_loop_is_killed_at_the_timeout(tmp_path: Path) -> None:
-    logic = _logic(tmp_path, "def outputs(records):\n    while True:\n        pass\n", timeout_s=1.0)
+    logic = _logic(tmp_path, "def outputs(records, previous=None):\n    while True:\n        pass\n", timeout_s=1.0)
     with pytest.raises(ProverError, match=r"longer than 1\.0 s") as info:
         logic.run(RECORDS)
     assert info.value.code == "logic_timeout"
@@ -75,19 +75,19 @@ def test_a_loop_is_killed_at_the_timeout(tmp_path: Path) -> None:
     ],
 )
 def test_suspicious_outputs_are_refused(tmp_path: Path, returned: str, message: str) -> None:
-    logic = _logic(tmp_path, f"def outputs(records):\n    return {returned}\n")
+    logic = _logic(tmp_path, f"def outputs(records, previous=None):\n    return {returned}\n")
     with pytest.raises(ProverError, match=message) as info:
         logic.run(RECORDS)
     assert info.value.code == "bad_outputs"
 
 
 def test_printing_cannot_forge_the_answer(tmp_path: Path) -> None:
-    body = "def outputs(records):\n    print('{\"outputs\": [999]}')\n    return (5,)\n"
+    body = "def outputs(records, previous=None):\n    print('{\"outputs\": [999]}')\n    return (5,)\n"
     assert _logic(tmp_path, body).run(RECORDS) == (5,)
 
 
 def test_hash_order_dependence_is_caught_by_repeating(tmp_path: Path) -> None:
-    body = "def outputs(records):\n    return (hash('proofstream') % 1000003,)\n"
+    body = "def outputs(records, previous=None):\n    return (hash('proofstream') % 1000003,)\n"
     with pytest.raises(ProverError, match="different outputs") as info:
         _logic(tmp_path, body, repeat=3).run(RECORDS)
     assert info.value.code == "nondeterministic"
@@ -95,11 +95,13 @@ def test_hash_order_dependence_is_caught_by_repeating(tmp_path: Path) -> None:
 
 def test_the_child_sees_no_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATTESTER_SECRET_FOR_TEST", "0x" + "11" * 32)
-    body = "import os\ndef outputs(records):\n    return (int('ATTESTER_SECRET_FOR_TEST' in os.environ),)\n"
+    body = (
+        "import os\ndef outputs(records, previous=None):\n    return (int('ATTESTER_SECRET_FOR_TEST' in os.environ),)\n"
+    )
     assert _logic(tmp_path, body).run(RECORDS) == (0,)
 
 
 def test_memory_is_limited(tmp_path: Path) -> None:
-    body = "def outputs(records):\n    block = bytearray(1 << 30)\n    return (len(block),)\n"
+    body = "def outputs(records, previous=None):\n    block = bytearray(1 << 30)\n    return (len(block),)\n"
     with pytest.raises(ProverError, match="MemoryError"):
         _logic(tmp_path, body, memory_mb=256).run(RECORDS)

@@ -9,16 +9,27 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, RewardDApp, RewardToken, TaskAssignment, TaskRecord
+from proofstream.chain.contracts import (
+    CoreContracts,
+    RewardDApp,
+    RewardToken,
+    TaskAssignment,
+    TaskRecord,
+    sign_device_binding,
+)
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 
 RATE = 10**15
 """Reward per output unit in token wei (0.001 token per metre)."""
 ROOT = FieldElement(0x1234_5678_9ABC_DEF0)
 """A batch root for tests where its value does not matter (it only has to be a field element)."""
+
+LAST = Anchor(1_764_300_000, 0xABCDEF, 1)
+"""The next anchor a test route claims (the MockVerifier accepts any): its last message's time and leaf."""
 
 # Fixed so the device address (and so every task id) is the same in every run.
 DEVICE_KEY = "0x" + "d1" * 32
@@ -71,6 +82,16 @@ class World:
             [self.assignment(first, last, **changes)], deadline_blocks, sender=self.sequencer
         )
         return self.core.tasks.get_task(result.task_ids[0])
+
+    def register_device(self, project: int, sender: LocalAccount | None = None) -> None:
+        """Register the world's device in another ``project`` too (its owner sends, ``sender`` by default the
+        world's owner), with the same device owner."""
+        signature = sign_device_binding(
+            self.device, self.client.chain_id, self.core.devices.address, project, self.device_owner.address
+        )
+        self.core.devices.register_device(
+            project, self.device.address, self.device_owner.address, signature, sender=sender or self.owner
+        )
 
     def set_verifier_result(self, result: bool) -> None:
         self.client.send(self.mock_verifier.functions.setResult(result), sender=self.owner)

@@ -6,7 +6,7 @@ import socket
 import threading
 
 import pytest
-from chain_world import World
+from chain_world import LAST, World
 from eth_abi.abi import encode
 from eth_account import Account
 
@@ -53,7 +53,7 @@ def test_too_little_gas_is_refused_before_sending(world: World) -> None:
     nonce_before = world.client.web3.eth.get_transaction_count(world.prover.address)
     record = world.assign()
     with pytest.raises(TransactionRevertedError, match=r"(?i)out ?of ?gas"):
-        world.core.router.route(record.task_id, [1], b"", sender=world.prover, gas=40_000)
+        world.core.router.route(record.task_id, [1], LAST, b"", sender=world.prover, gas=40_000)
     assert world.client.web3.eth.get_transaction_count(world.prover.address) == nonce_before
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chain_world import RATE, World, addr
+from chain_world import LAST, RATE, World, addr
 from eth_account import Account
 from web3.contract import Contract
 
@@ -20,7 +20,7 @@ PROOF = b"\x42" * 256
 def test_route_settles_and_rewards_the_device_owner(world: World) -> None:
     record = world.assign()
     before = world.token.balance_of(world.device_owner.address)
-    result = world.core.router.route(record.task_id, [1234], PROOF, sender=world.prover)
+    result = world.core.router.route(record.task_id, [1234], LAST, PROOF, sender=world.prover)
     assert result.settled
     assert result.failure_reason is None
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.SETTLED
@@ -39,7 +39,7 @@ def test_route_settles_and_rewards_the_device_owner(world: World) -> None:
 def test_reward_follows_the_rate_set_by_the_dapp_owner(world: World) -> None:
     world.dapp.set_rate(7, sender=world.owner)
     record = world.assign()
-    world.core.router.route(record.task_id, [1000], PROOF, sender=world.prover)
+    world.core.router.route(record.task_id, [1000], LAST, PROOF, sender=world.prover)
     assert world.token.balance_of(world.device_owner.address) == 7000
     with pytest.raises(TransactionRevertedError, match="NotOwner"):
         world.dapp.set_rate(1, sender=world.other)
@@ -49,7 +49,7 @@ def test_verifier_gets_inputs_from_the_record_not_the_caller(world: World) -> No
     record = world.assign(first=11, last=18)
     world.set_verifier_echo(True)
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [555], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [555], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "Seen"
     inputs, proof = info.value.error_args
     assert list(inputs) == [
@@ -61,16 +61,20 @@ def test_verifier_gets_inputs_from_the_record_not_the_caller(world: World) -> No
         int(world.prover.address, 16),
         11,
         18,
+        0,  # prevTime: the device has no verified task yet
+        0,  # prevLeaf
+        LAST.timestamp,
+        LAST.leaf,
     ]
     assert proof == PROOF
-    assert world.core.router.public_inputs_of(record.task_id, [555]) == tuple(inputs)
+    assert world.core.router.public_inputs_of(record.task_id, [555], LAST) == tuple(inputs)
 
 
 def test_invalid_proof_is_refused_and_the_task_stays_open(world: World) -> None:
     record = world.assign()
     world.set_verifier_result(False)
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "InvalidProof"
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
     assert world.token.balance_of(world.device_owner.address) == 0
@@ -80,16 +84,16 @@ def test_front_running_prover_is_refused(world: World) -> None:
     """A valid proof copied from the mempool and sent by someone else pays nobody."""
     record = world.assign()
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.other)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.other)
     assert info.value.error_name == "NotAssignedProver"
     assert info.value.error_args == (record.task_id, world.other.address)
 
 
 def test_second_route_is_refused(world: World) -> None:
     record = world.assign()
-    world.core.router.route(record.task_id, [10], PROOF, sender=world.prover)
+    world.core.router.route(record.task_id, [10], LAST, PROOF, sender=world.prover)
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [10], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [10], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "TaskNotAssigned"
     assert info.value.error_args == (record.task_id, TaskStatus.SETTLED)
     assert world.token.balance_of(world.device_owner.address) == 10 * RATE
@@ -97,7 +101,7 @@ def test_second_route_is_refused(world: World) -> None:
 
 def test_unknown_task_is_refused(world: World) -> None:
     with pytest.raises(TransactionRevertedError, match="TaskNotAssigned"):
-        world.core.router.route(12345, [1], PROOF, sender=world.prover)
+        world.core.router.route(12345, [1], LAST, PROOF, sender=world.prover)
 
 
 def test_route_after_the_deadline_is_refused(world: World) -> None:
@@ -105,14 +109,14 @@ def test_route_after_the_deadline_is_refused(world: World) -> None:
     world.net.mine(record.deadline - world.client.block_number())
     # The next block is deadline + 1.
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "DeadlinePassed"
 
 
 def test_route_in_the_deadline_block_is_accepted(world: World) -> None:
     record = world.assign(deadline_blocks=5)
     world.net.mine(record.deadline - world.client.block_number() - 1)
-    result = world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+    result = world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
     assert result.receipt.block_number == record.deadline
 
 
@@ -120,13 +124,13 @@ def test_paused_project_is_not_settled(world: World) -> None:
     record = world.assign()
     world.core.projects.pause(world.project_id, sender=world.owner)
     with pytest.raises(TransactionRevertedError, match="ProjectNotActive"):
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
 
 
 def test_output_outside_the_field_is_refused(world: World) -> None:
     record = world.assign()
     with pytest.raises(TransactionRevertedError, match="OutputOutOfField"):
-        world.core.router.route(record.task_id, [FIELD_MODULUS], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [FIELD_MODULUS], LAST, PROOF, sender=world.prover)
 
 
 def _use_reverting_dapp(world: World) -> tuple[int, Contract]:
@@ -147,8 +151,9 @@ def _use_reverting_dapp(world: World) -> tuple[int, Contract]:
 
 def test_reverting_dapp_leaves_the_task_failed_with_its_reason(world: World) -> None:
     project, _ = _use_reverting_dapp(world)
+    world.register_device(project)
     record = world.assign(project=project)
-    result = world.core.router.route(record.task_id, [77], PROOF, sender=world.prover)
+    result = world.core.router.route(record.task_id, [77], LAST, PROOF, sender=world.prover)
     assert not result.settled
     assert result.failure_reason is not None
     assert world.client.decode_error(result.failure_reason) == ("Refused", (record.task_id, 77))
@@ -156,16 +161,17 @@ def test_reverting_dapp_leaves_the_task_failed_with_its_reason(world: World) -> 
     (failed,) = world.core.router.task_failed_events(result.receipt.block_number, result.receipt.block_number)
     assert (failed.task_id, failed.reason) == (record.task_id, result.failure_reason)
     with pytest.raises(TransactionRevertedError, match="TaskNotAssigned"):
-        world.core.router.route(record.task_id, [77], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [77], LAST, PROOF, sender=world.prover)
 
 
 def test_dapp_starved_of_gas_reverts_the_route_instead_of_failing_the_task(world: World) -> None:
     """Else a prover could send too little gas on purpose and cancel the devices' rewards."""
     project, dapp = _use_reverting_dapp(world)
     world.client.send(dapp.functions.setBurnGas(True), sender=world.owner)
+    world.register_device(project)
     record = world.assign(project=project)
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover, gas=ROUTE_GAS)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover, gas=ROUTE_GAS)
     assert info.value.error_name == "DappOutOfGas"
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
 
@@ -184,8 +190,9 @@ def test_dapp_accepts_only_the_router_and_its_own_project(world: World) -> None:
         world.sequencer.address,
         sender=world.other,
     )
+    world.register_device(project, sender=world.other)
     record = world.assign(project=project)
-    result = world.core.router.route(record.task_id, [10**6], PROOF, sender=world.prover)
+    result = world.core.router.route(record.task_id, [10**6], LAST, PROOF, sender=world.prover)
     assert not result.settled
     assert result.failure_reason is not None
     assert world.client.decode_error(result.failure_reason)[0] == "WrongProject"
@@ -193,8 +200,19 @@ def test_dapp_accepts_only_the_router_and_its_own_project(world: World) -> None:
 
 
 def test_unregistered_device_gets_no_reward(world: World) -> None:
-    record = world.assign(device=Address(Account.create().address))
-    result = world.core.router.route(record.task_id, [5], PROOF, sender=world.prover)
-    assert not result.settled
-    assert result.failure_reason is not None
-    assert world.client.decode_error(result.failure_reason)[0] == "UnknownDevice"
+    """The Router checks the registry at route time: a task for a device that is not (or no longer) active does
+    not settle, and the anchor does not move."""
+    stranger = Address(Account.create().address)
+    record = world.assign(device=stranger)
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [5], LAST, PROOF, sender=world.prover)
+    assert info.value.error_name == "DeviceNotActive"
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
+
+
+def test_a_device_deactivated_after_assignment_is_not_paid(world: World) -> None:
+    record = world.assign()
+    world.core.devices.deactivate_device(world.project_id, world.device.address, sender=world.owner)
+    with pytest.raises(TransactionRevertedError, match="DeviceNotActive"):
+        world.core.router.route(record.task_id, [5], LAST, PROOF, sender=world.prover)
+    assert world.token.balance_of(world.device_owner.address) == 0

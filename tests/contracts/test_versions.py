@@ -4,7 +4,7 @@ version meets, and pause/resume (docs/protocol.md, "Versions and upgrades")."""
 from __future__ import annotations
 
 import pytest
-from chain_world import World, addr
+from chain_world import LAST, World, addr
 from web3.contract import Contract
 
 from proofstream.chain.contracts import TaskStatus
@@ -149,10 +149,10 @@ def test_an_old_version_task_is_verified_by_the_old_verifier(world: World) -> No
 
     old = world.assign(first=0, last=1, config_version=V1)  # during the grace period
     new = world.assign(first=2, last=3, config_version=V2)
-    result = world.core.router.route(old.task_id, [10], PROOF, sender=world.prover)
+    result = world.core.router.route(old.task_id, [10], LAST, PROOF, sender=world.prover)
     assert result.settled
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(new.task_id, [10], PROOF, sender=world.prover)
+        world.core.router.route(new.task_id, [10], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "InvalidProof"
 
 
@@ -161,7 +161,7 @@ def test_a_task_assigned_while_live_is_routed_after_its_version_retires(world: W
     record = world.assign(first=0, last=1, config_version=V1, deadline_blocks=50)
     world.core.projects.retire_version(world.project_id, V1, sender=world.owner)
     assert not world.core.projects.is_live(world.project_id, V1)
-    result = world.core.router.route(record.task_id, [3], PROOF, sender=world.prover)
+    result = world.core.router.route(record.task_id, [3], LAST, PROOF, sender=world.prover)
     assert result.settled
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.SETTLED
     (settled,) = world.core.router.task_settled_events(result.receipt.block_number, result.receipt.block_number)
@@ -178,12 +178,12 @@ def test_pause_blocks_assignment_and_routing_and_resume_restores_both(world: Wor
         world.assign(first=8, last=9)
     assert (info.value.error_name, info.value.error_args) == ("ProjectNotActive", (world.project_id,))
     with pytest.raises(TransactionRevertedError, match="ProjectNotActive"):
-        world.core.router.route(record.task_id, [1], PROOF, sender=world.prover)
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
     assert world.core.projects.is_live(world.project_id, V1)  # pause is not retirement
 
     world.core.projects.resume(world.project_id, sender=world.owner)
-    assert world.core.router.route(record.task_id, [1], PROOF, sender=world.prover).settled
+    assert world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover).settled
     assert world.assign(first=8, last=9).status is TaskStatus.ASSIGNED
 
 

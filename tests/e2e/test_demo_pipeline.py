@@ -30,7 +30,10 @@ def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) 
 
     with SqliteStore(tmp_path / "proofstream.sqlite3") as store:
         expected: dict[str, int] = {}
-        for task in store.tasks_with_status(*TaskStatus):
+        # Each device's tasks in nonce order: a task is paid from the last fix of the one before (the anchor).
+        last: dict[str, TaskRecord] = {}
+        tasks = sorted(store.tasks_with_status(*TaskStatus), key=lambda t: (t.device.lower(), t.first_nonce))
+        for task in tasks:
             messages = store.task_messages(task.id)
             assert [m.message.nonce for m in messages] == list(range(task.first_nonce, task.last_nonce + 1))
             records = [
@@ -42,7 +45,10 @@ def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) 
                 for m in messages
             ]
             logic.check(records)
-            (metres,) = logic.outputs(records)
+            previous = last.get(task.device.lower())
+            assert previous is None or previous.timestamp < records[0].timestamp
+            (metres,) = logic.outputs(records, previous)
+            last[task.device.lower()] = records[-1]
             assert int(task.outputs[0]) == metres
             expected[task.device.lower()] = expected.get(task.device.lower(), 0) + metres
             for message in messages:

@@ -14,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts import TaskAssignment, TaskStatus
 from proofstream.demo import demo_project
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProverError, TransactionRevertedError
@@ -80,13 +81,28 @@ class World:
         result = self.node.core.tasks.assign_tasks([assignment], 100, sender=self.node.roles.sequencer)
         return result.task_ids[0]
 
-    def prove(self, task_id: int, device: str, fixes: list[TaskRecord]) -> Groth16Proof:
+    def prove(
+        self, task_id: int, device: str, fixes: list[TaskRecord], previous: TaskRecord | None = None
+    ) -> Groth16Proof:
+        """Prove against the device's anchor as the chain holds it (``previous``: the anchor's message)."""
         root = self.root(device, fixes)
-        task = CircuitTask(self.project, task_id, int(device, 16), int(self.prover.address, 16), root, tuple(fixes))
+        task = CircuitTask(
+            self.project,
+            task_id,
+            int(device, 16),
+            int(self.prover.address, 16),
+            root,
+            tuple(fixes),
+            config=self.node.core.projects.current_version(self.project),
+            anchor=self.node.core.tasks.anchor_of(self.project, device),
+            previous=previous,
+        )
         return self.backend.prove(task)
 
     def route(self, task_id: int, outputs: list[int], proof: Groth16Proof, sender: LocalAccount | None = None) -> None:
-        self.node.core.router.route(task_id, outputs, proof.calldata, sender=sender or self.prover)
+        n = len(proof.public_signals)
+        last = Anchor(proof.public_signals[n - 2], proof.public_signals[n - 1])
+        self.node.core.router.route(task_id, outputs, last, proof.calldata, sender=sender or self.prover)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +120,7 @@ def test_a_valid_proof_settles_and_mints_metres_times_rate(world: World) -> None
     task = world.assign(key.address, fixes)
     proof = world.prove(task, key.address, fixes)
     metres = proof.public_signals[0]
-    assert (metres,) == logic.outputs(fixes)
+    assert (metres,) == logic.outputs(fixes, None)
     assert metres > 0
     world.route(task, [metres], proof)
     assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED

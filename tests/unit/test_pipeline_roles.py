@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, parse_body
@@ -41,6 +42,12 @@ class FakeBook:
         self.active = True
         self.live_versions = {ConfigVersion(1)}
         self.liveness_queries = 0
+        self.anchors: dict[str, Anchor] = {}
+        self.pending: set[int] = set()
+        """Tasks whose predecessor is still assigned (the Router would refuse them)."""
+        self.overdue_tasks: set[int] = set()
+        self.expired: list[int] = []
+        self.reassigned: list[int] = []
 
     chain_id = 31337
     task_manager = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
@@ -61,10 +68,32 @@ class FakeBook:
         self.liveness_queries += 1
         return version in self.live_versions
 
-    def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+    def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
+        if task_id in self.pending:
+            raise TransactionRevertedError("route reverted: PredecessorPending")
         self.routed.append(task_id)
         self.states[task_id] = ChainTaskState.SETTLED
         return TxOutcome("0xroute", 300_000)
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return self.anchors.get(device.lower(), NO_ANCHOR)
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        return task_id in self.pending
+
+    def overdue(self, task_id: TaskId) -> bool:
+        return task_id in self.overdue_tasks and self.states.get(task_id) is ChainTaskState.ASSIGNED
+
+    def expire(self, task_id: TaskId) -> TxOutcome:
+        self.expired.append(task_id)
+        self.states[task_id] = ChainTaskState.EXPIRED
+        return TxOutcome("0xexpire", 30_000)
+
+    def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
+        self.reassigned.append(task_id)
+        self.overdue_tasks.discard(task_id)
+        self.states[task_id] = ChainTaskState.ASSIGNED
+        return TxOutcome("0xreassign", 40_000)
 
 
 @pytest.fixture
@@ -245,8 +274,12 @@ def _proven_task(store: SqliteStore, book: FakeBook) -> TaskId:
     (task,) = sequencer(store, book).tick()
     book.states[task.id] = ChainTaskState.ASSIGNED
     store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
-    store.update_task(task.id, outputs=["7"], proof={"calldata": "00" * 256})
+    store.update_task(task.id, outputs=["7"], proof=PROOF)
     return task.id
+
+
+PROOF = {"calldata": "00" * 256, "prev_time": 0, "prev_leaf": "0", "last_time": 1_003, "last_leaf": "5"}
+"""A stored proof made against no anchor (the device's first task), leaving (1003, 5)."""
 
 
 def test_submitter_routes_a_proven_task_once(store: SqliteStore) -> None:
@@ -286,7 +319,7 @@ def test_an_unreachable_chain_does_not_fail_the_task(store: SqliteStore) -> None
     task = _proven_task(store, book)
     real_route = book.route
 
-    def down(task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+    def down(task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
         raise ChainUnavailableError("node unreachable")
 
     book.route = down  # type: ignore[method-assign]
@@ -313,3 +346,36 @@ def test_a_proven_task_waits_out_a_pause_instead_of_failing(store: SqliteStore) 
     book.active = True
     assert submitter.tick() == 1
     assert book.routed == [task]
+
+
+def test_a_task_waits_for_its_predecessor_and_is_never_failed_for_it(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.pending.add(task)
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 0
+    assert book.routed == []
+    assert store.get_task(task).status is TaskStatus.PROVING  # type: ignore[union-attr]
+    book.pending.clear()
+    assert submitter.tick() == 1
+    assert book.routed == [task]
+
+
+def test_a_proof_made_against_another_anchor_is_proven_again(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    row = store.get_task(task)
+    assert row is not None
+    book.anchors[row.device.lower()] = Anchor(900, 42, 1)  # the chain moved on since the proof was made
+    assert Submitter(store, book).tick() == 0
+    assert book.routed == []
+    again = store.get_task(task)
+    assert again is not None and again.status is TaskStatus.BATCHED and again.proof is None
+
+
+def test_an_overdue_task_is_expired_reassigned_and_routed(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.overdue_tasks.add(task)
+    assert Submitter(store, book).tick() == 1
+    assert (book.expired, book.reassigned, book.routed) == ([task], [task], [task])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 
 
@@ -64,6 +65,14 @@ class AttesterChain(Protocol):
 
     def task(self, task_id: TaskId) -> ChainTask | None:
         """The task's on-chain commitment, or None when the chain does not know it."""
+        ...
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        """The device's anchor (TaskManager.anchorOf): what the task is checked against and the Router will read."""
+        ...
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        """True while the device's previously assigned task is still Assigned: its anchor is not known yet."""
         ...
 
     def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:

@@ -14,11 +14,15 @@ store nor the node that filled it; it checks, in this order:
    ``capacity`` of them; and the Poseidon Merkle root of their leaves is the committed root. The store's
    project row (its schema and domain) is never consulted: whoever can write the store must not be able to
    make an attester accept a message signed under another domain or read under another schema;
-4. the logic: ``check`` and ``outputs`` of the project's logic.py, run in a separate process (the key stays in
-   this one; see :mod:`proofstream.prover.isolated` for what that does and does not protect).
+4. the anchor (protocol v2, domain/anchor.py): it waits until the device's previous task is no longer
+   Assigned on chain, reads the device's anchor from the chain, and when the task opens it, finds the anchor's
+   message among the store's messages by its leaf (so the store cannot hand it another one); the task's first
+   message must come after the anchor's timestamp;
+5. the logic: ``check`` and ``outputs(records, previous)`` of the project's logic.py, run in a separate process
+   (the key stays in this one; see :mod:`proofstream.prover.isolated` for what that does and does not protect).
 
-Then it signs the Attestation (domain/attestation.py) and stores it. A task that fails a check is refused for
-good (logged with the reason); a logic crash or timeout is retried a few times first.
+Then it signs the Attestation (domain/attestation.py), anchor values included, and stores it. A task that fails
+a check is refused for good (logged with the reason); a logic crash or timeout is retried a few times first.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
 from proofstream.prover.attest import LogicRunner
 from proofstream.prover.isolated import LogicRejectedError
-from proofstream.prover.ports import record_of
+from proofstream.prover.ports import TaskRecord, record_of
+from proofstream.prover.service import ANCHOR_SEARCH_TASKS
 from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
 
 __all__ = ["AttestRefusedError", "Attester", "AttesterSettings"]
@@ -146,6 +151,8 @@ class Attester:
         if not on_chain.assigned:
             self._finished.add(task.id)  # settled or failed: too late to help
             return 0
+        if self._chain.predecessor_pending(task.id):
+            return 0  # the device's anchor is not known until its previous task is final: look again later
         refusal = self._version_refusal(on_chain.project, on_chain.config)
         if refusal is not None:
             self._finished.add(task.id)
@@ -186,8 +193,20 @@ class Attester:
         _check_commitment(task, on_chain)
         messages = self._check_messages(on_chain, self._store.task_messages(task.id))
         records = tuple(record_of(m) for m in messages)
-        outputs = self._logic.run(records)
-        attestation = Attestation.of_outputs(on_chain.project, on_chain.config, task.id, on_chain.root, outputs)
+        anchor = self._chain.anchor(on_chain.project, on_chain.device)
+        if messages[0].timestamp <= anchor.timestamp:
+            raise AttestRefusedError(
+                f"the task's first message (t={messages[0].timestamp}) is not after the device's anchor "
+                f"(t={anchor.timestamp}): its time was already paid"
+            )
+        prev_leaf = anchor.prev_leaf(on_chain.config)
+        previous = self._anchor_message(task, on_chain, prev_leaf) if prev_leaf else None
+        outputs = self._logic.run(records, previous)
+        last = messages[-1]
+        anchors = (anchor.timestamp, prev_leaf, last.timestamp, message_leaf(on_chain.project, last))
+        attestation = Attestation.of_outputs(
+            on_chain.project, on_chain.config, task.id, on_chain.root, outputs, anchors
+        )
         stored = StoredAttestation(
             task_id=task.id,
             attester=self.address,
@@ -199,6 +218,22 @@ class Attester:
         self._store.put_attestation(stored)
         logger.info("task attested task=%s attester=%s outputs=%s", task.id, self.address, list(outputs))
         return stored
+
+    def _anchor_message(self, task: TaskRow, on_chain: ChainTask, leaf: int) -> TaskRecord:
+        """The anchor's message: the last message of one of the device's earlier tasks in the store whose leaf,
+        read under this attester's own schema, is the chain's anchor leaf."""
+        first_nonce = task.first_nonce
+        for _ in range(ANCHOR_SEARCH_TASKS):
+            previous = self._store.previous_task(task.project, task.device, first_nonce)
+            if previous is None:
+                break
+            stored = self._store.task_messages(previous.id)
+            if stored:
+                message = self._own_reading(stored[-1])
+                if message_leaf(on_chain.project, message) == leaf:
+                    return record_of(message)
+            first_nonce = previous.first_nonce
+        raise AttestRefusedError("the device's anchor message is not among the stored messages")
 
     def _check_messages(self, on_chain: ChainTask, stored: Sequence[StoredMessage]) -> tuple[DeviceMessage, ...]:
         """The task's messages as this attester reads them (its own schema), once every check passed."""

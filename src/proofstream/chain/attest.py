@@ -25,6 +25,7 @@ from proofstream.chain.contracts import (
     _Wrapper,
 )
 from proofstream.chain.solc import CompilationResult
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain, domain_separator
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainError, ConfigError, TransactionRevertedError
@@ -49,8 +50,9 @@ class AttestVerifier(_Wrapper):
         """The digest attesters sign for the Router's public inputs ``[outputs..., project, taskId, root, ...]``."""
         return bytes(self._call("digestOf", list(public_inputs)))
 
-    def attestation_digest(self, project: int, task_id: int, root: int, result: bytes) -> bytes:
-        return bytes(self._call("attestationDigest", project, task_id, root, result))
+    def attestation_digest(self, project: int, task_id: int, root: int, result: bytes, anchors: Sequence[int]) -> bytes:
+        """``anchors``: (prevTime, prevLeaf, lastTime, lastLeaf)."""
+        return bytes(self._call("attestationDigest", project, task_id, root, result, list(anchors)))
 
     def result_hash(self, outputs: Sequence[int]) -> bytes:
         return bytes(self._call("resultHash", list(outputs)))
@@ -156,13 +158,25 @@ _TASK_TUPLE = _param(
         _param("uint8", "status"),
         _param("uint64", "lastNonce"),
         _param("uint64", "deadline"),
+        _param("uint64", "prevFirstNonce"),
+        _param("bool", "hasPrev"),
         _param("uint256", "root"),
     ],
 )
 
+_ANCHOR_TUPLE = _param(
+    "tuple",
+    components=[_param("uint64", "timestamp"), _param("uint32", "configVersion"), _param("uint256", "leaf")],
+)
+
 ATTESTER_ABIS: dict[str, list[dict[str, Any]]] = {
     "Router": [_function("taskManager", [], ["address"]), _function("projects", [], ["address"])],
-    "TaskManager": [_function("provers", [], ["address"]), _function("getTask", ["uint256"], [_TASK_TUPLE])],
+    "TaskManager": [
+        _function("provers", [], ["address"]),
+        _function("getTask", ["uint256"], [_TASK_TUPLE]),
+        _function("anchorOf", ["uint64", "address"], [_ANCHOR_TUPLE]),
+        _function("previousTaskOf", ["uint256"], ["bool", "uint256"]),
+    ],
     "ProjectRegistry": [
         _function("verifierOf", ["uint64", "uint32"], ["address"]),
         _function("configHashOf", ["uint64", "uint32"], ["bytes32"]),
@@ -208,6 +222,7 @@ class AttesterChainView:
         self._tasks = TaskManager(client, tasks, ATTESTER_ABIS["TaskManager"])
         self._projects = ProjectRegistry(client, projects, ATTESTER_ABIS["ProjectRegistry"])
         tasks_contract = client.contract(tasks, ATTESTER_ABIS["TaskManager"], name="TaskManager")
+        self._tasks_contract = tasks_contract
         provers = client.call(tasks_contract.functions.provers())
         self._provers = ProverRegistry(client, provers, ATTESTER_ABIS["ProverRegistry"])
 
@@ -241,6 +256,16 @@ class AttesterChainView:
             root=int(record.root),
             assigned=record.status is TaskStatus.ASSIGNED,
         )
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return self._tasks.anchor_of(project, device)
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        exists, previous = self._tasks_contract_call("previousTaskOf", task_id)
+        return bool(exists) and self._tasks.get_task(int(previous)).status is TaskStatus.ASSIGNED
+
+    def _tasks_contract_call(self, function: str, *args: Any) -> Any:
+        return self._client.call(self._tasks_contract.get_function_by_name(function)(*args))
 
     def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:
         try:

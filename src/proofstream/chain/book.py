@@ -14,6 +14,7 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts
 from proofstream.chain.contracts import TaskStatus as ChainStatus
 from proofstream.chain.gas import route_gas_limit
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.ports import ChainTaskState, Commitment, DeviceRegistration, TaskOutcome, TxOutcome
 
@@ -22,6 +23,7 @@ _STATES = {
     ChainStatus.ASSIGNED: ChainTaskState.ASSIGNED,
     ChainStatus.SETTLED: ChainTaskState.SETTLED,
     ChainStatus.FAILED: ChainTaskState.FAILED,
+    ChainStatus.EXPIRED: ChainTaskState.EXPIRED,
 }
 
 
@@ -57,19 +59,47 @@ class ChainBook:
     def version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
         return self._core.projects.is_live(project, version)
 
-    def route(self, task_id: TaskId, outputs: Sequence[int], proof: bytes) -> TxOutcome:
+    def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
         gas = route_gas_limit(self._client, self._core, task_id, outputs)  # a margin over the DApp's measured need
-        result = self._core.router.route(task_id, outputs, proof, sender=self._prover, gas=gas)
+        result = self._core.router.route(task_id, outputs, last, proof, sender=self._prover, gas=gas)
         reason = None if result.failure_reason is None else self._reason(result.failure_reason)
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used, settled=result.settled, reason=reason)
+
+    def anchor(self, project: ProjectId, device: Address) -> Anchor:
+        return self._core.tasks.anchor_of(project, device)
+
+    def predecessor_pending(self, task_id: TaskId) -> bool:
+        record = self._core.tasks.get_task(task_id)
+        if record.previous_first_nonce is None:
+            return False
+        previous = self._core.tasks.task_id_of(record.project, record.device, record.previous_first_nonce)
+        return self._core.tasks.get_task(previous).status is ChainStatus.ASSIGNED
+
+    def overdue(self, task_id: TaskId) -> bool:
+        record = self._core.tasks.get_task(task_id)
+        return record.status is ChainStatus.ASSIGNED and self._client.block_number() > record.deadline
+
+    def expire(self, task_id: TaskId) -> TxOutcome:
+        receipt = self._core.tasks.expire(task_id, sender=self._sequencer)
+        return TxOutcome(receipt.tx_hash, receipt.gas_used)
+
+    def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
+        receipt = self._core.tasks.reassign(task_id, self._prover.address, deadline_blocks, sender=self._sequencer)
+        return TxOutcome(receipt.tx_hash, receipt.gas_used)
 
     def latest_block(self) -> int:
         return self._client.block_number()
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
+        devices = self._core.devices
+        # A BabyJubJub registration emits BjjKeyRegistered with its DeviceRegistered: the key goes with it.
+        keys = {
+            (e.project, e.device): (int(e.ax), int(e.ay))
+            for e in devices.bjj_key_registered_events(from_block, to_block)
+        }
         return [
-            DeviceRegistration(e.project, e.device, e.owner, e.position.block_number)
-            for e in self._core.devices.device_registered_events(from_block, to_block)
+            DeviceRegistration(e.project, e.device, e.owner, e.position.block_number, keys.get((e.project, e.device)))
+            for e in devices.device_registered_events(from_block, to_block)
         ]
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:

@@ -23,6 +23,7 @@ from web3.exceptions import MismatchedABI
 
 from proofstream.chain.client import ChainClient, Receipt
 from proofstream.chain.solc import CompilationResult
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 from proofstream.ports import Commitment
 
@@ -42,6 +43,8 @@ class TaskStatus(enum.IntEnum):
     ASSIGNED = 1
     SETTLED = 2
     FAILED = 3
+    EXPIRED = 4
+    """Its deadline passed unrouted and someone called ``expire``: the sequencer may reassign it."""
 
 
 TaskAssignment = Commitment
@@ -63,6 +66,8 @@ class TaskRecord:
     deadline: int
     """Last block number in which route() is accepted."""
     status: TaskStatus
+    previous_first_nonce: Nonce | None = None
+    """First nonce of the device's task assigned right before this one (None for its first task)."""
 
 
 @dataclass(frozen=True)
@@ -560,7 +565,7 @@ class TaskManager(_Wrapper):
     def get_task(self, task_id: int) -> TaskRecord:
         t = self._call("getTask", task_id)
         # Solidity field order: device, project, configVersion, prover, firstNonce, status, lastNonce,
-        # deadline, root
+        # deadline, prevFirstNonce, hasPrev, root
         return TaskRecord(
             task_id=TaskId(task_id),
             device=Address(t[0]),
@@ -571,8 +576,24 @@ class TaskManager(_Wrapper):
             status=TaskStatus(t[5]),
             last_nonce=Nonce(t[6]),
             deadline=int(t[7]),
-            root=FieldElement(t[8]),
+            previous_first_nonce=Nonce(t[8]) if t[9] else None,
+            root=FieldElement(t[10]),
         )
+
+    def anchor_of(self, project: int, device: str) -> Anchor:
+        """The anchor the next task of (project, device) is proven against."""
+        timestamp, config, leaf = self._call("anchorOf", project, to_checksum_address(device))
+        return Anchor(int(timestamp), int(leaf), int(config))
+
+    def expire(self, task_id: int, *, sender: LocalAccount | None = None) -> Receipt:
+        """Anyone: end an Assigned task whose deadline has passed."""
+        return self._send("expire", task_id, sender=sender)
+
+    def reassign(
+        self, task_id: int, prover: str, deadline_blocks: int, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        """The project's sequencer: give an Expired task to ``prover`` with a fresh deadline."""
+        return self._send("reassign", task_id, to_checksum_address(prover), deadline_blocks, sender=sender)
 
     def task_id_of(self, project: int, device: str, first_nonce: int) -> TaskId:
         return TaskId(int(self._call("taskIdOf", project, to_checksum_address(device), first_nonce)))
@@ -607,25 +628,26 @@ class Router(_Wrapper):
         self,
         task_id: int,
         outputs: Sequence[int],
+        last: Anchor,
         proof: bytes,
         *,
         sender: LocalAccount | None = None,
         gas: int = ROUTE_GAS,
     ) -> RouteResult:
-        """Submit a task's outputs and proof; ``sender`` must be the task's prover.
+        """Submit a task's outputs, the anchor it leaves (its last message's timestamp and leaf) and its proof;
+        ``sender`` must be the task's prover.
 
         A reverting DApp does not make this raise: the result says ``settled=False`` with the DApp's reason.
         """
-        receipt = self._send("route", task_id, list(outputs), proof, sender=sender, gas=gas)
+        receipt = self._send("route", task_id, list(outputs), last.timestamp, last.leaf, proof, sender=sender, gas=gas)
         failed = self._receipt_events("TaskFailed", receipt)
         if failed:
             return RouteResult(receipt=receipt, settled=False, failure_reason=bytes(failed[0]["args"]["reason"]))
         return RouteResult(receipt=receipt, settled=True, failure_reason=None)
 
-    def public_inputs_of(self, task_id: int, outputs: Sequence[int]) -> tuple[int, ...]:
-        """What route() would hand the verifier: [outputs..., project, taskId, root, device, prover, first,
-        last]."""
-        return tuple(int(x) for x in self._call("publicInputsOf", task_id, list(outputs)))
+    def public_inputs_of(self, task_id: int, outputs: Sequence[int], last: Anchor) -> tuple[int, ...]:
+        """What route() would hand the verifier now: outputs then ``domain.anchor.RECORD_INPUTS``."""
+        return tuple(int(x) for x in self._call("publicInputsOf", task_id, list(outputs), last.timestamp, last.leaf))
 
     def task_settled_events(self, from_block: int, to_block: int | str) -> list[TaskSettledEvent]:
         return [

@@ -1,6 +1,6 @@
 pragma circom 2.1.6;
 
-// proofstream's shared circuit library (protocol version 1, docs/protocol.md), included by every project
+// proofstream's shared circuit library (protocol version 2, docs/protocol.md), included by every project
 // circuit as `include "proofstream/batch.circom";`.
 //
 // ProofstreamBatch does the framework's part of a project circuit, so a project's own template only computes
@@ -15,7 +15,14 @@ pragma circom 2.1.6;
 //   - commitment: leaves Poseidon(LEAF_TAG, project, device, nonce, timestamp, fields...) (0 for padding),
 //     nodes Poseidon(NODE_TAG, left, right) in heap order, and the root equals the public `root`. This is
 //     proofstream.domain.merkle exactly (golden vectors in tests/vectors/merkle.json);
-//   - taskId and prover are bound into the proof (squared: they enter no other constraint).
+//   - taskId and prover are bound into the proof (squared: they enter no other constraint);
+//   - the anchor (protocol v2): prevTime and prevLeaf are what the chain holds for this device (the last
+//     timestamp and leaf of its last verified task; 0 when it has none, and prevLeaf 0 when that task was under
+//     another config version). The first message comes strictly after prevTime. When prevLeaf != 0 the private
+//     prevNonce and prevFields open it (Poseidon leaf equal to prevLeaf), so a project's rule can read the
+//     previous message across the task boundary; when prevLeaf == 0 they are 0 and `hasPrev` is 0, so the
+//     boundary earns nothing. lastTime and lastLeaf are public and pinned to the last used slot: the chain
+//     stores them as the device's next anchor once the proof verifies.
 // project and device are public inputs the Router sets from chain state; they enter the leaves, so they need
 // no range check of their own.
 //
@@ -38,8 +45,9 @@ template RangeCheck(n) {
 // NFIELDS: payload fields (1..11, circomlib's Poseidon takes at most 16 inputs); FIELD_BITS: each field's
 // declared width in bits, in schema order (uint32 -> 32, address -> 160).
 //
-// Outputs for the project's logic: `count`, the number of used slots, and `dt[i]`, the seconds since the
-// previous message for a used slot i >= 1 (>= 1, < 2^64) and 0 for slot 0 and for padding.
+// Outputs for the project's logic: `count`, the number of used slots; `hasPrev`, 1 when the previous message
+// (the anchor) is opened in `prevFields`; `dt[i]`, the seconds since the previous message for a used slot i
+// (>= 1, < 2^64), 0 for padding, and for slot 0 the seconds since the anchor message when hasPrev, else 0.
 template ProofstreamBatch(DEPTH, NFIELDS, FIELD_BITS) {
     var CAPACITY = 1 << DEPTH;
     var LEAF_TAG = 0x70732e6c656166;  // "ps.leaf"
@@ -53,12 +61,19 @@ template ProofstreamBatch(DEPTH, NFIELDS, FIELD_BITS) {
     signal input prover;
     signal input firstNonce;
     signal input lastNonce;
+    signal input prevTime;
+    signal input prevLeaf;
+    signal input lastTime;
+    signal input lastLeaf;
+    signal input prevNonce;
+    signal input prevFields[NFIELDS];
     signal input valid[CAPACITY];
     signal input nonce[CAPACITY];
     signal input timestamp[CAPACITY];
     signal input fields[NFIELDS][CAPACITY];
 
     signal output count;
+    signal output hasPrev;
     signal output dt[CAPACITY];
 
     // taskId and prover enter no other constraint: bind them so the proof commits to them.
@@ -107,7 +122,34 @@ template ProofstreamBatch(DEPTH, NFIELDS, FIELD_BITS) {
     signal timeGap[CAPACITY];
     component nonceGapRange[CAPACITY];
     component timeGapRange[CAPACITY];
-    dt[0] <== 0;
+    // --- the anchor: the first message comes strictly after the chain's prevTime (a uint64 from the chain;
+    // timestamp[0] is uint64 above, so the gap check is exact). hasPrev = (prevLeaf != 0), IsZero-style: inv is
+    // a hint pinned by the two constraints below it.
+    component anchorGap = RangeCheck(64);
+    anchorGap.in <== timestamp[0] - prevTime - 1;
+    signal prevInv;
+    prevInv <-- prevLeaf != 0 ? 1 / prevLeaf : 0;
+    hasPrev <== prevLeaf * prevInv;
+    prevLeaf * (1 - hasPrev) === 0;
+    // Without an anchor leaf the opening is all zeros, so nothing a project computes from it is free.
+    (1 - hasPrev) * prevNonce === 0;
+    component prevRange[NFIELDS];
+    for (var f = 0; f < NFIELDS; f++) {
+        (1 - hasPrev) * prevFields[f] === 0;
+        prevRange[f] = RangeCheck(FIELD_BITS[f]);
+        prevRange[f].in <== prevFields[f];
+    }
+    component prevHash = Poseidon(5 + NFIELDS);
+    prevHash.inputs[0] <== LEAF_TAG;
+    prevHash.inputs[1] <== project;
+    prevHash.inputs[2] <== device;
+    prevHash.inputs[3] <== prevNonce;
+    prevHash.inputs[4] <== prevTime;
+    for (var f = 0; f < NFIELDS; f++) {
+        prevHash.inputs[5 + f] <== prevFields[f];
+    }
+    hasPrev * (prevHash.out - prevLeaf) === 0;
+    dt[0] <== hasPrev * (timestamp[0] - prevTime);
     for (var i = 1; i < CAPACITY; i++) {
         nonceGap[i] <== valid[i] * (nonce[i] - nonce[i - 1] - 1);
         nonceGapRange[i] = RangeCheck(64);
@@ -153,6 +195,21 @@ template ProofstreamBatch(DEPTH, NFIELDS, FIELD_BITS) {
         node[k] <== nodeHash[k].out;
     }
     root === node[0];
+
+    // --- the next anchor: timestamp and leaf of the last used slot (valid drops from 1 to 0 after it).
+    signal lastTimeTerm[CAPACITY];
+    signal lastLeafTerm[CAPACITY];
+    var lastTimeSum = 0;
+    var lastLeafSum = 0;
+    for (var i = 0; i < CAPACITY; i++) {
+        var nextValid = i + 1 < CAPACITY ? valid[i + 1] : 0;
+        lastTimeTerm[i] <== (valid[i] - nextValid) * timestamp[i];
+        lastLeafTerm[i] <== (valid[i] - nextValid) * node[CAPACITY - 1 + i];
+        lastTimeSum += lastTimeTerm[i];
+        lastLeafSum += lastLeafTerm[i];
+    }
+    lastTime === lastTimeSum;
+    lastLeaf === lastLeafSum;
 }
 
 // out = |a - b|, for a and b already known to be in [0, 2^n). The sign is a hint; a wrong one makes `out`

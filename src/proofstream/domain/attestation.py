@@ -2,7 +2,8 @@
 and recovery. Pure.
 
 An attester re-runs a project's logic over a task and signs
-``Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result)`` under the domain
+``Attestation(uint64 project,uint32 config,uint256 taskId,uint256 root,bytes32 result,uint64 prevTime,
+uint256 prevLeaf,uint64 lastTime,uint256 lastLeaf)`` under the domain
 ``{name: "proofstream-attest", version: "1", chainId, verifyingContract: Router}``, with
 ``result = keccak256(abi.encodePacked(uint256[] outputs))``. contracts/AttestVerifier.sol computes the same digest
 from the public inputs the Router builds; the golden tests hold the two (and eth_account) together.
@@ -18,6 +19,7 @@ import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from proofstream.domain.anchor import RECORD_INPUTS as RECORD_INPUT_NAMES
 from proofstream.domain.eip712 import DOMAIN_MEMBERS, Domain, Member, typed_data_digest
 from proofstream.domain.messages import SIGNATURE_LENGTH, recover_device
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
@@ -49,10 +51,14 @@ ATTESTATION_MEMBERS: tuple[Member, ...] = (
     ("taskId", "uint256"),
     ("root", "uint256"),
     ("result", "bytes32"),
+    ("prevTime", "uint64"),
+    ("prevLeaf", "uint256"),
+    ("lastTime", "uint64"),
+    ("lastLeaf", "uint256"),
 )
 
-RECORD_INPUTS = 7
-"""``project, taskId, root, device, prover, firstNonce, lastNonce`` follow the outputs in the public inputs."""
+RECORD_INPUTS = len(RECORD_INPUT_NAMES)
+"""``domain.anchor.RECORD_INPUTS`` follow the outputs in the public inputs."""
 
 _UINT256 = 2**256
 
@@ -93,6 +99,12 @@ class Attestation:
     root: int
     result: bytes
     """:func:`result_hash` of the outputs."""
+    prev_time: int
+    """The device's anchor the task was checked against (domain/anchor.py): timestamp and ``prevLeaf``."""
+    prev_leaf: int
+    last_time: int
+    """The anchor the task leaves: its last message's timestamp and leaf."""
+    last_leaf: int
 
     def __post_init__(self) -> None:
         if len(self.result) != 32:
@@ -102,13 +114,37 @@ class Attestation:
             ("config", self.config, 32),
             ("task_id", self.task_id, 256),
             ("root", self.root, 256),
+            ("prev_time", self.prev_time, 64),
+            ("prev_leaf", self.prev_leaf, 256),
+            ("last_time", self.last_time, 64),
+            ("last_leaf", self.last_leaf, 256),
         ):
             if not 0 <= value < 2**bits:
                 raise AttestationError(f"attestation {name} {value} does not fit uint{bits}")
 
     @classmethod
-    def of_outputs(cls, project: int, config: int, task_id: int, root: int, outputs: Sequence[int]) -> Attestation:
-        return cls(ProjectId(project), ConfigVersion(config), TaskId(task_id), root, result_hash(outputs))
+    def of_outputs(
+        cls,
+        project: int,
+        config: int,
+        task_id: int,
+        root: int,
+        outputs: Sequence[int],
+        anchors: Sequence[int],
+    ) -> Attestation:
+        """``anchors``: ``(prevTime, prevLeaf, lastTime, lastLeaf)`` as in the public inputs."""
+        prev_time, prev_leaf, last_time, last_leaf = anchors
+        return cls(
+            ProjectId(project),
+            ConfigVersion(config),
+            TaskId(task_id),
+            root,
+            result_hash(outputs),
+            prev_time,
+            prev_leaf,
+            last_time,
+            last_leaf,
+        )
 
     @classmethod
     def from_public_inputs(cls, public_inputs: Sequence[int], config: int) -> Attestation:
@@ -117,10 +153,20 @@ class Attestation:
             raise AttestationError(f"public inputs end with {RECORD_INPUTS} record inputs, got {len(public_inputs)}")
         n = len(public_inputs) - RECORD_INPUTS
         project, task, root = public_inputs[n], public_inputs[n + 1], public_inputs[n + 2]
-        return cls.of_outputs(project, config, task, root, public_inputs[:n])
+        return cls.of_outputs(project, config, task, root, public_inputs[:n], public_inputs[n + 7 : n + 11])
 
-    def values(self) -> tuple[int, int, int, int, bytes]:
-        return (self.project, self.config, self.task_id, self.root, self.result)
+    def values(self) -> tuple[int, int, int, int, bytes, int, int, int, int]:
+        return (
+            self.project,
+            self.config,
+            self.task_id,
+            self.root,
+            self.result,
+            self.prev_time,
+            self.prev_leaf,
+            self.last_time,
+            self.last_leaf,
+        )
 
     def digest(self, domain: Domain) -> bytes:
         """The 32 bytes each attester signs."""

@@ -9,7 +9,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from proofstream.projects.inputs import circuit_inputs
+from proofstream.domain.anchor import record_inputs
+from proofstream.projects.inputs import circuit_inputs, last_anchor
+from proofstream.projects.signed import signature_public_inputs
 from proofstream.projects.spec import ProjectSpec
 from proofstream.prover.ports import CircuitTask, TaskRecord
 
@@ -32,11 +34,25 @@ def check_order(records: Sequence[TaskRecord], capacity: int) -> None:
             )
 
 
-def reference_outputs(logic: ModuleType, records: Sequence[TaskRecord], capacity: int) -> tuple[int, ...]:
-    """The project's outputs for ``records`` by its plain-Python logic, after the checks the circuit makes."""
+def reference_outputs(
+    logic: ModuleType,
+    records: Sequence[TaskRecord],
+    capacity: int,
+    previous: TaskRecord | None = None,
+    prev_time: int = 0,
+) -> tuple[int, ...]:
+    """The project's outputs for ``records`` by its plain-Python logic, after the checks the circuit makes.
+
+    ``previous`` is the anchor's message when the circuit opens it (the rules may read it across the task
+    boundary); ``prev_time`` the anchor timestamp the first record must come after.
+    """
     check_order(records, capacity)
+    if records and records[0].timestamp <= prev_time:
+        raise ValueError(
+            f"the task's first message (t={records[0].timestamp}) is not after the device's anchor (t={prev_time})"
+        )
     logic.check(records)
-    values = tuple(logic.outputs(records))
+    values = tuple(logic.outputs(records, previous))
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
         raise ValueError(f"logic.outputs must return non-negative integers, got {values!r}")
     return values
@@ -77,20 +93,30 @@ class ProjectCircuit:
     def circuit_path(self) -> Path:
         return self.spec.circuit_path
 
+    def _outputs(self, task: CircuitTask) -> tuple[int, ...]:
+        return reference_outputs(self.logic, task.records, self.capacity, task.opened_previous, task.anchor.timestamp)
+
     def circuit_inputs(self, task: CircuitTask) -> dict[str, Any]:
-        reference_outputs(self.logic, task.records, self.capacity)
+        self._outputs(task)
+        if self.spec.circuit_signatures and task.signing is None:
+            raise ValueError("the project's circuit checks device signatures: the task carries none")
         return circuit_inputs(task, self.schema_fields, self.depth)
 
     def reference_outputs(self, task: CircuitTask) -> tuple[int, ...]:
-        outputs = reference_outputs(self.logic, task.records, self.capacity)
         records = task.records
         return (
-            *outputs,
-            task.project,
-            task.task_id,
-            task.root,
-            task.device,
-            task.prover,
-            records[0].nonce,
-            records[-1].nonce,
+            *self._outputs(task),
+            *record_inputs(
+                project=task.project,
+                task_id=task.task_id,
+                root=task.root,
+                device=task.device,
+                prover=task.prover,
+                first_nonce=records[0].nonce,
+                last_nonce=records[-1].nonce,
+                prev=task.anchor,
+                config=task.config,
+                last=last_anchor(task, self.schema_fields),
+            ),
+            *(signature_public_inputs(task) if self.spec.circuit_signatures else ()),
         )

@@ -1,9 +1,10 @@
 """The input JSON of every project circuit, and the batch commitment it must reproduce.
 
-The layout is fixed by the project format (docs/projects.md): the seven public task-record inputs
-``project, taskId, root, device, prover, firstNonce, lastNonce``, then ``valid``, ``nonce`` and ``timestamp``
-arrays, then one array per schema payload field, each with ``2**depth`` slots. Records fill the first slots;
-every value of the remaining (padding) slots is 0, which the shared circuit library enforces.
+The layout is fixed by the project format (docs/projects.md): the eleven public task-record inputs
+(``domain.anchor.RECORD_INPUTS``), then the anchor's opening ``prevNonce`` and ``prevFields`` (one value per
+schema field, zeros when the anchor leaf is not opened), then ``valid``, ``nonce`` and ``timestamp`` arrays, then
+one array per schema payload field, each with ``2**depth`` slots. Records fill the first slots; every value of
+the remaining (padding) slots is 0, which the shared circuit library enforces.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.merkle import build_tree, leaf_hash
+from proofstream.projects.signed import signature_inputs
 from proofstream.prover.ports import CircuitTask, TaskRecord
 
-__all__ = ["FRAMEWORK_INPUTS", "PUBLIC_INPUTS", "batch_root", "circuit_inputs"]
+__all__ = ["ANCHOR_INPUTS", "FRAMEWORK_INPUTS", "PUBLIC_INPUTS", "batch_root", "circuit_inputs", "last_anchor"]
 
-PUBLIC_INPUTS = ("project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce")
+PUBLIC_INPUTS = RECORD_INPUTS
 """The public inputs of every project circuit, in public-signal order (after the outputs)."""
+
+ANCHOR_INPUTS = ("prevNonce", "prevFields")
+"""Private inputs that open the anchor leaf: the previous message's nonce and its payload fields."""
 
 FRAMEWORK_INPUTS = ("valid", "nonce", "timestamp")
 """Per-slot private inputs every circuit declares before its schema fields."""
@@ -42,6 +48,10 @@ def circuit_inputs(task: CircuitTask, field_names: Sequence[str], depth: int) ->
         raise ValueError(f"{len(records)} records do not fit a circuit of capacity {capacity}")
     pad = [0] * (capacity - len(records))
     values = [_payload_values(r.payload, field_names, i) for i, r in enumerate(records)]
+    previous = task.opened_previous
+    if task.prev_leaf != 0 and previous is None:
+        raise ValueError("the anchor leaf is set but the task carries no previous message to open it")
+    last = last_anchor(task, field_names)
     inputs: dict[str, Any] = {
         "project": task.project,
         "taskId": task.task_id,
@@ -50,13 +60,32 @@ def circuit_inputs(task: CircuitTask, field_names: Sequence[str], depth: int) ->
         "prover": task.prover,
         "firstNonce": records[0].nonce if records else 0,
         "lastNonce": records[-1].nonce if records else 0,
+        "prevTime": task.anchor.timestamp,
+        "prevLeaf": task.prev_leaf,
+        "lastTime": last.timestamp,
+        "lastLeaf": last.leaf,
+        "prevNonce": previous.nonce if previous is not None else 0,
+        "prevFields": _payload_values(previous.payload, field_names, -1)
+        if previous is not None
+        else [0] * len(field_names),
         "valid": [1] * len(records) + pad,
         "nonce": [r.nonce for r in records] + pad,
         "timestamp": [r.timestamp for r in records] + pad,
     }
     for column, name in enumerate(field_names):
         inputs[name] = [v[column] for v in values] + pad
+    if task.signing is not None:  # a circuit that checks the device signatures (projects/signed.py)
+        inputs |= signature_inputs(task, capacity)
     return inputs
+
+
+def last_anchor(task: CircuitTask, field_names: Sequence[str]) -> Anchor:
+    """The anchor the task leaves once verified: its last message's timestamp and leaf (zeros for no record)."""
+    if not task.records:
+        return Anchor(0, 0, task.config)
+    last = task.records[-1]
+    fields = _payload_values(last.payload, field_names, len(task.records) - 1)
+    return Anchor(last.timestamp, leaf_hash(task.project, task.device, last.nonce, last.timestamp, fields), task.config)
 
 
 def batch_root(project: int, device: int, records: Sequence[TaskRecord], field_names: Sequence[str], depth: int) -> int:

@@ -19,11 +19,12 @@ from eth_account import Account
 
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import FINAL, TaskStatus
+from proofstream.domain.types import ConfigVersion
 from proofstream.node import Node
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.ports import record_of
-from proofstream.sdk.device import DeviceKey, GatewayClient
+from proofstream.prover.ports import TaskRecord, record_of
+from proofstream.sdk.device import AnyDeviceKey, BjjDeviceKey, DeviceKey, GatewayClient
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.store.ports import TaskRow
 
@@ -129,13 +130,15 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     project = node.deployment.project
     config = node.core.projects.current_version(project)
     domain = Domain(node.client.chain_id, node.manifest.core.device_registry)
-    keys = [DeviceKey.generate() for _ in range(n_devices)]
+    # A circuit that checks the signatures needs BabyJubJub devices (EdDSA-Poseidon); otherwise secp256k1 ones.
+    key_class = BjjDeviceKey if spec.circuit_signatures else DeviceKey
+    keys: list[AnyDeviceKey] = [key_class.generate() for _ in range(n_devices)]
     owners = [Account.create().address for _ in keys]
 
-    progress.step(f"registering {n_devices} devices (each binding signed by the device key)")
+    kind = "BabyJubJub " if spec.circuit_signatures else ""
+    progress.step(f"registering {n_devices} {kind}devices (each binding signed by the device key)")
     for key, owner in zip(keys, owners, strict=True):
-        signature = key.sign_binding(domain, project, owner)
-        node.core.devices.register_device(project, key.address, owner, signature, sender=node.roles.owner)
+        _register(node, project, domain, key, owner)
     _wait(lambda: all(node.store.device_projects(k.address) for k in keys), "the indexer to see the devices")
 
     progress.step(f"devices send {n_messages} signed messages each over HTTP")
@@ -175,6 +178,17 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     return _summary(node, keys, owners, accepted)
 
 
+def _register(node: Node, project: int, domain: Domain, key: AnyDeviceKey, owner: str) -> None:
+    signature = key.sign_binding(domain, project, owner)
+    devices, sender = node.core.devices, node.roles.owner
+    if isinstance(key, BjjDeviceKey):
+        ax, ay = key.public_key
+        r8x, r8y, s = (int.from_bytes(signature[i : i + 32], "big") for i in (0, 32, 64))
+        devices.register_bjj_device(project, ax, ay, owner, r8x, r8y, s, sender=sender)
+    else:
+        devices.register_device(project, key.address, owner, signature, sender=sender)
+
+
 def _recent_readings(generator: ModuleType, seed: int, device: int, count: int) -> list[tuple[int, dict[str, int]]]:
     """The generator's readings for one device, ending a second ago: a gateway sees no messages from the
     future, and every batching window closes on the data's own clock. The generator is asked twice with the
@@ -189,7 +203,7 @@ def _tasks(node: Node) -> list[TaskRow]:
     return node.store.tasks_with_status(*TaskStatus)
 
 
-def _summary(node: Node, keys: list[DeviceKey], owners: list[str], accepted: list[int]) -> RunSummary:
+def _summary(node: Node, keys: list[AnyDeviceKey], owners: list[str], accepted: list[int]) -> RunSummary:
     spec = node.project
     logic = spec.logic()
     summary = RunSummary(
@@ -204,12 +218,20 @@ def _summary(node: Node, keys: list[DeviceKey], owners: list[str], accepted: lis
     )
     tasks = sorted(_tasks(node), key=lambda t: (t.device, t.first_nonce))
     reference: dict[str, int] = {}
+    # The anchor each settled task left (its last message and config version): the next one is computed from it,
+    # as the circuit does (domain/anchor.py).
+    anchors: dict[str, tuple[TaskRecord, ConfigVersion]] = {}
     for task in tasks:
         messages = node.store.task_messages(task.id)
         records = [record_of(m.message) for m in messages]
+        device = task.device.lower()
         if task.status is TaskStatus.SETTLED:
-            value = reference_outputs(logic, records, spec.capacity)[0]
-            reference[task.device.lower()] = reference.get(task.device.lower(), 0) + value
+            prior = anchors.get(device)
+            previous = prior[0] if prior is not None and prior[1] == task.config else None
+            prev_time = prior[0].timestamp if prior is not None else 0
+            value = reference_outputs(logic, records, spec.capacity, previous, prev_time)[0]
+            reference[device] = reference.get(device, 0) + value
+            anchors[device] = (records[-1], task.config)
         summary.tasks.append(
             TaskSummary(
                 task_id=str(task.id),

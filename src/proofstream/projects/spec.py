@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, cast
 
+from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.schema import Field, Schema
 from proofstream.errors import ConfigError
 
@@ -23,6 +24,9 @@ __all__ = ["BACKENDS", "CONFIG_FILE", "ProjectSpec", "hash_content", "load_proje
 CONFIG_FILE = "proofstream.toml"
 BACKENDS = ("groth16", "attest")
 Backend = Literal["groth16", "attest"]
+SIGNATURES = ("gateway", "circuit")
+SIGNATURE_PUBLIC_INPUTS = 5
+"""chainId, registry, config, keyAx, keyAy: appended by the Router for a BabyJubJub device."""
 MAX_CAPACITY = 64
 """Messages per task at most: a depth-6 tree. Bigger circuits outgrow any powers-of-tau file worth shipping."""
 LOGIC_FILE = "logic.py"
@@ -54,6 +58,13 @@ class ProjectSpec:
     dapp_contract: str
     outputs: tuple[str, ...] = field(default=())
     """Names of the proven outputs, from ``logic.OUTPUTS``; ``outputs[0]`` is what the DApp pays for."""
+    signatures: Literal["gateway", "circuit"] = "gateway"
+    """``[proof] signatures``: who checks device signatures, the gateway or the circuit (BabyJubJub devices)."""
+
+    @property
+    def circuit_signatures(self) -> bool:
+        """Whether the circuit checks every device signature (projects/signed.py)."""
+        return self.signatures == "circuit"
 
     @property
     def depth(self) -> int:
@@ -90,8 +101,9 @@ class ProjectSpec:
 
     @property
     def n_public(self) -> int:
-        """Public signals of the circuit: the outputs, then the seven task-record inputs (docs/protocol.md)."""
-        return len(self.outputs) + 7
+        """Public signals of the circuit: the outputs, then the task-record inputs (``domain.anchor``,
+        docs/protocol.md), and for circuit signatures the five signature inputs (projects/signed.py)."""
+        return len(self.outputs) + len(RECORD_INPUTS) + (SIGNATURE_PUBLIC_INPUTS if self.circuit_signatures else 0)
 
     def logic(self) -> ModuleType:
         """The project's reference logic module (``logic.py``), imported from its file."""
@@ -176,6 +188,14 @@ def load_project(path: str | Path) -> ProjectSpec:
         raise ConfigError(
             f"{config_path} [proof] quorum = {quorum}, provers = {provers}: attest needs 1 <= quorum <= provers"
         )
+    signatures = proof.get("signatures", "gateway")
+    if signatures not in SIGNATURES:
+        raise ConfigError(f"{config_path} [proof] signatures = {signatures!r}: choose one of {', '.join(SIGNATURES)}")
+    if signatures == "circuit" and backend != "groth16":
+        raise ConfigError(
+            f'{config_path} [proof] signatures = "circuit" needs backend = "groth16": the {backend} backend has no '
+            'circuit to check signatures in (use signatures = "gateway")'
+        )
     rate = reader.integer(reward, "reward", "rate", 10**15)
     if rate < 0:
         raise ConfigError(f"{config_path} [reward] rate must not be negative")
@@ -198,6 +218,7 @@ def load_project(path: str | Path) -> ProjectSpec:
         rate=rate,
         unit=str(reward.get("unit", "unit")),
         dapp_contract=dapp_contract,
+        signatures=cast(Literal["gateway", "circuit"], signatures),
     )
     for required in (spec.logic_path, spec.generator_path, spec.dapp_path):
         if not required.is_file():

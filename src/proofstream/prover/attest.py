@@ -21,6 +21,7 @@ from typing import Protocol
 
 from eth_utils.address import to_checksum_address
 
+from proofstream.domain.anchor import record_inputs
 from proofstream.domain.attestation import (
     Attestation,
     AttestationError,
@@ -47,7 +48,7 @@ OUTPUT_CACHE_SIZE = 4096
 class LogicRunner(Protocol):
     """Runs a project's logic over a task's records (:class:`proofstream.prover.isolated.IsolatedLogic`)."""
 
-    def run(self, records: Sequence[TaskRecord]) -> tuple[int, ...]: ...
+    def run(self, records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,20 +127,25 @@ class AttestBackend:
         if not task_inputs.records:
             raise ProverError(f"task {task.id} has no messages", code="invalid_task")
         outputs = self._outputs_of(task_inputs)
+        last = task_inputs.last_anchor()
+        anchors = (task_inputs.anchor.timestamp, task_inputs.prev_leaf, last.timestamp, last.leaf)
         attestation = Attestation.of_outputs(
-            task_inputs.project, self._config, task_inputs.task_id, task_inputs.root, outputs
+            task_inputs.project, self._config, task_inputs.task_id, task_inputs.root, outputs, anchors
         )
         agreeing, others = self._sort(attestation, self._store.attestations(task.id))
         if len(agreeing) >= self._quorum:
             chosen = dict(sorted(agreeing.items(), key=lambda item: int(item[0], 16))[: self._quorum])
-            record = (
-                task_inputs.project,
-                task_inputs.task_id,
-                task_inputs.root,
-                task_inputs.device,
-                task_inputs.prover,
-                task_inputs.records[0].nonce,
-                task_inputs.records[-1].nonce,
+            record = record_inputs(
+                project=task_inputs.project,
+                task_id=task_inputs.task_id,
+                root=task_inputs.root,
+                device=task_inputs.device,
+                prover=task_inputs.prover,
+                first_nonce=task_inputs.records[0].nonce,
+                last_nonce=task_inputs.records[-1].nonce,
+                prev=task_inputs.anchor,
+                config=task_inputs.config,
+                last=last,
             )
             return AttestProof(
                 public_signals=(*outputs, *record),
@@ -184,7 +190,7 @@ class AttestBackend:
             cached = self._outputs.get(task.task_id)
         if cached is not None:
             return cached
-        outputs = self._logic.run(task.records)
+        outputs = self._logic.run(task.records, task.opened_previous)
         with self._lock:
             self._outputs[task.task_id] = outputs
             while len(self._outputs) > OUTPUT_CACHE_SIZE:

@@ -71,8 +71,9 @@ class IsolatedLogic:
         if self.repeat < 1:
             raise ValueError("repeat must be at least 1")
 
-    def run(self, records: Sequence[TaskRecord]) -> tuple[int, ...]:
-        """``check(records)`` then ``outputs(records)`` in a child process; the outputs, checked.
+    def run(self, records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
+        """``check(records)`` then ``outputs(records, previous)`` in a child process; the outputs, checked.
+        ``previous``: the anchor's message when the task opens it (domain/anchor.py).
 
         LogicRejectedError when the logic raises ValueError (the batch breaks the project's rules); ProverError
         ``logic_timeout``, ``logic_crashed``, ``bad_outputs`` or ``nondeterministic`` otherwise.
@@ -81,7 +82,8 @@ class IsolatedLogic:
             {
                 "logic": str(self.logic_path),
                 "memory_mb": self.memory_mb,
-                "records": [{"nonce": r.nonce, "timestamp": r.timestamp, "payload": dict(r.payload)} for r in records],
+                "records": [_record_json(r) for r in records],
+                "previous": None if previous is None else _record_json(previous),
             }
         )
         results = [self._once(request) for _ in range(self.repeat)]
@@ -116,6 +118,10 @@ class IsolatedLogic:
         answer = _parse_answer(done.stdout, done.stderr, done.returncode, self.logic_path)
         logger.debug("logic ran path=%s seconds=%.3f", self.logic_path, time.perf_counter() - started)
         return answer
+
+
+def _record_json(record: TaskRecord) -> dict[str, object]:
+    return {"nonce": record.nonce, "timestamp": record.timestamp, "payload": dict(record.payload)}
 
 
 def _parse_answer(stdout: bytes, stderr: bytes, returncode: int, path: Path) -> tuple[int, ...]:
@@ -187,14 +193,14 @@ def run(request):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    records = tuple(
-        TaskRecord(int(r["nonce"]), int(r["timestamp"]), {str(k): int(v) for k, v in r["payload"].items()})
-        for r in request["records"]
-    )
+    def record(r):
+        return TaskRecord(int(r["nonce"]), int(r["timestamp"]), {str(k): int(v) for k, v in r["payload"].items()})
+    records = tuple(record(r) for r in request["records"])
+    previous = None if request.get("previous") is None else record(request["previous"])
     names = getattr(module, "OUTPUTS", None)
     try:
         module.check(records)
-        outputs = module.outputs(records)
+        outputs = module.outputs(records, previous)
     except ValueError as exc:
         return {"rejected": str(exc) or type(exc).__name__}
     if not isinstance(outputs, (tuple, list)):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.messages import DeviceMessage, payload_fields
 
-__all__ = ["CircuitProject", "CircuitTask", "Proof", "ProverBackend", "TaskRecord", "record_of"]
+__all__ = ["CircuitProject", "CircuitTask", "Proof", "ProverBackend", "SigningContext", "TaskRecord", "record_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,20 @@ def record_of(message: DeviceMessage) -> TaskRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SigningContext:
+    """What a circuit that checks device signatures (``[proof] signatures = "circuit"``) reads besides the
+    records: the values the Router appends as public inputs, and each record's EdDSA-Poseidon signature."""
+
+    chain_id: int
+    registry: int
+    """The DeviceRegistry's address as an integer (what the device signed under)."""
+    key: tuple[int, int]
+    """The device's BabyJubJub public key (Ax, Ay), as the registry holds it."""
+    signatures: tuple[tuple[int, int, int], ...] = ()
+    """(R8x, R8y, S) of each record, in record order."""
+
+
+@dataclass(frozen=True, slots=True)
 class CircuitTask:
     """A task as a prover sees it: the on-chain assignment record plus the task's messages in nonce order."""
 
@@ -46,6 +61,33 @@ class CircuitTask:
     root: int
     """The batch commitment recorded at assignment (Poseidon Merkle root, docs/protocol.md)."""
     records: tuple[TaskRecord, ...] = field(default_factory=tuple)
+    config: int = 1
+    """The config version the task was assigned under (it decides whether the anchor leaf is opened)."""
+    anchor: Anchor = NO_ANCHOR
+    """The chain's anchor for (project, device) this task is proven against (domain/anchor.py)."""
+    previous: TaskRecord | None = None
+    """The anchor's message, needed when ``anchor.prev_leaf(config) != 0``: the circuit opens the leaf with it."""
+    signing: SigningContext | None = None
+    """Set for a project whose circuit checks the device signatures (projects/signed.py)."""
+
+    @property
+    def prev_leaf(self) -> int:
+        return self.anchor.prev_leaf(self.config)
+
+    def last_anchor(self) -> Anchor:
+        """The anchor the task leaves once verified: its last message's timestamp and leaf (zeros for none).
+        The payload is read in the record's own order, which :func:`record_of` makes the schema order."""
+        if not self.records:
+            return Anchor(0, 0, self.config)
+        last = self.records[-1]
+        return anchor_after(
+            self.project, self.device, self.config, last.nonce, last.timestamp, tuple(last.payload.values())
+        )
+
+    @property
+    def opened_previous(self) -> TaskRecord | None:
+        """The previous message the project's rules may read: ``previous`` when the anchor leaf is opened."""
+        return self.previous if self.prev_leaf != 0 else None
 
 
 @runtime_checkable

@@ -1,4 +1,9 @@
-"""The prover loop: claim an assigned task, prove it, store the proof for the submitter.
+"""The prover loop: claim an assigned task, prove it against its device's anchor, store the proof for the submitter.
+
+The Router routes a device's tasks in assignment order and checks each proof against the anchor its predecessor
+left (protocol v2, domain/anchor.py). So a task is proven only once its predecessor in the store is final: then
+the chain's anchor is the one the route will meet. (A predecessor that failed before verifying leaves the anchor
+where it was; its route is refused with PredecessorPending until the submitter expires it past its deadline.)
 
 A claim is a compare-and-set on the task's status (batched -> proving), so several workers (threads now,
 processes on other machines with PostgreSQL later) never prove the same task twice.
@@ -12,18 +17,63 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import ConfigVersion
+from proofstream.domain import eddsa
+from proofstream.domain.anchor import RECORD_INPUTS, Anchor
+from proofstream.domain.messages import DeviceMessage, message_leaf
+from proofstream.domain.tasks import FINAL, TaskStatus
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ProofstreamError, ProverError, StoreError
-from proofstream.prover.ports import CircuitTask, ProverBackend, record_of
+from proofstream.ports import AnchorSource
+from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
 from proofstream.store.ports import Store, TaskRow
 
 logger = logging.getLogger(__name__)
 
-PROTOCOL_PUBLIC_INPUTS = 7
-"""``project, taskId, root, device, prover, firstNonce, lastNonce`` follow the outputs (docs/protocol.md)."""
+PROTOCOL_PUBLIC_INPUTS = len(RECORD_INPUTS)
+"""The record inputs (``domain.anchor.RECORD_INPUTS``) follow the outputs (docs/protocol.md)."""
+
+ANCHOR_SEARCH_TASKS = 16
+"""How many of the device's earlier tasks are searched for the anchor's message (normally the first one)."""
+
+_PREV_TIME = PROTOCOL_PUBLIC_INPUTS - 4
+"""Offsets of prevTime, prevLeaf, lastTime, lastLeaf after the outputs."""
+
+
+SIGNATURE_PUBLIC_INPUTS = 5
+"""chainId, registry, config, keyAx, keyAy: after the record inputs when the circuit checks device signatures."""
+
+
+class DeviceKeys(Protocol):
+    def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None: ...
+
+
+@dataclass(frozen=True)
+class DeviceSigning:
+    """What a circuit that checks the device signatures needs besides the messages: the chain id and the
+    DeviceRegistry the devices signed under, and where the registered BabyJubJub keys are (the store, which the
+    indexer fills from BjjKeyRegistered)."""
+
+    chain_id: int
+    registry: int
+    keys: DeviceKeys
+
+    def context(self, task: TaskRow, messages: Sequence[DeviceMessage]) -> SigningContext:
+        """The task's signing context from its stored messages' 96-byte signatures; ProverError without a key or
+        with a message that is not BabyJubJub-signed."""
+        key = self.keys.device_key(task.project, task.device)
+        if key is None:
+            raise ProverError(f"device {task.device} has no BabyJubJub key on record", code="device_key_unknown")
+        signatures = []
+        for message in messages:
+            if len(message.signature) != eddsa.SIGNATURE_BYTES:
+                raise ProverError(f"message nonce {message.nonce} is not BabyJubJub-signed", code="bad_signature")
+            signature = eddsa.decode_signature(message.signature)
+            signatures.append((signature.r8[0], signature.r8[1], signature.s))
+        return SigningContext(self.chain_id, self.registry, key, tuple(signatures))
 
 
 class ProofNotReadyError(ProverError):
@@ -49,14 +99,20 @@ class ProverWorker:
         prover: str,
         n_public: int,
         constraints: int | None,
+        anchors: AnchorSource,
         config: ConfigVersion | None = None,
+        signing: DeviceSigning | None = None,
     ) -> None:
-        """``config``: prove only tasks of this config version (a node runs one worker per live version)."""
+        """``config``: prove only tasks of this config version (a node runs one worker per live version);
+        ``anchors``: the chain's anchors (the node passes its TaskBook); ``signing``: set when the circuit checks
+        the device signatures (``[proof] signatures = "circuit"``)."""
+        self._signing = signing
+        self._anchors = anchors
         self._config = config
         self._store = store
         self._backend = backend
         self._prover = int(prover, 16)
-        self._n_outputs = n_public - PROTOCOL_PUBLIC_INPUTS
+        self._n_outputs = n_public - PROTOCOL_PUBLIC_INPUTS - (SIGNATURE_PUBLIC_INPUTS if signing is not None else 0)
         self._constraints = constraints
 
     def release_orphans(self) -> int:
@@ -76,6 +132,8 @@ class ProverWorker:
                 continue  # its commitment is not on chain yet
             if self._config is not None and task.config != self._config:
                 continue  # another version's worker proves it
+            if not self._predecessor_final(task):
+                continue  # its anchor is not known yet
             if deferring is not None and not deferring.ready(task):
                 continue  # asked before claiming: a waiting task costs no write per tick
             try:
@@ -87,19 +145,47 @@ class ProverWorker:
                 return proven
         return None
 
-    def _prove(self, task: TaskRow) -> TaskRow | None:
+    def _predecessor_final(self, task: TaskRow) -> bool:
+        previous = self._store.previous_task(task.project, task.device, task.first_nonce)
+        return previous is None or previous.status in FINAL
+
+    def _anchor_message(self, task: TaskRow, anchor: Anchor) -> TaskRecord:
+        """The stored message whose leaf is the anchor's: the last message of one of the device's earlier tasks."""
+        first_nonce = task.first_nonce
+        for _ in range(ANCHOR_SEARCH_TASKS):
+            previous = self._store.previous_task(task.project, task.device, first_nonce)
+            if previous is None:
+                break
+            messages = self._store.task_messages(previous.id)
+            if messages and message_leaf(task.project, messages[-1].message) == anchor.leaf:
+                return record_of(messages[-1].message)
+            first_nonce = previous.first_nonce
+        raise ProverError(
+            f"the device's anchor message (t={anchor.timestamp}) is not the last message of any of its stored tasks",
+            code="anchor_unknown",
+        )
+
+    def _circuit_task(self, task: TaskRow) -> CircuitTask:
+        anchor = self._anchors.anchor(task.project, task.device)
+        previous = self._anchor_message(task, anchor) if anchor.prev_leaf(task.config) != 0 else None
         messages = self._store.task_messages(task.id)
-        circuit_task = CircuitTask(
+        return CircuitTask(
             project=task.project,
             task_id=task.id,
             device=int(task.device, 16),
             prover=self._prover,
             root=task.root,
             records=tuple(record_of(m.message) for m in messages),
+            config=task.config,
+            anchor=anchor,
+            previous=previous,
+            signing=None if self._signing is None else self._signing.context(task, [m.message for m in messages]),
         )
+
+    def _prove(self, task: TaskRow) -> TaskRow | None:
         started = time.perf_counter()
         try:
-            proof = self._backend.prove(circuit_task)
+            proof = self._backend.prove(self._circuit_task(task))
         except ProofNotReadyError as exc:
             logger.info("task not ready, put back task=%s reason=%s", task.id, exc)
             self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
@@ -108,7 +194,10 @@ class ProverWorker:
             logger.error("proving failed task=%s reason=%s", task.id, exc)
             return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
         seconds = time.perf_counter() - started
-        outputs = [str(x) for x in proof.public_signals[: self._n_outputs]]
+        signals = proof.public_signals
+        outputs = [str(x) for x in signals[: self._n_outputs]]
+        record = signals[self._n_outputs : self._n_outputs + PROTOCOL_PUBLIC_INPUTS]
+        prev_time, prev_leaf, last_time, last_leaf = record[_PREV_TIME:]
         logger.info("task proven task=%s outputs=%s seconds=%.2f", task.id, outputs, seconds)
         return self._store.update_task(
             task.id,
@@ -116,7 +205,13 @@ class ProverWorker:
             proof={
                 "backend": proof.backend,
                 "calldata": proof.calldata.hex(),
-                "public_signals": [str(x) for x in proof.public_signals],
+                "public_signals": [str(x) for x in signals],
+                # The anchor the proof was made against, and the one it leaves: the submitter routes it only
+                # while the chain still holds the first, and hands the Router the second.
+                "prev_time": prev_time,
+                "prev_leaf": str(prev_leaf),
+                "last_time": last_time,
+                "last_leaf": str(last_leaf),
             },
             prove_seconds=round(seconds, 3),
             constraints=self._constraints,

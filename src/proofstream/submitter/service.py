@@ -2,12 +2,21 @@
 
 The task is marked ``submitted`` before the transaction leaves, so a node killed while the transaction is in
 flight finds it in that state on restart and asks the chain ("already settled?") before anything is sent again.
+
+Protocol v2 (domain/anchor.py) adds three rules:
+- a device's tasks are routed in assignment order: a task whose predecessor is still Assigned on chain waits
+  (never marked failed for it); a predecessor this node gave up on (failed before it verified) is expired once its
+  deadline passes, so the device's later tasks do not stall;
+- a proof is routed only while the chain holds the anchor it was made against; otherwise it is proven again;
+- a task past its deadline is expired and reassigned to this node's prover with a fresh deadline (its proof
+  stays valid: the deadline is not among its public inputs).
 """
 
 from __future__ import annotations
 
 import logging
 
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskStatus
 from proofstream.errors import StoreError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
@@ -17,9 +26,11 @@ logger = logging.getLogger(__name__)
 
 
 class Submitter:
-    def __init__(self, store: Store, book: TaskBook) -> None:
+    def __init__(self, store: Store, book: TaskBook, *, deadline_blocks: int = 1000) -> None:
+        """``deadline_blocks``: the fresh deadline of a reassigned task (the sequencer's ``chain.deadline_blocks``)."""
         self._store = store
         self._book = book
+        self._deadline_blocks = deadline_blocks
 
     def tick(self) -> int:
         """Route every proven task; reconcile tasks left in ``submitted``. Returns how many reached a final state."""
@@ -33,7 +44,7 @@ class Submitter:
 
     def _reconcile(self, task: TaskRow) -> int:
         state = self._book.state(task.id)
-        if state is ChainTaskState.ASSIGNED:
+        if state in (ChainTaskState.ASSIGNED, ChainTaskState.EXPIRED):
             # The route tx never made it into a block: hand the task back to be sent again.
             logger.warning("route tx not on chain, resending task=%s", task.id)
             self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
@@ -50,24 +61,65 @@ class Submitter:
         logger.info("task final on chain task=%s state=%s", task.id, state)
         return 1
 
+    def _revive(self, task: TaskRow, state: ChainTaskState) -> ChainTaskState:
+        """Expire the task if its deadline passed, and reassign an expired one to this node's prover."""
+        if state is ChainTaskState.ASSIGNED and self._book.overdue(task.id):
+            outcome = self._book.expire(task.id)
+            logger.warning("task past its deadline, expired task=%s tx=%s", task.id, outcome.tx_hash)
+            state = ChainTaskState.EXPIRED
+        if state is ChainTaskState.EXPIRED:
+            outcome = self._book.reassign(task.id, self._deadline_blocks)
+            logger.info("task reassigned with a fresh deadline task=%s tx=%s", task.id, outcome.tx_hash)
+            state = ChainTaskState.ASSIGNED
+        return state
+
+    def _unblock_predecessor(self, task: TaskRow) -> None:
+        """A predecessor this node will never route (failed in the store) is expired once it is overdue."""
+        previous = self._store.previous_task(task.project, task.device, task.first_nonce)
+        if previous is None or previous.status is not TaskStatus.FAILED:
+            return  # still in flight here: it settles, fails on chain or is expired in its own turn
+        if self._book.state(previous.id) is ChainTaskState.ASSIGNED and self._book.overdue(previous.id):
+            outcome = self._book.expire(previous.id)
+            logger.warning(
+                "expired a failed predecessor task=%s predecessor=%s tx=%s", task.id, previous.id, outcome.tx_hash
+            )
+
     def _submit(self, task: TaskRow) -> int:
-        state = self._book.state(task.id)
+        state = self._revive(task, self._book.state(task.id))
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
         if not self._book.project_active(task.project):
             return 0  # paused: the Router would refuse the route; keep the proof and wait for the resume
+        if self._book.predecessor_pending(task.id):
+            self._unblock_predecessor(task)
+            return 0  # the Router routes a device's tasks in order: wait for the predecessor
+        proof = task.proof
+        anchor = self._book.anchor(task.project, task.device)
+        if (anchor.timestamp, anchor.prev_leaf(task.config)) != (int(proof["prev_time"]), int(proof["prev_leaf"])):
+            logger.warning(
+                "proof made against another anchor, proving again task=%s proof_anchor=%s chain_anchor=%s",
+                task.id,
+                proof["prev_time"],
+                anchor.timestamp,
+            )
+            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING, proof=None, outputs=None)
+            return 0
         try:
             self._store.update_task(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
         except StoreError:
             return 0  # another submitter took it
-        proof = task.proof
+        last = Anchor(int(proof["last_time"]), int(proof["last_leaf"]), task.config)
         try:
-            outcome = self._book.route(task.id, [int(x) for x in task.outputs], bytes.fromhex(proof["calldata"]))
+            outcome = self._book.route(task.id, [int(x) for x in task.outputs], last, bytes.fromhex(proof["calldata"]))
         except TransactionRevertedError as exc:
             # Only a refusal ends the task; an unreachable node (ChainUnavailableError) propagates, the task
             # stays ``submitted`` and the next tick reconciles it with the chain.
-            logger.error("route refused task=%s reason=%s", task.id, exc)
             state = self._book.state(task.id)
+            if state is ChainTaskState.ASSIGNED and self._book.predecessor_pending(task.id):
+                logger.info("route refused while the predecessor is pending, will retry task=%s", task.id)
+                self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
+                return 0
+            logger.error("route refused task=%s reason=%s", task.id, exc)
             if state is ChainTaskState.ASSIGNED:
                 self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
                 return 1
