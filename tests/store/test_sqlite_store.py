@@ -40,7 +40,7 @@ class TestSqliteStore(StoreConformance):
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 3
+        assert store.schema_version == 4
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -53,7 +53,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 3
+        assert store.schema_version == 4
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

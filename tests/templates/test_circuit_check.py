@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.errors import CircuitError
 from proofstream.projects.circuit_check import check_circuit_matches, read_interface
 from proofstream.projects.scaffold import scaffold
@@ -25,8 +26,42 @@ def test_interface_is_read_from_the_sym_file(compiled: dict[str, CompiledCircuit
     circuit = compiled["weather-quality"]
     interface = read_interface(circuit.r1cs, circuit.sym)
     assert interface.outputs == {"good": 0}
-    assert list(interface.public) == ["project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"]
-    assert interface.private == {"valid": 8, "nonce": 8, "timestamp": 8, "temperature": 8, "humidity": 8, "pressure": 8}
+    assert list(interface.public) == list(RECORD_INPUTS)
+    assert list(interface.public)[-4:] == ["prevTime", "prevLeaf", "lastTime", "lastLeaf"]
+    assert interface.private == {
+        "prevNonce": 0,
+        "prevFields": 3,
+        "valid": 8,
+        "nonce": 8,
+        "timestamp": 8,
+        "temperature": 8,
+        "humidity": 8,
+        "pressure": 8,
+    }
+
+
+def test_anchor_opening_missing_or_misshapen(work: Path) -> None:
+    """A circuit that does not declare the anchor's opening (a protocol v1 circuit) is told what to declare."""
+    project = _weather(work)
+    source = project / "circuit.circom"
+    text = source.read_text()
+    text = text.replace("    signal input prevNonce;", "    signal prevNonce;\n    prevNonce <== 0;")
+    text = text.replace("signal input prevFields[NFIELDS];", "signal input prevFields[NFIELDS + 1];")
+    text = text.replace(
+        "batch.prevFields <== prevFields;",
+        "for (var f = 0; f < NFIELDS; f++) { batch.prevFields[f] <== prevFields[f]; }",
+    )
+    source.write_text(text)
+    with pytest.raises(CircuitError) as caught:
+        compile_project(load_project(project))
+    message = str(caught.value)
+    assert caught.value.code == "schema_mismatch"
+    assert (
+        "circuit.circom has no input signal `prevNonce`, the anchor's opening: declare `signal input prevNonce;`"
+        in message
+    )
+    assert "declares `prevFields[4]` instead of `prevFields`" in message
+    assert "`signal input prevFields[3];` (one per [schema] field)" in message
 
 
 def test_schema_field_missing_from_the_circuit(work: Path, compiled: dict[str, CompiledCircuit]) -> None:
@@ -104,8 +139,9 @@ def test_compile_key_covers_the_library(monkeypatch: pytest.MonkeyPatch, work: P
     before = circuits._compile_key(source, modules)
     library = work / "circuits"
     library.mkdir()
+    for file in circuits.LIBRARY_DIR.glob("*.circom"):  # batch.circom, signatures.circom
+        (library / file.name).write_text(file.read_text())
     original = (circuits.LIBRARY_DIR / "batch.circom").read_text()
-    (library / "batch.circom").write_text(original)
     monkeypatch.setattr(circuits, "LIBRARY_DIR", library)
     assert circuits._compile_key(source, modules) == before  # same bytes, same key
     (library / "batch.circom").write_text(original + "\n// edited\n")
