@@ -45,7 +45,12 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = conn.execute("SELECT version, name FROM schema_version").fetchall()
-        assert rows == [(1, "0001_init.sql"), (2, "0002_checkpoints.sql"), (3, "0003_attestations.sql"), (4, "0004_device_keys.sql")]
+        assert rows == [
+            (1, "0001_init.sql"),
+            (2, "0002_checkpoints.sql"),
+            (3, "0003_attestations.sql"),
+            (4, "0004_device_keys.sql"),
+        ]
     finally:
         conn.close()
 
