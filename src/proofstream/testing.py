@@ -4,12 +4,16 @@
 circuit (no trusted setup: witnesses need only the wasm), checks its interface against ``proofstream.toml``,
 then feeds circuit and reference logic the same batches and compares:
 
-(a) a property test over the project's generator: random seeds, device numbers, start times, nonces and
-    1..capacity messages (hypothesis when it is installed, so a failure shrinks to a small batch; plain seeded
-    randomness otherwise);
-(b) the generator's ``edge_cases()``, a full batch, a single message and a batch at the top of the nonce
-    range;
-(c) the empty batch (all padding), which the circuit must reject.
+(a) a property test over the project's generator: random seeds, device numbers, start times, nonces,
+    1..capacity messages and how the task is chained to the device's previous one (no verified task yet; the
+    previous message opened from the anchor leaf; an anchor from another config version, prevLeaf 0)
+    (hypothesis when it is installed, so a failure shrinks to a small batch; plain seeded randomness
+    otherwise);
+(b) the generator's ``edge_cases()`` (no previous message) and ``chained_edge_cases()`` (``(previous, batch)``
+    pairs: the previous message is the device's anchor), a full batch with and without its previous message, a
+    single message and a batch at the top of the nonce range;
+(c) batches the circuit must reject whatever the logic says: the empty batch (all padding), a first message
+    that is not after the anchor's time, and a wrong opening of the anchor leaf.
 
 The two sides agree on a batch when both accept it with the same outputs, or both reject it (the logic raises
 ValueError, the witness fails). Witnesses come from one long-lived Node process running the circuit's wasm
@@ -25,14 +29,17 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
+from proofstream.domain.eddsa import EddsaKey
 from proofstream.errors import CircuitError, ProofstreamError, ToolchainError
 from proofstream.projects.build import compile_project
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.inputs import batch_root, circuit_inputs
+from proofstream.projects.signed import sign_task
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.circuits import CompiledCircuit
 from proofstream.prover.ports import CircuitTask, TaskRecord
@@ -51,8 +58,16 @@ __all__ = [
 UINT64_MAX = 2**64 - 1
 TASK_ID_BITS = 248
 """Random task ids in the tests stay below the BN254 field (real ones are a keccak reduced into it)."""
+CONFIG = 2
+"""The config version the compared tasks are proven under (an anchor under another one is not opened)."""
+ANCHOR_MODES = ("none", "opened", "other config")
+"""How a generated task is chained: no verified task yet (prevTime 0, prevLeaf 0); the previous message opened
+from the anchor leaf; an anchor left by another config version (prevTime kept, prevLeaf 0)."""
 
 Reading = tuple[int, Mapping[str, int]]
+
+_SIGNING_KEY = EddsaKey(bytes(range(32)))
+"""Signs the compared batches of a project whose circuit checks device signatures (a test key, never a device's)."""
 
 
 class DifferentialError(ProofstreamError):
@@ -200,7 +215,15 @@ class BatchOutcome:
     reference_crashed: bool = False
     """The logic raised something other than ValueError (a bug in logic.py, never agreement)."""
     expect_rejection: bool = False
-    """For batches the circuit must reject whatever the logic says (the empty batch)."""
+    """For batches the circuit must reject whatever the logic says (the empty batch, a broken anchor)."""
+    why_rejected: str = ""
+    """Why the circuit must reject it (shown when it does not)."""
+    previous: TaskRecord | None = None
+    """The anchor's message the task was chained to, if any."""
+    anchor: Anchor = NO_ANCHOR
+    """The anchor the task was proven against (prevTime; prevLeaf when its config version is the task's)."""
+    opening: TaskRecord | None = None
+    """What the circuit opened the anchor leaf with, when that was not ``previous`` (a wrong opening)."""
 
     @property
     def agrees(self) -> bool:
@@ -222,10 +245,19 @@ class BatchOutcome:
     def describe(self) -> str:
         """The batch, both verdicts and the circuit inputs, for a failure message."""
         lines = [f"batch {self.label!r} ({len(self.records)} message(s)):"]
+        if self.previous is not None:
+            opened = "opened" if self.anchor.prev_leaf(CONFIG) else "not opened: another config version"
+            p = self.previous
+            lines.append(f"  previous: nonce={p.nonce} timestamp={p.timestamp} {dict(p.payload)} ({opened})")
+            if self.opening is not None:
+                o = self.opening
+                lines.append(f"  opened as: nonce={o.nonce} timestamp={o.timestamp} {dict(o.payload)}")
+        else:
+            lines.append(f"  previous: none (prevTime={self.anchor.timestamp}, prevLeaf=0)")
         for r in self.records:
             lines.append(f"  nonce={r.nonce} timestamp={r.timestamp} {dict(r.payload)}")
         if self.expect_rejection:
-            lines.append("  the circuit must reject it (valid[0] must be 1: a task holds at least one message)")
+            lines.append(f"  the circuit must reject it ({self.why_rejected})")
         lines.append(f"  circuit:   {self._named(self.circuit, self.circuit_error)}")
         lines.append(f"  reference: {self._named(self.reference, self.reference_error)}")
         lines.append(f"  inputs: {json.dumps(_json_inputs(self.inputs))}")
@@ -245,13 +277,25 @@ def _run_batch(
     records: Sequence[TaskRecord],
     rng: random.Random,
     *,
-    expect_rejection: bool = False,
+    previous: TaskRecord | None = None,
+    same_config: bool = True,
+    opening: TaskRecord | None = None,
+    why_rejected: str = "",
 ) -> BatchOutcome:
+    """Compare circuit and logic on ``records``, chained to ``previous`` (the device's anchor message; None: no
+    verified task yet). ``same_config=False`` leaves the anchor under another config version (prevLeaf 0);
+    ``opening`` makes the prover open the anchor leaf with another message. A ``why_rejected`` batch must be
+    rejected by the circuit whatever the logic says."""
     spec = ctx.spec
     fields = spec.schema.payload_names
     project = rng.randrange(1, 2**64)
     device = rng.randrange(1, 2**160)
     root = batch_root(project, device, records, fields, spec.depth)
+    anchor = NO_ANCHOR
+    if previous is not None:
+        values = [previous.payload[name] for name in fields]
+        config = CONFIG if same_config else CONFIG - 1
+        anchor = anchor_after(project, device, config, previous.nonce, previous.timestamp, values)
     task = CircuitTask(
         project=project,
         task_id=rng.randrange(2**TASK_ID_BITS),
@@ -259,13 +303,19 @@ def _run_batch(
         prover=rng.randrange(1, 2**160),
         root=root,
         records=tuple(records),
+        config=CONFIG,
+        anchor=anchor,
+        previous=opening if opening is not None else previous,
     )
+    if spec.circuit_signatures:  # the circuit checks each message's signature: sign as the device would
+        task = sign_task(task, _SIGNING_KEY, rng.randrange(1, 2**64), rng.randrange(1, 2**160), fields)
     inputs = circuit_inputs(task, fields, spec.depth)
     reference: tuple[int, ...] | None = None
     reference_error = None
     crashed = False
     try:
-        reference = reference_outputs(ctx.logic, records, spec.capacity)
+        opened = previous if task.prev_leaf else None  # the honest message, whatever the prover opens it with
+        reference = reference_outputs(ctx.logic, records, spec.capacity, opened, anchor.timestamp)
     except ValueError as exc:
         reference_error = str(exc)
     except Exception as exc:  # a bug in the project's logic: report it with the batch that triggers it
@@ -287,7 +337,11 @@ def _run_batch(
         reference_error=reference_error,
         circuit_error=circuit_error,
         reference_crashed=crashed,
-        expect_rejection=expect_rejection,
+        expect_rejection=bool(why_rejected),
+        why_rejected=why_rejected,
+        previous=previous,
+        anchor=anchor,
+        opening=opening,
     )
 
 
@@ -366,6 +420,20 @@ def _generated_records(readings: Sequence[Reading], rng: random.Random, capacity
     return records_of(readings, first, gaps)
 
 
+def _run_generated(
+    ctx: _Context, generator: Any, seed: int, device: int, count: int, start: int, mode: str
+) -> BatchOutcome:
+    """One generated task of ``count`` messages, chained as ``mode`` (:data:`ANCHOR_MODES`) to the message the
+    generator makes just before them."""
+    rng = random.Random(seed)
+    readings = generator.readings(rng, device, count + 1, start)
+    previous, *records = _generated_records(readings, rng, ctx.spec.capacity)
+    label = f"generated (seed={seed}, device={device}, count={count}, start={start}, anchor={mode})"
+    if mode == "none":
+        return _run_batch(ctx, label, records, rng)
+    return _run_batch(ctx, label, records, rng, previous=previous, same_config=mode == "opened")
+
+
 def _property_hypothesis(ctx: _Context, examples: int, seed: int | None) -> _PropertyResult:
     """Generated batches through hypothesis, which shrinks a failing one."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -390,8 +458,9 @@ def _property_hypothesis(ctx: _Context, examples: int, seed: int | None) -> _Pro
         device=st.integers(0, 999),
         count=st.integers(1, capacity),
         start=st.integers(0, 2**40),
+        mode=st.sampled_from(ANCHOR_MODES),
     )
-    def prop(seed: int, device: int, count: int, start: int) -> None:
+    def prop(seed: int, device: int, count: int, start: int, mode: str) -> None:
         # Only what changes the readings is drawn by hypothesis, so it does not spend examples on variations
         # (nonces, ids) that cannot change an output; those come from the seed.
         if result.failure is None:
@@ -402,14 +471,11 @@ def _property_hypothesis(ctx: _Context, examples: int, seed: int | None) -> _Pro
             raise AssertionError("shrink budget spent")
         else:
             result.shrinks += 1
-        rng = random.Random(seed)
-        readings = generator.readings(rng, device, count, start)
-        label = f"generated (seed={seed}, device={device}, count={count}, start={start})"
-        outcome = _run_batch(ctx, label, _generated_records(readings, rng, capacity), rng)
+        outcome = _run_generated(ctx, generator, seed, device, count, start, mode)
         if not outcome.agrees:
             if result.failure is None or len(outcome.records) <= len(result.failure.records):
                 result.failure = outcome
-            raise AssertionError(label)
+            raise AssertionError(outcome.label)
         if result.failure is None:
             result.accepted += outcome.accepted
 
@@ -436,9 +502,8 @@ def _property_plain(ctx: _Context, examples: int, seed: int | None) -> _Property
         device = rng.randrange(1000)
         count = 1 + i % capacity if i < capacity else rng.randint(1, capacity)
         start = rng.randrange(2**40)
-        readings = generator.readings(rng, device, count, start)
-        label = f"generated (seed={case_seed}, device={device}, count={count}, start={start})"
-        outcome = _run_batch(ctx, label, _generated_records(readings, rng, capacity), rng)
+        mode = ANCHOR_MODES[i % len(ANCHOR_MODES)]
+        outcome = _run_generated(ctx, generator, case_seed, device, count, start, mode)
         result.runs += 1
         if not outcome.agrees:
             result.failure = outcome
@@ -456,7 +521,9 @@ def run_differential(
     compiled: CompiledCircuit | None = None,
 ) -> DifferentialReport:
     """Compile ``spec``'s circuit (unless ``compiled`` is given) and compare it with its logic on (a) ``examples``
-    generated batches, (b) edge cases, a full batch, one message and the largest nonces, (c) the empty batch.
+    generated batches, with and without a previous message, (b) edge cases and chained edge cases, full and
+    single-message batches with and without their previous message, the largest nonces, (c) batches the circuit
+    must reject: a first message not after the anchor, wrong openings of the anchor leaf, the empty batch.
 
     ``seed`` makes the run repeatable. Compile and interface problems raise CircuitError; disagreements are in
     the report (``report.ok``, ``report.describe()``, ``report.raise_on_failure()``).
@@ -483,16 +550,69 @@ def run_differential(
 
         edge_cases = getattr(generator, "edge_cases", None)
         for i, readings in enumerate(edge_cases() if callable(edge_cases) else []):
-            report.outcomes.append(_run_batch(ctx, f"edge case {i + 1}", records_of(readings), rng))
-        start = 1_700_000_000
-        full = generator.readings(random.Random(rng.randrange(2**32)), 0, spec.capacity, start)
-        report.outcomes.append(_run_batch(ctx, f"full batch ({spec.capacity} messages)", records_of(full), rng))
-        single = generator.readings(random.Random(rng.randrange(2**32)), 1, 1, start)
-        report.outcomes.append(_run_batch(ctx, "single message", records_of(single), rng))
-        top = records_of(full, first_nonce=UINT64_MAX - spec.capacity + 1)
-        report.outcomes.append(_run_batch(ctx, "largest nonces (up to 2^64 - 1)", top, rng))
-        report.outcomes.append(_run_batch(ctx, "empty batch (all padding)", [], rng, expect_rejection=True))
+            for label, records, before in _tasks_of(f"edge case {i + 1}", records_of(readings), None, spec.capacity):
+                report.outcomes.append(_run_batch(ctx, label, records, rng, previous=before))
+        chained_cases = getattr(generator, "chained_edge_cases", None)
+        for i, (before, readings) in enumerate(chained_cases() if callable(chained_cases) else []):
+            previous, *records = records_of([before, *readings])
+            for label, part, prior in _tasks_of(f"chained edge case {i + 1}", records, previous, spec.capacity):
+                report.outcomes.append(_run_batch(ctx, label, part, rng, previous=prior))
+        report.outcomes.extend(_fixed_batches(ctx, generator, rng))
     return report
+
+
+def _tasks_of(
+    label: str, records: list[TaskRecord], previous: TaskRecord | None, capacity: int
+) -> list[tuple[str, list[TaskRecord], TaskRecord | None]]:
+    """A hand-picked batch longer than the capacity (a template's edge cases, in its signed variant of a smaller
+    capacity) as consecutive tasks, each chained to the one before, as the sequencer would cut it."""
+    if len(records) <= capacity:
+        return [(label, records, previous)]
+    parts = []
+    for k in range(0, len(records), capacity):
+        prior = previous if k == 0 else records[k - 1]
+        parts.append((f"{label}, task {k // capacity + 1}", records[k : k + capacity], prior))
+    return parts
+
+
+def _fixed_batches(ctx: _Context, generator: Any, rng: random.Random) -> list[BatchOutcome]:
+    """A full batch with and without its previous message, one message, the largest nonces, then what the circuit
+    must reject: a first message not after the anchor, wrong openings of the anchor leaf, the empty batch."""
+    capacity = ctx.spec.capacity
+    start = 1_700_000_000
+    chained = records_of(generator.readings(random.Random(rng.randrange(2**32)), 0, capacity + 1, start))
+    previous, *full = chained
+    single_previous, single = records_of(generator.readings(random.Random(rng.randrange(2**32)), 1, 2, start))
+    top = records_of([(r.timestamp, r.payload) for r in full], first_nonce=UINT64_MAX - capacity + 1)
+    first = full[0]
+    outcomes = [
+        _run_batch(ctx, f"full batch ({capacity} messages)", full, rng),
+        _run_batch(ctx, "full batch after its previous message", full, rng, previous=previous),
+        _run_batch(
+            ctx, "previous message under another config version", full, rng, previous=previous, same_config=False
+        ),
+        _run_batch(ctx, "single message", [single], rng),
+        _run_batch(ctx, "single message after its previous message", [single], rng, previous=single_previous),
+        _run_batch(
+            ctx, "largest nonces (up to 2^64 - 1)", top, rng, previous=replace(previous, nonce=UINT64_MAX - capacity)
+        ),
+    ]
+    not_after = "its first message must come after the anchor's prevTime"
+    for label, when in (("first message at the anchor's time", 0), ("first message before the anchor's time", 1)):
+        anchor = replace(previous, timestamp=first.timestamp + when)
+        outcomes.append(_run_batch(ctx, label, full, rng, previous=anchor, why_rejected=not_after))
+    name = ctx.spec.schema.payload_names[0]
+    wrong_field = replace(previous, payload={**previous.payload, name: previous.payload[name] ^ 1})
+    wrong_openings = {
+        "anchor leaf opened with another payload": wrong_field,
+        "anchor leaf opened with another nonce": replace(previous, nonce=previous.nonce + 1),
+    }
+    for label, opening in wrong_openings.items():
+        why = "the opening of prevLeaf must hash to prevLeaf"
+        outcomes.append(_run_batch(ctx, label, full, rng, previous=previous, opening=opening, why_rejected=why))
+    why_empty = "valid[0] must be 1: a task holds at least one message"
+    outcomes.append(_run_batch(ctx, "empty batch (all padding)", [], rng, why_rejected=why_empty))
+    return outcomes
 
 
 def assert_project(path: str | Path, *, examples: int = 30, seed: int | None = None) -> DifferentialReport:

@@ -12,11 +12,12 @@ consistent, so only the constraint pinning that hint can object.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import isqrt
 from typing import Any
 
+from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.merkle import leaf_hash, node_hash
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.projects.circuit import ProjectCircuit
@@ -33,6 +34,7 @@ from proofstream.templates.tracker_distance.logic import (
     LON_MAX,
     METRES_DEN,
     METRES_NUM,
+    SPEED_CAP,
 )
 
 SPEC: ProjectSpec = load_project(template_dir("tracker-distance"))
@@ -47,6 +49,8 @@ PROJECT = 7
 TASK_ID = 0x1234_5678_9ABC_DEF0_1122_3344_5566_7788_99AA_BBCC_DDEE_FF00_1122_3344_5566
 DEVICE = 0x71C7656EC7AB88B098DEFB751B7401B5F6D8976F
 PROVER = 0x2546BCD3C84621E976D8185A91A922AE77ECEC30
+CONFIG = 3
+"""The config version of the tasks under test (an anchor left under another one is not opened)."""
 
 RANGE_BITS = {
     "batch.nonceRange": 64,
@@ -54,15 +58,20 @@ RANGE_BITS = {
     "batch.fieldRange": 32,  # lat, lon are uint32 in [schema]
     "batch.nonceGapRange": 64,
     "batch.timeGapRange": 64,
+    "batch.anchorGap": 64,
+    "batch.prevRange": 32,
     "latHigh": 28,
     "lonHigh": 29,
+    "prevLatHigh": 28,
+    "prevLonHigh": 29,
+    "lonDiff.outRange": 29,
     "cosqRange": 17,
     "cosRemRange": 56,
     "cosRemBelow": 56,
-    "sRange": 45,
-    "sLow": 46,
-    "sHigh": 46,
-    "metresRange": 30,
+    "sRange": 44,
+    "sLow": 45,
+    "sHigh": 45,
+    "metresRange": 29,
     "metresRemRange": 36,
     "metresRemBelow": 36,
 }
@@ -100,8 +109,25 @@ def task_root(project: int, device: int, fixes: Sequence[Fix]) -> int:
     return batch_root(project, device, records(fixes), FIELDS, DEPTH)
 
 
-def make_task(fixes: Sequence[Fix], *, root: int | None = None) -> CircuitTask:
-    """The task of ``fixes`` for PROJECT/DEVICE/PROVER/TASK_ID, with the correct root unless one is given."""
+def anchor_of(previous: Fix | None, *, config: int = CONFIG) -> Anchor:
+    """The chain's anchor after a task whose last fix is ``previous`` (proven under ``config``)."""
+    if previous is None:
+        return NO_ANCHOR
+    return anchor_after(PROJECT, DEVICE, config, previous.nonce, previous.timestamp, (previous.lat, previous.lon))
+
+
+def make_task(
+    fixes: Sequence[Fix],
+    *,
+    root: int | None = None,
+    previous: Fix | None = None,
+    anchor: Anchor | None = None,
+    opening: Fix | None = None,
+) -> CircuitTask:
+    """The task of ``fixes`` for PROJECT/DEVICE/PROVER/TASK_ID, with the correct root unless one is given, chained
+    to the device's last verified fix ``previous`` (its anchor unless ``anchor`` is given; the prover opens the
+    anchor leaf with ``previous``, or with ``opening`` when given)."""
+    shown = opening if opening is not None else previous
     return CircuitTask(
         project=PROJECT,
         task_id=TASK_ID,
@@ -109,21 +135,41 @@ def make_task(fixes: Sequence[Fix], *, root: int | None = None) -> CircuitTask:
         prover=PROVER,
         root=task_root(PROJECT, DEVICE, fixes) if root is None else root,
         records=records(fixes),
+        config=CONFIG,
+        anchor=anchor_of(previous) if anchor is None else anchor,
+        previous=shown.record if shown is not None else None,
     )
 
 
-def reference_metres(fixes: Sequence[Fix]) -> int:
+def reference_metres(fixes: Sequence[Fix], previous: Fix | None = None) -> int:
     """The template logic's metres, after every check the prover makes (ValueError for a bad track)."""
-    return TRACKER.reference_outputs(make_task(fixes, root=0))[0]  # the root does not enter the metres
+    return TRACKER.reference_outputs(make_task(fixes, root=0, previous=previous))[0]  # no root in the metres
 
 
-def inputs_for(fixes: Sequence[Fix], **overrides: Any) -> dict[str, Any]:
-    """Circuit inputs for ``fixes`` with the correct root, then ``overrides`` of whole input entries.
+def inputs_for(
+    fixes: Sequence[Fix], *, previous: Fix | None = None, opening: Fix | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Circuit inputs for ``fixes`` (after ``previous``) with the correct root and anchor, then ``overrides`` of
+    whole input entries.
 
     Built without validation, so tests can feed the circuit tracks the reference rejects."""
-    inputs: dict[str, Any] = circuit_inputs(make_task(fixes), FIELDS, DEPTH)
+    inputs: dict[str, Any] = circuit_inputs(make_task(fixes, previous=previous, opening=opening), FIELDS, DEPTH)
     inputs.update(overrides)
     return inputs
+
+
+CAP_BITS = 90
+"""The speed cap's MinOf width in circuit.circom (SPEED_CAP * dt < 2^90)."""
+
+
+def min_of(put: Callable[[str, int], int], name: str, a: int, b: int, n: int) -> int:
+    """The signals of batch.circom's MinOf(n) component ``name`` (circomlib's LessThan(n) inside, whose Num2Bits
+    decomposes ``a + 2^n - b`` into n + 1 bits); returns its ``out``."""
+    value = (a + (1 << n) - b) % P
+    for k in range(n + 1):
+        put(f"{name}.less.n2b.out[{k}]", (value >> k) & 1)
+    less = put(f"{name}.less.out", 1 - ((value >> n) & 1))
+    return put(f"{name}.out", b + less * (a - b))
 
 
 def range_bits(component: str) -> int:
@@ -142,6 +188,8 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
         return sig[name]
 
     public = {name: put(name, inputs[name]) for name in PUBLIC_INPUTS}
+    prev_nonce = put("prevNonce", inputs["prevNonce"])
+    prev_lat, prev_lon = (put(f"prevFields[{f}]", v) for f, v in enumerate(inputs["prevFields"]))
     valid = [put(f"valid[{i}]", v) for i, v in enumerate(inputs["valid"])]
     nonce = [put(f"nonce[{i}]", v) for i, v in enumerate(inputs["nonce"])]
     ts = [put(f"timestamp[{i}]", v) for i, v in enumerate(inputs["timestamp"])]
@@ -157,12 +205,18 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
     for i in range(CAPACITY):
         checks[f"batch.fieldRange[0][{i}]"] = lat[i]
         checks[f"batch.fieldRange[1][{i}]"] = lon[i]
-    put("batch.dt[0]", 0)
+    # the anchor: the first fix after prevTime, hasPrev = (prevLeaf != 0) through its inverse, the opening
+    prev_time, prev_leaf = public["prevTime"], public["prevLeaf"]
+    checks["batch.anchorGap"] = ts[0] - prev_time - 1
+    prev_inv = put("batch.prevInv", pow(prev_leaf, P - 2, P) if prev_leaf else 0)
+    has_prev = put("batch.hasPrev", prev_leaf * prev_inv)
+    checks["batch.prevRange[0]"], checks["batch.prevRange[1]"] = prev_lat, prev_lon
+    dt = [put("batch.dt[0]", has_prev * (ts[0] - prev_time))]
     for i in range(1, CAPACITY):
         checks[f"batch.nonceGapRange[{i}]"] = put(f"batch.nonceGap[{i}]", valid[i] * (nonce[i] - nonce[i - 1] - 1))
         time_gap = put(f"batch.timeGap[{i}]", valid[i] * (ts[i] - ts[i - 1] - 1))
         checks[f"batch.timeGapRange[{i}]"] = time_gap
-        put(f"batch.dt[{i}]", time_gap + valid[i])
+        dt.append(put(f"batch.dt[{i}]", time_gap + valid[i]))
     for i in range(CAPACITY):
         following = valid[i + 1] if i + 1 < CAPACITY else 0
         put(f"batch.lastTerm[{i}]", (valid[i] - following) * nonce[i])
@@ -172,11 +226,19 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
         nodes[CAPACITY - 1 + i] = put(f"batch.node[{CAPACITY - 1 + i}]", valid[i] * leaf)
     for k in range(CAPACITY - 2, -1, -1):
         nodes[k] = put(f"batch.node[{k}]", node_hash(nodes[2 * k + 1], nodes[2 * k + 2]))
+    for i in range(CAPACITY):
+        following = valid[i + 1] if i + 1 < CAPACITY else 0
+        put(f"batch.lastTimeTerm[{i}]", (valid[i] - following) * ts[i])
+        put(f"batch.lastLeafTerm[{i}]", (valid[i] - following) * nodes[CAPACITY - 1 + i])
+    del prev_nonce  # it only enters the opening's Poseidon hash (not modelled: it depends on modelled inputs only)
 
     # --- the tracker's own template
     for i in range(CAPACITY):
         checks[f"latHigh[{i}]"] = LAT_MAX - lat[i]
         checks[f"lonHigh[{i}]"] = LON_MAX - lon[i]
+    checks["prevLatHigh"], checks["prevLonHigh"] = LAT_MAX - prev_lat, LON_MAX - prev_lon
+    lat_before = [prev_lat, *lat[:-1]]
+    lon_before = [prev_lon, *lon[:-1]]
     d2 = put("d2", (lat[0] - LAT_OFFSET) ** 2)
     num, den = COS_SCALE * (BHASKARA - 4 * d2), BHASKARA + d2
     cosq = put("cosq", num // den)
@@ -184,9 +246,14 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
     checks["cosqRange"], checks["cosRemRange"], checks["cosRemBelow"] = cosq, cos_rem, den - 1 - cos_rem
     cos2 = put("cos2", cosq * cosq)
     total = 0
-    for i in range(1, CAPACITY):
-        dlat2 = put(f"dlat2[{i}]", (lat[i] - lat[i - 1]) ** 2)
-        lon_term = put(f"lonTerm[{i}]", put(f"dlon2[{i}]", (lon[i] - lon[i - 1]) ** 2) * cos2)
+    for i in range(CAPACITY):
+        dlat2 = put(f"dlat2[{i}]", (lat[i] - lat_before[i]) ** 2)
+        # lonDiff: AbsDiff(29) with its sign hint; lonShort: MinOf(29)(|d|, LON_MAX - |d|)
+        negative = put(f"lonDiff[{i}].negative", 1 if lon[i] < lon_before[i] else 0)
+        u = put(f"lonDiff[{i}].out", (lon[i] - lon_before[i]) * (1 - 2 * negative))
+        checks[f"lonDiff[{i}].outRange"] = u
+        short = min_of(put, f"lonShort[{i}]", u, LON_MAX - u, 29)
+        lon_term = put(f"lonTerm[{i}]", put(f"dlon2[{i}]", short * short) * cos2)
         sq = (dlat2 * COS_SCALE * COS_SCALE + lon_term) % P
         s = put(f"s[{i}]", isqrt(sq))
         s_square = put(f"sSquare[{i}]", s * s)
@@ -195,7 +262,7 @@ def model_signals(inputs: Mapping[str, Any], hints: Mapping[str, int] | None = N
             sq - s_square,
             s_square + 2 * s - sq,
         )
-        total += put(f"seg[{i}]", valid[i] * s)
+        total += min_of(put, f"speedCap[{i}]", s, SPEED_CAP * dt[i], CAP_BITS)
     metres = put("metres", total * METRES_NUM // METRES_DEN)
     metres_rem = put("metresRem", total * METRES_NUM - metres * METRES_DEN)
     checks["metresRange"], checks["metresRemRange"] = metres, metres_rem

@@ -15,11 +15,14 @@ from circuit.circuit_model import (
     SPEC,
     TASK_ID,
     TRACKER,
+    Fix,
+    anchor_of,
     make_task,
     reference_metres,
     task_root,
     track,
 )
+from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import CircuitError, ProverError
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.circuits import CircuitArtifacts, build_circuit
@@ -27,6 +30,8 @@ from proofstream.prover.groth16 import CALLDATA_TYPES, Groth16Backend, Groth16Pr
 from proofstream.prover.ports import ProverBackend
 
 FIXES = track(6, step=(2_500, -4_000))
+PREVIOUS = Fix(FIXES[0].nonce - 1, FIXES[0].timestamp - 20, FIXES[0].lat - 4_000, FIXES[0].lon + 3_000)
+"""The device's last verified fix: the proven task is chained to it."""
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +41,7 @@ def backend(artifacts: CircuitArtifacts) -> Groth16Backend:
 
 @pytest.fixture(scope="module")
 def proof(backend: Groth16Backend) -> Groth16Proof:
-    return backend.prove(make_task(FIXES))
+    return backend.prove(make_task(FIXES, previous=PREVIOUS))
 
 
 def test_backend_is_a_prover_backend(backend: Groth16Backend) -> None:
@@ -47,15 +52,20 @@ def test_backend_is_a_prover_backend(backend: Groth16Backend) -> None:
 @pytest.mark.slow
 def test_proof_verifies_and_binds_the_task(backend: Groth16Backend, proof: Groth16Proof) -> None:
     root = task_root(PROJECT, DEVICE, FIXES)
+    last = FIXES[-1]
     assert proof.public_signals == (
-        reference_metres(FIXES),
+        reference_metres(FIXES, PREVIOUS),
         PROJECT,
         TASK_ID,
         root,
         DEVICE,
         PROVER,
         FIXES[0].nonce,
-        FIXES[-1].nonce,
+        last.nonce,
+        PREVIOUS.timestamp,
+        anchor_of(PREVIOUS).leaf,
+        last.timestamp,
+        leaf_hash(PROJECT, DEVICE, last.nonce, last.timestamp, (last.lat, last.lon)),
     )
     assert proof.public_signals[0] > 1000
     assert backend.verify(proof) is True
@@ -64,7 +74,7 @@ def test_proof_verifies_and_binds_the_task(backend: Groth16Backend, proof: Groth
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(12))
 def test_any_changed_public_signal_fails(artifacts: CircuitArtifacts, proof: Groth16Proof, index: int) -> None:
     signals = list(proof.public_signals)
     signals[index] += 1
@@ -100,7 +110,7 @@ def test_wrong_root_fails_in_the_witness(backend: Groth16Backend) -> None:
 
 def test_public_signal_count_is_checked(artifacts: CircuitArtifacts) -> None:
     with pytest.raises(CircuitError, match="public signals"):
-        # a project that declares no outputs expects 7 public signals; the circuit has 8
+        # a project that declares no outputs expects 11 public signals; the circuit has 12
         Groth16Backend(ProjectCircuit(replace(SPEC, outputs=()), TRACKER.logic), artifacts)
 
 
@@ -112,9 +122,9 @@ def test_second_build_is_a_cache_hit(artifacts: CircuitArtifacts) -> None:
 
 
 def test_artifacts_fit_the_design(artifacts: CircuitArtifacts) -> None:
-    assert artifacts.public_signals == TRACKER.n_public == 8
+    assert artifacts.public_signals == TRACKER.n_public == 12
     assert artifacts.constraints + artifacts.public_signals + 1 <= 2**14  # fits the project's pot14 file
     for path in (artifacts.r1cs, artifacts.wasm, artifacts.zkey, artifacts.vkey, artifacts.verifier_sol):
         assert path.is_file()
-    assert artifacts.verification_key()["nPublic"] == 8
+    assert artifacts.verification_key()["nPublic"] == 12
     assert "UNSAFE for real funds" in (artifacts.zkey.parent / "SETUP.txt").read_text()

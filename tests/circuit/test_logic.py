@@ -17,11 +17,17 @@ from proofstream.prover.ports import CircuitProject
 from proofstream.templates.tracker_distance import logic
 from proofstream.templates.tracker_distance.logic import (
     COS_SCALE,
+    HALF_TURN,
     LAT_MAX,
     LON_MAX,
+    MAX_SPEED,
+    METRES_DEN,
+    METRES_NUM,
+    SPEED_CAP,
     cos_q,
     degrees_to_lat,
     degrees_to_lon,
+    lon_difference,
 )
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -63,7 +69,7 @@ def test_cos_q_ends() -> None:
         reference_metres([Fix(1, 1, LAT_MAX + 1, 0), Fix(2, 2, LAT_MAX, 0)])
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     lat=st.floats(-70, 70),
     lon=st.floats(-179, 179),
@@ -75,7 +81,8 @@ def test_short_tracks_are_within_one_percent_of_haversine(
     points = [(lat, lon)]
     for dlat, dlon in steps:
         points.append((points[-1][0] + dlat, points[-1][1] + dlon))
-    fixes = [Fix(i, i, degrees_to_lat(p[0]), degrees_to_lon(p[1])) for i, p in enumerate(points)]
+    # an hour apart, so the maximum speed never caps a hop of these few kilometres
+    fixes = [Fix(i, 1 + 3600 * i, degrees_to_lat(p[0]), degrees_to_lon(p[1])) for i, p in enumerate(points)]
     exact = sum(haversine_m(a, b) for a, b in pairwise(points))
     assert abs(reference_metres(fixes) - exact) <= 0.01 * exact + 2 * len(steps)
 
@@ -84,8 +91,47 @@ def test_distance_edge_cases() -> None:
     assert logic.outputs([]) == (0,)
     assert metres(track(1)) == reference_metres(track(1)) == 0
     assert metres([Fix(1, 1, 100, 100), Fix(2, 2, 100, 100)]) == 0
-    one_degree_north = [Fix(1, 1, degrees_to_lat(10), 0), Fix(2, 2, degrees_to_lat(11), 0)]
+    one_degree_north = [Fix(1, 1, degrees_to_lat(10), 0), Fix(2, 3601, degrees_to_lat(11), 0)]
     assert reference_metres(one_degree_north) == 111_195
+
+
+def test_the_previous_fix_starts_the_first_hop() -> None:
+    previous = Fix(1, 1, degrees_to_lat(10), degrees_to_lon(20))
+    fixes = [Fix(2, 3601, degrees_to_lat(11), degrees_to_lon(20))]
+    assert reference_metres(fixes) == metres(fixes) == 0
+    assert reference_metres(fixes, previous) == logic.outputs(records(fixes), previous.record)[0] == 111_195
+    # cosq stays the first fix's: the boundary hop uses the task's own latitude
+    east = [Fix(2, 3601, degrees_to_lat(60), degrees_to_lon(21))]
+    assert (
+        reference_metres(east, replace(previous, lat=degrees_to_lat(60))) == 111_195 * cos_q(east[0].lat) // COS_SCALE
+    )
+
+
+def test_longitude_wraps_at_the_antimeridian() -> None:
+    assert lon_difference(0, LON_MAX) == 0
+    assert lon_difference(LON_MAX - 1_000, 1_000) == lon_difference(1_000, LON_MAX - 1_000) == 2_000
+    assert lon_difference(0, HALF_TURN) == lon_difference(0, HALF_TURN + 1) + 1 == HALF_TURN
+    # an attacker hopping between -180° and +180° a day apart earns nothing
+    hops = [Fix(i + 1, 86_400 * (i + 1), degrees_to_lat(0), LON_MAX * (i % 2)) for i in range(8)]
+    assert reference_metres(hops) == 0
+    # across it the short way: 0.002° at the equator is 222 m, not 40 000 km
+    across = [
+        Fix(1, 1, degrees_to_lat(0), degrees_to_lon(179.999)),
+        Fix(2, 61, degrees_to_lat(0), degrees_to_lon(-179.999)),
+    ]
+    assert reference_metres(across) == 222
+
+
+def test_no_hop_counts_more_than_the_maximum_speed() -> None:
+    assert SPEED_CAP == MAX_SPEED * METRES_DEN // METRES_NUM == 58_937_901
+    start = (degrees_to_lat(10), degrees_to_lon(0))
+    for seconds, expected in ((1, 99), (10, 999), (1_000, 99_999), (1_112, 111_195), (3_600, 111_195)):
+        fixes = [Fix(1, 1, *start), Fix(2, 1 + seconds, start[0] + 1_000_000, start[1])]
+        assert reference_metres(fixes) == expected  # 1° north (111 195 m) at most 100 m/s
+        assert expected <= MAX_SPEED * seconds
+    # the boundary hop is capped like any other
+    previous = Fix(1, 1, *start)
+    assert reference_metres([Fix(2, 2, start[0] + 1_000_000, start[1])], previous) == 99
 
 
 def test_reference_rejects_what_the_circuit_rejects() -> None:
@@ -117,7 +163,7 @@ def test_reference_rejects_what_the_circuit_rejects() -> None:
 
 def test_time_gaps_beyond_2_32_seconds_are_accepted() -> None:
     # The old circuit capped the gap between fixes at 2^32 s; the template's allows any uint64 gap.
-    fixes = [Fix(1, 0, 100_000_000, 200_000_000), Fix(2, 2**32 + 1, 100_001_000, 200_000_000)]
+    fixes = [Fix(1, 1, 100_000_000, 200_000_000), Fix(2, 2**32 + 1, 100_001_000, 200_000_000)]
     assert reference_metres(fixes) == metres(fixes) > 0
     assert reference_metres([*fixes, Fix(3, 2**64 - 1, 100_002_000, 200_000_000)]) > reference_metres(fixes)
 
@@ -131,8 +177,14 @@ def test_circuit_inputs_pad_with_zeros() -> None:
     assert (inputs["firstNonce"], inputs["lastNonce"]) == (fixes[0].nonce, fixes[-1].nonce)
     assert list(inputs) == [
         *("project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"),
+        *("prevTime", "prevLeaf", "lastTime", "lastLeaf", "prevNonce", "prevFields"),
         *("valid", "nonce", "timestamp", "lat", "lon"),
     ]
+    assert (inputs["prevTime"], inputs["prevLeaf"], inputs["prevNonce"], inputs["prevFields"]) == (0, 0, 0, [0, 0])
+    previous = Fix(fixes[0].nonce - 1, fixes[0].timestamp - 5, 100_000_000, 200_000_000)
+    chained = TRACKER.circuit_inputs(make_task(fixes, previous=previous))
+    assert chained["prevFields"] == [previous.lat, previous.lon] and chained["prevNonce"] == previous.nonce
+    assert (chained["prevTime"], chained["lastTime"]) == (previous.timestamp, fixes[-1].timestamp)
     with pytest.raises(ValueError):
         circuit_inputs(make_task(track(9), root=0), ("lat", "lon"), DEPTH)
 
@@ -141,7 +193,7 @@ def test_tracker_distance_is_a_circuit_project() -> None:
     assert isinstance(TRACKER, CircuitProject)
     assert TRACKER.schema_fields == ("lat", "lon")
     assert [(f.name, f.type) for f in SPEC.schema.payload] == [("lat", "uint32"), ("lon", "uint32")]
-    assert (TRACKER.depth, TRACKER.capacity, TRACKER.n_public) == (DEPTH, 8, 8)
+    assert (TRACKER.depth, TRACKER.capacity, TRACKER.n_public) == (DEPTH, 8, 12)
     assert SPEC.outputs == logic.OUTPUTS == ("metres",)
     assert TRACKER.circuit_path.is_file()
     assert f"TrackerDistance({DEPTH})" in TRACKER.circuit_path.read_text()

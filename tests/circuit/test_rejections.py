@@ -26,6 +26,7 @@ from circuit.circuit_model import (
     task_root,
     track,
 )
+from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import CircuitError
 from proofstream.prover.circuits import LIBRARY_DIR, CircuitArtifacts
 from proofstream.prover.witness import calculate_witness, read_wtns
@@ -64,6 +65,15 @@ FIRST_NONCE = (BATCH, "firstNonce === nonce[0];")
 LAST_NONCE = (BATCH, "lastNonce === lastSum;")
 LAT_HIGH = (TRACKER, "latHigh[i].in <== LAT_MAX - lat[i];")
 LON_HIGH = (TRACKER, "lonHigh[i].in <== LON_MAX - lon[i];")
+ANCHOR_GAP = (BATCH, "anchorGap.in <== timestamp[0] - prevTime - 1;")
+OPENING = (BATCH, "hasPrev * (prevHash.out - prevLeaf) === 0;")
+NO_OPENING_NONCE = (BATCH, "(1 - hasPrev) * prevNonce === 0;")
+NO_OPENING_FIELDS = (BATCH, "(1 - hasPrev) * prevFields[f] === 0;")
+PREV_FIELD_RANGE = (BATCH, "prevRange[f].in <== prevFields[f];")
+LAST_TIME = (BATCH, "lastTime === lastTimeSum;")
+LAST_LEAF = (BATCH, "lastLeaf === lastLeafSum;")
+PREV_LAT_HIGH = (TRACKER, "prevLatHigh.in <== LAT_MAX - prevFields[0];")
+PREV_LON_HIGH = (TRACKER, "prevLonHigh.in <== LON_MAX - prevFields[1];")
 
 SOURCES = {
     BATCH: (LIBRARY_DIR / "batch.circom").read_text().splitlines(),
@@ -76,6 +86,47 @@ def in_padding(name: str, value: int) -> dict[str, Any]:
     inputs = inputs_for(GOOD)
     inputs[name] = [*inputs[name][:-1], value]
     return inputs
+
+
+PREVIOUS = Fix(GOOD[0].nonce - 1, GOOD[0].timestamp - 30, GOOD[0].lat - 2_000, GOOD[0].lon + 1_000)
+"""The device's last verified fix before GOOD (the anchor)."""
+
+
+def chained(previous: Fix, fixes: list[Fix] = GOOD, **overrides: Any) -> dict[str, Any]:
+    """Inputs for ``fixes`` after ``previous``, whose anchor (prevTime, prevLeaf) is the chain's."""
+    return inputs_for(fixes, previous=previous, **overrides)
+
+
+def anchor_cases() -> dict[str, tuple[dict[str, Any], tuple[str, str]]]:
+    honest = chained(PREVIOUS)
+    last = GOOD[-1]
+    return {
+        "first fix at the anchor's time": (chained(replace(PREVIOUS, timestamp=GOOD[0].timestamp)), ANCHOR_GAP),
+        "first fix before the anchor's time": (chained(replace(PREVIOUS, timestamp=GOOD[0].timestamp + 5)), ANCHOR_GAP),
+        "first fix at prevTime without a leaf": (inputs_for(GOOD, prevTime=GOOD[0].timestamp), ANCHOR_GAP),
+        "opening with another position": (chained(PREVIOUS, opening=replace(PREVIOUS, lat=PREVIOUS.lat + 1)), OPENING),
+        "opening with another nonce": (chained(PREVIOUS, opening=replace(PREVIOUS, nonce=PREVIOUS.nonce + 1)), OPENING),
+        "prevTime not the opened fix's": (chained(PREVIOUS, prevTime=PREVIOUS.timestamp - 1), OPENING),
+        "prevLeaf the opening does not hash to": ({**honest, "prevLeaf": honest["prevLeaf"] + 1}, OPENING),
+        "opening without an anchor leaf": (
+            inputs_for(GOOD, prevFields=[PREVIOUS.lat, PREVIOUS.lon]),
+            NO_OPENING_FIELDS,
+        ),
+        "opening nonce without an anchor leaf": (inputs_for(GOOD, prevNonce=PREVIOUS.nonce), NO_OPENING_NONCE),
+        "previous fix beyond uint32": (chained(replace(PREVIOUS, lon=2**32)), PREV_FIELD_RANGE),
+        "previous fix above the north pole": (chained(replace(PREVIOUS, lat=LAT_MAX + 1)), PREV_LAT_HIGH),
+        "previous fix beyond 180 degrees": (chained(replace(PREVIOUS, lon=LON_MAX + 1)), PREV_LON_HIGH),
+        "lastTime of an earlier fix": (chained(PREVIOUS, lastTime=GOOD[3].timestamp), LAST_TIME),
+        "lastTime after the last fix": (chained(PREVIOUS, lastTime=last.timestamp + 1), LAST_TIME),
+        "lastLeaf of an earlier fix": (
+            chained(
+                PREVIOUS,
+                lastLeaf=leaf_hash(PROJECT, DEVICE, GOOD[3].nonce, GOOD[3].timestamp, (GOOD[3].lat, GOOD[3].lon)),
+            ),
+            LAST_LEAF,
+        ),
+        "lastLeaf zero": (chained(PREVIOUS, lastLeaf=0), LAST_LEAF),
+    }
 
 
 def bad_cases() -> dict[str, tuple[dict[str, Any], tuple[str, str]]]:
@@ -114,6 +165,7 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], tuple[str, str]]]:
         "firstNonce mismatch": (inputs_for(GOOD, firstNonce=GOOD[0].nonce + 1), FIRST_NONCE),
         "lastNonce mismatch": (inputs_for(GOOD, lastNonce=GOOD[3].nonce), LAST_NONCE),
         "lastNonce of a padding slot": (inputs_for(GOOD, lastNonce=0), LAST_NONCE),
+        **anchor_cases(),
     }
 
 
@@ -144,6 +196,8 @@ def test_the_good_track_behind_the_bad_cases_is_accepted(artifacts: CircuitArtif
     calculate_witness(artifacts, inputs_for(GOOD), tmp_path / "w.wtns")
     assert (tmp_path / "w.wtns").stat().st_size > 32 * 7000
     assert len(GOOD) < CAPACITY
+    calculate_witness(artifacts, chained(PREVIOUS), tmp_path / "w.wtns")
+    assert read_wtns(tmp_path / "w.wtns").values[1] == reference_metres(GOOD, PREVIOUS) > reference_metres(GOOD)
 
 
 @pytest.mark.parametrize("gap", [2**32, 2**32 + 1, 2**48, 2**64 - 1 - GOOD[1].timestamp])

@@ -11,7 +11,10 @@ from proofstream.errors import CircuitError
 from proofstream.prover.circuits import CircuitArtifacts, read_r1cs_info
 from proofstream.prover.witness import Witness, calculate_witness, read_wtns, write_wtns
 
-PUBLIC_ORDER = ["metres", "project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"]
+PUBLIC_ORDER = [
+    *("metres", "project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"),
+    *("prevTime", "prevLeaf", "lastTime", "lastLeaf"),
+]
 
 
 def test_wtns_round_trips_byte_for_byte(artifacts: CircuitArtifacts, tmp_path: Path) -> None:
@@ -37,12 +40,12 @@ def test_truncated_wtns_is_an_error(artifacts: CircuitArtifacts, tmp_path: Path)
 
 
 def test_public_signals_are_in_protocol_order(symbols: dict[str, int]) -> None:
-    # docs/protocol.md: [metres, project, taskId, root, device, prover, firstNonce, lastNonce] = wires 1..8.
-    assert [symbols[f"main.{name}"] for name in PUBLIC_ORDER] == list(range(1, 9))
+    # docs/protocol.md: [metres, project, ..., lastNonce, prevTime, prevLeaf, lastTime, lastLeaf] = wires 1..12.
+    assert [symbols[f"main.{name}"] for name in PUBLIC_ORDER] == list(range(1, 13))
 
 
 def test_r1cs_header_matches_the_design(artifacts: CircuitArtifacts) -> None:
     info = read_r1cs_info(artifacts.r1cs)
-    assert (info.public_outputs, info.public_inputs) == (1, 7)
-    assert info.private_inputs == 5 * 8
-    assert info.constraints == artifacts.constraints < 2**14 - 9
+    assert (info.public_outputs, info.public_inputs) == (1, 11)
+    assert info.private_inputs == 1 + 2 + 5 * 8  # prevNonce, prevFields[2], then 5 inputs a slot
+    assert info.constraints == artifacts.constraints < 2**14 - 13

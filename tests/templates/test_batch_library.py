@@ -1,7 +1,8 @@
 """proofstream/batch.circom rejects every batch that breaks the framework's rules, and only those.
 
-Each case starts from an accepted uptime batch, breaks one rule, then recomputes the Merkle root, firstNonce and
-lastNonce the way the circuit does (leaf = valid ? Poseidon(...) : 0), so only the broken rule can reject it.
+Each case starts from an accepted uptime batch, breaks one rule, then recomputes the Merkle root, firstNonce,
+lastNonce, lastTime and lastLeaf the way the circuit does (leaf = valid ? Poseidon(...) : 0), so only the broken
+rule can reject it. The anchor cases chain the batch to the device's previous heartbeat.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.merkle import build_tree, leaf_hash
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import CircuitError
@@ -22,18 +24,28 @@ from proofstream.testing import WitnessRunner
 FIELDS = ("quality", "uptime")
 DEPTH = 3
 PROJECT, DEVICE, PROVER, TASK_ID = 7, 0xD3, 0xB0B, 12345
+CONFIG = 1
 T = 1_700_000_000
+PREVIOUS = TaskRecord(9, T - 45, {"quality": 50, "uptime": 86_400 - 45})
+"""The device's last verified heartbeat, 45 s before the batch's first."""
 
 
 def records(n: int) -> list[TaskRecord]:
     return [TaskRecord(10 + 3 * i, T + 60 * i, {"quality": 50, "uptime": 86_400 + 60 * i}) for i in range(n)]
 
 
-def honest(n: int = 4) -> dict[str, Any]:
+def anchor_of(previous: TaskRecord, config: int = CONFIG) -> Anchor:
+    fields = [previous.payload[f] for f in FIELDS]
+    return anchor_after(PROJECT, DEVICE, config, previous.nonce, previous.timestamp, fields)
+
+
+def honest(n: int = 4, previous: TaskRecord | None = None, anchor: Anchor | None = None) -> dict[str, Any]:
+    """Inputs of ``n`` heartbeats after ``previous`` (its anchor, unless another ``anchor`` is given)."""
     batch = records(n)
-    task = CircuitTask(
-        PROJECT, TASK_ID, DEVICE, PROVER, batch_root(PROJECT, DEVICE, batch, FIELDS, DEPTH), tuple(batch)
-    )
+    if anchor is None:
+        anchor = NO_ANCHOR if previous is None else anchor_of(previous)
+    root = batch_root(PROJECT, DEVICE, batch, FIELDS, DEPTH)
+    task = CircuitTask(PROJECT, TASK_ID, DEVICE, PROVER, root, tuple(batch), CONFIG, anchor, previous)
     return circuit_inputs(task, FIELDS, DEPTH)
 
 
@@ -41,15 +53,25 @@ def consistent(inputs: dict[str, Any]) -> dict[str, Any]:
     """``inputs`` with the root, firstNonce and lastNonce the circuit computes from the slots."""
     capacity = 1 << DEPTH
     valid = [*inputs["valid"], 0]
-    last = sum((valid[i] - valid[i + 1]) * inputs["nonce"][i] for i in range(capacity)) % FIELD_MODULUS
     leaves = [
         leaf_hash(PROJECT, DEVICE, inputs["nonce"][i], inputs["timestamp"][i], [inputs[f][i] for f in FIELDS])
         if inputs["valid"][i]
         else 0
         for i in range(1 << DEPTH)
     ]
+
+    def at_last(values: list[int]) -> int:
+        return int(sum((valid[i] - valid[i + 1]) * values[i] for i in range(capacity)) % FIELD_MODULUS)
+
     root = build_tree(leaves, DEPTH).root
-    return {**inputs, "root": root, "firstNonce": inputs["nonce"][0], "lastNonce": last}
+    return {
+        **inputs,
+        "root": root,
+        "firstNonce": inputs["nonce"][0],
+        "lastNonce": at_last(inputs["nonce"]),
+        "lastTime": at_last(inputs["timestamp"]),
+        "lastLeaf": at_last(leaves),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +156,59 @@ def test_a_later_nonce_past_uint64_needs_a_last_nonce_no_task_record_holds(runne
 def test_every_count_of_records_is_accepted(runner: WitnessRunner) -> None:
     for n in range(1, 9):
         assert runner.outputs(honest(n)) == (60 * (n - 1),)
+
+
+def test_the_previous_heartbeat_credits_the_boundary(runner: WitnessRunner) -> None:
+    assert runner.outputs(honest(4, PREVIOUS)) == (45 + 180,)
+    assert runner.outputs(consistent(honest(4, PREVIOUS))) == (225,)
+    # an anchor left under another config version is not opened: its time still chains, the boundary earns 0
+    other = honest(4, anchor=anchor_of(PREVIOUS, config=CONFIG + 1))
+    assert (other["prevTime"], other["prevLeaf"], other["prevFields"]) == (PREVIOUS.timestamp, 0, [0, 0])
+    assert runner.outputs(other) == (180,)
+    assert runner.outputs({**other, "prevTime": T - 1}) == (180,)
+
+
+ANCHOR_BROKEN: dict[str, tuple[TaskRecord | None, dict[str, Any]]] = {
+    # (the previous heartbeat the anchor commits to, input changes): the root and last* stay consistent
+    "first heartbeat at the anchor's time": (TaskRecord(9, T, PREVIOUS.payload), {}),
+    "first heartbeat before the anchor's time": (TaskRecord(9, T + 1, PREVIOUS.payload), {}),
+    "first heartbeat at prevTime without a leaf": (None, {"prevTime": T}),
+    "opening with another quality": (PREVIOUS, {"prevFields": [51, PREVIOUS.payload["uptime"]]}),
+    "opening with another nonce": (PREVIOUS, {"prevNonce": 8}),
+    "opening with another time": (PREVIOUS, {"prevTime": PREVIOUS.timestamp + 1}),
+    "opening of another leaf": (PREVIOUS, {"prevLeaf": 12345}),
+    "opening without a leaf": (PREVIOUS, {"prevLeaf": 0}),
+    "opening nonce without a leaf": (None, {"prevNonce": 9}),
+    "opened field beyond its width": (TaskRecord(9, T - 45, {"quality": 256, "uptime": 1}), {}),
+}
+
+
+@pytest.mark.parametrize("case", list(ANCHOR_BROKEN))
+def test_broken_anchor_is_rejected(runner: WitnessRunner, case: str) -> None:
+    previous, changes = ANCHOR_BROKEN[case]
+    inputs = consistent({**honest(4, previous), **changes})
+    with pytest.raises(CircuitError, match="Assert Failed") as caught:
+        runner.outputs(inputs)
+    assert caught.value.code == "witness_failed"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("lastTime", T + 120), ("lastTime", T + 181), ("lastTime", 0), ("lastLeaf", 0), ("lastLeaf", 1)],
+)
+def test_next_anchor_must_be_the_last_heartbeat(runner: WitnessRunner, name: str, value: int) -> None:
+    inputs = consistent(honest(4, PREVIOUS))
+    runner.outputs(inputs)
+    with pytest.raises(CircuitError, match="Assert Failed"):
+        runner.outputs({**inputs, name: value})
+
+
+def test_next_anchor_follows_the_last_used_slot(runner: WitnessRunner) -> None:
+    for n in (1, 5, 8):
+        inputs = honest(n, PREVIOUS)
+        last = records(n)[-1]
+        assert inputs["lastTime"] == last.timestamp
+        assert inputs["lastLeaf"] == leaf_hash(
+            PROJECT, DEVICE, last.nonce, last.timestamp, [50, last.payload["uptime"]]
+        )
+        assert runner.outputs(inputs) == (45 + 60 * (n - 1),)

@@ -40,6 +40,21 @@ def test_logic_that_disagrees_is_caught(work: Path, compiled: dict[str, Compiled
     assert caught.value.code == "differential_mismatch"
 
 
+def test_logic_that_ignores_the_previous_message_is_caught(work: Path, compiled: dict[str, CompiledCircuit]) -> None:
+    project = scaffold("uptime", "uptime", work)
+    logic = project / "logic.py"
+    text = logic.read_text()
+    honest = "beats = [previous, *records] if previous is not None else list(records)"
+    assert honest in text
+    logic.write_text(text.replace(honest, "beats = list(records)"))
+    report = run_differential(load_project(project), examples=0, seed=2, compiled=compiled["uptime"])
+    assert not report.ok
+    failing = {o.label for o in report.failures}
+    assert "chained edge case 1" in failing and "full batch after its previous message" in failing
+    assert "full batch (8 messages)" not in failing  # unchained tasks still agree
+    assert "previous: nonce=" in report.describe()
+
+
 def test_logic_that_crashes_is_a_failure_not_an_error(work: Path, compiled: dict[str, CompiledCircuit]) -> None:
     project = scaffold("uptime", "uptime", work)
     logic = project / "logic.py"
@@ -58,6 +73,9 @@ def test_circuit_that_accepts_an_empty_batch_is_caught(work: Path) -> None:
     end = next(i for i, line in enumerate(lines) if "batch.fields[1] <== uptime;" in line)
     body = [*lines[:start], *lines[end + 1 :]]
     text = "\n".join(body).replace("batch.dt[i]", "valid[i] * (timestamp[i] - timestamp[i - 1])")
+    text = text.replace(
+        "for (var i = 0; i < CAPACITY; i++) {\n        capGap", "for (var i = 1; i < CAPACITY; i++) {\n        capGap"
+    )
     text = text.replace("signal credit[CAPACITY];", "signal credit[CAPACITY];\n    signal gap[CAPACITY];")
     text = text.replace(
         "capGap[i].a <== valid[i] * (timestamp[i] - timestamp[i - 1]);",
@@ -68,7 +86,10 @@ def test_circuit_that_accepts_an_empty_batch_is_caught(work: Path) -> None:
     empty = report.outcomes[-1]
     assert empty.expect_rejection and empty.circuit is not None
     assert not report.ok
-    assert "the circuit must reject it" in report.describe()
+    assert "the circuit must reject it (valid[0] must be 1" in empty.describe()
+    # without the batch library nothing checks the anchor either
+    wrong_opening = next(o for o in report.outcomes if o.label == "anchor leaf opened with another payload")
+    assert not wrong_opening.agrees and "the opening of prevLeaf must hash to prevLeaf" in wrong_opening.describe()
 
 
 def test_inputs_pad_with_zeros_and_root_matches_merkle() -> None:

@@ -18,7 +18,7 @@ BUNDLED_PTAU_POWER = 14
 @pytest.mark.parametrize("template", TEMPLATE_NAMES)
 def test_circuit_fits_the_bundled_ptau(template: str, compiled: dict[str, CompiledCircuit]) -> None:
     circuit = compiled[template]
-    assert circuit.public_signals == 8  # one output, then the seven task-record inputs
+    assert circuit.public_signals == 12  # one output, then the eleven task-record inputs
     assert required_power(circuit.constraints, circuit.public_signals) <= BUNDLED_PTAU_POWER
 
 
@@ -36,3 +36,19 @@ def test_circuit_agrees_with_logic(
     assert any(o.circuit and o.circuit[0] > 0 for o in accepted)
     empty = report.outcomes[-1]
     assert empty.expect_rejection and empty.circuit is None and "Assert Failed" in (empty.circuit_error or "")
+    # Tasks chained to a previous message were compared, and the broken anchors were rejected by the circuit.
+    chained = [o for o in report.outcomes if o.previous is not None and o.anchor.leaf and not o.expect_rejection]
+    assert chained and all(o.accepted for o in chained)
+    broken = [o for o in report.outcomes if o.expect_rejection and o.previous is not None]
+    assert len(broken) == 4 and all(o.circuit is None for o in broken)
+    assert any(o.label.startswith("chained edge case") for o in report.outcomes)
+
+
+BOUND_UNDER_2_13 = ("uptime",)
+"""Templates that fit 2^13 (half the proving time of 2^14): a rule change that pushes one over is a choice."""
+
+
+@pytest.mark.parametrize("template", BOUND_UNDER_2_13)
+def test_small_templates_fit_2_13(template: str, compiled: dict[str, CompiledCircuit]) -> None:
+    circuit = compiled[template]
+    assert required_power(circuit.constraints, circuit.public_signals) <= 13

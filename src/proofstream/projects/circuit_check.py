@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from proofstream.errors import CircuitError
-from proofstream.projects.inputs import FRAMEWORK_INPUTS, PUBLIC_INPUTS
+from proofstream.projects.inputs import ANCHOR_INPUTS, FRAMEWORK_INPUTS, PUBLIC_INPUTS
+from proofstream.projects.signed import SIGNATURE_INPUTS, SIGNATURE_SLOTS
 from proofstream.prover.circuits import read_r1cs_info
 
 __all__ = ["CircuitInterface", "check_circuit_matches", "read_interface"]
@@ -88,22 +89,29 @@ def check_circuit_matches(
     *,
     output_names: Sequence[str] | None = None,
     capacity: int | None = None,
+    signatures: bool = False,
 ) -> None:
     """Raise CircuitError (code ``schema_mismatch``) unless the circuit's interface is the project format's.
 
-    Checked: the public inputs are exactly ``project, taskId, root, device, prover, firstNonce, lastNonce`` in
-    that order; the private inputs are ``valid``, ``nonce``, ``timestamp`` and one array per schema field, all
-    with the same number of slots (``capacity`` when given); the circuit has ``n_outputs`` scalar outputs (named
-    ``output_names``, in order, when given). Every message says which file to change and how.
+    Checked: the public inputs are exactly :data:`~proofstream.projects.inputs.PUBLIC_INPUTS` in that order; the
+    private inputs are the anchor's opening (scalar ``prevNonce``, ``prevFields`` with one slot per schema
+    field), then ``valid``, ``nonce``, ``timestamp`` and one array per schema field, all with the same number of
+    slots (``capacity`` when given); the circuit has ``n_outputs`` scalar outputs (named
+    ``output_names``, in order, when given). With ``signatures`` (``[proof] signatures = "circuit"``) the public
+    inputs go on with :data:`~proofstream.projects.signed.SIGNATURE_INPUTS` and the private ones with the per-slot
+    signature arrays :data:`~proofstream.projects.signed.SIGNATURE_SLOTS`. Every message says which file to
+    change and how.
     """
     interface = read_interface(artifacts.r1cs, artifacts.sym)
     problems: list[str] = []
 
     public = list(interface.public)
-    if public != list(PUBLIC_INPUTS) or any(interface.public.values()):
+    public_inputs = [*PUBLIC_INPUTS, *(SIGNATURE_INPUTS if signatures else ())]
+    if public != public_inputs or any(interface.public.values()):
+        signed = " (in-circuit signatures: the record inputs, then the signature inputs)" if signatures else ""
         problems.append(
             f"the public inputs are {public or 'none'}; circuit.circom's main component must be declared "
-            f"`component main {{public [{', '.join(PUBLIC_INPUTS)}]}} = ...;` with those inputs as scalars"
+            f"`component main {{public [{', '.join(public_inputs)}]}} = ...;` with those inputs as scalars{signed}"
         )
 
     slots = interface.private.get("valid") or capacity or 0
@@ -113,13 +121,29 @@ def check_circuit_matches(
             f"capacity is {capacity}: make the main component's depth log2(capacity) = {capacity.bit_length() - 1}"
             " or change the capacity"
         )
-    expected = [*FRAMEWORK_INPUTS, *schema_fields]
-    for name in expected:
+    prev_nonce, prev_fields = ANCHOR_INPUTS
+    anchor_declarations = {
+        prev_nonce: (0, f"`signal input {prev_nonce};`"),
+        prev_fields: (
+            len(schema_fields),
+            f"`signal input {prev_fields}[{len(schema_fields)}];` (one per [schema] field)",
+        ),
+    }
+    for name, (want, declaration) in anchor_declarations.items():
+        have = interface.private.get(name)
+        if have != want:
+            found = "has no input signal" if have is None else f"declares {_declared(name, have)} instead of"
+            problems.append(
+                f"circuit.circom {found} `{name}`, the anchor's opening: declare {declaration} as a private "
+                "input and pass it to ProofstreamBatch"
+            )
+    expected = [*ANCHOR_INPUTS, *FRAMEWORK_INPUTS, *schema_fields, *(SIGNATURE_SLOTS if signatures else ())]
+    for name in expected[len(ANCHOR_INPUTS) :]:
         have = interface.private.get(name)
         if name in interface.public or name in interface.outputs:
             problems.append(f"`{name}` must be a private per-slot input (`signal input {name}[CAPACITY];`)")
         elif have is None:
-            if name in FRAMEWORK_INPUTS:
+            if name in FRAMEWORK_INPUTS or name in SIGNATURE_SLOTS:
                 problems.append(
                     f"circuit.circom has no input signal `{name}[{slots}]`; declare it (`signal input "
                     f"{name}[CAPACITY];`) and pass it to ProofstreamBatch"

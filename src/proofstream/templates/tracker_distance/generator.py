@@ -30,7 +30,8 @@ def readings(rng: random.Random, device: int, count: int, start: int) -> list[tu
     """``count`` fixes of tracker ``device``: a walk or drive (2..30 m/s) with fixes 5..30 s apart.
 
     About one fix in 20 is a GPS glitch: a jump of up to ~1 km that the next fix comes back from. The glitch is
-    counted like any hop (the logic has no outlier rule), which is what a real tracker's data looks like.
+    counted like any hop (the logic has no outlier rule), which is what a real tracker's data looks like, up to
+    the maximum speed (100 m/s): a glitch a few seconds after the fix before it is capped.
     """
     city_lat, city_lon = CITIES[device % len(CITIES)]
     lat = LAT_OFFSET + city_lat + rng.randint(-20_000, 20_000)
@@ -61,14 +62,56 @@ def _fixes(*points: tuple[int, int, int]) -> list[tuple[int, dict[str, int]]]:
 
 
 def edge_cases() -> list[list[tuple[int, dict[str, int]]]]:
-    """Boundary batches: one fix, poles, the equator, coordinate extremes, repeated positions, huge time gaps."""
+    """Boundary batches: one fix, poles, the equator, coordinate extremes, repeated positions, huge time gaps, the
+    antimeridian (-180° and +180° are one meridian) and the maximum speed."""
     return [
         _fixes((1_700_000_000, 142_520_008, 193_404_954)),
         _fixes(*((100 + i, 100_000_000, 200_000_000) for i in range(5))),
         _fixes((1, LAT_MAX, 0), (2, LAT_MAX, LON_MAX), (3, LAT_MAX - 1000, 5)),
         _fixes((1, 0, 1), (2, 0, LON_MAX), (3, 500, LON_MAX - 7)),
         _fixes((1, LAT_OFFSET, 0), (2, LAT_OFFSET, LON_MAX), (3, LAT_OFFSET + 1, 1)),
-        _fixes((0, 0, 0), (1, LAT_MAX, LON_MAX), (2, 0, 0), (3, LAT_MAX, 0), (4, 0, LON_MAX)),
+        _fixes((1, 0, 0), (2, LAT_MAX, LON_MAX), (3, 0, 0), (4, LAT_MAX, 0), (5, 0, LON_MAX)),
         _fixes((5, 5, 5), (2**64 - 1, 6, 6)),
         _fixes(*((1_000 + 7 * i, LAT_MAX - 3 * i, LON_MAX - 11 * i) for i in range(8))),
+        # an attacker alternating between -180° and +180° a day apart: the same meridian, 0 m
+        _fixes(*((10**6 + 86_400 * i, LAT_OFFSET, LON_MAX * (i % 2)) for i in range(8))),
+        # across the antimeridian the short way: 0.002° of longitude, not 359.998°
+        _fixes((10**6, 142_000_000, LON_MAX - 1_000), (10**6 + 60, 142_000_000, 1_000), (10**6 + 120, 142_000_000, 0)),
+        # differences of exactly 180° (either way is as long) and one microdegree either side of it
+        _fixes(
+            (10**6, LAT_OFFSET, 0),
+            (2 * 10**6, LAT_OFFSET, LON_MAX // 2),
+            (3 * 10**6, LAT_OFFSET, LON_MAX - 1),
+            (4 * 10**6, LAT_OFFSET, LON_MAX // 2 - 2),
+        ),
+        # the maximum speed: 1° (111 km) in 10 s counts 1 000 m; in 1 s, 100 m; a day later, all of it
+        _fixes(
+            (10**6, 100_000_000, 200_000_000),
+            (10**6 + 10, 101_000_000, 200_000_000),
+            (10**6 + 11, 100_000_000, 200_000_000),
+        ),
+        _fixes((10**6, 100_000_000, 200_000_000), (10**6 + 86_400, 101_000_000, 200_000_000)),
+        # the largest hop (half way round, pole to pole) one second apart: capped to 100 m
+        _fixes((10**6, 0, 0), (10**6 + 1, LAT_MAX, LON_MAX // 2)),
+    ]
+
+
+def chained_edge_cases() -> list[tuple[tuple[int, dict[str, int]], list[tuple[int, dict[str, int]]]]]:
+    """``(previous fix, batch)`` pairs: the previous task's last fix starts the first hop."""
+    t = 1_700_000_000
+    here = {"lat": 142_520_008, "lon": 193_404_954}
+    return [
+        # one fix after the previous one, 1 km north a minute later: the boundary hop counts
+        ((t, here), _fixes((t + 60, here["lat"] + 9_000, here["lon"]))),
+        # standing still across the boundary
+        ((t, here), _fixes((t + 1, here["lat"], here["lon"]), (t + 2, here["lat"], here["lon"] + 5))),
+        # the previous fix at +180°, the task at -180° and back: the same meridian, 0 m
+        ((t, {"lat": LAT_OFFSET, "lon": LON_MAX}), _fixes((t + 60, LAT_OFFSET, 0), (t + 120, LAT_OFFSET, LON_MAX))),
+        # across the antimeridian at the boundary, the short way
+        ((t, {"lat": 100_000_000, "lon": 1}), _fixes((t + 30, 100_000_000, LON_MAX - 1))),
+        # a previous fix far away a second ago: the boundary hop is capped to 100 m
+        ((t, {"lat": 0, "lon": 0}), _fixes((t + 1, LAT_MAX, LON_MAX // 2), (t + 2, LAT_MAX, LON_MAX // 2))),
+        # the largest gap since the previous fix, and coordinate extremes
+        ((0, {"lat": LAT_MAX, "lon": LON_MAX}), _fixes((2**64 - 1, 0, 0))),
+        ((5, {"lat": 0, "lon": 0}), _fixes(*((6 + i, i, LON_MAX - i) for i in range(8)))),
     ]

@@ -1,15 +1,25 @@
 """Tracker distance: the metres a GPS tracker travelled during one task, integer for integer as circuit.circom.
 
-A task is one device's fixes in nonce order. Its length is the sum of equirectangular segment lengths: with
+A task is one device's fixes in nonce order. Its length is the sum of equirectangular hop lengths: with
 ``cosq`` the cosine of the first fix's latitude (Bhaskara's rational approximation, as a 16-bit fraction) and
-``d = (dlat, dlon * cos)`` in microdegrees, ``segment = isqrt(dlat^2 * 2^32 + dlon^2 * cosq^2)`` (microdegrees
-scaled by 2^16), and ``metres = floor(sum(segment) * 111195 / (2^16 * 10^6))``. Everything is an integer, so
+``d = (dlat, dlon * cos)`` in microdegrees, ``hop = isqrt(dlat^2 * 2^32 + dlon^2 * cosq^2)`` (microdegrees
+scaled by 2^16), and ``metres = floor(sum(hop) * 111195 / (2^16 * 10^6))``. Everything is an integer, so
 the circuit computes exactly the same number; ``tests/test_project.py`` checks the two against each other.
 
+- **Across task boundaries**: the first hop starts at the previous task's last fix (``previous``, the message
+  the chain's anchor commits to) when the proof opens it; without one (a device's first task, or the first
+  under a new config version) the first fix starts the track.
+- **Antimeridian**: ``dlon`` is the shorter way round: ``|dlon| > 180e6`` becomes ``360e6 - |dlon|``, so the
+  encoded longitudes 0 and 360_000_000 (-180° and +180°) are the same meridian and hopping between them is no
+  distance.
+- **Maximum speed**: each hop counts at most :data:`MAX_SPEED` m/s over its seconds: ``min(hop, SPEED_CAP * dt)``
+  with ``SPEED_CAP = floor(MAX_SPEED * 2^16 * 10^6 / 111195)`` in the hop's scaled units. A device cannot earn
+  more than 100 m per second of wall-clock time, whatever it signs.
+
 Coordinates are offset microdegrees: ``lat = round(deg * 1e6) + 90_000_000`` in 0..180_000_000 and
-``lon = round(deg * 1e6) + 180_000_000`` in 0..360_000_000. The flat-earth segment is accurate to well under 1%
-for the short hops between consecutive fixes; it is not a great-circle distance (it ignores the antimeridian
-wrap), and rewards are defined on this number, not on geodesy.
+``lon = round(deg * 1e6) + 180_000_000`` in 0..360_000_000. The flat-earth hop is accurate to well under 1%
+for the short hops between consecutive fixes; it is not a great-circle distance, and rewards are defined on
+this number, not on geodesy.
 """
 
 from __future__ import annotations
@@ -37,6 +47,13 @@ BHASKARA = 32400 * 10**12
 METRES_NUM = 111195
 """Metres per degree on a 6371008.8 m sphere (2*pi*R/360 = 111195.08): per microdegree once divided by 1e6."""
 METRES_DEN = COS_SCALE * 10**6
+HALF_TURN = 180_000_000
+"""A longitude difference beyond 180° in microdegrees is shorter the other way round (LON_MAX - it)."""
+MAX_SPEED = 100
+"""Metres per second a hop can count at most (360 km/h: no tracker on the ground moves faster)."""
+SPEED_CAP = MAX_SPEED * METRES_DEN // METRES_NUM
+"""MAX_SPEED in the hop's units (microdegrees scaled by 2^16) per second: 58_937_901, so a capped hop of ``dt``
+seconds is at most ``MAX_SPEED * dt`` metres."""
 
 
 def degrees_to_lat(degrees: float) -> int:
@@ -61,11 +78,28 @@ def cos_q(lat0: int) -> int:
     return COS_SCALE * (BHASKARA - 4 * d * d) // (BHASKARA + d * d)
 
 
+def lon_difference(lon_a: int, lon_b: int) -> int:
+    """``|lon_b - lon_a|`` the shorter way round the globe, in 0..180_000_000 microdegrees."""
+    dlon = abs(lon_b - lon_a)
+    return LON_MAX - dlon if dlon > HALF_TURN else dlon
+
+
 def segment(lat_a: int, lon_a: int, lat_b: int, lon_b: int, cosq: int) -> int:
     """Length of the hop a -> b in microdegrees scaled by 2^16: ``isqrt(dlat^2 * 2^32 + dlon^2 * cosq^2)``."""
     dlat = lat_b - lat_a
-    dlon = lon_b - lon_a
+    dlon = lon_difference(lon_a, lon_b)
     return isqrt(dlat * dlat * COS_SCALE * COS_SCALE + dlon * dlon * cosq * cosq)
+
+
+def capped_segment(a: TaskRecord, b: TaskRecord, cosq: int) -> int:
+    """The hop a -> b, at most MAX_SPEED for the seconds between them (``min(hop, SPEED_CAP * dt)``)."""
+    hop = segment(a.payload["lat"], a.payload["lon"], b.payload["lat"], b.payload["lon"], cosq)
+    return min(hop, SPEED_CAP * (b.timestamp - a.timestamp))
+
+
+def _out_of_range(record: TaskRecord) -> bool:
+    lat, lon = record.payload["lat"], record.payload["lon"]
+    return not 0 <= lat <= LAT_MAX or not 0 <= lon <= LON_MAX
 
 
 def check(records: Sequence[TaskRecord]) -> None:
@@ -75,20 +109,21 @@ def check(records: Sequence[TaskRecord]) -> None:
     """
     for i, record in enumerate(records):
         lat, lon = record.payload["lat"], record.payload["lon"]
-        if not 0 <= lat <= LAT_MAX or not 0 <= lon <= LON_MAX:
+        if _out_of_range(record):
             raise ValueError(
                 f"fix {i} (nonce {record.nonce}) has coordinates out of range: lat={lat} (0..{LAT_MAX}), "
                 f"lon={lon} (0..{LON_MAX})"
             )
 
 
-def outputs(records: Sequence[TaskRecord]) -> tuple[int, ...]:
-    """``(metres,)``: whole metres travelled along the fixes, in order, exactly as the circuit computes them."""
+def outputs(records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
+    """``(metres,)``: whole metres travelled along the fixes, in order, from ``previous`` (the previous task's
+    last fix, when the proof opens it) on, each hop capped by MAX_SPEED, exactly as the circuit computes them."""
     if not records:
         return (0,)
+    if previous is not None and _out_of_range(previous):
+        raise ValueError(f"the previous fix (nonce {previous.nonce}) has coordinates out of range")
     cosq = cos_q(records[0].payload["lat"])
-    total = sum(
-        segment(a.payload["lat"], a.payload["lon"], b.payload["lat"], b.payload["lon"], cosq)
-        for a, b in pairwise(records)
-    )
+    track = [previous, *records] if previous is not None else list(records)
+    total = sum(capped_segment(a, b, cosq) for a, b in pairwise(track))
     return (total * METRES_NUM // METRES_DEN,)

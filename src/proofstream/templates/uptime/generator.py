@@ -27,7 +27,8 @@ def readings(rng: random.Random, device: int, count: int, start: int) -> list[tu
 
 
 def edge_cases() -> list[list[tuple[int, dict[str, int]]]]:
-    """Quality limits, gaps at and past MAX_GAP, reboots, the largest values and time gaps."""
+    """Quality limits, gaps at and past MAX_GAP, reboots, the largest values and time gaps (no previous heartbeat:
+    each task's first credits nothing)."""
     t = 1_700_000_000
     day = 86_400
     return [
@@ -49,7 +50,34 @@ def edge_cases() -> list[list[tuple[int, dict[str, int]]]]:
             (t + 180, {"quality": 50, "uptime": 60}),
         ],
         # the largest encodable values and time gap
-        [(0, {"quality": 255, "uptime": 2**32 - 1}), (2**64 - 1, {"quality": 100, "uptime": 2**32 - 1})],
+        [(1, {"quality": 255, "uptime": 2**32 - 1}), (2**64 - 1, {"quality": 100, "uptime": 2**32 - 1})],
         [(t, {"quality": 0, "uptime": 0})],
         [(t + i, {"quality": 20 + i, "uptime": 10 + i}) for i in range(8)],
+    ]
+
+
+def chained_edge_cases() -> list[tuple[tuple[int, dict[str, int]], list[tuple[int, dict[str, int]]]]]:
+    """``(previous heartbeat, batch)`` pairs: the previous task's last heartbeat starts the first interval."""
+    t = 1_700_000_000
+    day = 86_400
+    return [
+        # a minute after the previous task's last heartbeat: 60 s credited at the boundary
+        ((t, {"quality": 50, "uptime": day}), [(t + 60, {"quality": 50, "uptime": day + 60})]),
+        # a day after it: capped at MAX_GAP; one second after it: 1 s
+        ((t, {"quality": 50, "uptime": day}), [(t + day, {"quality": 50, "uptime": 2 * day})]),
+        ((t, {"quality": 50, "uptime": day}), [(t + 1, {"quality": 50, "uptime": day + 1})]),
+        # a poor link on the first heartbeat, and a reboot since the previous one
+        ((t, {"quality": 50, "uptime": day}), [(t + 60, {"quality": 19, "uptime": day + 60})]),
+        ((t, {"quality": 50, "uptime": day}), [(t + 120, {"quality": 50, "uptime": 30})]),
+        # the previous heartbeat's own health does not matter, only the interval since it
+        (
+            (t, {"quality": 0, "uptime": 0}),
+            [(t + 300, {"quality": 100, "uptime": 300}), (t + 360, {"quality": 100, "uptime": 360})],
+        ),
+        # the largest gap and values, and a full task right after its previous heartbeat
+        ((0, {"quality": 255, "uptime": 2**32 - 1}), [(2**64 - 1, {"quality": 20, "uptime": 2**32 - 1})]),
+        (
+            (t, {"quality": 60, "uptime": day}),
+            [(t + 60 * i, {"quality": 60, "uptime": day + 60 * i}) for i in range(1, 9)],
+        ),
     ]

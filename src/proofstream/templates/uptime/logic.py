@@ -2,18 +2,20 @@
 circuit.circom.
 
 A heartbeat carries ``quality`` (link quality in percent) and ``uptime`` (seconds since the station booted).
-Each heartbeat after the task's first credits the time since the previous heartbeat, but at most
+Each heartbeat credits the time since the heartbeat before it, but at most
 
 - :data:`MAX_GAP` seconds: a station that went silent longer was not provably up in between;
 - its own ``uptime``: a station that rebooted since the previous heartbeat was down until it booted;
 
 and only when it is healthy: :data:`MIN_QUALITY` <= quality <= 100. So
-``seconds = sum(min(t[i] - t[i-1], MAX_GAP, uptime[i]) for healthy heartbeats i >= 1)``.
+``seconds = sum(min(t[i] - t[i-1], MAX_GAP, uptime[i]) for healthy heartbeats i)``: no heartbeat earns more than
+the wall-clock time since the one before it.
 
-The first heartbeat of a task credits nothing: the one before it belongs to the previous task, which the proof
-cannot see (crediting it anyway would let a station that splits its heartbeats across many tasks be paid
-MAX_GAP per task). With tasks of up to 8 heartbeats, at least 1 interval in 8 goes unpaid: price the reward
-rate accordingly, or raise the capacity.
+The heartbeat before a task's first is the previous task's last (``previous``: the message the chain's anchor
+commits to, opened by the proof), so tasks chain without losing an interval at each boundary, and since the
+first heartbeat must come after it, a station cannot be paid twice for the same seconds by rewinding its clock.
+Without a previous heartbeat (a station's first task, or the first under a new config version) the first
+heartbeat credits nothing.
 
 ``check`` only rejects what the circuit cannot represent: a field outside its [schema] width.
 """
@@ -21,6 +23,7 @@ rate accordingly, or raise the capacity.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from proofstream.prover.ports import TaskRecord
 
@@ -56,6 +59,7 @@ def check(records: Sequence[TaskRecord]) -> None:
                 raise ValueError(f"heartbeat {i} (nonce {record.nonce}): {name}={value} is not a uint{bits}")
 
 
-def outputs(records: Sequence[TaskRecord]) -> tuple[int, ...]:
-    """``(seconds,)``: the uptime the task's heartbeats credit."""
-    return (sum(credit(records[i - 1], records[i]) for i in range(1, len(records))),)
+def outputs(records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
+    """``(seconds,)``: the uptime the task's heartbeats credit, the first from ``previous`` when it is given."""
+    beats = [previous, *records] if previous is not None else list(records)
+    return (sum(credit(before, after) for before, after in pairwise(beats)),)

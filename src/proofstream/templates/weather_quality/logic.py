@@ -1,10 +1,14 @@
 """Weather quality: how many of a station's readings in one task are good, integer for integer as circuit.circom.
 
-A reading carries ``temperature`` (deci-°C + 1000), ``humidity`` (%) and ``pressure`` (deci-hPa). It is good
-when
+A reading carries ``temperature`` (deci-°C + 1000), ``humidity`` (%) and ``pressure`` (deci-hPa). Each reading
+is compared with the reading before it: the task's previous one, and for the task's first the previous task's
+last (``previous``: the message the chain's anchor commits to, opened by the proof). A reading is good when
 
-1. every field lies in its plausible range (:data:`RANGES`), and
-2. it is the task's first reading, or every field changed plausibly since the task's previous reading:
+1. it has a reading before it, at least :data:`MIN_INTERVAL` seconds earlier (without a previous reading, a
+   station's first reading or its first under a new config version does not count; and a station that sends
+   more often is not paid more often than once per MIN_INTERVAL of wall-clock time);
+2. every field lies in its plausible range (:data:`RANGES`), and
+3. every field changed plausibly since the reading before it:
    ``60 * |x - x_prev| <= 60 * STEP[x] + RATE[x] * dt`` with ``dt`` the seconds between the two readings, i.e.
    a change of at most STEP (sensor noise) plus RATE per minute (:data:`CHANGE`).
 
@@ -42,6 +46,8 @@ CHANGE = {
     "pressure": (5, 2),  # 0.5 hPa noise, 0.2 hPa per minute
 }
 """``(STEP, RATE)`` per field: a change of at most ``STEP + RATE * minutes`` since the previous reading."""
+MIN_INTERVAL = 30
+"""Seconds a reading must come after the reading before it to count (stations report every 1..10 minutes)."""
 
 
 def in_range(record: TaskRecord) -> bool:
@@ -58,9 +64,12 @@ def plausible_change(before: TaskRecord, after: TaskRecord) -> bool:
     )
 
 
-def is_good(records: Sequence[TaskRecord], i: int) -> bool:
-    """Reading ``i`` of the task counts: in range and, after the first, a plausible change."""
-    return in_range(records[i]) and (i == 0 or plausible_change(records[i - 1], records[i]))
+def is_good(before: TaskRecord | None, reading: TaskRecord) -> bool:
+    """``reading`` counts: it has a reading ``before`` it at least MIN_INTERVAL seconds earlier, it is in range,
+    and it changed plausibly since ``before``."""
+    if before is None or reading.timestamp - before.timestamp < MIN_INTERVAL:
+        return False
+    return in_range(reading) and plausible_change(before, reading)
 
 
 def check(records: Sequence[TaskRecord]) -> None:
@@ -72,6 +81,10 @@ def check(records: Sequence[TaskRecord]) -> None:
                 raise ValueError(f"reading {i} (nonce {record.nonce}): {name}={value} is not a uint{WIDTHS[name]}")
 
 
-def outputs(records: Sequence[TaskRecord]) -> tuple[int, ...]:
-    """``(good,)``: the number of good readings in the task."""
-    return (sum(1 for i in range(len(records)) if is_good(records, i)),)
+def outputs(records: Sequence[TaskRecord], previous: TaskRecord | None = None) -> tuple[int, ...]:
+    """``(good,)``: the number of good readings in the task; the first is compared with ``previous``."""
+    for name in FIELDS:
+        if previous is not None and not 0 <= previous.payload[name] < 2 ** WIDTHS[name]:
+            raise ValueError(f"the previous reading (nonce {previous.nonce}): {name} is not a uint{WIDTHS[name]}")
+    befores = [previous, *records[:-1]]
+    return (sum(1 for before, reading in zip(befores, records, strict=False) if is_good(before, reading)),)

@@ -1,8 +1,10 @@
 """This project's own tests: run `pytest` in the project folder.
 
 The differential test compiles circuit.circom (no trusted setup needed) and checks that its output equals
-logic.outputs() on generated batches, on generator.edge_cases(), on a full and a single-heartbeat batch, and
-that an empty batch is rejected. The other tests pin the reference logic down with hand-computed values.
+logic.outputs() on generated batches with and without the previous task's last heartbeat, on
+generator.edge_cases() and chained_edge_cases(), on full and single-heartbeat batches, and that the circuit
+rejects an empty batch, a first heartbeat not after the anchor and a wrong opening of the anchor leaf. The other
+tests pin the reference logic down with hand-computed values.
 """
 
 from __future__ import annotations
@@ -38,8 +40,16 @@ def test_every_minute_credits_the_intervals(logic: ModuleType) -> None:
     assert logic.outputs([beat(60 * i) for i in range(8)]) == (7 * 60,)
 
 
-def test_the_first_heartbeat_credits_nothing(logic: ModuleType) -> None:
+def test_without_a_previous_heartbeat_the_first_credits_nothing(logic: ModuleType) -> None:
     assert logic.outputs([beat(0)]) == (0,)
+
+
+def test_the_previous_tasks_last_heartbeat_credits_the_boundary(logic: ModuleType) -> None:
+    assert logic.outputs([beat(60 * i) for i in range(1, 9)], beat(0)) == (8 * 60,)
+    assert logic.outputs([beat(60)], beat(0)) == (60,)
+    assert logic.outputs([beat(3600)], beat(0)) == (300,)  # capped like any gap
+    assert logic.outputs([beat(60, quality=19)], beat(0)) == (0,)
+    assert logic.outputs([beat(60, uptime=20)], beat(0, quality=0)) == (20,)  # only the later beat's health counts
 
 
 def test_long_silence_is_capped(logic: ModuleType) -> None:

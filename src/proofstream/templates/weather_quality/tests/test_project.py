@@ -1,8 +1,10 @@
 """This project's own tests: run `pytest` in the project folder.
 
 The differential test compiles circuit.circom (no trusted setup needed) and checks that its output equals
-logic.outputs() on generated batches, on generator.edge_cases(), on a full and a single-reading batch, and that
-an empty batch is rejected. The other tests pin the reference logic down with hand-computed values.
+logic.outputs() on generated batches with and without the previous task's last reading, on
+generator.edge_cases() and chained_edge_cases(), on full and single-reading batches, and that the circuit
+rejects an empty batch, a first reading not after the anchor and a wrong opening of the anchor leaf. The other
+tests pin the reference logic down with hand-computed values.
 """
 
 from __future__ import annotations
@@ -33,25 +35,37 @@ def test_circuit_matches_logic() -> None:
     assert_project(PROJECT)
 
 
-def test_steady_readings_all_count(logic: ModuleType) -> None:
+def test_steady_readings_all_count_after_the_first(logic: ModuleType) -> None:
     batch = [reading(60 * i, 215, 60, 10132) for i in range(8)]
-    assert logic.outputs(batch) == (8,)
+    assert logic.outputs(batch) == (7,)  # the first has no reading before it
+    assert logic.outputs(batch, reading(-60, 215, 60, 10132)) == (8,)  # the previous task's last reading
 
 
 def test_out_of_range_reading_does_not_count(logic: ModuleType) -> None:
     batch = [reading(0, 215, 60, 10132), reading(60, 215, 101, 10132), reading(600, 215, 60, 10132)]
-    assert logic.outputs(batch) == (2,)  # 101 % does not count; 9 minutes later, back to 60 % is plausible
+    assert logic.outputs(batch) == (1,)  # 101 % does not count; 9 minutes later, back to 60 % is plausible
 
 
 def test_the_reading_after_a_spike_does_not_count_either(logic: ModuleType) -> None:
     batch = [reading(0, 215, 60, 10132), reading(60, 215, 101, 10132), reading(120, 215, 60, 10132)]
-    assert logic.outputs(batch) == (1,)  # back from 101 % to 60 % within a minute is a jump of 41 %
+    assert logic.outputs(batch) == (0,)  # back from 101 % to 60 % within a minute is a jump of 41 %
 
 
 def test_a_jump_too_fast_does_not_count(logic: ModuleType) -> None:
     # a minute allows 0.5 + 1.0 °C: 1.5 °C counts, 1.6 °C does not
-    assert logic.outputs([reading(0, 200, 50, 10000), reading(60, 215, 50, 10000)]) == (2,)
-    assert logic.outputs([reading(0, 200, 50, 10000), reading(60, 216, 50, 10000)]) == (1,)
+    assert logic.outputs([reading(0, 200, 50, 10000), reading(60, 215, 50, 10000)]) == (1,)
+    assert logic.outputs([reading(0, 200, 50, 10000), reading(60, 216, 50, 10000)]) == (0,)
+    # the same rule across the task boundary, against the previous task's last reading
+    assert logic.outputs([reading(60, 215, 50, 10000)], reading(0, 200, 50, 10000)) == (1,)
+    assert logic.outputs([reading(60, 216, 50, 10000)], reading(0, 200, 50, 10000)) == (0,)
+
+
+def test_readings_closer_than_the_minimum_interval_do_not_count(logic: ModuleType) -> None:
+    assert logic.MIN_INTERVAL == 30
+    steady = [reading(29 * i, 215, 60, 10132) for i in range(8)]
+    assert logic.outputs(steady, reading(-29, 215, 60, 10132)) == (0,)  # 29 s apart: never paid
+    assert logic.outputs([reading(30 * i, 215, 60, 10132) for i in range(8)], reading(-30, 215, 60, 10132)) == (8,)
+    assert logic.outputs([reading(0, 215, 60, 10132)], reading(-29, 215, 60, 10132)) == (0,)
 
 
 def test_only_unrepresentable_values_are_errors(logic: ModuleType) -> None:
