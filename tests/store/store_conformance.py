@@ -223,6 +223,23 @@ class StoreConformance:
         again, mid = signed(KEYS[0], 0, timestamp=100)
         assert not store.put_message(again, mid, 3.0).created  # a resend is never refused
 
+    def test_config_versions_never_decrease_with_the_nonce(self, store: Store) -> None:
+        """A task holds one version: a device alternating between two live ones would make each message a task."""
+        v2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAIN)
+        store.upsert_project(v2)
+        self.put(store, KEYS[0], 0, timestamp=100)
+        self.put(store, KEYS[0], 10, timestamp=200)
+        self.put(store, KEYS[0], 20, timestamp=300, project=v2)
+        for nonce, timestamp, project in ((21, 400, PROJECT), (5, 150, v2)):  # back to v1; v2 before a v1
+            message, mid = signed(KEYS[0], nonce, timestamp=timestamp, project=project)
+            with pytest.raises(ConflictError) as caught:
+                store.put_message(message, mid, 2.0)
+            assert caught.value.code == "stale_config", nonce
+            assert store.get_message(mid) is None
+        self.put(store, KEYS[0], 5, timestamp=150)  # gaps filled in order: v1 among v1s,
+        self.put(store, KEYS[0], 15, timestamp=250, project=v2)  # v2 between a v1 and a v2
+        self.put(store, KEYS[0], 21, timestamp=400, project=v2)
+
     def test_last_timestamp(self, store: Store) -> None:
         device = KEYS[0].address
         assert store.last_timestamp(PROJECT.project, device) is None

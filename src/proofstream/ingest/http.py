@@ -59,6 +59,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "nonce_conflict": 409,
     "stale_nonce": 409,
     "stale_timestamp": 409,
+    "stale_config": 409,
     "timestamp_in_future": 422,
     "timestamp_too_old": 422,
     "already_registered": 409,

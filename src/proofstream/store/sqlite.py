@@ -438,7 +438,7 @@ class SqliteStore:
                     "which is already batched; ask GET /devices/{address} for the next nonce",
                     code="stale_nonce",
                 )
-            _check_timestamp_order(conn, message, project, device, nonce)
+            _check_device_order(conn, message, project, device, nonce)
             if not conn.execute(
                 "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
             ).fetchone():
@@ -626,16 +626,19 @@ class SqliteStore:
         return [_attestation(row) for row in rows]
 
 
-def _check_timestamp_order(
+def _check_device_order(
     conn: sqlite3.Connection, message: DeviceMessage, project: str, device: str, nonce: str
 ) -> None:
-    """Refuse (ConflictError ``stale_timestamp``) a message whose timestamp does not lie strictly between those of
-    the device's stored neighbours in nonce order: nonce order and timestamp order of a device always agree.
+    """Refuse a message that does not fit between the device's stored neighbours in nonce order: its timestamp must
+    lie strictly between theirs (ConflictError ``stale_timestamp``) and its config version between theirs
+    (``stale_config``): nonce order, timestamp order and config order of a device always agree.
 
     Stored messages already agree, so the nearest lower and the nearest higher nonce are the only ones to check;
-    for a message above every stored nonce (the usual case) that is the device's latest message alone."""
+    for a message above every stored nonce (the usual case) that is the device's latest message alone. The config
+    rule is the sequencer's cost guard: a task never holds two versions, so a device that alternated between two
+    live versions would turn every message into a task of its own."""
     below = conn.execute(
-        "SELECT nonce, device_time FROM messages WHERE project = ? AND device = ? AND nonce < ?"
+        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce < ?"
         " ORDER BY nonce DESC LIMIT 1",
         (project, device, nonce),
     ).fetchone()
@@ -646,8 +649,14 @@ def _check_timestamp_order(
             "nonce (GET /devices/{address} returns last_timestamp)",
             code="stale_timestamp",
         )
+    if below is not None and message.config < int(below[2]):
+        raise ConflictError(
+            f"config version {message.config} of device {message.device} nonce {message.nonce} is below version "
+            f"{int(below[2])} of its nonce {int(below[0])}: a device never goes back to an older config version",
+            code="stale_config",
+        )
     above = conn.execute(
-        "SELECT nonce, device_time FROM messages WHERE project = ? AND device = ? AND nonce > ?"
+        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce > ?"
         " ORDER BY nonce ASC LIMIT 1",
         (project, device, nonce),
     ).fetchone()
@@ -657,6 +666,12 @@ def _check_timestamp_order(
             f"timestamp {int(above[1])} of its later nonce {int(above[0])}: timestamps must strictly increase with "
             "the nonce",
             code="stale_timestamp",
+        )
+    if above is not None and message.config > int(above[2]):
+        raise ConflictError(
+            f"config version {message.config} of device {message.device} nonce {message.nonce} is above version "
+            f"{int(above[2])} of its later nonce {int(above[0])}: config versions never decrease with the nonce",
+            code="stale_config",
         )
 
 
