@@ -16,6 +16,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.ingest.http import create_app
+from proofstream.ports import DeviceRegistrationRequest
 from proofstream.prover.service import DeviceSigning
 from proofstream.sdk.device import BjjDeviceKey, DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow
@@ -121,3 +122,31 @@ def test_secp256k1_devices_are_unaffected(client: TestClient) -> None:
     forged = body(SECP, 2)
     forged["payload"]["lat"] += 1
     assert client.post("/messages", json=forged).json()["error"]["code"] == "bad_signature"
+
+
+def _registration(key: BjjDeviceKey, owner: str = OWNER) -> dict[str, str]:
+    return {
+        "device": key.address,
+        "owner": owner,
+        "signature": "0x" + key.sign_binding(DOMAIN, 1, owner).hex(),
+        "public_key": "0x" + key.public_key_bytes.hex(),
+    }
+
+
+def test_a_bjj_device_registers_through_the_gateway_with_its_key(store: SqliteStore) -> None:
+    sent: list[DeviceRegistrationRequest] = []
+
+    def registrar(request: DeviceRegistrationRequest) -> str:
+        sent.append(request)
+        return "0x" + "ab" * 32
+
+    with TestClient(create_app(store, clock=lambda: NOW, register=registrar)) as client:
+        response = client.post("/v1/projects/1/devices", json=_registration(UNREGISTERED))
+        assert response.status_code == 202, response.text
+        assert sent[0].public_key == UNREGISTERED.public_key and len(sent[0].signature) == 96
+        forged = _registration(UNREGISTERED)
+        forged["owner"] = SECP.address  # signed for OWNER
+        assert client.post("/v1/projects/1/devices", json=forged).json()["error"]["code"] == "bad_signature"
+        wrong_key = dict(_registration(UNREGISTERED), public_key="0x" + BJJ.public_key_bytes.hex())
+        assert client.post("/v1/projects/1/devices", json=wrong_key).json()["error"]["code"] == "bad_signature"
+        assert len(sent) == 1

@@ -158,15 +158,19 @@ def _registration_object(raw: bytes) -> dict[str, object]:
         raise
     except (UnicodeDecodeError, ValueError) as exc:
         raise MessageError(f"body is not valid UTF-8 JSON: {exc}", code="invalid_json") from exc
-    if not isinstance(obj, dict) or set(obj) != set(REGISTRATION_KEYS):
+    if not isinstance(obj, dict) or set(obj) not in (set(REGISTRATION_KEYS), {*REGISTRATION_KEYS, "public_key"}):
         keys = list(REGISTRATION_KEYS)
-        raise MessageError(f"a registration request has exactly the keys {keys}", code="schema_mismatch")
+        raise MessageError(
+            f"a registration request has exactly the keys {keys} (a BabyJubJub device adds 'public_key')",
+            code="schema_mismatch",
+        )
     return obj
 
 
 def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistrationRequest:
     """Parse ``{"device", "owner", "signature"}`` and check that the device key signed
-    ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check).
+    ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check); a
+    BabyJubJub device adds ``"public_key"`` and signs ``m_bind`` (docs/protocol.md).
 
     Codes: ``invalid_json``, ``schema_mismatch``, ``invalid_field`` (bad or zero address, bad signature hex),
     ``bad_signature``.
@@ -177,6 +181,8 @@ def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistration
     owner = Address(str(Field("owner", "address").check(obj["owner"])))
     if int(owner, 16) == 0 or int(device, 16) == 0:
         raise MessageError("device and owner must not be the zero address", code="invalid_field")
+    if "public_key" in obj:
+        return _bjj_registration(obj, project, device, owner)
     signature = obj["signature"]
     if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
         raise MessageError("signature must be 0x and 130 hex digits (r || s || v)", code="invalid_field")
@@ -189,3 +195,26 @@ def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistration
             code="bad_signature",
         )
     return DeviceRegistrationRequest(project.project, device, owner, raw_signature)
+
+
+def _hex_bytes(value: object, length: int, what: str) -> bytes:
+    if not isinstance(value, str) or not re.fullmatch(f"0x[0-9a-fA-F]{{{2 * length}}}", value):
+        raise MessageError(f"{what} must be 0x and {2 * length} hex digits", code="invalid_field")
+    return bytes.fromhex(value[2:])
+
+
+def _bjj_registration(
+    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
+) -> DeviceRegistrationRequest:
+    """A BabyJubJub device: ``public_key`` (``Ax || Ay``) must be a valid device key whose id is ``device``, and
+    ``signature`` (96 bytes) its EdDSA-Poseidon signature of ``m_bind`` (what registerBjjDevice checks)."""
+    key = bjj_messages.decode_public_key(
+        _hex_bytes(obj["public_key"], bjj_messages.PUBLIC_KEY_LENGTH, "public_key (Ax || Ay)")
+    )
+    if bjj_messages.device_id(key) != device:
+        raise MessageError(
+            f"device {device} is not the id of this public key ({bjj_messages.device_id(key)})", code="bad_signature"
+        )
+    signature = _hex_bytes(obj["signature"], bjj_messages.SIGNATURE_LENGTH_BJJ, "signature (R8x || R8y || S)")
+    bjj_messages.verify_binding_signature(project.domain, project.project, owner, key, signature)
+    return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)
