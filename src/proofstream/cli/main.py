@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from proofstream.cli.attest import attester_app
+from proofstream.cli.ceremony import ceremony_app
 from proofstream.cli.device import device_app
 from proofstream.cli.output import fail, run_and_report, service_process
 from proofstream.cli.project import project_app
@@ -25,6 +26,7 @@ app.add_typer(project_app, name="project")
 app.add_typer(device_app, name="device")
 app.add_typer(attester_app, name="attester")
 app.add_typer(receipt_app, name="receipt")
+app.add_typer(ceremony_app, name="ceremony")
 console = Console(stderr=True)
 
 

@@ -105,10 +105,15 @@ def build(
             f"needs powers of tau 2^{summary['ptau_power_needed']}, using 2^{summary['ptau_power']} "
             f"({built.artifacts.ptau})"
         )
-        console.print(
-            "[yellow]trusted setup[/]: one party, one random contribution — fine for the local chain, "
-            "unsafe for real funds"
-        )
+        if built.multi_party:
+            console.print(
+                f"[green]trusted setup[/]: the final key of the project's multi-party ceremony ({built.artifacts.zkey})"
+            )
+        else:
+            console.print(
+                "[yellow]trusted setup[/]: one party, one random contribution — fine for the local chain, "
+                "unsafe for real funds (run `proofstream ceremony init` for a multi-party setup)"
+            )
     console.print(f"[green]contracts[/] {built.spec.dapp_contract} + proofstream core compiled")
     console.print(f"config hash {summary['config_hash']}; compiler input kept at {built.standard_json_path}")
 
@@ -163,6 +168,7 @@ def deploy(
     from proofstream.projects.deploy import (
         deploy_built_project,
         estimate_deployment,
+        require_safe_setup,
         snapshot_version,
         write_manifest,
     )
@@ -180,14 +186,7 @@ def deploy(
                     "use `proofstream project upgrade` to register a new version"
                 )
                 return
-            if built.single_party_setup and not session.local:
-                if not force_unsafe_setup:
-                    raise typer.BadParameter(
-                        "this project's Groth16 keys come from a single-party setup: whoever ran it could forge "
-                        "proofs. Run a multi-party ceremony for real funds, or pass --force-unsafe-setup for a "
-                        "testnet",
-                        param_hint="--chain",
-                    )
+            if require_safe_setup(built, local=session.local, force=force_unsafe_setup):
                 console.print("[bold yellow]warning[/]: deploying a single-party setup; unsafe for real funds")
             attesters = _attesters(spec, session, attester)
 
@@ -302,12 +301,17 @@ def upgrade(
         int, typer.Option(min=0, help="blocks the previous version stays live for messages signed under it")
     ] = 1000,
     attester: Annotated[list[str] | None, typer.Option(help="attesting prover address (attest; repeat)")] = None,
+    force_unsafe_setup: Annotated[
+        bool, typer.Option(help="register a single-party Groth16 setup on a non-local chain anyway")
+    ] = False,
 ) -> None:
     """Register the project as it is now as a new config version; the old one keeps working for a grace period."""
-    from proofstream.projects.deploy import snapshot_version, upgrade_project
+    from proofstream.projects.deploy import require_safe_setup, snapshot_version, upgrade_project
 
     try:
         with _deployed(project, chain, key_file, ptau) as on:
+            if require_safe_setup(on.built, local=on.session.local, force=force_unsafe_setup):
+                console.print("[bold yellow]warning[/]: registering a single-party setup; unsafe for real funds")
             version = upgrade_project(
                 on.session.client,
                 on.built,
@@ -316,6 +320,8 @@ def upgrade(
                 owner=on.session.roles.owner,
                 attesters=_attesters(on.spec, on.session, attester),
                 grace_blocks=grace_blocks,
+                local=on.session.local,
+                force_unsafe_setup=force_unsafe_setup,
                 on_step=_step,
             )
             snapshot_version(on.spec, on.spec.state_dir, on.session.client.chain_id, version)

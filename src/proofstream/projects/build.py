@@ -17,6 +17,7 @@ from pathlib import Path
 from proofstream.chain.deploy import VERIFIER_SOURCE_NAME
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.errors import ConfigError, ProofstreamError
+from proofstream.projects.ceremony import ceremony_artifacts, is_multi_party
 from proofstream.projects.circuit_check import check_circuit_matches
 from proofstream.projects.spec import ProjectSpec
 from proofstream.prover.circuits import CircuitArtifacts, CompiledCircuit, build_circuit, compile_circuit
@@ -42,6 +43,8 @@ class ProjectBuild:
     """The circuit and its Groth16 keys; None for an attest project."""
     standard_json_path: Path
     """The compiler input kept for explorer verification."""
+    multi_party: bool = False
+    """Whether the Groth16 keys are the final key of the project's finalized ceremony (ceremony/)."""
 
     @property
     def config_hash(self) -> bytes:
@@ -54,8 +57,9 @@ class ProjectBuild:
 
     @property
     def single_party_setup(self) -> bool:
-        """Whether the Groth16 keys come from proofstream's one-contribution setup (unsafe for real funds)."""
-        return self.artifacts is not None
+        """Whether the Groth16 keys come from proofstream's one-contribution setup (unsafe for real funds), not
+        from a finalized multi-party ceremony whose transcript names this very key."""
+        return self.artifacts is not None and not self.multi_party
 
     def summary(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -76,6 +80,7 @@ class ProjectBuild:
                 "ptau": str(self.artifacts.ptau),
                 "ptau_power": self.artifacts.ptau_power,
                 "zkey": str(self.artifacts.zkey),
+                "setup": "multi-party ceremony" if self.multi_party else "single-party (unsafe for real funds)",
             }
         return out
 
@@ -97,9 +102,13 @@ def build_project(
     sources = {PROJECT_DAPP_SOURCE: spec.dapp_path.read_text()}
     if spec.backend == "groth16":
         step(f"compiling {spec.circuit_path.name} and checking it against [schema] and logic.OUTPUTS")
-        compile_project(spec, cache_dir)  # a mismatch is reported before the slow setup
-        step("Groth16 setup on the powers of tau and verifier export (cached by content hash)")
-        artifacts = build_circuit(spec.circuit_path, spec.circuit_name, cache_dir, ptau=ptau)
+        compiled = compile_project(spec, cache_dir)  # a mismatch is reported before the slow setup
+        artifacts = ceremony_artifacts(spec, compiled, cache_dir)
+        if artifacts is not None:
+            step("using the keys of the project's finalized ceremony (ceremony/transcript.json)")
+        else:
+            step("Groth16 setup on the powers of tau and verifier export (cached by content hash)")
+            artifacts = build_circuit(spec.circuit_path, spec.circuit_name, cache_dir, ptau=ptau)
         sources[VERIFIER_SOURCE_NAME] = artifacts.verifier_sol.read_text()
     step("compiling the contracts (solc, cached by content hash)")
     try:
@@ -118,7 +127,7 @@ def build_project(
     out.mkdir(parents=True, exist_ok=True)
     standard_json = out / STANDARD_JSON_FILE
     standard_json.write_text(compilation.standard_json_input)
-    build = ProjectBuild(spec, compilation, artifacts, standard_json)
+    build = ProjectBuild(spec, compilation, artifacts, standard_json, multi_party=is_multi_party(artifacts, spec.root))
     (out / "build.json").write_text(json.dumps(build.summary(), indent=2) + "\n")
     logger.info("project built %s", build.summary())
     return build

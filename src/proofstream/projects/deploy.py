@@ -31,6 +31,7 @@ from proofstream.chain.localnet import Localnet
 from proofstream.domain.types import Address
 from proofstream.errors import ChainUnavailableError, ConfigError
 from proofstream.projects.build import ProjectBuild
+from proofstream.projects.ceremony import CEREMONY_DIR, TRANSCRIPT_FILE, read_transcript
 from proofstream.projects.spec import ProjectSpec
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "local_attesters",
     "manifest_path",
     "read_manifest",
+    "require_safe_setup",
     "snapshot_version",
     "upgrade_project",
     "version_dir",
@@ -49,6 +51,25 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def require_safe_setup(build: ProjectBuild, *, local: bool, force: bool) -> bool:
+    """Refuse a single-party Groth16 setup on a real (non-local) chain unless ``force``; True when an unsafe
+    setup goes ahead because it was forced (the caller says so loudly).
+
+    A setup counts as multi-party only when the project's finalized ceremony transcript names the very key being
+    deployed (``ProjectBuild.multi_party``; docs/projects.md, Trusted setup ceremony)."""
+    if local or not build.single_party_setup:
+        return False
+    if not force:
+        raise ConfigError(
+            "this project's Groth16 keys come from a single-party setup: whoever ran it could forge proofs. Run a "
+            "multi-party ceremony for real funds (`proofstream ceremony init --ptau FILE`, docs/projects.md), or "
+            "pass --force-unsafe-setup for a testnet",
+            code="unsafe_setup",
+        )
+    logger.warning("deploying a single-party Groth16 setup to a non-local chain (forced); unsafe for real funds")
+    return True
 
 
 def manifest_path(state_dir: Path, chain_id: int) -> Path:
@@ -99,7 +120,20 @@ def snapshot_version(spec: ProjectSpec, state_dir: Path, chain_id: int, version:
     for path in (spec.config_path, spec.logic_path, spec.generator_path, spec.dapp_path, spec.circuit_path):
         if path.is_file():
             shutil.copy2(path, target / path.name)
+    _snapshot_ceremony(spec.root / CEREMONY_DIR, target / CEREMONY_DIR)
     return target
+
+
+def _snapshot_ceremony(source: Path, target: Path) -> None:
+    """A finalized ceremony's transcript, final key and verification key: the version's setup, kept with it."""
+    if not (source / TRANSCRIPT_FILE).is_file():
+        return
+    transcript = read_transcript(source)
+    if transcript.final is None:
+        return
+    target.mkdir(parents=True)
+    for name in (TRANSCRIPT_FILE, str(transcript.final["zkey"]), str(transcript.final["vkey"])):
+        shutil.copy2(source / name, target / name)
 
 
 def deploy_built_project(
@@ -113,7 +147,7 @@ def deploy_built_project(
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[DeploymentManifest, ProjectDeployment]:
     """Deploy proofstream's core if ``manifest`` has none, then the project's verifier, token and DApp, and
-    register the project (config version 1)."""
+    register the project (config version 1). The caller checks the setup first (:func:`require_safe_setup`)."""
     step = on_step or (lambda _: None)
     spec = build.spec
     if manifest is None:
@@ -152,13 +186,17 @@ def upgrade_project(
     owner: LocalAccount,
     attesters: Sequence[str] = (),
     grace_blocks: int,
+    local: bool,
+    force_unsafe_setup: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> int:
     """Register the built project as a new config version of ``deployment``'s project; returns the version.
 
     The previous version stays live for ``grace_blocks`` more blocks: messages signed under it are still batched
-    and proven with its own verifier (docs/protocol.md, Versions and upgrades).
+    and proven with its own verifier (docs/protocol.md, Versions and upgrades). Like a first deployment, a
+    single-party setup goes to a chain that is not ``local`` (one proofstream started) only when forced.
     """
+    require_safe_setup(build, local=local, force=force_unsafe_setup)
     step = on_step or (lambda _: None)
     spec = build.spec
     registry = ProjectRegistry.at(client, manifest.core.project_registry, build.compilation)

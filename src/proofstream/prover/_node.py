@@ -54,9 +54,18 @@ class NodeResult:
         return (self.stdout + "\n" + self.stderr).strip()
 
 
-def run_node(script: Path, args: Sequence[str | Path], *, cwd: Path | None = None, timeout: float = 600) -> NodeResult:
+def run_node(
+    script: Path,
+    args: Sequence[str | Path],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 600,
+    stdin: str | None = None,
+) -> NodeResult:
     """Run ``node script args...``; the caller decides what a non-zero exit means for its stage.
 
+    ``stdin`` is written to the tool's standard input (then closed): the way to hand it a secret, such as a
+    ceremony contribution's entropy, that must never appear in its argv (``ps`` shows argv to every user).
     Raises ToolchainError only when node itself cannot be started or the tool hangs past ``timeout``.
     """
     node = shutil.which("node")
@@ -65,7 +74,7 @@ def run_node(script: Path, args: Sequence[str | Path], *, cwd: Path | None = Non
     argv = [node, str(script), *(str(a) for a in args)]
     started = time.perf_counter()
     try:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         raise ToolchainError(f"{script.name} {args[0] if args else ''} ran past {timeout} s") from exc
     except OSError as exc:
