@@ -383,9 +383,15 @@ class Node:
     def _register_device(self, request: DeviceRegistrationRequest) -> str:
         """The gateway's registrar: send the device's own signed binding to the DeviceRegistry as project owner."""
         try:
-            receipt = self.core.devices.register_device(
-                request.project, request.device, request.owner, request.signature, sender=self.roles.owner
-            )
+            if request.public_key is not None:  # a BabyJubJub device: its key is registered with it
+                r8x, r8y, s = (int.from_bytes(request.signature[i : i + 32], "big") for i in (0, 32, 64))
+                receipt = self.core.devices.register_bjj_device(
+                    request.project, *request.public_key, request.owner, r8x, r8y, s, sender=self.roles.owner
+                )
+            else:
+                receipt = self.core.devices.register_device(
+                    request.project, request.device, request.owner, request.signature, sender=self.roles.owner
+                )
         except TransactionRevertedError as exc:
             if exc.error_name == "DeviceAlreadyRegistered":
                 raise ProofstreamError(str(exc), code="already_registered") from exc

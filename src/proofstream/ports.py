@@ -120,7 +120,9 @@ class DeviceRegistrationRequest:
     device: Address
     owner: Address
     signature: bytes
-    """65 bytes ``r || s || v``, v in {27, 28}, low s."""
+    """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``)."""
+    public_key: tuple[int, int] | None = None
+    """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice."""
 
 
 @dataclass(frozen=True)

@@ -68,16 +68,24 @@ def new(
     template: Annotated[str, typer.Option("--template", "-t", help="tracker-distance | weather-quality | uptime")],
     backend: Annotated[str | None, typer.Option(help="groth16 | attest (default: the template's)")] = None,
     directory: Annotated[Path, typer.Option("--dir", help="create the project inside this folder")] = Path(),
+    signatures: Annotated[
+        str | None,
+        typer.Option(
+            help="gateway (default: the gateway checks device signatures) | circuit (BabyJubJub devices; the "
+            "circuit checks every signature, capacity 4)"
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a complete project: config, circuit, reference logic, DApp, generator and tests."""
     from proofstream.projects.scaffold import scaffold
 
     try:
-        target = scaffold(name, template, directory, backend=backend)
+        target = scaffold(name, template, directory, backend=backend, signatures=signatures)
         spec = _load(target)
     except ProofstreamError as exc:
         raise fail(exc) from exc
-    console.print(f"[green]created[/] {target} from template {template} (backend {spec.backend})")
+    signed = ", signatures checked in the circuit" if spec.circuit_signatures else ""
+    console.print(f"[green]created[/] {target} from template {template} (backend {spec.backend}{signed})")
     for path in sorted(target.rglob("*")):
         if path.is_file():
             console.print(f"  {path.relative_to(target)}")

@@ -139,7 +139,12 @@ def compile_project(spec: ProjectSpec, cache_dir: Path | None = None) -> Compile
     """
     compiled = compile_circuit(spec.circuit_path, spec.circuit_name, cache_dir)
     check_circuit_matches(
-        spec.schema.payload_names, len(spec.outputs), compiled, output_names=spec.outputs, capacity=spec.capacity
+        spec.schema.payload_names,
+        len(spec.outputs),
+        compiled,
+        output_names=spec.outputs,
+        capacity=spec.capacity,
+        signatures=spec.circuit_signatures,
     )
     return compiled
 
