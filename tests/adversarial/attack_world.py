@@ -24,6 +24,7 @@ from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts import TaskAssignment, TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.messages import message_leaf
 from proofstream.domain.tasks import FINAL
 from proofstream.domain.tasks import TaskStatus as StoreStatus
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
@@ -34,7 +35,7 @@ from proofstream.projects.inputs import batch_root, circuit_inputs
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.prover.groth16 import Groth16Backend
-from proofstream.prover.ports import CircuitTask, TaskRecord
+from proofstream.prover.ports import CircuitTask, TaskRecord, record_of
 from proofstream.prover.witness import calculate_witness
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
@@ -148,8 +149,10 @@ class AttackWorld:
             tuple(records),
             config=self._config(),
             anchor=anchor,
-            previous=self._injected_last.get(device.address) if anchor.prev_leaf(self._config()) else None,
+            previous=self._anchor_message(device, anchor) if anchor.prev_leaf(self._config()) else None,
         )
+        if task.prev_leaf and task.previous is None:
+            return Injected(task_id, False, "the anchor's message is unknown")
         try:
             calculate_witness(
                 self.backend_artifacts,
@@ -172,6 +175,17 @@ class AttackWorld:
         self._injected_last[device.address] = records[-1]
         status = self.node.core.tasks.get_task(task_id).status
         return Injected(task_id, result.settled and status is TaskStatus.SETTLED, None)
+
+    def _anchor_message(self, device: Attacker, anchor: Anchor) -> TaskRecord | None:
+        """The message behind the device's anchor: its last injected one, or the last one the node batched."""
+        injected = self._injected_last.get(device.address)
+        if injected is not None:
+            return injected
+        last_task = self.node.store.previous_task(self.project, Address(device.address), Nonce(2**64 - 1))
+        if last_task is None:
+            return None
+        (message,) = self.node.store.task_messages(last_task.id)[-1:]
+        return record_of(message.message) if message_leaf(self.project, message.message) == anchor.leaf else None
 
     def _config(self) -> ConfigVersion:
         return self.node.core.projects.current_version(self.project)

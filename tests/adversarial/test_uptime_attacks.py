@@ -23,8 +23,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AttackWorld]:
 
 
 def heartbeats(start: int) -> list[tuple[int, dict[str, int]]]:
-    """One healthy window: a heartbeat a minute from ``start``, the last at ``start + 599``, booted a day ago."""
-    times = [*range(start, start + WINDOW_S, 60), start + WINDOW_S]
+    """One healthy window that fills one task: 8 heartbeats from ``start`` to ``start + 599``, booted a day ago."""
+    times = [start + WINDOW_S * i // 7 for i in range(8)]
     return [(t, {"quality": 90, "uptime": 86_400 + t - start}) for t in times]
 
 
@@ -55,7 +55,7 @@ def test_injected_replays_cannot_settle_past_the_anchor(world: AttackWorld) -> N
 
 
 def test_one_heartbeat_per_task_earns_what_one_task_does(world: AttackWorld) -> None:
-    """Splitting a window into eleven tasks gains nothing: each boundary is credited from the anchor, once."""
+    """Splitting a window into eight tasks gains nothing: each boundary is credited from the anchor, once."""
     start = int(time.time()) - 1_000
     whole, split = world.device(), world.device()
     assert world.inject(whole, heartbeats(start)).settled

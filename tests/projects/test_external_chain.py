@@ -95,9 +95,7 @@ def test_with_a_key_it_does_not_deploy_on_its_own(
     assert not (project.state_dir / "deployments-31337.json").exists()
 
 
-def test_project_commands_need_a_key_for_an_anvil_they_did_not_start(
-    external: Localnet, project: ProjectSpec
-) -> None:
+def test_project_commands_need_a_key_for_an_anvil_they_did_not_start(external: Localnet, project: ProjectSpec) -> None:
     code, output = invoke("project", "deploy", "--project", str(project.root), "--chain", external.rpc_url)
     assert code == 1
     assert KEY_ENV in output

@@ -1,0 +1,94 @@
+"""Tracker distance: fixes that jump across the antimeridian, teleport, rewind time or are split into one task
+each earn no more than an honest tracker over the same wall-clock span. Each attack through the public API and
+through a malicious sequencer that injects tasks straight on chain."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from adversarial.attack_world import AttackWorld, attack_world
+from proofstream.templates.tracker_distance import logic
+
+pytestmark = pytest.mark.slow
+
+EQUATOR = logic.LAT_OFFSET
+"""Latitude 0° in offset microdegrees."""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AttackWorld]:
+    yield from attack_world("tracker-distance", tmp_path_factory)
+
+
+def meridian_hops(start: int) -> list[tuple[int, dict[str, int]]]:
+    """Eight fixes one second apart alternating between -180° and +180° (encoded 0 and 360,000,000): one
+    meridian, so no distance at all."""
+    return [(start + i, {"lat": EQUATOR, "lon": 0 if i % 2 == 0 else logic.LON_MAX}) for i in range(8)]
+
+
+def teleport(start: int) -> list[tuple[int, dict[str, int]]]:
+    """Eight fixes one second apart, each a degree (111 km) east of the one before."""
+    return [(start + i, {"lat": EQUATOR, "lon": logic.LON_OFFSET + i * 1_000_000}) for i in range(8)]
+
+
+def track(start: int) -> list[tuple[int, dict[str, int]]]:
+    """An honest drive: eight fixes a minute apart, 600 m north each (10 m/s)."""
+    return [(start + 60 * i, {"lat": EQUATOR + 5_400 * i, "lon": logic.LON_OFFSET}) for i in range(8)]
+
+
+def test_the_antimeridian_earns_nothing_through_the_gateway(world: AttackWorld) -> None:
+    attacker = world.device()
+    for t, fix in meridian_hops(int(time.time()) - 3_000):
+        assert world.send(attacker, t, fix).status_code == 202
+    world.settle()
+    assert world.paid(attacker) == 0  # was 280,211,400 m before the longitude wrap
+
+
+def test_the_antimeridian_earns_nothing_injected(world: AttackWorld) -> None:
+    attacker = world.device()
+    assert world.inject(attacker, meridian_hops(int(time.time()) - 2_900)).settled
+    assert world.paid(attacker) == 0
+
+
+def test_teleporting_is_paid_at_most_the_maximum_speed(world: AttackWorld) -> None:
+    start = int(time.time()) - 2_800
+    through_http, injected = world.device(), world.device()
+    for t, fix in teleport(start):
+        assert world.send(through_http, t, fix).status_code == 202
+    world.settle()
+    assert world.inject(injected, teleport(start)).settled
+    span = 7  # seconds from the first fix to the last
+    for device in (through_http, injected):
+        assert 0 < world.paid(device) <= logic.MAX_SPEED * span  # 700 m, not 778 km
+
+
+def test_rewinding_to_drive_the_same_road_again_is_refused(world: AttackWorld) -> None:
+    start = int(time.time()) - 2_600
+    honest, attacker = world.device(), world.device()
+    for t, fix in track(start):
+        assert world.send(honest, t, fix).status_code == 202
+        assert world.send(attacker, t, fix).status_code == 202
+    replay = [world.send(attacker, t, fix) for t, fix in track(start)]
+    assert {r.status_code for r in replay} == {409}
+    assert {r.json()["error"]["code"] for r in replay} == {"stale_timestamp"}
+    world.settle()
+    assert world.paid(attacker) == world.paid(honest) > 0
+    # The gateway bypassed: a second task of the same road, assigned on chain, has no proof past the anchor.
+    replayed = world.inject(attacker, track(start))
+    assert not replayed.settled and replayed.reason is not None and replayed.reason.startswith("circuit")
+    assert world.paid(attacker) == world.paid(honest)
+
+
+def test_one_fix_per_task_earns_what_one_task_does(world: AttackWorld) -> None:
+    """Each boundary hop is counted from the anchor's fix, once: splitting gains nothing (each task rounds its
+    metres down, so eight tasks may lose up to a metre each)."""
+    start = int(time.time()) - 2_000
+    whole, split = world.device(), world.device()
+    assert world.inject(whole, track(start)).settled
+    for fix in track(start):
+        assert world.inject(split, [fix]).settled
+    assert world.paid(whole) - 8 <= world.paid(split) <= world.paid(whole)
+    assert world.paid(whole) > 4_000
