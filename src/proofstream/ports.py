@@ -112,6 +112,15 @@ class DeviceRegistration:
 
 
 @dataclass(frozen=True)
+class DeviceDeactivation:
+    """A DeviceDeactivated event: the device is never paid again (the Router checks) nor admitted (the gateway)."""
+
+    project: ProjectId
+    device: Address
+    block: int
+
+
+@dataclass(frozen=True)
 class DeviceRegistrationRequest:
     """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
     arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
@@ -142,5 +151,7 @@ class ChainEvents(Protocol):
     def latest_block(self) -> int: ...
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]: ...
+
+    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]: ...
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]: ...

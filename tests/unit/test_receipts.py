@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from proofstream.domain.bjj_messages import message_id as bjj_message_id
+from proofstream.domain.bjj_messages import signed_hash
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, message_leaf, parse_body
@@ -16,7 +18,7 @@ from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId
 from proofstream.errors import ReceiptError
-from proofstream.sdk.device import DeviceKey
+from proofstream.sdk.device import BjjDeviceKey, DeviceKey
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
 TASK_MANAGER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
@@ -163,3 +165,40 @@ def test_ids_are_lower_case() -> None:
     data = receipt_json()
     data["id"] = data["id"].upper().replace("0X", "0x")
     assert verify_receipt(parse_receipt(data)).id == MessageId(receipt_json()["id"])
+
+
+def bjj_receipt_json(key: BjjDeviceKey) -> dict[str, Any]:
+    """A receipt of a BabyJubJub device's message, alone in its task."""
+    body = key.sign_message(SCHEMA, DOMAIN, 1, 1, 3, 1_764_300_003, {"lat": 103, "lon": 7})
+    mine = parse_body(json.dumps(body).encode(), lambda _p, _c: SCHEMA)
+    tree = build_tree([message_leaf(1, mine)], 2)
+    receipt = build_receipt(
+        message_id_=bjj_message_id(signed_hash(mine, DOMAIN)),
+        message=mine,
+        domain=DOMAIN,
+        leaf_index=0,
+        path=tree.inclusion_proof(0).siblings,
+        task=task_id(31337, TASK_MANAGER, 1, key.address, 3),
+        first_nonce=3,
+        last_nonce=3,
+        root=tree.root,
+        task_manager=TASK_MANAGER,
+        tx_hash=None,
+        public_key=key.public_key,
+    )
+    return receipt.to_json()
+
+
+def test_a_babyjubjub_receipt_verifies_under_the_key_its_device_id_names() -> None:
+    key = BjjDeviceKey.generate()
+    data = bjj_receipt_json(key)
+    assert data["public_key"] == "0x" + key.public_key_bytes.hex()
+    assert verify_receipt(parse_receipt(data)).public_key == key.public_key
+    other = BjjDeviceKey.generate()
+    swapped = dict(data, public_key="0x" + other.public_key_bytes.hex())  # not the device id's key
+    assert failure(swapped) == "bad_signature"
+    assert failure(dict(data, public_key=None)) == "bad_signature"
+    assert failure(dict(data, public_key="0x1234")) == "receipt_malformed"
+    forged = copy.deepcopy(data)
+    forged["message"]["payload"]["lat"] = 104  # the device never signed this fix
+    assert failure(forged) == "bad_signature"

@@ -16,7 +16,7 @@ from proofstream.chain.contracts import TaskStatus as ChainStatus
 from proofstream.chain.gas import route_gas_limit
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.ports import ChainTaskState, Commitment, DeviceRegistration, TaskOutcome, TxOutcome
+from proofstream.ports import ChainTaskState, Commitment, DeviceDeactivation, DeviceRegistration, TaskOutcome, TxOutcome
 
 _STATES = {
     ChainStatus.NONE: ChainTaskState.UNKNOWN,
@@ -100,6 +100,12 @@ class ChainBook:
         return [
             DeviceRegistration(e.project, e.device, e.owner, e.position.block_number, keys.get((e.project, e.device)))
             for e in devices.device_registered_events(from_block, to_block)
+        ]
+
+    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]:
+        return [
+            DeviceDeactivation(e.project, e.device, e.position.block_number)
+            for e in self._core.devices.device_deactivated_events(from_block, to_block)
         ]
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:

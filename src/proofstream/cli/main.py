@@ -7,8 +7,9 @@ Sub-commands import what they need when they run: ``proofstream device ...`` wor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,10 +17,14 @@ from rich.console import Console
 from proofstream.cli.attest import attester_app
 from proofstream.cli.ceremony import ceremony_app
 from proofstream.cli.device import device_app
-from proofstream.cli.output import fail, run_and_report, service_process
+from proofstream.cli.output import fail, run_and_report_all, service_process
 from proofstream.cli.project import project_app
 from proofstream.cli.receipt import receipt_app
 from proofstream.errors import ProofstreamError
+
+if TYPE_CHECKING:
+    from proofstream.projects.run import Progress as RunProgress
+    from proofstream.projects.run import RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verifiable off-chain compute for DePIN.")
 app.add_typer(project_app, name="project")
@@ -72,13 +77,21 @@ def node(
 
 @app.command()
 def demo(
-    devices: Annotated[int, typer.Option(min=1, max=200, help="simulated GPS trackers")] = 10,
+    devices: Annotated[int, typer.Option(min=1, max=200, help="simulated GPS trackers (secp256k1 keys)")] = 10,
     messages: Annotated[int, typer.Option(min=1, max=1000, help="signed fixes per device")] = 20,
+    signed_devices: Annotated[
+        int,
+        typer.Option(
+            min=0, max=50, help="then trackers with BabyJubJub keys, signatures checked in the circuit (0: skip)"
+        ),
+    ] = 2,
+    signed_messages: Annotated[int, typer.Option(min=1, max=200, help="signed fixes per BabyJubJub tracker")] = 8,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="keep the store and chain state here")] = None,
 ) -> None:
-    """The whole pipeline on a local chain: devices -> gateway -> proofs -> rewards, with a summary."""
-    from proofstream.demo import run_demo
+    """The whole pipeline on a local chain: devices -> gateway -> proofs -> rewards, with a summary; first for
+    devices whose signatures the gateway checks, then for devices whose signatures the proof checks."""
+    from proofstream.demo import run_demo, run_signed_demo
 
     log_file = Path(data_dir).resolve() / "proofstream-demo.log" if data_dir else None
     if log_file is not None:
@@ -88,12 +101,27 @@ def demo(
         filename=str(log_file) if log_file else None,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    run_and_report(
-        console,
-        devices * messages,
-        as_json,
-        lambda hooks: run_demo(devices=devices, messages=messages, data_dir=data_dir, progress=hooks),
-    )
+    runs: list[tuple[str, int, Callable[[RunProgress], RunSummary]]] = [
+        (
+            "secp256k1 devices: the gateway checks each signature",
+            devices * messages,
+            lambda hooks: run_demo(devices=devices, messages=messages, data_dir=data_dir, progress=hooks),
+        )
+    ]
+    if signed_devices:
+        runs.append(
+            (
+                "BabyJubJub devices: the proof checks each signature",
+                signed_devices * signed_messages,
+                lambda hooks: run_signed_demo(
+                    devices=signed_devices,
+                    messages=signed_messages,
+                    data_dir=data_dir / "signed" if data_dir else None,
+                    progress=hooks,
+                ),
+            )
+        )
+    run_and_report_all(console, runs, as_json)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from proofstream.projects.run import Progress as RunProgress
     from proofstream.projects.run import RunSummary
 
-__all__ = ["fail", "print_run_summary", "progress_hooks", "run_and_report", "service_process"]
+__all__ = ["fail", "print_run_summary", "progress_hooks", "run_and_report", "run_and_report_all", "service_process"]
 
 _errors = Console(stderr=True)
 
@@ -79,16 +79,38 @@ def service_process(verbose: bool) -> threading.Event:
 def run_and_report(
     console: Console, total_messages: int, as_json: bool, run: Callable[[RunProgress], RunSummary]
 ) -> None:
-    """Run a project (the demo, ``project run``) under progress bars, then print its summary (or JSON)."""
-    with progress_hooks(console, total_messages, transient=as_json) as hooks:
-        try:
-            summary = run(hooks)
-        except (ProofstreamError, TimeoutError, ValueError) as exc:
-            raise fail(exc) from exc
+    """Run a project (``project run``) under progress bars, then print its summary (or JSON)."""
+    summary = _run(console, total_messages, as_json, run)
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), indent=2) + "\n")
     else:
         print_run_summary(summary)
+
+
+def run_and_report_all(
+    console: Console, runs: Sequence[tuple[str, int, Callable[[RunProgress], RunSummary]]], as_json: bool
+) -> None:
+    """Several runs one after the other (the demo's two kinds of device), each ``(title, messages, run)``; the JSON
+    is ``{"runs": [{"title", "summary"}, ...]}``."""
+    done: list[dict[str, object]] = []
+    for title, total_messages, run in runs:
+        if not as_json:
+            console.print(f"[bold]{title}[/]")
+        summary = _run(console, total_messages, as_json, run)
+        if as_json:
+            done.append({"title": title, "summary": summary.to_json()})
+        else:
+            print_run_summary(summary)
+    if as_json:
+        sys.stdout.write(json.dumps({"runs": done}, indent=2) + "\n")
+
+
+def _run(console: Console, total_messages: int, as_json: bool, run: Callable[[RunProgress], RunSummary]) -> RunSummary:
+    with progress_hooks(console, total_messages, transient=as_json) as hooks:
+        try:
+            return run(hooks)
+        except (ProofstreamError, TimeoutError, ValueError) as exc:
+            raise fail(exc) from exc
 
 
 def print_run_summary(summary: RunSummary) -> None:

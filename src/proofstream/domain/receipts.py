@@ -17,6 +17,14 @@ from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
+from proofstream.domain.babyjub import Point
+from proofstream.domain.bjj_messages import (
+    decode_public_key,
+    encode_public_key,
+    signature_key_type,
+    verify_message_signature,
+)
+from proofstream.domain.bjj_messages import message_id as bjj_message_id
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import MAX_DEPTH, MerkleProof, verify_inclusion
 from proofstream.domain.messages import DeviceMessage, body_dict, check_signature, message_id, message_leaf, parse_body
@@ -46,6 +54,7 @@ RECEIPT_KEYS = frozenset(
         "chain_id",
         "task_manager",
         "tx_hash",
+        "public_key",
     }
 )
 
@@ -73,6 +82,8 @@ class Receipt:
     """None when the gateway did not say: the verifier must be told (``--task-manager``)."""
     tx_hash: str | None
     """The route transaction that settled the task; None until it is settled."""
+    public_key: Point | None = None
+    """A BabyJubJub device's key (its device id is the key's hash); None for a secp256k1 device."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +103,7 @@ class Receipt:
             "chain_id": self.chain_id,
             "task_manager": self.task_manager,
             "tx_hash": self.tx_hash,
+            "public_key": None if self.public_key is None else "0x" + encode_public_key(self.public_key).hex(),
         }
 
 
@@ -159,6 +171,12 @@ def parse_receipt(data: Any) -> Receipt:
     identifier = data["id"]
     if not isinstance(identifier, str):
         raise _malformed("id must be a string")
+    public_key = data["public_key"]
+    if public_key is not None:
+        try:
+            public_key = decode_public_key(bytes.fromhex(str(public_key).removeprefix("0x")))
+        except (MessageError, ValueError) as exc:
+            raise _malformed(f"public_key: {exc}") from exc
     return Receipt(
         id=MessageId(identifier.lower()),
         message=message,
@@ -175,7 +193,23 @@ def parse_receipt(data: Any) -> Receipt:
         chain_id=_integer(data, "chain_id", below=2**256),
         task_manager=None if data["task_manager"] is None else _address(data["task_manager"], "task_manager"),
         tx_hash=tx_hash,
+        public_key=public_key,
     )
+
+
+def _signed_id(receipt: Receipt) -> MessageId:
+    """The id of what the device signed, once its signature checks out: the EIP-712 digest's hash (secp256k1) or
+    the hash of ``m`` (BabyJubJub, under the receipt's key, whose hash must be the device id)."""
+    message = receipt.message
+    try:
+        if signature_key_type(message.signature) == "secp256k1":
+            return message_id(check_signature(message, receipt.domain))
+        if receipt.public_key is None:
+            raise MessageError("a BabyJubJub signature needs the receipt's public_key", code="bad_signature")
+        m = verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
+    except MessageError as exc:
+        raise ReceiptError(f"the message's signature is not the device's: {exc}", code="bad_signature") from exc
+    return bjj_message_id(m)
 
 
 def verify_receipt(receipt: Receipt, *, task_manager: str | None = None) -> Receipt:
@@ -183,8 +217,9 @@ def verify_receipt(receipt: Receipt, *, task_manager: str | None = None) -> Rece
     or raise ReceiptError with the first failure's code:
 
     ``chain_mismatch`` (the receipt's chain is not the signing domain's), ``bad_signature`` (the signature
-    does not recover the message's device under the receipt's domain), ``id_mismatch`` (the id is not the hash
-    of the signed digest), ``leaf_mismatch`` (the leaf is not Poseidon(LEAF_TAG, project, device, nonce,
+    does not recover the message's device under the receipt's domain, or, for a BabyJubJub device, does not verify
+    under the receipt's ``public_key`` whose hash must be the device id), ``id_mismatch`` (the id is not the hash
+    of what was signed), ``leaf_mismatch`` (the leaf is not Poseidon(LEAF_TAG, project, device, nonce,
     timestamp, payload...) of the message), ``depth_mismatch`` (the path is not ``depth`` long, or the index
     does not fit it), ``root_mismatch`` (the path from the leaf at
     ``leaf_index`` does not fold to the root), ``nonce_out_of_range`` (the nonce is not in the task's
@@ -201,14 +236,10 @@ def verify_receipt(receipt: Receipt, *, task_manager: str | None = None) -> Rece
             f"({receipt.domain.chain_id})",
             code="chain_mismatch",
         )
-    try:
-        signed_digest = check_signature(message, receipt.domain)
-    except MessageError as exc:
-        raise ReceiptError(f"the message's signature is not the device's: {exc}", code="bad_signature") from exc
-    if message_id(signed_digest) != receipt.id:
+    signed_id = _signed_id(receipt)
+    if signed_id != receipt.id:
         raise ReceiptError(
-            f"the message id {receipt.id} is not the hash of the signed digest ({message_id(signed_digest)})",
-            code="id_mismatch",
+            f"the message id {receipt.id} is not the hash of what the device signed ({signed_id})", code="id_mismatch"
         )
     leaf = message_leaf(message.project, message)
     if leaf != receipt.leaf:
@@ -266,8 +297,10 @@ def build_receipt(
     root: int,
     task_manager: str | None,
     tx_hash: str | None,
+    public_key: Point | None = None,
 ) -> Receipt:
-    """A receipt for ``message`` (the gateway's side); its leaf is recomputed here from the message."""
+    """A receipt for ``message`` (the gateway's side); its leaf is recomputed here from the message.
+    ``public_key``: the registered key of a BabyJubJub device."""
     return Receipt(
         id=message_id_,
         message=message,
@@ -284,4 +317,5 @@ def build_receipt(
         chain_id=domain.chain_id,
         task_manager=None if task_manager is None else Address(to_checksum_address(task_manager)),
         tx_hash=tx_hash,
+        public_key=public_key,
     )

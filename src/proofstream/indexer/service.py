@@ -1,5 +1,5 @@
-"""Follows DeviceRegistered (with a BabyJubJub device's key), TaskSettled and TaskFailed events into the store,
-from a checkpoint.
+"""Follows DeviceRegistered (with a BabyJubJub device's key), DeviceDeactivated, TaskSettled and TaskFailed events
+into the store, from a checkpoint.
 
 The device allowlist the gateway checks is what the chain says, and a task the submitter lost track of (killed
 after its route tx was mined) still ends settled, with the tx hash taken from the event.
@@ -42,6 +42,10 @@ class Indexer:
         for reg in self._events.device_registrations(first, last):
             self._store.upsert_device(reg.project, reg.device, reg.owner, key=reg.key)
             logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
+        # After the registrations of the same range: a deactivation is final, so no later registration undoes it.
+        for gone in self._events.device_deactivations(first, last):
+            self._store.remove_device(gone.project, gone.device)
+            logger.info("device deactivated project=%s device=%s", gone.project, gone.device)
         for outcome in self._events.task_outcomes(first, last):
             task = self._store.get_task(outcome.task_id)
             if task is None:

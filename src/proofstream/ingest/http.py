@@ -230,6 +230,7 @@ def _receipt(store: Store, message_id: MessageId, task_manager: str | None) -> J
         root=task.root,
         task_manager=task_manager,
         tx_hash=task.route_tx if task.status is TaskStatus.SETTLED else None,
+        public_key=store.device_key(task.project, task.device),
     )
     return JSONResponse(receipt.to_json())
 
