@@ -115,6 +115,7 @@ contract TaskManager {
     error DeadlineNotPassed(uint256 taskId, uint64 deadline);
     error AnchorNotAdvanced(uint256 taskId, uint64 anchorTime, uint64 lastTime);
     error LeafOutOfField(uint256 leaf);
+    error NotTaskProver(uint256 taskId, address caller);
 
     modifier onlyRouter() {
         if (msg.sender != router) revert NotRouter(msg.sender);
@@ -194,6 +195,17 @@ contract TaskManager {
         Task storage task = _tasks[taskId];
         if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
         if (block.number <= task.deadline) revert DeadlineNotPassed(taskId, task.deadline);
+        task.status = Status.Expired;
+        emit TaskStatusChanged(taskId, Status.Expired);
+    }
+
+    /// @notice The task's prover gives it up before its deadline (its batch breaks the project's rules, so no proof
+    /// exists): it ends Expired at once, as expire() would end it at the deadline, so the device's later tasks need
+    /// not wait. Nothing is lost that the deadline would have kept: the prover could as well never route.
+    function release(uint256 taskId) external {
+        Task storage task = _tasks[taskId];
+        if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+        if (msg.sender != task.prover) revert NotTaskProver(taskId, msg.sender);
         task.status = Status.Expired;
         emit TaskStatusChanged(taskId, Status.Expired);
     }

@@ -90,6 +90,10 @@ class TaskBook(Protocol):
 
     def expire(self, task_id: TaskId) -> TxOutcome: ...
 
+    def release(self, task_id: TaskId) -> TxOutcome:
+        """Give up a task this node's prover cannot prove, before its deadline (it ends Expired)."""
+        ...
+
     def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
         """Give an expired task back to this node's prover with a fresh deadline (as the sequencer)."""
         ...

@@ -131,3 +131,17 @@ def test_a_reassigned_task_routes_with_its_fresh_deadline(world: World) -> None:
         world.core.tasks.expire(record.task_id)
     world.core.tasks.reassign(record.task_id, world.prover.address, 50, sender=world.sequencer)
     assert world.core.router.route(record.task_id, [2], LAST, PROOF, sender=world.prover).settled
+
+
+def test_the_prover_can_release_a_task_it_cannot_prove(world: World) -> None:
+    """A batch that breaks the project's rules has no proof: its prover ends it at once instead of making the
+    device's later tasks wait for its deadline."""
+    first = world.assign(0, 3)
+    second = world.assign(4, 7)
+    with pytest.raises(TransactionRevertedError, match="NotTaskProver"):
+        world.core.tasks.release(first.task_id, sender=world.other)
+    world.core.tasks.release(first.task_id, sender=world.prover)
+    assert world.core.tasks.get_task(first.task_id).status is TaskStatus.EXPIRED
+    with pytest.raises(TransactionRevertedError, match="BadStatus"):
+        world.core.tasks.release(first.task_id, sender=world.prover)
+    assert world.core.router.route(second.task_id, [1], LAST, PROOF, sender=world.prover).settled

@@ -114,3 +114,31 @@ def test_batches_respect_every_rule(raw: list[tuple[int, int, int]], capacity: i
         # A device's tasks come in nonce order, so TaskManager (ranges only move forward) accepts them in turn.
         ranges = [(b.first_nonce, b.last_nonce) for b in batches if b.device == device]
         assert all(prev[1] < nxt[0] for prev, nxt in pairwise(ranges))
+
+
+@given(
+    gaps=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=60),
+    upgrades=st.lists(st.booleans(), min_size=60, max_size=60),
+    capacity=st.sampled_from([1, 2, 4, 8]),
+    window=st.integers(min_value=1, max_value=600),
+)
+def test_cost_guard_at_most_one_short_task_per_window(
+    gaps: list[int], upgrades: list[bool], capacity: int, window: int
+) -> None:
+    """What the gateway admits (timestamps strictly increasing, config versions never decreasing with the nonce)
+    is never cut into more than one short task per device per window of device time and config version: a device
+    cannot make each message a task of its own, only full tasks or one short task per window."""
+    times, config = [], 1
+    pending = []
+    t = 1_000
+    for i, gap in enumerate(gaps):
+        t += gap
+        config += int(upgrades[i] and i % 7 == 3)  # a few upgrades along the way
+        times.append(t)
+        pending.append(msg(A, i, t, config))
+    batches = cut_batches(pending, BatchPolicy(capacity, window), now=0, flush=True)
+    short = [b for b in batches[:-1] if len(b.messages) < capacity]  # the flushed last one may be short
+    for before, after in pairwise(short):
+        if before.config == after.config:
+            assert after.messages[0].timestamp >= before.messages[0].timestamp + window
+    assert len(short) <= (times[-1] - times[0]) // window + 1 + (config - 1)

@@ -47,6 +47,7 @@ class FakeBook:
         """Tasks whose predecessor is still assigned (the Router would refuse them)."""
         self.overdue_tasks: set[int] = set()
         self.expired: list[int] = []
+        self.released: list[int] = []
         self.reassigned: list[int] = []
 
     chain_id = 31337
@@ -88,6 +89,13 @@ class FakeBook:
         self.expired.append(task_id)
         self.states[task_id] = ChainTaskState.EXPIRED
         return TxOutcome("0xexpire", 30_000)
+
+    def release(self, task_id: TaskId) -> TxOutcome:
+        self.released.append(task_id)
+        self.states[task_id] = ChainTaskState.EXPIRED
+        for waiting in list(self.pending):
+            self.pending.discard(waiting)  # the only predecessor in these tests
+        return TxOutcome("0xrelease", 30_000)
 
     def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
         self.reassigned.append(task_id)
@@ -379,3 +387,22 @@ def test_an_overdue_task_is_expired_reassigned_and_routed(store: SqliteStore) ->
     book.overdue_tasks.add(task)
     assert Submitter(store, book).tick() == 1
     assert (book.expired, book.reassigned, book.routed) == ([task], [task], [task])
+
+
+def test_a_predecessor_that_failed_here_is_released_so_the_device_does_not_stall(store: SqliteStore) -> None:
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(8):
+        put(store, key, nonce)
+    first, second = sequencer(store, book).tick()
+    for task in (first, second):
+        book.states[task.id] = ChainTaskState.ASSIGNED
+    store.update_task(first.id, TaskStatus.FAILED, reason="proving failed: fix out of range")
+    store.update_task(second.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+    store.update_task(second.id, outputs=["7"], proof=PROOF)
+    book.pending.add(second.id)
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 0  # released the predecessor, the route waits for the next tick
+    assert book.released == [first.id] and book.routed == []
+    assert submitter.tick() == 1
+    assert book.routed == [second.id]

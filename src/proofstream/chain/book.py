@@ -83,6 +83,10 @@ class ChainBook:
         receipt = self._core.tasks.expire(task_id, sender=self._sequencer)
         return TxOutcome(receipt.tx_hash, receipt.gas_used)
 
+    def release(self, task_id: TaskId) -> TxOutcome:
+        receipt = self._core.tasks.release(task_id, sender=self._prover)
+        return TxOutcome(receipt.tx_hash, receipt.gas_used)
+
     def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
         receipt = self._core.tasks.reassign(task_id, self._prover.address, deadline_blocks, sender=self._sequencer)
         return TxOutcome(receipt.tx_hash, receipt.gas_used)

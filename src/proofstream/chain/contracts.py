@@ -589,6 +589,10 @@ class TaskManager(_Wrapper):
         """Anyone: end an Assigned task whose deadline has passed."""
         return self._send("expire", task_id, sender=sender)
 
+    def release(self, task_id: int, *, sender: LocalAccount | None = None) -> Receipt:
+        """The task's prover: give up an Assigned task before its deadline (it ends Expired)."""
+        return self._send("release", task_id, sender=sender)
+
     def reassign(
         self, task_id: int, prover: str, deadline_blocks: int, *, sender: LocalAccount | None = None
     ) -> Receipt:

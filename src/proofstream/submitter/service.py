@@ -5,8 +5,8 @@ flight finds it in that state on restart and asks the chain ("already settled?")
 
 Protocol v2 (domain/anchor.py) adds three rules:
 - a device's tasks are routed in assignment order: a task whose predecessor is still Assigned on chain waits
-  (never marked failed for it); a predecessor this node gave up on (failed before it verified) is expired once its
-  deadline passes, so the device's later tasks do not stall;
+  (never marked failed for it); a predecessor this node gave up on (failed before it verified) is released by
+  this node's prover at once, or expired once its deadline passes, so the device's later tasks do not stall;
 - a proof is routed only while the chain holds the anchor it was made against; otherwise it is proven again;
 - a task past its deadline is expired and reassigned to this node's prover with a fresh deadline (its proof
   stays valid: the deadline is not among its public inputs).
@@ -74,15 +74,24 @@ class Submitter:
         return state
 
     def _unblock_predecessor(self, task: TaskRow) -> None:
-        """A predecessor this node will never route (failed in the store) is expired once it is overdue."""
+        """A predecessor this node will never route (failed in the store) is released (this node's prover holds
+        it), or expired once it is overdue (another prover holds it)."""
         previous = self._store.previous_task(task.project, task.device, task.first_nonce)
         if previous is None or previous.status is not TaskStatus.FAILED:
             return  # still in flight here: it settles, fails on chain or is expired in its own turn
-        if self._book.state(previous.id) is ChainTaskState.ASSIGNED and self._book.overdue(previous.id):
+        if self._book.state(previous.id) is not ChainTaskState.ASSIGNED:
+            return
+        if self._book.overdue(previous.id):
             outcome = self._book.expire(previous.id)
-            logger.warning(
-                "expired a failed predecessor task=%s predecessor=%s tx=%s", task.id, previous.id, outcome.tx_hash
-            )
+        else:
+            try:
+                outcome = self._book.release(previous.id)
+            except TransactionRevertedError as exc:
+                logger.info("predecessor held by another prover, waiting for its deadline task=%s: %s", task.id, exc)
+                return
+        logger.warning(
+            "ended a failed predecessor on chain task=%s predecessor=%s tx=%s", task.id, previous.id, outcome.tx_hash
+        )
 
     def _submit(self, task: TaskRow) -> int:
         state = self._revive(task, self._book.state(task.id))
