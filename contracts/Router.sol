@@ -36,6 +36,14 @@ contract Router {
     /// @dev Public inputs appended for a BabyJubJub device: chainId, registry, config, keyAx, keyAy.
     uint256 internal constant SIGNATURE_INPUTS = 5;
 
+    /// @notice The gas every `IDapp.process` call is given, exactly, whatever gas the caller sent: a route that
+    /// cannot forward it reverts (DappGasTooLow) and the task stays assigned, so no prover can starve a DApp into
+    /// failing a task for good. A DApp whose `process` needs more fails its tasks (docs/protocol.md, "A DApp's gas").
+    uint256 public constant DAPP_GAS = 500_000;
+
+    /// @dev What the Router spends after the DApp returns: markFailed and TaskFailed with the revert data.
+    uint256 internal constant AFTER_DAPP_GAS = 60_000;
+
     TaskManager public immutable taskManager;
     ProjectRegistry public immutable projects;
     DeviceRegistry public immutable devices;
@@ -49,7 +57,7 @@ contract Router {
     error ProjectNotActive(uint64 project);
     error OutputOutOfField(uint256 index);
     error InvalidProof(uint256 taskId);
-    error DappOutOfGas(uint256 taskId);
+    error DappGasTooLow(uint256 taskId, uint256 available, uint256 needed);
     error PredecessorPending(uint256 taskId, uint256 predecessor);
     error DeviceNotActive(uint256 taskId, address device);
 
@@ -77,13 +85,13 @@ contract Router {
         // moves whatever the DApp does (the proof verified: those messages are spent).
         taskManager.markSettled(taskId, lastTime, lastLeaf);
         address dapp = projects.dappOf(task.project);
-        uint256 gasBefore = gasleft();
-        try IDapp(dapp).process(task.project, taskId, task.device, outputs) {
+        // EIP-150 forwards at most 63/64 of what is left: with less than this, the DApp could get less than
+        // DAPP_GAS, and a revert it then made (its own, or an inner call's out-of-gas) would say nothing about it.
+        uint256 needed = DAPP_GAS + DAPP_GAS / 63 + AFTER_DAPP_GAS;
+        if (gasleft() < needed) revert DappGasTooLow(taskId, gasleft(), needed);
+        try IDapp(dapp).process{gas: DAPP_GAS}(task.project, taskId, task.device, outputs) {
             emit TaskSettled(taskId, msg.sender);
         } catch (bytes memory reason) {
-            // A call that used up all the gas it was given leaves 1/64 of it here (EIP-150). Then the caller sent
-            // too little gas, which says nothing about the DApp: revert rather than fail the task.
-            if (gasleft() <= gasBefore / 64) revert DappOutOfGas(taskId);
             taskManager.markFailed(taskId, reason);
             emit TaskFailed(taskId, reason);
         }

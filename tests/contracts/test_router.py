@@ -164,16 +164,27 @@ def test_reverting_dapp_leaves_the_task_failed_with_its_reason(world: World) -> 
         world.core.router.route(record.task_id, [77], LAST, PROOF, sender=world.prover)
 
 
-def test_dapp_starved_of_gas_reverts_the_route_instead_of_failing_the_task(world: World) -> None:
+def test_a_route_short_of_the_dapps_gas_budget_reverts_instead_of_failing_the_task(world: World) -> None:
     """Else a prover could send too little gas on purpose and cancel the devices' rewards."""
+    record = world.assign()
+    with pytest.raises(TransactionRevertedError) as info:
+        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover, gas=650_000)
+    assert info.value.error_name == "DappGasTooLow"
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
+    assert world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover).settled
+
+
+def test_a_dapp_that_needs_more_than_its_budget_fails_its_task(world: World) -> None:
+    """DAPP_GAS is what every process() call gets, whatever the route was sent with: a DApp that needs more is
+    refusing the task, deterministically, and the task fails (its messages are spent: the proof verified)."""
     project, dapp = _use_reverting_dapp(world)
     world.client.send(dapp.functions.setBurnGas(True), sender=world.owner)
     world.register_device(project)
     record = world.assign(project=project)
-    with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover, gas=ROUTE_GAS)
-    assert info.value.error_name == "DappOutOfGas"
-    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
+    result = world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover, gas=ROUTE_GAS * 2)
+    assert not result.settled
+    assert world.core.tasks.get_task(record.task_id).status is TaskStatus.FAILED
+    assert world.core.tasks.anchor_of(project, world.device.address) == LAST
 
 
 def test_dapp_accepts_only_the_router_and_its_own_project(world: World) -> None:

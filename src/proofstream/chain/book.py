@@ -13,7 +13,6 @@ from eth_account.signers.local import LocalAccount
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts
 from proofstream.chain.contracts import TaskStatus as ChainStatus
-from proofstream.chain.gas import route_gas_limit
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.ports import ChainTaskState, Commitment, DeviceDeactivation, DeviceRegistration, TaskOutcome, TxOutcome
@@ -60,8 +59,7 @@ class ChainBook:
         return self._core.projects.is_live(project, version)
 
     def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
-        gas = route_gas_limit(self._client, self._core, task_id, outputs)  # a margin over the DApp's measured need
-        result = self._core.router.route(task_id, outputs, last, proof, sender=self._prover, gas=gas)
+        result = self._core.router.route(task_id, outputs, last, proof, sender=self._prover)
         reason = None if result.failure_reason is None else self._reason(result.failure_reason)
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used, settled=result.settled, reason=reason)
 

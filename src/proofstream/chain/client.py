@@ -124,22 +124,6 @@ class ChainClient:
         with self._mapped("eth_blockNumber"):
             return int(self._w3.eth.block_number)
 
-    def block_gas_limit(self) -> int:
-        """The gas limit of the latest block: no transaction may ask for more."""
-        with self._mapped("eth_getBlockByNumber"):
-            return int(self._w3.eth.get_block("latest")["gasLimit"])
-
-    def estimate_gas(self, fn_call: ContractFunction, *, sender: str) -> int:
-        """eth_estimateGas of ``fn_call`` as sent by ``sender`` (any address, a contract's too: nothing is
-        signed) on the pending state; TransactionRevertedError when it reverts whatever the gas."""
-        label = self._label(fn_call)
-        with self._mapped(label):
-            try:
-                params: TxParams = {"from": to_checksum_address(sender)}
-                return int(fn_call.estimate_gas(cast(Any, params), block_identifier="pending"))
-            except ContractLogicError as exc:
-                raise self._reverted(label, exc) from exc
-
     def code_at(self, address: str) -> bytes:
         """The runtime bytecode at ``address`` (empty for an account without code)."""
         with self._mapped("eth_getCode"):

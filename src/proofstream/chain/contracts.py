@@ -27,9 +27,14 @@ from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 from proofstream.ports import Commitment
 
-ROUTE_GAS = 1_000_000
+DAPP_GAS = 500_000
+"""Router.DAPP_GAS: the gas every IDapp.process call gets, exactly (the route reverts when it cannot forward it)."""
+
+ROUTE_GAS = 1_600_000
 """Gas limit of a route() transaction. Explicit, never estimated: a snarkjs verifier that runs short of gas in
-its pairing check returns false instead of reverting, and Groth16 verification alone costs ~250k."""
+its pairing check returns false instead of reverting. Groth16 verification with 16 public inputs, the settlement
+and the anchor take about 450k, the DApp's budget DAPP_GAS * 64/63 and the Router after it 60k: this leaves a
+margin of some 580k."""
 
 EIP712_NAME = "proofstream"
 EIP712_VERSION = "1"
@@ -756,6 +761,7 @@ class CoreContracts:
 
 
 __all__ = [
+    "DAPP_GAS",
     "ROUTE_GAS",
     "AssignResult",
     "BjjKeyRegisteredEvent",

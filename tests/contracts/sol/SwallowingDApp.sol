@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 import {IDapp} from "contracts/IDapp.sol";
 
 /// @notice Test-only IDapp written the way docs/protocol.md says not to: it catches an inner call's failure,
-/// out of gas included, and reverts with its own error. Given too little gas, a route fails the task for good.
+/// out of gas included, and reverts with its own error. The Router gives it exactly DAPP_GAS, so no caller can
+/// starve it: it fails a task only when its own work does not fit that budget.
 contract SwallowingDApp is IDapp {
     uint256 public immutable rounds;
     uint256 public processed;
