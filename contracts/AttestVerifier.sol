@@ -45,6 +45,10 @@ contract AttestVerifier is IVerifier {
     ProverRegistry public immutable provers;
     /// @notice The project config version whose results this verifier checks (signed in every attestation).
     uint32 public immutable configVersion;
+    /// @notice The project's number of outputs: the public inputs must be exactly these and the 11 record inputs.
+    /// Anything longer (the five signature inputs the Router appends for a BabyJubJub device, which the attest
+    /// backend cannot check) is refused, so no field of the record can slip out of the signed digest.
+    uint256 public immutable outputCount;
     /// @notice Distinct attester signatures a result needs.
     uint256 public immutable quorum;
 
@@ -62,16 +66,19 @@ contract AttestVerifier is IVerifier {
     error DuplicateAttester(address attester);
     error TooManyAttesters(uint256 count, uint256 maximum);
     error BadQuorum(uint256 quorum, uint256 attesters);
-    error TooFewPublicInputs(uint256 minimum, uint256 actual);
+    error WrongPublicInputCount(uint256 expected, uint256 actual);
+    error ZeroOutputs();
 
     constructor(
         address router_,
         ProverRegistry provers_,
         uint32 configVersion_,
+        uint256 outputCount_,
         address[] memory attesters_,
         uint256 quorum_
     ) {
         if (router_.code.length == 0) revert NotAContract(router_);
+        if (outputCount_ == 0) revert ZeroOutputs();
         if (address(provers_).code.length == 0) revert NotAContract(address(provers_));
         if (configVersion_ == 0) revert ZeroConfigVersion();
         uint256 n = attesters_.length;
@@ -87,6 +94,7 @@ contract AttestVerifier is IVerifier {
         router = router_;
         provers = provers_;
         configVersion = configVersion_;
+        outputCount = outputCount_;
         quorum = quorum_;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
@@ -114,8 +122,8 @@ contract AttestVerifier is IVerifier {
     /// lastLeaf].
     function digestOf(uint256[] calldata publicInputs) public view returns (bytes32) {
         uint256 n = publicInputs.length;
-        if (n < RECORD_INPUTS) revert TooFewPublicInputs(RECORD_INPUTS, n);
-        uint256 outputs = n - RECORD_INPUTS;
+        if (n != outputCount + RECORD_INPUTS) revert WrongPublicInputCount(outputCount + RECORD_INPUTS, n);
+        uint256 outputs = outputCount;
         bytes32 result;
         // keccak256(abi.encodePacked(outputs)): the outputs are the first words of the array, copied as they are.
         assembly ("memory-safe") {

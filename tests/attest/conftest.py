@@ -62,6 +62,7 @@ def _setup(localnet: Localnet, compilation: CompilationResult) -> _Setup:
         [dev_account(i).address for i in (6, 7, 8)],
         QUORUM,
         sender=owner,
+        outputs=1,
     )
     project = deploy_project(
         client,

@@ -13,14 +13,14 @@ from eth_utils.crypto import keccak
 
 from attest.attest_world import QUORUM, RATE, AttestWorld
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.attest import deploy_attest_verifier
+from proofstream.chain.attest import AttestVerifier, deploy_attest_verifier
 from proofstream.chain.contracts import TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, result_hash
 from proofstream.domain.eip712 import domain_separator
 from proofstream.domain.messages import SECP256K1_N
 from proofstream.domain.types import FIELD_MODULUS, Address, ConfigVersion, TaskId
-from proofstream.errors import TransactionRevertedError
+from proofstream.errors import ProofstreamError, TransactionRevertedError
 
 pytestmark = pytest.mark.chain
 
@@ -33,6 +33,31 @@ def _setup(aw: AttestWorld, outputs: list[int] = OUTPUTS) -> tuple[int, list[int
     record = aw.assign(root=0xABCDEF)
     inputs = list(aw.core.router.public_inputs_of(record.task_id, outputs, LAST))
     return record.task_id, inputs, Attestation.from_public_inputs(inputs, 1)
+
+
+def _verifier(aw: AttestWorld, *, outputs: int) -> AttestVerifier:
+    """Another AttestVerifier of the world's attesters, for projects with ``outputs`` outputs."""
+    return deploy_attest_verifier(
+        aw.client,
+        aw.compilation,
+        aw.core_deployment.router,
+        aw.core_deployment.prover_registry,
+        1,
+        [a.address for a in aw.attesters],
+        QUORUM,
+        sender=aw.owner,
+        outputs=outputs,
+    )
+
+
+def test_public_inputs_of_another_length_are_refused(aw: AttestWorld) -> None:
+    """The five signature inputs the Router appends for a BabyJubJub device (or any other shape) never shift the
+    record under the signed digest: the verifier reverts instead of reading the wrong fields."""
+    _, inputs, attestation = _setup(aw)
+    proof = aw.proof(aw.attesters[:2], attestation)
+    for shape in ([*inputs, 1, 2, 3, 4, 5], inputs[1:], [0, *inputs]):
+        with pytest.raises(ProofstreamError, match="WrongPublicInputCount"):
+            aw.verifier.verify(shape, proof)
 
 
 def _by_address(*accounts: LocalAccount) -> list[LocalAccount]:
@@ -66,7 +91,8 @@ def test_golden_digest_python_contract_and_eth_account_agree(aw: AttestWorld) ->
     outputs = [FIELD_MODULUS - 1, 0, 77]
     _, inputs, attestation = _setup(aw, outputs)
     ours = attestation.digest(aw.domain)
-    assert aw.verifier.digest_of(inputs) == ours
+    three = _verifier(aw, outputs=3)
+    assert three.digest_of(inputs) == ours
     typed = encode_typed_data(full_message=attestation.typed_data(aw.domain))
     assert keccak(b"\x19" + typed.version + typed.header + typed.body) == ours
     assert aw.verifier.result_hash(outputs) == result_hash(outputs) == attestation.result
@@ -156,13 +182,14 @@ def test_registering_a_signer_later_makes_its_signature_count(aw: AttestWorld) -
 
 
 def test_too_few_public_inputs_is_a_wiring_error(aw: AttestWorld) -> None:
-    with pytest.raises(TransactionRevertedError, match="TooFewPublicInputs"):
+    with pytest.raises(TransactionRevertedError, match="WrongPublicInputCount"):
         aw.verifier.verify([1, 2, 3], b"")
 
 
 def test_views(aw: AttestWorld) -> None:
     assert aw.verifier.quorum() == QUORUM
     assert aw.verifier.config_version() == 1
+    assert aw.verifier.output_count() == 1
     assert aw.verifier.router() == aw.core_deployment.router
     assert aw.verifier.provers() == aw.core_deployment.prover_registry
     assert aw.verifier.attesters() == tuple(Address(a.address) for a in aw.attesters)
@@ -184,6 +211,7 @@ def test_constructor_refusals(aw: AttestWorld, attesters: list[int], quorum: int
         aw.core_deployment.router,
         aw.core_deployment.prover_registry,
         1,
+        1,
         [dev_account(i).address for i in attesters],
         quorum,
     ]
@@ -191,16 +219,20 @@ def test_constructor_refusals(aw: AttestWorld, attesters: list[int], quorum: int
         aw.client.deploy(artifact, *args)
 
 
-def test_constructor_refuses_a_zero_attester_a_zero_version_and_a_router_without_code(aw: AttestWorld) -> None:
+def test_constructor_refuses_a_zero_attester_a_zero_version_no_outputs_and_a_router_without_code(
+    aw: AttestWorld,
+) -> None:
     artifact = aw.compilation.artifact("AttestVerifier")
     router, provers = aw.core_deployment.router, aw.core_deployment.prover_registry
     zero = "0x" + "00" * 20
     with pytest.raises(TransactionRevertedError, match="ZeroAddress"):
-        aw.client.deploy(artifact, router, provers, 1, [zero], 1)
+        aw.client.deploy(artifact, router, provers, 1, 1, [zero], 1)
     with pytest.raises(TransactionRevertedError, match="ZeroConfigVersion"):
-        aw.client.deploy(artifact, router, provers, 0, [aw.outsider.address], 1)
+        aw.client.deploy(artifact, router, provers, 0, 1, [aw.outsider.address], 1)
+    with pytest.raises(TransactionRevertedError, match="ZeroOutputs"):
+        aw.client.deploy(artifact, router, provers, 1, 0, [aw.outsider.address], 1)
     with pytest.raises(TransactionRevertedError, match="NotAContract"):
-        aw.client.deploy(artifact, aw.outsider.address, provers, 1, [aw.outsider.address], 1)
+        aw.client.deploy(artifact, aw.outsider.address, provers, 1, 1, [aw.outsider.address], 1)
 
 
 def test_deploy_helper_checks_its_arguments_before_sending(aw: AttestWorld) -> None:
@@ -215,6 +247,7 @@ def test_deploy_helper_checks_its_arguments_before_sending(aw: AttestWorld) -> N
             1,
             [aw.outsider.address],
             2,
+            outputs=1,
         )
     with pytest.raises(ConfigError, match="twice"):
         deploy_attest_verifier(
@@ -225,4 +258,5 @@ def test_deploy_helper_checks_its_arguments_before_sending(aw: AttestWorld) -> N
             1,
             [aw.outsider.address, aw.outsider.address.lower()],
             1,
+            outputs=1,
         )

@@ -58,6 +58,7 @@ def test_an_attester_process_signs_a_committed_task(aw: AttestWorld, project_dir
         [dev_account(6).address],
         1,
         sender=aw.owner,
+        outputs=1,
     )
     project, _ = aw.core.projects.create_project(
         facts.config_hash, "walkers", verifier.address, aw.project.reward_dapp, aw.sequencer.address, sender=aw.owner

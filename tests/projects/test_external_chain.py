@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from projects.helpers import cli, invoke
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS, dev_account
 from proofstream.chain.client import ChainClient
 from proofstream.chain.localnet import DEFAULT_CHAIN_ID, Localnet
@@ -22,7 +23,6 @@ from proofstream.projects.session import open_chain
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import KEY_ENV, ChainSettings, GatewaySettings, Settings
-from projects.helpers import cli, invoke
 
 pytestmark = pytest.mark.chain
 

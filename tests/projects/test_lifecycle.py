@@ -81,7 +81,14 @@ def records(node: Node, task: TaskRow) -> list[TaskRecord]:
 
 
 def outputs_by(logic: ModuleType, node: Node, task: TaskRow, capacity: int) -> tuple[int, ...]:
-    return reference_outputs(logic, records(node, task), capacity)
+    """The reference outputs of ``task``, chained to the device's previous settled task (its anchor): the
+    previous heartbeat counts when it was under the same config version."""
+    before = node.store.previous_task(task.project, task.device, task.first_nonce)
+    previous, prev_time = None, 0
+    if before is not None and before.status is TaskStatus.SETTLED:
+        last = records(node, before)[-1]
+        previous, prev_time = (last if before.config == task.config else None), last.timestamp
+    return reference_outputs(logic, records(node, task), capacity, previous, prev_time)
 
 
 def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:

@@ -72,6 +72,10 @@ class AttestVerifier(_Wrapper):
     def config_version(self) -> ConfigVersion:
         return ConfigVersion(int(self._call("configVersion")))
 
+    def output_count(self) -> int:
+        """The project's number of outputs: public inputs of any other length than this plus 11 are refused."""
+        return int(self._call("outputCount"))
+
     def router(self) -> Address:
         return Address(self._call("router"))
 
@@ -88,12 +92,15 @@ def deploy_attest_verifier(
     attesters: Sequence[str],
     quorum: int,
     sender: LocalAccount | None = None,
+    *,
+    outputs: int,
 ) -> AttestVerifier:
     """Deploy an AttestVerifier for one config version of a project; register its address as that version's
     verifier (``deploy_project(..., verifier=...)`` or ``ProjectRegistry.add_version``).
 
     The attesters need not be registered provers yet (each attester registers itself when it starts), but a
-    signature only counts once its signer is.
+    signature only counts once its signer is. ``outputs``: the project's number of outputs (``logic.OUTPUTS``):
+    the verifier refuses public inputs of any other length.
     """
     checksummed = [to_checksum_address(a) for a in attesters]
     if not 1 <= quorum <= len(checksummed):
@@ -105,6 +112,7 @@ def deploy_attest_verifier(
         to_checksum_address(router),
         to_checksum_address(prover_registry),
         config_version,
+        outputs,
         checksummed,
         quorum,
         sender=sender,

@@ -244,6 +244,7 @@ def _attest_verifier(
         attesters=list(attesters),
         quorum=quorum,
         sender=owner,
+        outputs=len(build.spec.outputs),
     ).address
 
 

@@ -170,8 +170,8 @@ class Store(Protocol):
         ``stale_nonce``; a timestamp not strictly between those of the device's stored messages with the nearest
         lower and the nearest higher nonce raises ConflictError ``stale_timestamp`` (per project and device,
         nonce order and timestamp order agree); a config version below that of the nearest lower nonce or above
-        that of the nearest higher one raises ConflictError ``stale_config``. The message's (project, config) must be known (StoreError
-        ``unknown_project`` otherwise). Nothing is written on any error."""
+        that of the nearest higher one raises ConflictError ``stale_config``. The message's (project, config) must
+        be known (StoreError ``unknown_project`` otherwise). Nothing is written on any error."""
         ...
 
     def last_timestamp(self, project: ProjectId, device: Address) -> Timestamp | None:
