@@ -47,6 +47,12 @@ library BabyJubJub {
         return xx == 0;
     }
 
+    /// @notice Whether (x, y), on the curve, lies in the prime-order subgroup of Base8: L * P is the identity.
+    function inSubgroup(uint256 x, uint256 y) internal view returns (bool) {
+        (uint256 qx, uint256 qy) = mul(x, y, L);
+        return qx == 0 && qy == 1;
+    }
+
     /// @notice (x1, y1) + (x2, y2), both on the curve.
     function add(uint256 x1, uint256 y1, uint256 x2, uint256 y2) internal view returns (uint256, uint256) {
         (uint256 xx, uint256 yy, uint256 zz) = _mulAdd(x1, y1, x2, y2, 1, 1, 1);

@@ -77,6 +77,7 @@ contract DeviceRegistry {
     error WrongSigner(address recovered, address device);
     error BjjKeyNotOnCurve(uint256 ax, uint256 ay);
     error BjjKeySmallOrder(uint256 ax, uint256 ay);
+    error BjjKeyNotInSubgroup(uint256 ax, uint256 ay);
     error BjjInvalidSignature();
     error UnknownDevice(uint64 project, address device);
     error DeviceAlreadyDeactivated(uint64 project, address device);
@@ -119,10 +120,11 @@ contract DeviceRegistry {
     /// device id is `bjjDeviceId(ax, ay)`.
     /// @dev Only the project's owner may call. (r8x, r8y, s) is the key's EdDSA-Poseidon signature of
     /// `bjjBindingMessage(project, owner)`. Refuses a key off the curve or with non-canonical coordinates
-    /// (BjjKeyNotOnCurve), a key of small order, the identity included (BjjKeySmallOrder), and a bad signature
-    /// (BjjInvalidSignature). Gas, measured on anvil (tests/contracts/test_bjj_registry.py): 461k for a key new to
-    /// the registry, 421k for a key already registered in another project. Of that, the two Poseidon(5) calls
-    /// (binding message, then hm) take 100k each, the curve arithmetic of the signature check ~160k, storage ~66k.
+    /// (BjjKeyNotOnCurve), a key of small order, the identity included (BjjKeySmallOrder), a key outside the
+    /// prime-order subgroup (BjjKeyNotInSubgroup) and a bad signature (BjjInvalidSignature). Gas, measured on anvil
+    /// (tests/contracts/test_bjj_registry.py): 610k for a key new to the registry, 570k for a key already registered
+    /// in another project. Of that, the two Poseidon(5) calls (binding message, then hm) take 100k each, the curve
+    /// arithmetic of the signature check ~160k, the subgroup check (L * A) ~150k, storage ~66k.
     function registerBjjDevice(
         uint64 project,
         uint256 ax,
@@ -135,6 +137,9 @@ contract DeviceRegistry {
         if (owner == address(0)) revert ZeroAddress();
         if (!BabyJubJub.isOnCurve(ax, ay)) revert BjjKeyNotOnCurve(ax, ay);
         if (BabyJubJub.isSmallOrder(ax, ay)) revert BjjKeySmallOrder(ax, ay);
+        // Also refuse a key with a small-order part (k * Base8 + T): one secret would otherwise stand for up to 8
+        // device ids, and the gateway (which checks l * A == 0) would refuse every message of it.
+        if (!BabyJubJub.inSubgroup(ax, ay)) revert BjjKeyNotInSubgroup(ax, ay);
         address device = bjjDeviceId(ax, ay);
         if (_devices[project][device].owner != address(0)) revert DeviceAlreadyRegistered(project, device);
         if (!BabyJubJub.verifyPoseidon(poseidon, bjjBindingMessage(project, owner), ax, ay, r8x, r8y, s)) {

@@ -72,6 +72,10 @@ contract TaskManager {
     uint256 internal constant FIELD_MODULUS =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
+    /// @notice The longest deadline a task may get, in blocks (about two weeks at 12 s): a sequencer cannot give a
+    /// task a deadline so far away that it never expires and blocks the device's later tasks for good.
+    uint64 public constant MAX_DEADLINE_BLOCKS = 100_000;
+
     ProjectRegistry public immutable projects;
     ProverRegistry public immutable provers;
     address public immutable deployer;
@@ -103,6 +107,7 @@ contract TaskManager {
     error RouterAlreadySet(address router);
     error ZeroAddress();
     error ZeroDeadline();
+    error DeadlineTooFar(uint64 deadlineBlocks, uint64 maximum);
     error NotSequencer(uint64 project, address caller);
     error ProjectNotActive(uint64 project);
     error VersionNotLive(uint64 project, uint32 version);
@@ -143,7 +148,7 @@ contract TaskManager {
     /// @param deadlineBlocks the prover must route each result within this many blocks from now.
     /// @return ids the task ids, in input order.
     function assignTasks(TaskInput[] calldata tasks, uint64 deadlineBlocks) external returns (uint256[] memory ids) {
-        if (deadlineBlocks == 0) revert ZeroDeadline();
+        _checkDeadline(deadlineBlocks);
         uint64 deadline = uint64(block.number) + deadlineBlocks;
         ids = new uint256[](tasks.length);
         // A batch usually holds one project's tasks of one or two versions for one prover: check each when it
@@ -216,7 +221,7 @@ contract TaskManager {
     function reassign(uint256 taskId, address prover, uint64 deadlineBlocks) external {
         Task storage task = _tasks[taskId];
         if (task.status != Status.Expired) revert BadStatus(taskId, task.status);
-        if (deadlineBlocks == 0) revert ZeroDeadline();
+        _checkDeadline(deadlineBlocks);
         _checkProject(task.project);
         if (!provers.isProver(prover)) revert UnknownProver(prover);
         uint64 deadline = uint64(block.number) + deadlineBlocks;
@@ -265,6 +270,11 @@ contract TaskManager {
     /// @dev One more than the last nonce assigned (uint256: the largest uint64 nonce stays usable), 0 at first.
     function _nextAllowed(DeviceTasks storage progress) private view returns (uint256) {
         return progress.hasTask ? uint256(progress.lastNonce) + 1 : 0;
+    }
+
+    function _checkDeadline(uint64 deadlineBlocks) private pure {
+        if (deadlineBlocks == 0) revert ZeroDeadline();
+        if (deadlineBlocks > MAX_DEADLINE_BLOCKS) revert DeadlineTooFar(deadlineBlocks, MAX_DEADLINE_BLOCKS);
     }
 
     function _checkProject(uint64 project) private view {
