@@ -24,13 +24,17 @@ from typing import IO
 READY_PREFIX = "READY "
 
 
-def write_settings(tmp: Path, rpc_url: str) -> Path:
-    """A settings file for a node on an external chain, with tasks cut at capacity only (a window of an hour)."""
+def write_settings(tmp: Path, rpc_url: str, key: str) -> Path:
+    """A settings file for a node on an external chain with the operator's ``key`` (hex) in a key file, tasks cut
+    at capacity only (a window of an hour)."""
+    key_file = tmp / "operator.key"
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
     path = tmp / "node.toml"
     path.write_text(
         f'data_dir = "{tmp / "data"}"\n'
         "[gateway]\nport = 0\n"
-        f'[chain]\nrpc_url = "{rpc_url}"\npoll_seconds = 0.2\n'
+        f'[chain]\nrpc_url = "{rpc_url}"\nkey_file = "{key_file}"\npoll_seconds = 0.2\n'
         "[batching]\nwindow_seconds = 3600\n"
     )
     return path

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from restart_helpers import (
     NodeProcess,
@@ -40,6 +41,8 @@ from proofstream.chain.solc import compile_core
 from proofstream.demo import demo_project
 from proofstream.domain.eip712 import Domain
 from proofstream.errors import MessageError
+from proofstream.projects.build import build_project
+from proofstream.projects.deploy import deploy_built_project, snapshot_version, write_manifest
 from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey, GatewayClient
 from proofstream.templates.tracker_distance import logic
@@ -60,7 +63,11 @@ FINAL = frozenset({"settled", "failed"})
 
 def test_sigkilled_node_resumes_and_settles_every_task_exactly_once(tmp_path: Path) -> None:
     with Localnet() as chain:
-        settings = write_settings(tmp_path, chain.rpc_url)
+        # The chain is the test's, not the node's: the operator deploys first (a node deploys on its own only on
+        # an anvil it started) and the node runs with the operator's key. The key is one of the test chain's.
+        operator = dev_account(0)
+        _deploy(tmp_path / "data", chain.rpc_url, operator)
+        settings = write_settings(tmp_path, chain.rpc_url, operator.key.hex())
         first = NodeProcess(settings, tmp_path / "node-first.log")
         second = NodeProcess(settings, tmp_path / "node-second.log")
         try:
@@ -72,6 +79,16 @@ def test_sigkilled_node_resumes_and_settles_every_task_exactly_once(tmp_path: Pa
         finally:
             first.cleanup()
             second.cleanup()
+
+
+def _deploy(data: Path, rpc_url: str, operator: LocalAccount) -> None:
+    """What `proofstream project deploy --chain URL` does, into the node's data folder."""
+    data.mkdir(parents=True, exist_ok=True)
+    client = ChainClient(rpc_url, operator)
+    build = build_project(SPEC, out_dir=data / "build")
+    manifest, _ = deploy_built_project(client, build, None, owner=operator, sequencer=operator.address)
+    snapshot_version(SPEC, data, client.chain_id, 1)
+    write_manifest(data / f"deployments-{client.chain_id}.json", manifest)
 
 
 def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: NodeProcess) -> None:
@@ -200,12 +217,15 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
     assert all(len(members) == SPEC.capacity for members in by_task.values())
 
     # --- rewards: each owner holds exactly the Python reference's metres times the DApp's rate -----------------
+    # Each device's tasks in nonce order, each from the previous one's last fix (the anchor).
     expected = [0] * DEVICES
-    for members in by_task.values():
+    previous: dict[int, TaskRecord] = {}
+    for members in sorted(by_task.values(), key=lambda m: (m[0][0], min(n for _, n in m))):
         (device,) = {d for d, _ in members}
         fixes = [TaskRecord(nonce, *tracks[device][nonce]) for _, nonce in sorted(members)]
         logic.check(fixes)
-        (metres,) = logic.outputs(fixes)
+        (metres,) = logic.outputs(fixes, previous.get(device))
+        previous[device] = fixes[-1]
         expected[device] += metres * rate
     assert all(amount > 0 for amount in expected)
     assert [token.balance_of(owner) for owner in owners] == expected
