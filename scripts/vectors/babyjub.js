@@ -63,8 +63,8 @@ async function build() {
   };
   const blake = (buf) => createBlakeHash("blake512").update(Buffer.from(buf)).digest();
 
-  const deviceId = (A) =>
-    ethersUtils.getAddress("0x" + keccak256(Buffer.concat([DEVICE_ID_PREFIX, be32(A[0]), be32(A[1])])).slice(-40));
+  const deviceIdHash = (A) => "0x" + keccak256(Buffer.concat([DEVICE_ID_PREFIX, be32(A[0]), be32(A[1])]));
+  const deviceId = (A) => ethersUtils.getAddress("0x" + deviceIdHash(A).slice(-40));
   const wire = (R8, S) => hex(Buffer.concat([be32(R8[0]), be32(R8[1]), be32(S)]));
   const verify = (m, R8, S, A) => eddsa.verifyPoseidon(F.e(m), { R8: fromObj(R8), S }, fromObj(A));
   const sign = (prv, m) => {
@@ -107,6 +107,7 @@ async function build() {
       public_key: strPoint(A),
       public_key_hex: hex(Buffer.concat([be32(A[0]), be32(A[1])])),
       packed: hex(babyJub.packPoint(fromObj(A))),
+      device_id_hash: deviceIdHash(A),
       device_id: deviceId(A),
     };
   });

@@ -24,7 +24,7 @@ def test_scaffold_build_test_deploy_run(tmp_path: Path, template: str, backend: 
 
     built = cli("project", "build", "--project", str(root))
     if backend == "groth16":
-        assert re.search(r"[\d,]+ constraints, 8 public signals; needs powers of tau 2\^1[0-4]", built), built
+        assert re.search(r"[\d,]+ constraints, 12 public signals; needs powers of tau 2\^1[0-4]", built), built
         assert "unsafe for real funds" in built
     cli("project", "test", "--project", str(root), "--examples", "5")
     deployed = cli("project", "deploy", "--project", str(root), "--chain", "local")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,9 @@ def test_tags_are_the_documented_ascii() -> None:
 def test_device_id_and_public_key_encoding(vector: dict[str, Any]) -> None:
     public = point(vector["public_key"])
     assert bjj.device_id(public) == vector["device_id"]
+    digest = keccak(bjj.DEVICE_ID_PREFIX + bjj.encode_public_key(public))
+    assert "0x" + digest.hex() == vector["device_id_hash"]
+    assert vector["device_id"].lower() == "0x" + digest[-20:].hex()
     encoded = bjj.encode_public_key(public)
     assert "0x" + encoded.hex() == vector["public_key_hex"]
     assert bjj.decode_public_key(encoded) == public
