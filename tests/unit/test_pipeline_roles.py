@@ -48,6 +48,8 @@ class FakeBook:
         self.overdue_tasks: set[int] = set()
         self.expired: list[int] = []
         self.released: list[int] = []
+        self.refusal: str | None = None
+        """The Router error the next route reverts with, once."""
         self.reassigned: list[int] = []
 
     chain_id = 31337
@@ -72,6 +74,9 @@ class FakeBook:
     def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
         if task_id in self.pending:
             raise TransactionRevertedError("route reverted: PredecessorPending")
+        if self.refusal is not None:
+            name, self.refusal = self.refusal, None
+            raise TransactionRevertedError(f"route reverted: {name}", error_name=name)
         self.routed.append(task_id)
         self.states[task_id] = ChainTaskState.SETTLED
         return TxOutcome("0xroute", 300_000)
@@ -406,3 +411,41 @@ def test_a_predecessor_that_failed_here_is_released_so_the_device_does_not_stall
     assert book.released == [first.id] and book.routed == []
     assert submitter.tick() == 1
     assert book.routed == [second.id]
+
+
+@pytest.mark.parametrize("refusal", ["ProjectNotActive", "DeadlinePassed", "DappGasTooLow", "PredecessorPending"])
+def test_a_refusal_about_the_moment_is_retried_not_failed(store: SqliteStore, refusal: str) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.refusal = refusal
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 0
+    assert store.get_task(task).status is TaskStatus.PROVING  # type: ignore[union-attr]
+    assert submitter.tick() == 1
+    assert book.routed == [task]
+
+
+def test_an_invalid_proof_against_a_moved_anchor_is_proven_again(store: SqliteStore) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    row = store.get_task(task)
+    assert row is not None
+
+    def moved(*_: object) -> TxOutcome:
+        book.anchors[row.device.lower()] = Anchor(900, 42, 1)  # another task settled in between
+        raise TransactionRevertedError("route reverted: InvalidProof", error_name="InvalidProof")
+
+    book.route = moved  # type: ignore[method-assign, assignment]
+    assert Submitter(store, book).tick() == 0
+    again = store.get_task(task)
+    assert again is not None and again.status is TaskStatus.BATCHED and again.proof is None
+
+
+@pytest.mark.parametrize("refusal", ["InvalidProof", "DeviceNotActive"])
+def test_a_refusal_about_the_task_fails_it(store: SqliteStore, refusal: str) -> None:
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.refusal = refusal
+    assert Submitter(store, book).tick() == 1
+    row = store.get_task(task)
+    assert row is not None and row.status is TaskStatus.FAILED and refusal in (row.reason or "")

@@ -35,8 +35,9 @@ _NEXT: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.BATCHED: frozenset({TaskStatus.PROVING, TaskStatus.FAILED, TaskStatus.SETTLED}),
     # proving -> batched: a prover died holding the claim and the task goes back to the pool.
     TaskStatus.PROVING: frozenset({TaskStatus.BATCHED, TaskStatus.SUBMITTED, TaskStatus.FAILED, TaskStatus.SETTLED}),
-    # submitted -> proving: the route tx was dropped (never mined) and must be sent again.
-    TaskStatus.SUBMITTED: frozenset({TaskStatus.PROVING, TaskStatus.SETTLED, TaskStatus.FAILED}),
+    # submitted -> proving: the route tx was dropped (never mined) or refused for now, and is sent again;
+    # submitted -> batched: the device's anchor moved under the proof, which is made again.
+    TaskStatus.SUBMITTED: frozenset({TaskStatus.BATCHED, TaskStatus.PROVING, TaskStatus.SETTLED, TaskStatus.FAILED}),
     TaskStatus.SETTLED: frozenset(),
     TaskStatus.FAILED: frozenset(),
 }

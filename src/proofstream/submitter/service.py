@@ -24,6 +24,10 @@ from proofstream.store.ports import Store, TaskRow
 
 logger = logging.getLogger(__name__)
 
+RETRIED_REFUSALS = frozenset({"PredecessorPending", "ProjectNotActive", "DeadlinePassed", "DappGasTooLow"})
+"""Router refusals about the moment, not the task: the route is tried again (a deadline that passed is expired and
+reassigned first)."""
+
 
 class Submitter:
     def __init__(self, store: Store, book: TaskBook, *, deadline_blocks: int = 1000) -> None:
@@ -121,21 +125,37 @@ class Submitter:
         try:
             outcome = self._book.route(task.id, [int(x) for x in task.outputs], last, bytes.fromhex(proof["calldata"]))
         except TransactionRevertedError as exc:
-            # Only a refusal ends the task; an unreachable node (ChainUnavailableError) propagates, the task
-            # stays ``submitted`` and the next tick reconciles it with the chain.
-            state = self._book.state(task.id)
-            if state is ChainTaskState.ASSIGNED and self._book.predecessor_pending(task.id):
-                logger.info("route refused while the predecessor is pending, will retry task=%s", task.id)
-                self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
-                return 0
-            logger.error("route refused task=%s reason=%s", task.id, exc)
-            if state is ChainTaskState.ASSIGNED:
-                self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
-                return 1
-            return self._finish_from_chain(task, state)
+            # Only a refusal that says something about the task ends it; an unreachable node
+            # (ChainUnavailableError) propagates, the task stays ``submitted`` and the next tick reconciles it.
+            return self._refused(task, exc)
         status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
         self._store.update_task(
             task.id, status, route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason
         )
         logger.info("task routed task=%s status=%s tx=%s gas=%d", task.id, status, outcome.tx_hash, outcome.gas_used)
+        return 1
+
+    def _refused(self, task: TaskRow, exc: TransactionRevertedError) -> int:
+        """A route the Router refused: retried when the refusal is about the moment (a predecessor still pending,
+        a pause, a deadline just passed, too little gas), proven again when the anchor moved under the proof, and
+        failed only when it is about the task itself (an invalid proof, a deactivated device)."""
+        state = self._book.state(task.id)
+        if state is not ChainTaskState.ASSIGNED:
+            return self._finish_from_chain(task, state)
+        name = exc.error_name
+        if name in RETRIED_REFUSALS or self._book.predecessor_pending(task.id):
+            logger.info("route refused for now, will retry task=%s reason=%s", task.id, name or exc)
+            self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
+            return 0
+        proof = task.proof
+        anchor = self._book.anchor(task.project, task.device)
+        if name == "InvalidProof" and (anchor.timestamp, anchor.prev_leaf(task.config)) != (
+            int(proof["prev_time"]),
+            int(proof["prev_leaf"]),
+        ):
+            logger.warning("the anchor moved under the proof, proving again task=%s", task.id)
+            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.SUBMITTED, proof=None, outputs=None)
+            return 0
+        logger.error("route refused task=%s reason=%s", task.id, exc)
+        self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
         return 1
