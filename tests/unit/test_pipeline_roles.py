@@ -6,19 +6,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from proofstream.domain.anchor import NO_ANCHOR, Anchor
+from proofstream.domain.anchor import NO_ANCHOR, RECORD_INPUTS, Anchor
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, parse_body
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.errors import ChainUnavailableError, TransactionRevertedError
+from proofstream.errors import ChainUnavailableError, ToolchainError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, Commitment, TxOutcome
+from proofstream.prover.ports import CircuitTask, Proof
+from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
 from proofstream.store.ports import ProjectConfig
@@ -449,3 +452,46 @@ def test_a_refusal_about_the_task_fails_it(store: SqliteStore, refusal: str) -> 
     assert Submitter(store, book).tick() == 1
     row = store.get_task(task)
     assert row is not None and row.status is TaskStatus.FAILED and refusal in (row.reason or "")
+
+
+class FlakyBackend:
+    """A prover backend whose snarkjs crashes ``crashes`` times before it proves."""
+
+    name = "flaky"
+
+    def __init__(self, crashes: int) -> None:
+        self.crashes = crashes
+
+    def prove(self, task_inputs: CircuitTask) -> Proof:
+        if self.crashes:
+            self.crashes -= 1
+            raise ToolchainError("snarkjs ran past 600 s")
+        n = len(RECORD_INPUTS)
+        signals = (7, *([0] * (n - 2)), 1_003, 5)
+        return _Proof(backend="flaky", public_signals=signals, calldata=b"\x01")
+
+    def verify(self, proof: Proof) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class _Proof:
+    backend: str
+    public_signals: tuple[int, ...]
+    calldata: bytes
+
+
+@pytest.mark.parametrize(("crashes", "status"), [(2, TaskStatus.PROVING), (3, TaskStatus.FAILED)])
+def test_a_crashed_prover_puts_the_task_back_a_few_times(store: SqliteStore, crashes: int, status: TaskStatus) -> None:
+    """A snarkjs crash says nothing about the task: it is tried again, and failed only after MAX_PROVE_ATTEMPTS."""
+    book = FakeBook()
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    (task,) = sequencer(store, book).tick()
+    worker = ProverWorker(store, FlakyBackend(crashes), prover=PROVER, n_public=1 + len(RECORD_INPUTS),
+                          constraints=None, anchors=book)  # fmt: skip
+    for _ in range(MAX_PROVE_ATTEMPTS):
+        worker.tick()
+    row = store.get_task(task.id)
+    assert row is not None and row.status is status

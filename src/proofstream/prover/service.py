@@ -26,7 +26,7 @@ from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.messages import DeviceMessage, message_leaf
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
-from proofstream.errors import ProofstreamError, ProverError, StoreError
+from proofstream.errors import ChainError, ProofstreamError, ProverError, StoreError, ToolchainError
 from proofstream.ports import AnchorSource
 from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
 from proofstream.store.ports import Store, TaskRow
@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 PROTOCOL_PUBLIC_INPUTS = len(RECORD_INPUTS)
 """The record inputs (``domain.anchor.RECORD_INPUTS``) follow the outputs (docs/protocol.md)."""
+
+MAX_PROVE_ATTEMPTS = 3
+"""Tries of a task whose proving failed for a reason outside the task (snarkjs, the chain) before it fails."""
 
 ANCHOR_SEARCH_TASKS = 16
 """How many of the device's earlier tasks are searched for the anchor's message (normally the first one)."""
@@ -114,6 +117,8 @@ class ProverWorker:
         self._prover = int(prover, 16)
         self._n_outputs = n_public - PROTOCOL_PUBLIC_INPUTS - (SIGNATURE_PUBLIC_INPUTS if signing is not None else 0)
         self._constraints = constraints
+        self._attempts: dict[int, int] = {}
+        """Interrupted proving attempts per task, in this worker's life."""
 
     def release_orphans(self) -> int:
         """At start-up: tasks a killed worker held in ``proving`` without a proof go back to the pool."""
@@ -190,6 +195,17 @@ class ProverWorker:
             logger.info("task not ready, put back task=%s reason=%s", task.id, exc)
             self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
             return None
+        except (ToolchainError, ChainError) as exc:
+            # About this machine or its node, not the task: a crashed or timed-out snarkjs, a chain read that
+            # failed. Failing the task would cost the device its messages, so it goes back, a few times.
+            attempts = self._attempts.get(task.id, 0) + 1
+            self._attempts[task.id] = attempts
+            if attempts < MAX_PROVE_ATTEMPTS:
+                logger.warning("proving interrupted, put back task=%s attempt=%d reason=%s", task.id, attempts, exc)
+                self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+                return None
+            logger.error("proving failed task=%s attempts=%d reason=%s", task.id, attempts, exc)
+            return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
         except (ProofstreamError, ValueError) as exc:
             logger.error("proving failed task=%s reason=%s", task.id, exc)
             return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
