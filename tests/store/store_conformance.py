@@ -149,6 +149,16 @@ class StoreConformance:
         store.remove_device(ProjectId(1), device)
         assert store.device_projects(device) == {2}
 
+    def test_a_deactivated_device_is_refused_for_good_and_keeps_its_key(self, store: Store) -> None:
+        device = KEYS[0].address
+        store.upsert_device(ProjectId(1), device, OWNER, key=(5, 6))
+        store.upsert_device(ProjectId(2), device, OWNER, key=(5, 6))
+        store.deactivate_device(ProjectId(1), device)
+        assert store.device_projects(device) == {2}
+        assert store.device_key(ProjectId(1), device) == (5, 6)
+        store.upsert_device(ProjectId(1), device, OWNER, key=(5, 6))  # a re-read registration event
+        assert store.device_projects(device) == {2}
+
     # --- messages ---
 
     def test_put_then_get(self, store: Store) -> None:

@@ -40,7 +40,7 @@ class TestSqliteStore(StoreConformance):
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -50,6 +50,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
             (2, "0002_checkpoints.sql"),
             (3, "0003_attestations.sql"),
             (4, "0004_device_keys.sql"),
+            (5, "0005_device_deactivated.sql"),
         ]
     finally:
         conn.close()
@@ -58,7 +59,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ def test_a_deactivated_device_leaves_the_allowlist(tmp_path: Path) -> None:
         events.block = 12
         indexer.tick()
         assert store.device_projects(DEVICE) == {2}
+        assert store.device_key(ProjectId(2), DEVICE) == (5, 6)  # a receipt of its messages still checks
 
 
 def test_registered_and_deactivated_in_one_range_ends_deactivated(tmp_path: Path) -> None:

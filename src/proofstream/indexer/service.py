@@ -44,7 +44,7 @@ class Indexer:
             logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
         # After the registrations of the same range: a deactivation is final, so no later registration undoes it.
         for gone in self._events.device_deactivations(first, last):
-            self._store.remove_device(gone.project, gone.device)
+            self._store.deactivate_device(gone.project, gone.device)
             logger.info("device deactivated project=%s device=%s", gone.project, gone.device)
         for outcome in self._events.task_outcomes(first, last):
             task = self._store.get_task(outcome.task_id)

@@ -155,6 +155,11 @@ class Store(Protocol):
 
     def remove_device(self, project: ProjectId, device: Address) -> None: ...
 
+    def deactivate_device(self, project: ProjectId, device: Address) -> None:
+        """The device was deactivated on chain: no longer in :meth:`device_projects` (the gateway refuses it), for
+        good (a later upsert does not bring it back); :meth:`device_key` still answers, for its receipts."""
+        ...
+
     def device_projects(self, device: Address) -> set[ProjectId]:
         """Projects the device is registered in (empty: an unknown device)."""
         ...

@@ -405,8 +405,15 @@ class SqliteStore:
             )
         )
 
+    def deactivate_device(self, project: ProjectId, device: Address) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE devices SET deactivated = 1 WHERE project = ? AND device = ?", (_u64(project), _addr(device))
+            )
+        )
+
     def device_projects(self, device: Address) -> set[ProjectId]:
-        rows = self._read("SELECT project FROM devices WHERE device = ?", (_addr(device),))
+        rows = self._read("SELECT project FROM devices WHERE device = ? AND deactivated = 0", (_addr(device),))
         return {ProjectId(int(row[0])) for row in rows}
 
     # --- messages ---
