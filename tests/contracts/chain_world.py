@@ -83,6 +83,19 @@ class World:
         )
         return self.core.tasks.get_task(result.task_ids[0])
 
+    def project_with_dapp(self, artifact: str, *args: Any) -> tuple[int, Contract]:
+        """Another project of the world's owner, verifier and sequencer whose DApp is the test contract
+        ``artifact`` (deployed with ``args``), with the world's device registered in it; (project, its DApp)."""
+        compiled = self.compilation.artifact(artifact)
+        deployed = self.client.deploy(compiled, *args, sender=self.owner)
+        assert deployed.contract_address is not None
+        project, _ = self.core.projects.create_project(
+            b"\x05" * 32, "u", self.project.verifier, deployed.contract_address, self.sequencer.address,
+            sender=self.owner,
+        )  # fmt: skip
+        self.register_device(project)
+        return project, self.client.contract(deployed.contract_address, compiled.abi)
+
     def register_device(self, project: int, sender: LocalAccount | None = None) -> None:
         """Register the world's device in another ``project`` too (its owner sends, ``sender`` by default the
         world's owner), with the same device owner."""

@@ -72,17 +72,7 @@ def test_a_device_s_tasks_are_routed_in_order(world: World) -> None:
 
 def test_a_reverting_dapp_still_spends_the_messages(world: World) -> None:
     """The proof verified, so the anchor moves: the same span cannot be proven again in another task."""
-    deployed = world.client.deploy(world.compilation.artifact("RevertingDApp"), sender=world.owner)
-    assert deployed.contract_address is not None
-    project, _ = world.core.projects.create_project(
-        b"\x05" * 32,
-        "u",
-        world.project.verifier,
-        deployed.contract_address,
-        world.sequencer.address,
-        sender=world.owner,
-    )
-    world.register_device(project)
+    project, _ = world.project_with_dapp("RevertingDApp")
     record = world.assign(project=project)
     result = world.core.router.route(record.task_id, [3], LAST, PROOF, sender=world.prover)
     assert not result.settled

@@ -20,18 +20,7 @@ TOO_MUCH = 12_000
 
 
 def _swallowing_project(world: World, rounds: int) -> int:
-    artifact = world.compilation.artifact("SwallowingDApp")
-    deployed = world.client.deploy(artifact, rounds, sender=world.owner)
-    assert deployed.contract_address is not None
-    project, _ = world.core.projects.create_project(
-        b"\x07" * 32,
-        "g",
-        world.project.verifier,
-        deployed.contract_address,
-        world.sequencer.address,
-        sender=world.owner,
-    )
-    world.register_device(project)
+    project, _ = world.project_with_dapp("SwallowingDApp", rounds)
     return project
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from chain_world import LAST, RATE, World, addr
 from eth_account import Account
-from web3.contract import Contract
 
 from proofstream.chain.contracts import ROUTE_GAS, TaskStatus
 from proofstream.domain.types import FIELD_MODULUS, Address
@@ -133,25 +132,8 @@ def test_output_outside_the_field_is_refused(world: World) -> None:
         world.core.router.route(record.task_id, [FIELD_MODULUS], LAST, PROOF, sender=world.prover)
 
 
-def _use_reverting_dapp(world: World) -> tuple[int, Contract]:
-    """A second project whose DApp always reverts; returns (project, its contract)."""
-    deployed = world.client.deploy(world.compilation.artifact("RevertingDApp"), sender=world.owner)
-    assert deployed.contract_address is not None
-    project, _ = world.core.projects.create_project(
-        b"\x05" * 32,
-        "u",
-        world.project.verifier,
-        deployed.contract_address,
-        world.sequencer.address,
-        sender=world.owner,
-    )
-    dapp = world.client.contract(deployed.contract_address, world.compilation.artifact("RevertingDApp").abi)
-    return project, dapp
-
-
 def test_reverting_dapp_leaves_the_task_failed_with_its_reason(world: World) -> None:
-    project, _ = _use_reverting_dapp(world)
-    world.register_device(project)
+    project, _ = world.project_with_dapp("RevertingDApp")
     record = world.assign(project=project)
     result = world.core.router.route(record.task_id, [77], LAST, PROOF, sender=world.prover)
     assert not result.settled
@@ -177,9 +159,8 @@ def test_a_route_short_of_the_dapps_gas_budget_reverts_instead_of_failing_the_ta
 def test_a_dapp_that_needs_more_than_its_budget_fails_its_task(world: World) -> None:
     """DAPP_GAS is what every process() call gets, whatever the route was sent with: a DApp that needs more is
     refusing the task, deterministically, and the task fails (its messages are spent: the proof verified)."""
-    project, dapp = _use_reverting_dapp(world)
+    project, dapp = world.project_with_dapp("RevertingDApp")
     world.client.send(dapp.functions.setBurnGas(True), sender=world.owner)
-    world.register_device(project)
     record = world.assign(project=project)
     result = world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover, gas=ROUTE_GAS * 2)
     assert not result.settled

@@ -45,7 +45,7 @@ from proofstream.errors import ConfigError, MessageError, ProofstreamError, Prov
 from proofstream.prover.attest import LogicRunner
 from proofstream.prover.isolated import LogicRejectedError
 from proofstream.prover.ports import TaskRecord, record_of
-from proofstream.prover.service import ANCHOR_SEARCH_TASKS
+from proofstream.store.anchors import find_anchor_message
 from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
 
 __all__ = ["AttestRefusedError", "Attester", "AttesterSettings"]
@@ -222,18 +222,14 @@ class Attester:
     def _anchor_message(self, task: TaskRow, on_chain: ChainTask, leaf: int) -> TaskRecord:
         """The anchor's message: the last message of one of the device's earlier tasks in the store whose leaf,
         read under this attester's own schema, is the chain's anchor leaf."""
-        first_nonce = task.first_nonce
-        for _ in range(ANCHOR_SEARCH_TASKS):
-            previous = self._store.previous_task(task.project, task.device, first_nonce)
-            if previous is None:
-                break
-            stored = self._store.task_messages(previous.id)
-            if stored:
-                message = self._own_reading(stored[-1])
-                if message_leaf(on_chain.project, message) == leaf:
-                    return record_of(message)
-            first_nonce = previous.first_nonce
-        raise AttestRefusedError("the device's anchor message is not among the stored messages")
+
+        def is_anchor(stored: StoredMessage) -> bool:
+            return message_leaf(on_chain.project, self._own_reading(stored)) == leaf
+
+        found = find_anchor_message(self._store, task.project, task.device, task.first_nonce, is_anchor)
+        if found is None:
+            raise AttestRefusedError("the device's anchor message is not among the stored messages")
+        return record_of(self._own_reading(found))
 
     def _check_messages(self, on_chain: ChainTask, stored: Sequence[StoredMessage]) -> tuple[DeviceMessage, ...]:
         """The task's messages as this attester reads them (its own schema), once every check passed."""

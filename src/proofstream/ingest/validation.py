@@ -76,6 +76,13 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
     if bjj_messages.signature_key_type(message.signature) == "bjj":
         return _admit_bjj(message, project_config, directory)
     message_digest = check_signature(message, project_config.domain)
+    _check_membership(message, directory)
+    return Admitted(message, message_digest, message_id(message_digest), project_config)
+
+
+def _check_membership(message: DeviceMessage, directory: Directory) -> None:
+    """The device is registered (and active) in the message's project: ``unknown_device`` or
+    ``device_not_in_project`` otherwise."""
     projects = directory.device_projects(message.device)
     if not projects:
         raise MessageError(f"device {message.device} is not registered", code="unknown_device")
@@ -84,20 +91,12 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
             f"device {message.device} is not registered in project {message.project}",
             code="device_not_in_project",
         )
-    return Admitted(message, message_digest, message_id(message_digest), project_config)
 
 
 def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
     """A BabyJubJub-signed message: its key is only known from the registration, so membership comes first, then
     the EdDSA-Poseidon signature under the key the registry holds (docs/protocol.md). The digest is ``m``."""
-    projects = directory.device_projects(message.device)
-    if not projects:
-        raise MessageError(f"device {message.device} is not registered", code="unknown_device")
-    if message.project not in projects:
-        raise MessageError(
-            f"device {message.device} is not registered in project {message.project}",
-            code="device_not_in_project",
-        )
+    _check_membership(message, directory)
     key = directory.device_key(message.project, message.device)
     if key is None:
         raise MessageError(

@@ -29,6 +29,7 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ChainError, ProofstreamError, ProverError, StoreError, ToolchainError
 from proofstream.ports import AnchorSource
 from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
+from proofstream.store.anchors import find_anchor_message
 from proofstream.store.ports import Store, TaskRow
 
 logger = logging.getLogger(__name__)
@@ -38,9 +39,6 @@ PROTOCOL_PUBLIC_INPUTS = len(RECORD_INPUTS)
 
 MAX_PROVE_ATTEMPTS = 3
 """Tries of a task whose proving failed for a reason outside the task (snarkjs, the chain) before it fails."""
-
-ANCHOR_SEARCH_TASKS = 16
-"""How many of the device's earlier tasks are searched for the anchor's message (normally the first one)."""
 
 _PREV_TIME = PROTOCOL_PUBLIC_INPUTS - 4
 """Offsets of prevTime, prevLeaf, lastTime, lastLeaf after the outputs."""
@@ -156,19 +154,20 @@ class ProverWorker:
 
     def _anchor_message(self, task: TaskRow, anchor: Anchor) -> TaskRecord:
         """The stored message whose leaf is the anchor's: the last message of one of the device's earlier tasks."""
-        first_nonce = task.first_nonce
-        for _ in range(ANCHOR_SEARCH_TASKS):
-            previous = self._store.previous_task(task.project, task.device, first_nonce)
-            if previous is None:
-                break
-            messages = self._store.task_messages(previous.id)
-            if messages and message_leaf(task.project, messages[-1].message) == anchor.leaf:
-                return record_of(messages[-1].message)
-            first_nonce = previous.first_nonce
-        raise ProverError(
-            f"the device's anchor message (t={anchor.timestamp}) is not the last message of any of its stored tasks",
-            code="anchor_unknown",
+        found = find_anchor_message(
+            self._store,
+            task.project,
+            task.device,
+            task.first_nonce,
+            lambda stored: message_leaf(task.project, stored.message) == anchor.leaf,
         )
+        if found is None:
+            raise ProverError(
+                f"the device's anchor message (t={anchor.timestamp}) is not the last message of any of its stored "
+                "tasks",
+                code="anchor_unknown",
+            )
+        return record_of(found.message)
 
     def _circuit_task(self, task: TaskRow) -> CircuitTask:
         anchor = self._anchors.anchor(task.project, task.device)
