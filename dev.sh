@@ -2,6 +2,7 @@
 # proofstream's one entry point for a fresh machine: installs what is pinned in the repo, then runs something.
 #   ./dev.sh demo [--devices N] [--json]   install everything, run the demo on the embedded defaults
 #   ./dev.sh test [pytest args]            install everything, run lint, type checks and the whole test suite
+#                                          (one pytest worker per core, a test file per worker; `-n 0` for one)
 #   ./dev.sh setup                         install only
 # Needs: python3 (>= 3.11) with venv, and Node.js (>= 20) with npm. Everything else comes from the lock files.
 set -euo pipefail
@@ -40,7 +41,9 @@ case "$cmd" in
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy
-    exec .venv/bin/pytest "$@"
+    # Tests wait on anvil, nodes and snarkjs as much as they compute: one worker per core keeps both busy. A file's
+    # tests stay on one worker (--dist loadfile), so its module fixtures (a node, a chain) are made once.
+    exec .venv/bin/pytest -n auto --dist loadfile "$@"
     ;;
   *) echo "usage: ./dev.sh demo|test|setup|node [args]" >&2; exit 2 ;;
 esac
