@@ -84,11 +84,12 @@ def test_rewinding_to_drive_the_same_road_again_is_refused(world: AttackWorld) -
 
 def test_one_fix_per_task_earns_what_one_task_does(world: AttackWorld) -> None:
     """Each boundary hop is counted from the anchor's fix, once: splitting gains nothing (each task rounds its
-    metres down, so eight tasks may lose up to a metre each)."""
+    metres down, so each task may lose up to a metre)."""
     start = int(time.time()) - 2_000
     whole, split = world.device(), world.device()
-    assert world.inject(whole, track(start)).settled
-    for fix in track(start):
+    fixes = track(start)[:5]
+    assert world.inject(whole, fixes).settled
+    for fix in fixes:
         assert world.inject(split, [fix]).settled
-    assert world.paid(whole) - 8 <= world.paid(split) <= world.paid(whole)
-    assert world.paid(whole) > 4_000
+    assert world.paid(whole) - len(fixes) <= world.paid(split) <= world.paid(whole)
+    assert world.paid(whole) > 2_000

@@ -55,10 +55,11 @@ def test_injected_replays_cannot_settle_past_the_anchor(world: AttackWorld) -> N
 
 
 def test_one_heartbeat_per_task_earns_what_one_task_does(world: AttackWorld) -> None:
-    """Splitting a window into eight tasks gains nothing: each boundary is credited from the anchor, once."""
+    """Splitting a window into one task per heartbeat gains nothing: each boundary is credited from the anchor, once."""
     start = int(time.time()) - 1_000
     whole, split = world.device(), world.device()
-    assert world.inject(whole, heartbeats(start)).settled
-    for reading in heartbeats(start):
+    beats = heartbeats(start)[:5]
+    assert world.inject(whole, beats).settled
+    for reading in beats:
         assert world.inject(split, [reading]).settled
     assert world.paid(split) <= world.paid(whole) <= WINDOW_S

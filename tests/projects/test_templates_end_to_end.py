@@ -17,8 +17,14 @@ from proofstream.projects.spec import load_project
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
 
-@pytest.mark.parametrize("backend", ["groth16", "attest"])
-@pytest.mark.parametrize("template", sorted(TEMPLATES))
+TUTORIAL = {("weather-quality", "groth16"), ("uptime", "attest")}
+"""The two the tutorial builds, deploys and runs (tests/e2e/test_tutorial.py checks its rewards): not again here."""
+
+
+@pytest.mark.parametrize(
+    ("template", "backend"),
+    [(t, b) for t in sorted(TEMPLATES) for b in ("groth16", "attest") if (t, b) not in TUTORIAL],
+)
 def test_scaffold_build_test_deploy_run(tmp_path: Path, template: str, backend: str) -> None:
     root = scaffold(f"my-{template}", template, tmp_path, backend=backend)
 
