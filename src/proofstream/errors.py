@@ -43,6 +43,14 @@ class StoreError(ProofstreamError):
     code = "store_error"
 
 
+class StaleTaskError(StoreError):
+    """A task update that found the task elsewhere than expected: another worker moved it first (``expect`` did not
+    match), or the update would be an illegal transition from where it stands (``domain.tasks``). Checked inside
+    the same write, so it is the one store error that means "someone else has it"."""
+
+    code = "stale_task"
+
+
 class ConflictError(StoreError):
     """A different message was already stored under the same (project, device, nonce)."""
 

@@ -19,7 +19,7 @@ from proofstream.domain.messages import DeviceMessage, digest, message_id, parse
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
-from proofstream.errors import ConflictError, StoreError
+from proofstream.errors import ConflictError, StaleTaskError, StoreError
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig, Store, StoredAttestation, TaskRow
 
@@ -389,9 +389,26 @@ class StoreConformance:
         task = new_task(KEYS[0], 0, 0)
         store.create_task(task, [mid])
         store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
-        with pytest.raises(StoreError) as caught:
+        with pytest.raises(StaleTaskError) as caught:
             store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
         assert caught.value.code == "stale_task"
+
+    def test_the_store_refuses_an_illegal_transition_in_the_same_write(self, store: Store) -> None:
+        """domain.tasks is enforced by the store, not only by the roles: a final task never moves again, and a
+        task cannot skip proving; nothing is written when it refuses."""
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        with pytest.raises(StaleTaskError, match="cannot go from batched to submitted"):
+            store.update_task(task.id, TaskStatus.SUBMITTED, route_tx="0xabc")
+        row = store.get_task(task.id)
+        assert row is not None and (row.status, row.route_tx) == (TaskStatus.BATCHED, None)
+        store.update_task(task.id, TaskStatus.FAILED, reason="assignment refused")
+        for later in (TaskStatus.BATCHED, TaskStatus.PROVING, TaskStatus.SETTLED):
+            with pytest.raises(StaleTaskError):
+                store.update_task(task.id, later)
+        store.update_task(task.id, TaskStatus.FAILED, reason="still failed")  # the same status: no transition
+        assert store.get_task(task.id).reason == "still failed"  # type: ignore[union-attr]
 
     def test_concurrent_claims_have_exactly_one_winner(self, store: Store) -> None:
         mid = self.put(store, KEYS[0], 0)
@@ -403,7 +420,7 @@ class StoreConformance:
             try:
                 store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
                 wins.append(True)
-            except StoreError:
+            except StaleTaskError:
                 wins.append(False)
 
         threads = [threading.Thread(target=claim) for _ in range(8)]

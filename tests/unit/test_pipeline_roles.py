@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,13 +19,13 @@ from proofstream.domain.messages import digest, message_id, parse_body
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.errors import ChainUnavailableError, ToolchainError, TransactionRevertedError
+from proofstream.errors import ChainUnavailableError, StoreError, ToolchainError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, Commitment, TxOutcome
 from proofstream.prover.ports import CircuitTask, Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
-from proofstream.store.ports import ProjectConfig
+from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
 
@@ -495,3 +496,36 @@ def test_a_crashed_prover_puts_the_task_back_a_few_times(store: SqliteStore, cra
         worker.tick()
     row = store.get_task(task.id)
     assert row is not None and row.status is status
+
+
+class FailingWrites(SqliteStore):
+    """A store whose next ``failures`` task updates fail as a full disk would."""
+
+    failures = 0
+
+    def update_task(self, task_id: TaskId, status: TaskStatus | None = None, **kwargs: Any) -> TaskRow:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("store write failed: database or disk is full")
+        return super().update_task(task_id, status, **kwargs)
+
+
+def test_a_failed_write_is_not_mistaken_for_another_workers_claim(tmp_path: Path) -> None:
+    """Only StaleTaskError means "someone else has it": any other store error reaches the node's loop (which logs
+    it and tries again) instead of vanishing, and the task is proven once the store writes again."""
+    store = FailingWrites(tmp_path / "s.db")
+    with store:
+        store.upsert_project(PROJECT)
+        book = FakeBook()
+        key = DeviceKey.generate()
+        for nonce in range(4):
+            put(store, key, nonce)
+        (task,) = sequencer(store, book).tick()
+        worker = ProverWorker(store, FlakyBackend(0), prover=PROVER, n_public=1 + len(RECORD_INPUTS),
+                              constraints=None, anchors=book)  # fmt: skip
+        store.failures = 1
+        with pytest.raises(StoreError, match="disk is full"):
+            worker.tick()
+        assert store.get_task(task.id).status is TaskStatus.BATCHED  # type: ignore[union-attr]
+        proven = worker.tick()
+        assert proven is not None and proven.status is TaskStatus.PROVING and proven.proof is not None

@@ -26,7 +26,7 @@ from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.messages import DeviceMessage, message_leaf
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
-from proofstream.errors import ChainError, ProofstreamError, ProverError, StoreError, ToolchainError
+from proofstream.errors import ChainError, ProofstreamError, ProverError, StaleTaskError, ToolchainError
 from proofstream.ports import AnchorSource
 from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
 from proofstream.store.anchors import find_anchor_message
@@ -141,7 +141,7 @@ class ProverWorker:
                 continue  # asked before claiming: a waiting task costs no write per tick
             try:
                 self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
-            except StoreError:
+            except StaleTaskError:
                 continue  # another worker claimed it
             proven = self._prove(task)
             if proven is not None:

@@ -223,9 +223,10 @@ class Store(Protocol):
     ) -> TaskRow:
         """Set the status and/or fields in TASK_UPDATE_FIELDS and return the updated row.
 
-        With ``expect``, the update happens only if the task is in that status (StoreError ``stale_task``
-        otherwise): how one of many provers claims a task. Unknown task: StoreError ``unknown_task``.
-        Transitions are checked by the caller (``domain.tasks.check_transition``)."""
+        With ``expect``, the update happens only if the task is in that status: how one of many provers claims a
+        task. A new ``status`` must be a legal transition from the task's current one (``domain.tasks``; setting
+        the status it already has is no transition). Either refusal is StaleTaskError (``stale_task``), checked in
+        the same write; an unknown task is StoreError ``unknown_task``."""
         ...
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:

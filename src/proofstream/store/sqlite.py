@@ -35,9 +35,9 @@ from eth_utils.address import to_checksum_address
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage, parse_body, to_body
 from proofstream.domain.schema import Schema
-from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.tasks import InvalidTransitionError, TaskStatus, check_transition
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId, Timestamp
-from proofstream.errors import ConflictError, MessageError, StoreError
+from proofstream.errors import ConflictError, MessageError, StaleTaskError, StoreError
 from proofstream.store.ports import (
     RECEIVED,
     TASK_UPDATE_FIELDS,
@@ -577,8 +577,14 @@ class SqliteStore:
             row = conn.execute("SELECT status FROM tasks WHERE id = ?", (str(task_id),)).fetchone()
             if row is None:
                 raise StoreError(f"task {task_id} is unknown", code="unknown_task")
-            if expect is not None and row[0] != TaskStatus(expect).value:
-                raise StoreError(f"task {task_id} is {row[0]}, not {expect}", code="stale_task")
+            current = TaskStatus(row[0])
+            if expect is not None and current is not TaskStatus(expect):
+                raise StaleTaskError(f"task {task_id} is {current}, not {expect}")
+            if status is not None and TaskStatus(status) is not current:
+                try:
+                    check_transition(current, TaskStatus(status))
+                except InvalidTransitionError as exc:
+                    raise StaleTaskError(f"task {task_id}: {exc}") from exc
             assignments = ", ".join(f"{name} = ?" for name in sets)
             conn.execute(f"UPDATE tasks SET {assignments} WHERE id = ?", (*sets.values(), str(task_id)))
             return _task_row(

@@ -18,7 +18,7 @@ import logging
 
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskStatus
-from proofstream.errors import StoreError, TransactionRevertedError
+from proofstream.errors import StaleTaskError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
 from proofstream.store.ports import Store, TaskRow
 
@@ -119,7 +119,7 @@ class Submitter:
             return 0
         try:
             self._store.update_task(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
-        except StoreError:
+        except StaleTaskError:
             return 0  # another submitter took it
         last = Anchor(int(proof["last_time"]), int(proof["last_leaf"]), task.config)
         try:
