@@ -25,7 +25,7 @@ from eth_utils.crypto import keccak
 from proofstream.domain import eddsa
 from proofstream.domain.babyjub import Point
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.messages import SIGNATURE_LENGTH, DeviceMessage, body_dict, message_leaf
+from proofstream.domain.messages import SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ, DeviceMessage, body_dict, message_leaf
 from proofstream.domain.poseidon import poseidon
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId
 from proofstream.errors import MessageError
@@ -65,8 +65,6 @@ DEVICE_ID_PREFIX = b"ps.bjj"
 PUBLIC_KEY_LENGTH = 64
 """``Ax || Ay``, each 32 bytes big-endian."""
 
-SIGNATURE_LENGTH_BJJ = eddsa.SIGNATURE_BYTES
-"""96: ``R8x || R8y || S`` (32 bytes big-endian each); a secp256k1 signature is 65."""
 
 KeyType = Literal["secp256k1", "bjj"]
 KEY_TYPES: tuple[KeyType, ...] = ("secp256k1", "bjj")
@@ -217,10 +215,8 @@ def verify_binding_signature(domain: Domain, project: int, owner: str, public_ke
 
 
 def bjj_body_dict(message: DeviceMessage, signature: bytes) -> dict[str, Any]:
-    """The JSON body of ``message`` with its 96-byte BabyJubJub ``signature`` (same keys and order as
-    :func:`proofstream.domain.messages.body_dict`; ``DeviceMessage`` itself holds only secp256k1 signatures)."""
+    """The JSON body of ``message`` with its 96-byte BabyJubJub ``signature``
+    (:func:`proofstream.domain.messages.body_dict` of the signed message)."""
     if len(signature) != SIGNATURE_LENGTH_BJJ:
         raise MessageError(f"a BabyJubJub signature is {SIGNATURE_LENGTH_BJJ} bytes", code="invalid_field")
-    body = body_dict(dataclasses.replace(message, signature=bytes(SIGNATURE_LENGTH)))
-    body["signature"] = "0x" + signature.hex()
-    return body
+    return body_dict(dataclasses.replace(message, signature=signature))

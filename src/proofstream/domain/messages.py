@@ -16,6 +16,7 @@ import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from proofstream.domain import eddsa
 from proofstream.domain.eip712 import Domain, typed_data_digest
 from proofstream.domain.merkle import leaf_hash
 from proofstream.domain.schema import HEADER, WIRE_VERSION, Field, PayloadValue, Schema
@@ -29,9 +30,12 @@ signature, as OpenZeppelin's ECDSA and DeviceRegistry require."""
 SIGNATURE_LENGTH = 65
 """``r || s || v`` with ``v`` in {27, 28}."""
 
-SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, 96)
-"""Wire signatures by length: secp256k1 (65) or BabyJubJub EdDSA-Poseidon ``R8x || R8y || S`` (96,
-domain/bjj_messages.py, which verifies them; :func:`check_signature` refuses them as ``bad_signature``)."""
+SIGNATURE_LENGTH_BJJ = eddsa.SIGNATURE_BYTES
+"""96: a BabyJubJub device's EdDSA-Poseidon ``R8x || R8y || S``, 32 bytes big-endian each (domain/bjj_messages.py, which
+verifies them; :func:`check_signature` refuses them as ``bad_signature``)."""
+
+SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ)
+"""Wire signatures by length: secp256k1 or BabyJubJub."""
 
 BODY_KEYS = (*(f.name for f in HEADER), "payload", "signature")
 """Top-level keys of the JSON body, in the canonical order :func:`to_body` writes them."""
@@ -83,7 +87,9 @@ class DeviceMessage:
         payload = tuple(f.check(v) for f, v in zip(self.schema.payload, self.payload, strict=True))
         object.__setattr__(self, "payload", payload)
         if len(self.signature) not in (0, *SIGNATURE_LENGTHS):
-            raise MessageError(f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub 96) bytes", code="invalid_field")
+            raise MessageError(
+                f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub {SIGNATURE_LENGTH_BJJ}) bytes", code="invalid_field"
+            )
 
     @property
     def payload_dict(self) -> dict[str, PayloadValue]:
@@ -176,7 +182,8 @@ def _parse_signature(value: object) -> bytes:
         or len(value) not in (2 + 2 * n for n in SIGNATURE_LENGTHS)
     ):
         raise MessageError(
-            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: 96)", code="invalid_field"
+            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: {SIGNATURE_LENGTH_BJJ})",
+            code="invalid_field",
         )
     try:
         return bytes.fromhex(value[2:])
@@ -311,6 +318,7 @@ def check_signature(message: DeviceMessage, domain: Domain) -> bytes:
 __all__ = [
     "BODY_KEYS",
     "SIGNATURE_LENGTHS",
+    "SIGNATURE_LENGTH_BJJ",
     "DeviceMessage",
     "Field",
     "SchemaLookup",

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from proofstream.domain.anchor import record_inputs
-from proofstream.projects.inputs import circuit_inputs, last_anchor
+from proofstream.projects.inputs import circuit_inputs
 from proofstream.projects.signed import signature_public_inputs
 from proofstream.projects.spec import ProjectSpec
 from proofstream.prover.ports import CircuitTask, TaskRecord
@@ -116,7 +116,7 @@ class ProjectCircuit:
                 last_nonce=records[-1].nonce,
                 prev=task.anchor,
                 config=task.config,
-                last=last_anchor(task, self.schema_fields),
+                last=task.last_anchor(self.schema_fields),
             ),
             *(signature_public_inputs(task) if self.spec.circuit_signatures else ()),
         )

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proofstream.domain.anchor import RECORD_INPUTS, Anchor
+from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.merkle import build_tree, leaf_hash
 from proofstream.projects.signed import signature_inputs
 from proofstream.prover.ports import CircuitTask, TaskRecord
 
-__all__ = ["ANCHOR_INPUTS", "FRAMEWORK_INPUTS", "PUBLIC_INPUTS", "batch_root", "circuit_inputs", "last_anchor"]
+__all__ = ["ANCHOR_INPUTS", "FRAMEWORK_INPUTS", "PUBLIC_INPUTS", "batch_root", "circuit_inputs"]
 
 PUBLIC_INPUTS = RECORD_INPUTS
 """The public inputs of every project circuit, in public-signal order (after the outputs)."""
@@ -51,7 +51,8 @@ def circuit_inputs(task: CircuitTask, field_names: Sequence[str], depth: int) ->
     previous = task.opened_previous
     if task.prev_leaf != 0 and previous is None:
         raise ValueError("the anchor leaf is set but the task carries no previous message to open it")
-    last = last_anchor(task, field_names)
+    # Every record's fields were read above (a missing one is named there): the last one's leaf is the next anchor.
+    last = task.last_anchor(field_names)
     inputs: dict[str, Any] = {
         "project": task.project,
         "taskId": task.task_id,
@@ -77,15 +78,6 @@ def circuit_inputs(task: CircuitTask, field_names: Sequence[str], depth: int) ->
     if task.signing is not None:  # a circuit that checks the device signatures (projects/signed.py)
         inputs |= signature_inputs(task, capacity)
     return inputs
-
-
-def last_anchor(task: CircuitTask, field_names: Sequence[str]) -> Anchor:
-    """The anchor the task leaves once verified: its last message's timestamp and leaf (zeros for no record)."""
-    if not task.records:
-        return Anchor(0, 0, task.config)
-    last = task.records[-1]
-    fields = _payload_values(last.payload, field_names, len(task.records) - 1)
-    return Anchor(last.timestamp, leaf_hash(task.project, task.device, last.nonce, last.timestamp, fields), task.config)
 
 
 def batch_root(project: int, device: int, records: Sequence[TaskRecord], field_names: Sequence[str], depth: int) -> int:

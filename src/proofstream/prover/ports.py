@@ -7,7 +7,7 @@ how.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -74,15 +74,15 @@ class CircuitTask:
     def prev_leaf(self) -> int:
         return self.anchor.prev_leaf(self.config)
 
-    def last_anchor(self) -> Anchor:
+    def last_anchor(self, field_names: Sequence[str] | None = None) -> Anchor:
         """The anchor the task leaves once verified: its last message's timestamp and leaf (zeros for none).
-        The payload is read in the record's own order, which :func:`record_of` makes the schema order."""
+        The payload is read in ``field_names`` order (the schema's), or in the record's own order, which
+        :func:`record_of` makes the schema order."""
         if not self.records:
             return Anchor(0, 0, self.config)
         last = self.records[-1]
-        return anchor_after(
-            self.project, self.device, self.config, last.nonce, last.timestamp, tuple(last.payload.values())
-        )
+        fields = tuple(last.payload.values()) if field_names is None else tuple(last.payload[n] for n in field_names)
+        return anchor_after(self.project, self.device, self.config, last.nonce, last.timestamp, fields)
 
     @property
     def opened_previous(self) -> TaskRecord | None:

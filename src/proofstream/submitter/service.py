@@ -108,7 +108,7 @@ class Submitter:
             return 0  # the Router routes a device's tasks in order: wait for the predecessor
         proof = task.proof
         anchor = self._book.anchor(task.project, task.device)
-        if (anchor.timestamp, anchor.prev_leaf(task.config)) != (int(proof["prev_time"]), int(proof["prev_leaf"])):
+        if not _made_against(task, anchor):
             logger.warning(
                 "proof made against another anchor, proving again task=%s proof_anchor=%s chain_anchor=%s",
                 task.id,
@@ -147,15 +147,16 @@ class Submitter:
             logger.info("route refused for now, will retry task=%s reason=%s", task.id, name or exc)
             self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
             return 0
-        proof = task.proof
-        anchor = self._book.anchor(task.project, task.device)
-        if name == "InvalidProof" and (anchor.timestamp, anchor.prev_leaf(task.config)) != (
-            int(proof["prev_time"]),
-            int(proof["prev_leaf"]),
-        ):
+        if name == "InvalidProof" and not _made_against(task, self._book.anchor(task.project, task.device)):
             logger.warning("the anchor moved under the proof, proving again task=%s", task.id)
             self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.SUBMITTED, proof=None, outputs=None)
             return 0
         logger.error("route refused task=%s reason=%s", task.id, exc)
         self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
         return 1
+
+
+def _made_against(task: TaskRow, anchor: Anchor) -> bool:
+    """Whether the task's stored proof was made against ``anchor`` (the Router builds prevTime/prevLeaf from it)."""
+    made = (int(task.proof["prev_time"]), int(task.proof["prev_leaf"]))
+    return made == (anchor.timestamp, anchor.prev_leaf(task.config))
