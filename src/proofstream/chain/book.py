@@ -14,6 +14,7 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts
 from proofstream.chain.contracts import TaskStatus as ChainStatus
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.ports import ChainTaskState, Commitment, DeviceDeactivation, DeviceRegistration, TaskOutcome, TxOutcome
 
@@ -70,7 +71,10 @@ class ChainBook:
         record = self._core.tasks.get_task(task_id)
         if record.previous_first_nonce is None:
             return False
-        previous = self._core.tasks.task_id_of(record.project, record.device, record.previous_first_nonce)
+        # The id is TaskManager's (domain.tasks.task_id, golden-tested against taskIdOf): no call to compute it.
+        previous = task_id_of(
+            self.chain_id, self.task_manager, record.project, record.device, record.previous_first_nonce
+        )
         return self._core.tasks.get_task(previous).status is ChainStatus.ASSIGNED
 
     def overdue(self, task_id: TaskId) -> bool:
