@@ -90,7 +90,7 @@ def _make_signed(target: Path, template: str) -> None:
     circuit.write_text(signed_circuit(circuit.read_text(), list(schema), depth))
     text, capacities = re.subn(
         r"(?m)^capacity\s*=\s*\d+[^\n]*$",
-        f"capacity = {SIGNED_CAPACITY}             # messages per task = 2**depth; about 4.5k constraints per "
+        f"capacity = {SIGNED_CAPACITY}             # messages per task = 2**depth; about 4.9k constraints per "
         "in-circuit signature: 4 fit a 2^15 powers of tau",
         text,
     )

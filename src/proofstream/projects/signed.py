@@ -55,7 +55,7 @@ PADDING_SIGNATURE = (0, 1, 0)
 """R8 = the identity (0, 1) and S = 0: what an unused slot carries (signatures.circom pins it)."""
 
 SIGNED_CAPACITY = 4
-"""Capacity of a scaffolded signed project: about 4.5k constraints per signature, so 4 slots fit a 2^15
+"""Capacity of a scaffolded signed project: about 4.9k constraints per signature, so 4 slots fit a 2^15
 powers-of-tau file (8 need 2^16)."""
 
 SIGNED_LIBRARY = "proofstream/signatures.circom"
