@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,12 @@ def test_state_file_survives_a_restart(tmp_path: Path, compilation: CompilationR
         deployed = client.deploy(compilation.artifact("ProverRegistry"))
         net.mine(3)
         height = client.block_number()
-    assert state.exists()
+        session = net.pid
+    # stop() returns only once every process of anvil's session is gone, so the state file is complete: the npm
+    # wrapper alone exits while the binary is still writing it.
+    with pytest.raises(ProcessLookupError):
+        os.killpg(session, 0)
+    assert json.loads(state.read_text())
     with Localnet(state_path=state) as net:
         client = ChainClient(net.rpc_url, dev_account(0))
         assert client.block_number() == height

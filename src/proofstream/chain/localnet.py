@@ -56,7 +56,7 @@ class Localnet:
         startup_timeout_s: float = STARTUP_TIMEOUT_S,
         fork_url: str | None = None,
     ) -> None:
-        self._anvil = find_node_modules(node_modules) / ".bin" / "anvil"
+        self._anvil = _anvil_binary(find_node_modules(node_modules))
         self._state_path = Path(state_path) if state_path is not None else None
         self._chain_id = chain_id
         self._hardfork = hardfork
@@ -73,6 +73,13 @@ class Localnet:
         if self._rpc_url is None:
             raise ToolchainError("anvil is not running")
         return self._rpc_url
+
+    @property
+    def pid(self) -> int:
+        """anvil's process id (also its session's id); only while running."""
+        if self._process is None:
+            raise ToolchainError("anvil is not running")
+        return self._process.pid
 
     @property
     def chain_id(self) -> int:
@@ -136,6 +143,7 @@ class Localnet:
                 logger.warning("anvil did not stop after SIGTERM, killing pid=%d", process.pid)
                 self._signal(process, signal.SIGKILL)
                 process.wait(timeout=STOP_TIMEOUT_S)
+        self._wait_for_group(process.pid)
         logger.info("anvil stopped pid=%d rc=%s", process.pid, process.returncode)
         self._cleanup()
 
@@ -189,6 +197,18 @@ class Localnet:
         raise ToolchainError(f"anvil did not answer within {self._startup_timeout_s:.0f} s: {_tail(log_path)}")
 
     @staticmethod
+    def _wait_for_group(pgid: int) -> None:
+        """Wait until no process of anvil's session is left (a child still writing the state file)."""
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.02)
+        logger.warning("anvil's process group %d still runs after stop", pgid)
+
+    @staticmethod
     def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
@@ -210,6 +230,16 @@ def answers(url: str) -> bool:
             return "result" in json.loads(response.read())
     except (OSError, ValueError):
         return False
+
+
+def _anvil_binary(modules: Path) -> Path:
+    """The native anvil of this platform's ``@foundry-rs/anvil-<os>-<arch>`` package, else the npm wrapper.
+
+    The wrapper (``.bin/anvil``) forwards SIGTERM to the binary and exits at once, while the binary is still
+    writing its state file: waiting on the wrapper would return before the state is on disk.
+    """
+    native = sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil"))
+    return native[0] if native else modules / ".bin" / "anvil"
 
 
 def _tail(path: Path, chars: int = 2000) -> str:
