@@ -1,14 +1,14 @@
 """``proofstream demo``: the embedded default project (the tracker-distance template, run in place) end to end on
 a throwaway local chain, then the same template with device signatures checked in the circuit (BabyJubJub
 devices), so the demo shows both kinds of device. The machinery is the same as ``proofstream project run``
-(projects/run.py)."""
+(simulation.py)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from proofstream.projects.run import Progress, RunSummary, run_project
+from proofstream.simulation import Progress, RunSummary, run_project
 from proofstream.projects.scaffold import scaffold, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
 

@@ -41,7 +41,7 @@ class FakeRegistrar:
     requests: list[DeviceRegistrationRequest] = field(default_factory=list)
     timers: list[threading.Timer] = field(default_factory=list)
 
-    def __call__(self, request: DeviceRegistrationRequest) -> str:
+    def register_device(self, request: DeviceRegistrationRequest) -> str:
         self.requests.append(request)
 
         def index() -> None:
@@ -69,7 +69,7 @@ def serve_gateway(db: Path, *, delay: float = 0.3, with_registrar: bool = True) 
     with SqliteStore(db) as store:
         store.upsert_project(ProjectConfig(PROJECT, ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
         registrar = FakeRegistrar(store, delay=delay)
-        app = create_app(store, register=registrar if with_registrar else None)
+        app = create_app(store, registrar=registrar if with_registrar else None)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -27,11 +27,12 @@ def test_served_files_hash_to_the_version_hash(tmp_path: Path, store: SqliteStor
     vkey = b'{"protocol": "groth16"}'
     asked: list[tuple[ProjectId, ConfigVersion]] = []
 
-    def content(project: ProjectId, version: ConfigVersion) -> dict[str, bytes] | None:
-        asked.append((project, version))
-        return spec.content_files(vkey) if (project, version) == (3, 1) else None
+    class Content:
+        def content(self, project: ProjectId, version: ConfigVersion) -> dict[str, bytes] | None:
+            asked.append((project, version))
+            return spec.content_files(vkey) if (project, version) == (3, 1) else None
 
-    client = TestClient(create_app(store, content=content))
+    client = TestClient(create_app(store, content=Content()))
     body = client.get("/v1/projects/3/versions/1/content").json()
     files = {name: text.encode() for name, text in body["files"].items()}
     assert set(files) == {"proofstream.toml", "logic.py", "circuit.circom", "verification_key.json"}

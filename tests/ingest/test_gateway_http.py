@@ -15,7 +15,8 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
-from proofstream.ingest.http import STATUS_OF_CODE, create_app
+from proofstream.ingest.errors import STATUS_OF_CODE
+from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
@@ -249,7 +250,12 @@ def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> Non
 
 def test_a_new_message_under_a_retired_version_is_refused_and_a_resend_still_answered(store: SqliteStore) -> None:
     retired: set[tuple[int, int]] = set()
-    app = create_app(store, clock=lambda: CLOCK, live=lambda project, config: (project, config) not in retired)
+
+    class Liveness:
+        def is_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+            return (project, version) not in retired
+
+    app = create_app(store, clock=lambda: CLOCK, liveness=Liveness())
     with TestClient(app) as client:
         first = client.post("/messages", json=body_for(MEMBER, 0))
         assert first.status_code == 202

@@ -39,7 +39,7 @@ class Registrar:
         self.requests: list[DeviceRegistrationRequest] = []
         self.error: ProofstreamError | None = None
 
-    def __call__(self, request: DeviceRegistrationRequest) -> str:
+    def register_device(self, request: DeviceRegistrationRequest) -> str:
         self.requests.append(request)
         if self.error is not None:
             raise self.error
@@ -62,7 +62,7 @@ def registrar() -> Registrar:
 
 @pytest.fixture
 def client(store: SqliteStore, registrar: Registrar) -> Iterator[TestClient]:
-    with TestClient(create_app(store, register=registrar)) as client:
+    with TestClient(create_app(store, registrar=registrar)) as client:
         yield client
 
 
@@ -239,7 +239,7 @@ def test_registrar_failures_are_reported_and_can_be_retried(
 
 
 def test_body_limit_applies(store: SqliteStore) -> None:
-    with TestClient(create_app(store, max_body_bytes=64, register=Registrar())) as client:
+    with TestClient(create_app(store, max_body_bytes=64, registrar=Registrar())) as client:
         assert_error(client.post("/v1/projects/1/devices", json=request_body()), 413, "body_too_large")
 
 

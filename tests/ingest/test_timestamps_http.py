@@ -17,7 +17,8 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
-from proofstream.ingest.http import STATUS_OF_CODE, create_app
+from proofstream.ingest.errors import STATUS_OF_CODE
+from proofstream.ingest.http import create_app
 from proofstream.ingest.validation import ClockWindow
 from proofstream.sdk.device import Device, DeviceKey, GatewayClient
 from proofstream.sdk.state import DeviceState

@@ -16,8 +16,9 @@ from projects.helpers import cli, invoke
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS, dev_account
 from proofstream.chain.client import ChainClient
 from proofstream.chain.localnet import DEFAULT_CHAIN_ID, Localnet
+from proofstream.chain.roles import roles_for
 from proofstream.errors import ConfigError
-from proofstream.node import Node, roles_for
+from proofstream.node import Node
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.session import open_chain
 from proofstream.projects.spec import ProjectSpec, load_project

@@ -18,10 +18,11 @@ import pytest
 from eth_account import Account
 
 from projects.helpers import cli
+from proofstream.chain.gateway import LIVE_CACHE_S
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
 from proofstream.errors import MessageError
-from proofstream.node import LIVE_CACHE_S, Node
+from proofstream.node import Node
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.deploy import version_dir
 from proofstream.projects.scaffold import scaffold

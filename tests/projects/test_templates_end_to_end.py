@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from projects.helpers import cli
-from proofstream.projects.run import run_project
+from proofstream.simulation import run_project
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import load_project
 

@@ -136,11 +136,12 @@ def _registration(key: BjjDeviceKey, owner: str = OWNER) -> dict[str, str]:
 def test_a_bjj_device_registers_through_the_gateway_with_its_key(store: SqliteStore) -> None:
     sent: list[DeviceRegistrationRequest] = []
 
-    def registrar(request: DeviceRegistrationRequest) -> str:
-        sent.append(request)
-        return "0x" + "ab" * 32
+    class Registrar:
+        def register_device(self, request: DeviceRegistrationRequest) -> str:
+            sent.append(request)
+            return "0x" + "ab" * 32
 
-    with TestClient(create_app(store, clock=lambda: NOW, register=registrar)) as client:
+    with TestClient(create_app(store, clock=lambda: NOW, registrar=Registrar())) as client:
         response = client.post("/v1/projects/1/devices", json=_registration(UNREGISTERED))
         assert response.status_code == 202, response.text
         assert sent[0].public_key == UNREGISTERED.public_key and len(sent[0].signature) == 96

@@ -23,7 +23,7 @@ from proofstream.errors import TransactionRevertedError
 from proofstream.node import Node
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.inputs import batch_root
-from proofstream.projects.run import run_project
+from proofstream.simulation import run_project
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.signed import sign_task
 from proofstream.projects.spec import ProjectSpec, load_project

@@ -27,7 +27,8 @@ from proofstream.domain.eip712 import (
 from proofstream.domain.messages import SECP256K1_N, digest, message_id, parse_body, to_body
 from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
-from proofstream.ingest.http import STATUS_OF_CODE, create_app
+from proofstream.ingest.errors import STATUS_OF_CODE
+from proofstream.ingest.http import create_app
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig
@@ -112,7 +113,7 @@ class Registrar:
     def __init__(self) -> None:
         self.requests: list[DeviceRegistrationRequest] = []
 
-    def __call__(self, request: DeviceRegistrationRequest) -> str:
+    def register_device(self, request: DeviceRegistrationRequest) -> str:
         self.requests.append(request)
         return "0x" + "77" * 32
 
@@ -128,7 +129,7 @@ def gateway(tmp_path: Path) -> Iterator[TestClient]:
             store.upsert_project(config)
         for device in VECTORS["gateway"]["devices"]:
             store.upsert_device(ProjectId(device["project"]), Address(device["device"]), OWNER)
-        with TestClient(create_app(store, register=Registrar())) as client:
+        with TestClient(create_app(store, registrar=Registrar())) as client:
             yield client
 
 

@@ -23,8 +23,8 @@ from proofstream.cli.receipt import receipt_app
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
-    from proofstream.projects.run import Progress as RunProgress
-    from proofstream.projects.run import RunSummary
+    from proofstream.simulation import Progress as RunProgress
+    from proofstream.simulation import RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Verifiable off-chain compute for DePIN.")
 app.add_typer(project_app, name="project")

@@ -22,8 +22,8 @@ from rich.table import Table
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
-    from proofstream.projects.run import Progress as RunProgress
-    from proofstream.projects.run import RunSummary
+    from proofstream.simulation import Progress as RunProgress
+    from proofstream.simulation import RunSummary
 
 __all__ = ["fail", "print_run_summary", "progress_hooks", "run_and_report", "run_and_report_all", "service_process"]
 
@@ -40,7 +40,7 @@ def fail(exc: BaseException) -> typer.Exit:
 @contextmanager
 def progress_hooks(console: Console, total_messages: int, *, transient: bool) -> Iterator[RunProgress]:
     """Progress bars for a run: messages accepted, tasks proven, tasks settled."""
-    from proofstream.projects.run import Progress as RunProgress
+    from proofstream.simulation import Progress as RunProgress
 
     with Progress(
         TextColumn("{task.description}"),

@@ -263,7 +263,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
     """Run the project on its local chain with simulated devices until every task is settled."""
-    from proofstream.projects.run import run_project
+    from proofstream.simulation import run_project
 
     try:
         spec = _load(project)

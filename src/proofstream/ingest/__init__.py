@@ -1,1 +1,9 @@
-"""Ingest: admitting signed device messages (validation) and the transports that carry them (HTTP)."""
+"""Ingest: where signed device messages enter.
+
+- ``validation``: checks one raw message (signature, device, schema) into a domain message, pure but for the
+  store reads it needs;
+- ``intake``: the one admission path every transport shares (validation, liveness, clock, durable store);
+- ``http``: the HTTP transport (FastAPI), with ``models`` (its JSON bodies), ``errors`` (codes and statuses),
+  ``registration`` and ``receipts``;
+- ``ports``: what the gateway needs from the chain and the node (registrar, version liveness, content files).
+"""

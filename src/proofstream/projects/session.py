@@ -19,8 +19,8 @@ from eth_account import Account
 from proofstream.chain.client import ChainClient
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
 from proofstream.chain.localnet import Localnet
+from proofstream.chain.roles import Roles, roles_for
 from proofstream.errors import ConfigError
-from proofstream.node import Roles, roles_for
 from proofstream.projects.deploy import connect, manifest_path, read_manifest
 from proofstream.projects.localchain import local_state_path, running_local_chain
 from proofstream.projects.spec import ProjectSpec

@@ -1,0 +1,64 @@
+"""The gateway's view of the chain (:mod:`proofstream.ingest.ports`): registering devices as the project owner
+and asking whether a config version still takes messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from eth_account.signers.local import LocalAccount
+
+from proofstream.chain.contracts import DeviceRegistry, ProjectRegistry
+from proofstream.domain.types import ConfigVersion, ProjectId
+from proofstream.errors import ProofstreamError, TransactionRevertedError
+from proofstream.ports import DeviceRegistrationRequest
+
+LIVE_CACHE_S = 2.0
+"""How long the gateway trusts its last answer to "is this config version live?"."""
+
+
+class ChainRegistrar:
+    """Sends a device's own signed binding to the DeviceRegistry, paid by the project owner."""
+
+    def __init__(self, devices: DeviceRegistry, owner: LocalAccount) -> None:
+        self._devices = devices
+        self._owner = owner
+
+    def register_device(self, request: DeviceRegistrationRequest) -> str:
+        try:
+            if request.public_key is not None:  # a BabyJubJub device: its key is registered with it
+                r8x, r8y, s = (int.from_bytes(request.signature[i : i + 32], "big") for i in (0, 32, 64))
+                receipt = self._devices.register_bjj_device(
+                    request.project, *request.public_key, request.owner, r8x, r8y, s, sender=self._owner
+                )
+            else:
+                receipt = self._devices.register_device(
+                    request.project, request.device, request.owner, request.signature, sender=self._owner
+                )
+        except TransactionRevertedError as exc:
+            if exc.error_name == "DeviceAlreadyRegistered":
+                raise ProofstreamError(str(exc), code="already_registered") from exc
+            raise
+        return receipt.tx_hash
+
+
+class ChainLiveness:
+    """ProjectRegistry.isLive, cached ``cache_s`` seconds: asked for every new message, and a grace period ends
+    at a block, so a message arriving that close to it is held back by the sequencer instead (never lost)."""
+
+    def __init__(self, projects: ProjectRegistry, *, cache_s: float = LIVE_CACHE_S) -> None:
+        self._projects = projects
+        self._cache_s = cache_s
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[ProjectId, ConfigVersion], tuple[bool, float]] = {}
+
+    def is_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get((project, version))
+        if cached is not None and now - cached[1] < self._cache_s:
+            return cached[0]
+        live = self._projects.is_live(project, version)
+        with self._lock:
+            self._cache[(project, version)] = (live, now)
+        return live

@@ -1,0 +1,76 @@
+"""The gateway's JSON bodies as pydantic models: they document the API (the OpenAPI schema at ``/docs``);
+handlers build the same shapes as plain dicts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Accepted(BaseModel):
+    id: str
+    status: str
+
+
+class MessageStatusOut(BaseModel):
+    id: str
+    status: str
+    reason: str | None = None
+    task_id: str | None = None
+    """Decimal string: task ids are field elements, too big for JSON numbers in most clients."""
+    leaf_index: int | None = None
+    root: str | None = None
+    """Decimal string of the task's Poseidon Merkle root."""
+    tx_hash: str | None = None
+
+
+class NextNonce(BaseModel):
+    next_nonce: int
+    last_timestamp: int | None = None
+    """Timestamp of the device's highest-nonce stored message (null: none): the next one must be above it."""
+
+
+class DomainOut(BaseModel):
+    name: str
+    version: str
+    chainId: int  # noqa: N815 -- EIP-712's own spelling, so the object can be used as the typed-data domain
+    verifyingContract: str  # noqa: N815
+
+
+class ProjectOut(BaseModel):
+    project: int
+    config: int
+    """The newest config version: the one devices sign new messages under."""
+    configs: list[int]
+    chain_id: int
+    device_registry: str
+    domain: DomainOut
+    schema_: list[list[str]] = Field(alias="schema")
+    """Payload fields of ``config`` in signing order, ``[[name, type], ...]`` (after the fixed header)."""
+
+
+class RegistrationOut(BaseModel):
+    project: int
+    device: str
+    owner: str | None = None
+    status: str
+    """``submitted`` (202: the registration transaction was sent) or ``registered`` (200: nothing to do)."""
+    tx_hash: str | None = None
+
+
+class DeviceOut(BaseModel):
+    project: int
+    device: str
+    registered: bool
+    """True once the gateway admits the device's messages (its DeviceRegistry binding is indexed)."""
+    next_nonce: int
+    last_timestamp: int | None = None
+    pending_tx: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
