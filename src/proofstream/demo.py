@@ -8,9 +8,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from proofstream.simulation import Progress, RunSummary, run_project
 from proofstream.projects.scaffold import scaffold, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
+from proofstream.simulation import Progress, RunSummary, run_project
 
 __all__ = ["DEMO_TEMPLATE", "SIGNED_DEMO_NAME", "demo_project", "run_demo", "run_signed_demo", "signed_demo_project"]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from projects.helpers import cli
-from proofstream.simulation import run_project
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import load_project
+from proofstream.simulation import run_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 

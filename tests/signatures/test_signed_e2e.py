@@ -23,13 +23,13 @@ from proofstream.errors import TransactionRevertedError
 from proofstream.node import Node
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.inputs import batch_root
-from proofstream.simulation import run_project
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.signed import sign_task
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.settings import GatewaySettings, Settings
+from proofstream.simulation import run_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
