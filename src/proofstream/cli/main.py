@@ -17,7 +17,7 @@ from rich.console import Console
 from proofstream.cli.attest import attester_app
 from proofstream.cli.ceremony import ceremony_app
 from proofstream.cli.device import device_app
-from proofstream.cli.output import fail, run_and_report_all, service_process
+from proofstream.cli.output import fail, print_step, run_and_report_all, service_process
 from proofstream.cli.project import project_app
 from proofstream.cli.receipt import receipt_app
 from proofstream.errors import ProofstreamError
@@ -58,7 +58,7 @@ def node(
         if project is not None and not settings_file:
             # A project's node keeps its chain, store and deployments in the project's own .proofstream/.
             settings = replace(settings, data_dir=str(spec.state_dir))
-        running = Node(settings, project=spec, on_step=lambda s: console.print(f"[cyan]•[/] {s}")).start()
+        running = Node(settings, project=spec, on_step=lambda s: print_step(console, s)).start()
     except ProofstreamError as exc:
         raise fail(exc) from exc
     console.print(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
     from proofstream.simulation import Progress as RunProgress
     from proofstream.simulation import RunSummary
 
-__all__ = ["fail", "print_run_summary", "progress_hooks", "run_and_report", "run_and_report_all", "service_process"]
+__all__ = [
+    "fail",
+    "print_run_summary",
+    "print_step",
+    "progress_hooks",
+    "run_and_report",
+    "run_and_report_all",
+    "service_process",
+]
 
 _errors = Console(stderr=True)
 
@@ -33,8 +42,14 @@ _errors = Console(stderr=True)
 def fail(exc: BaseException) -> typer.Exit:
     """Print ``exc`` as one readable error line (its code first) and return the exit to raise."""
     code = exc.code if isinstance(exc, ProofstreamError) else type(exc).__name__
-    _errors.print(f"[bold red]error[/] ({code}): {exc}", highlight=False)
+    # escape(): messages name TOML tables like [schema], which rich would otherwise take for markup and drop.
+    _errors.print(f"[bold red]error[/] ({escape(code)}): {escape(str(exc))}", highlight=False)
     return typer.Exit(1)
+
+
+def print_step(console: Console, text: str) -> None:
+    """One progress line (``• compiling ... against [schema]``), printed as it is."""
+    console.print(f"[cyan]•[/] {escape(text)}", highlight=False)
 
 
 @contextmanager
@@ -59,7 +74,7 @@ def progress_hooks(console: Console, total_messages: int, *, transient: bool) ->
             bars.update(settled, completed=s, total=total)
 
         yield RunProgress(
-            step=lambda s: bars.console.print(f"[cyan]•[/] {s}"),
+            step=lambda s: print_step(bars.console, s),
             sent=lambda done, _total: bars.update(sent, completed=done),
             tasks=on_tasks,
         )

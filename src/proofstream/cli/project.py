@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from proofstream.cli.output import fail, run_and_report
+from proofstream.cli.output import fail, print_step, run_and_report
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ Ptau = Annotated[Path | None, typer.Option("--ptau", help="a prepared powers-of-
 
 
 def _step(text: str) -> None:
-    console.print(f"[cyan]•[/] {text}")
+    print_step(console, text)
 
 
 def _load(project: Path) -> ProjectSpec:
