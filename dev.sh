@@ -3,6 +3,8 @@
 #   ./dev.sh demo [--devices N] [--json]   install everything, run the demo on the embedded defaults
 #   ./dev.sh test [pytest args]            install everything, run lint, type checks and the whole test suite
 #                                          (one pytest worker per core, a test file per worker; `-n 0` for one)
+#   ./dev.sh test --fast [pytest args]     the same without the tests that need anvil, proofs or the Node
+#                                          toolchain (tests/plugins/lanes.py): a minute or two
 #   ./dev.sh setup                         install only
 # Needs: python3 (>= 3.11) with venv, and Node.js (>= 20) with npm. Everything else comes from the lock files.
 set -euo pipefail
@@ -41,6 +43,11 @@ case "$cmd" in
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy
+    if [ "${1:-}" = "--fast" ]; then
+      # The fast lane: everything that needs no anvil, no proving and no Node toolchain (tests/plugins/lanes.py).
+      shift
+      exec .venv/bin/pytest -n auto --dist loadfile -m "not chain and not slow and not toolchain" "$@"
+    fi
     # Tests wait on anvil, nodes and snarkjs as much as they compute: one worker per core keeps both busy. A file's
     # tests stay on one worker (--dist loadfile), so its module fixtures (a node, a chain) are made once.
     exec .venv/bin/pytest -n auto --dist loadfile "$@"

@@ -40,6 +40,7 @@ def test_interface_is_read_from_the_sym_file(compiled: dict[str, CompiledCircuit
     }
 
 
+@pytest.mark.toolchain
 def test_anchor_opening_missing_or_misshapen(work: Path) -> None:
     """A circuit that does not declare the anchor's opening (a protocol v1 circuit) is told what to declare."""
     project = _weather(work)
@@ -105,6 +106,7 @@ def test_renamed_output_and_wrong_capacity(compiled: dict[str, CompiledCircuit])
     assert "[batching] capacity is 16: make the main component's depth log2(capacity) = 4" in message
 
 
+@pytest.mark.toolchain
 def test_syntax_error_names_file_and_line(work: Path) -> None:
     project = _weather(work)
     source = project / "circuit.circom"
@@ -123,6 +125,7 @@ def test_syntax_error_names_file_and_line(work: Path) -> None:
     assert "\x1b[" not in message and "previous errors were found" not in message
 
 
+@pytest.mark.toolchain
 def test_unknown_include_says_how_includes_resolve(work: Path) -> None:
     source = work / "circuit.circom"
     source.write_text(
@@ -133,6 +136,7 @@ def test_unknown_include_says_how_includes_resolve(work: Path) -> None:
     assert caught.value.code == "circuit_compile"
 
 
+@pytest.mark.toolchain
 def test_compile_key_covers_the_library(monkeypatch: pytest.MonkeyPatch, work: Path) -> None:
     modules = node_modules()
     source = b"pragma circom 2.1.6;"

@@ -64,6 +64,7 @@ def test_logic_that_crashes_is_a_failure_not_an_error(work: Path, compiled: dict
     assert "logic.py raised KeyError: 'uptme'" in report.describe()
 
 
+@pytest.mark.toolchain
 def test_circuit_that_accepts_an_empty_batch_is_caught(work: Path) -> None:
     project = scaffold("uptime", "uptime", work)
     circuit = project / "circuit.circom"
@@ -120,11 +121,13 @@ def test_scaffolded_project_runs_its_own_tests(work: Path, template: str, compil
     assert "passed" in done.stdout and "failed" not in done.stdout
 
 
+@pytest.mark.toolchain
 def test_template_projects_pass_assert_project() -> None:
     report = assert_project(template_dir("tracker-distance"), examples=5, seed=3)
     assert report.ok and report.property_examples == 5
 
 
+@pytest.mark.toolchain
 def test_template_dapps_compile_with_the_core_contracts() -> None:
     sources = {
         f"project/{folder}/Rewards.sol": (template_dir(name) / "Rewards.sol").read_text()

@@ -130,6 +130,7 @@ def test_generator_multiples_pack_and_stay_on_the_curve(k: int) -> None:
     assert babyjub.unpack_point(babyjub.pack_point(q)) == q
 
 
+@pytest.mark.toolchain
 @pytest.mark.skipif(NODE is None or not (REPO / "node_modules" / "circomlibjs").exists(), reason="needs node_modules")
 def test_the_vector_file_is_what_the_script_makes() -> None:
     result = subprocess.run(
