@@ -16,7 +16,15 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import MessageError, StoreError
-from proofstream.store.ports import RECEIVED, MessageStatus, ProjectConfig, StoredAttestation, StoredMessage, TaskRow
+from proofstream.store.ports import (
+    RECEIVED,
+    MessageStatus,
+    ProjectConfig,
+    StoredAttestation,
+    StoredMessage,
+    StoredProof,
+    TaskRow,
+)
 
 PROJECT_COLUMNS = "project, config, schema_json, domain_name, domain_version, chain_id, verifying_contract"
 MESSAGE_COLUMNS = (
@@ -114,8 +122,7 @@ def task_values(task: TaskRow) -> tuple[Any, ...]:
         task.created_at,
         TaskStatus(task.status).value,
         task.reason,
-        None if task.outputs is None else json.dumps(task.outputs),
-        None if task.proof is None else json.dumps(task.proof),
+        *proof_values(task.proof),
         task.assign_tx,
         task.route_tx,
         task.gas_assign,
@@ -159,8 +166,7 @@ def task_row(row: Sequence[Any]) -> TaskRow:
         created_at=created_at,
         status=TaskStatus(status),
         reason=reason,
-        outputs=None if outputs is None else json.loads(outputs),
-        proof=None if proof is None else json.loads(proof),
+        proof=stored_proof(TaskId(int(task_id)), outputs, proof),
         assign_tx=assign_tx,
         route_tx=route_tx,
         gas_assign=gas_assign,
@@ -169,3 +175,22 @@ def task_row(row: Sequence[Any]) -> TaskRow:
         prove_seconds=prove_seconds,
         updated_at=updated_at,
     )
+
+
+def proof_values(proof: StoredProof | None) -> tuple[str | None, str | None]:
+    """The ``outputs`` and ``proof`` columns. The outputs had their own column before the proof was typed; they
+    keep it, so the proof column holds what it always held and a store written earlier reads back unchanged."""
+    if proof is None:
+        return None, None
+    data = proof.to_json()
+    outputs = data.pop("outputs")
+    return json.dumps(outputs), json.dumps(data)
+
+
+def stored_proof(task_id: TaskId, outputs: str | None, proof: str | None) -> StoredProof | None:
+    if proof is None:
+        return None
+    try:
+        return StoredProof.from_json({**json.loads(proof), "outputs": json.loads(outputs or "[]")})
+    except (KeyError, TypeError, ValueError) as exc:  # only a corrupted row can get here
+        raise StoreError(f"the stored proof of task {task_id} does not parse: {exc!r}") from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -12,13 +11,14 @@ from typing import Any
 from proofstream.domain.tasks import InvalidTransitionError, TaskStatus, check_transition
 from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import StaleTaskError, StoreError
-from proofstream.store.ports import TASK_UPDATE_FIELDS, StoredMessage, TaskRow
+from proofstream.store.ports import NO_CHANGE, StoredMessage, TaskRow, TaskUpdate
 from proofstream.store.sqlite.engine import SqliteEngine
 from proofstream.store.sqlite.rows import (
     MESSAGE_COLUMNS,
     MESSAGE_FROM,
     TASK_COLUMNS,
     addr,
+    proof_values,
     stored_message,
     task_row,
     task_values,
@@ -28,8 +28,6 @@ from proofstream.store.sqlite.rows import (
 __all__ = ["TaskQueries"]
 
 logger = logging.getLogger(__name__)
-
-_JSON_FIELDS = frozenset({"outputs", "proof"})
 
 
 class TaskQueries(SqliteEngine):
@@ -89,17 +87,11 @@ class TaskQueries(SqliteEngine):
         self,
         task_id: TaskId,
         status: TaskStatus | None = None,
+        change: TaskUpdate = NO_CHANGE,
         *,
         expect: TaskStatus | None = None,
-        **fields: Any,
     ) -> TaskRow:
-        unknown = set(fields) - TASK_UPDATE_FIELDS
-        if unknown:
-            raise ValueError(f"update_task cannot set {sorted(unknown)}; allowed: {sorted(TASK_UPDATE_FIELDS)}")
-        sets: dict[str, Any] = {
-            name: json.dumps(value) if name in _JSON_FIELDS and value is not None else value
-            for name, value in fields.items()
-        }
+        sets = _assignments(change)
         if status is not None:
             sets["status"] = TaskStatus(status).value
         sets["updated_at"] = time.time()
@@ -121,7 +113,7 @@ class TaskQueries(SqliteEngine):
             return task_row(conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (str(task_id),)).fetchone())
 
         updated = self._write(job)
-        logger.info("task updated task=%d status=%s fields=%s", task_id, updated.status, ",".join(sorted(fields)))
+        logger.info("task updated task=%d status=%s fields=%s", task_id, updated.status, ",".join(change.changed))
         return updated
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:
@@ -129,3 +121,11 @@ class TaskQueries(SqliteEngine):
             f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM} WHERE m.task_id = ? ORDER BY m.leaf_index", (str(task_id),)
         )
         return [stored_message(row) for row in rows]
+
+
+def _assignments(change: TaskUpdate) -> dict[str, Any]:
+    """Column -> value of what ``change`` sets (each field has the column of its name)."""
+    sets = {name: getattr(change, name) for name in change.changed if name != "proof"}
+    if "proof" in change.changed:
+        sets["outputs"], sets["proof"] = proof_values(change.proof)
+    return sets
