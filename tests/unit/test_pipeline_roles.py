@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -24,7 +26,7 @@ from proofstream.prover.ports import CircuitTask, Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
-from proofstream.store.ports import NO_CHANGE, ProjectConfig, StoredProof, TaskRow, TaskUpdate
+from proofstream.store.ports import ProjectConfig, StoredProof, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
@@ -35,6 +37,8 @@ TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32"))
 PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 PROJECT_V2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAIN)
 PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+
+T = TypeVar("T")
 
 
 class FakeBook:
@@ -508,23 +512,16 @@ def test_a_crashed_prover_puts_the_task_back_a_few_times(store: SqliteStore, cra
 
 
 class FailingWrites(SqliteStore):
-    """A real SQLite store whose next ``failures`` task updates fail as a full disk would (before anything is
-    written), the way the adapter reports a failed commit."""
+    """A real SQLite store whose next ``failures`` writes fail the way the adapter reports a failed commit (a full
+    disk): nothing is written."""
 
     failures = 0
 
-    def update_task(
-        self,
-        task_id: TaskId,
-        status: TaskStatus | None = None,
-        change: TaskUpdate = NO_CHANGE,
-        *,
-        expect: TaskStatus | None = None,
-    ) -> TaskRow:
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self.failures:
             self.failures -= 1
             raise StoreError("store commit failed: database or disk is full")
-        return super().update_task(task_id, status, change, expect=expect)
+        return super()._write(fn)
 
 
 @pytest.fixture
@@ -539,6 +536,15 @@ def _worker(store: FailingWrites, book: FakeBook, sleeps: list[float]) -> Prover
                         anchors=book, backoff=Backoff(sleep=sleeps.append))  # fmt: skip
 
 
+def _batched_task(store: SqliteStore, book: FakeBook) -> TaskRow:
+    """One full task of a new device, cut and assigned."""
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    (task,) = sequencer(store, book).tick()
+    return task
+
+
 def _store_retries(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "proofstream.store.retry"]
 
@@ -549,10 +555,7 @@ def test_a_failed_store_write_is_retried_with_backoff_and_logged_with_the_task_i
     """A store error that is not StaleTaskError is not "someone else has it": the prover's claim is tried again
     after a growing wait, each failure logged with the task, and the task is proven."""
     book = FakeBook()
-    key = DeviceKey.generate()
-    for nonce in range(4):
-        put(failing, key, nonce)
-    (task,) = sequencer(failing, book).tick()
+    task = _batched_task(failing, book)
     sleeps: list[float] = []
     failing.failures = 2
     with caplog.at_level(logging.WARNING, logger="proofstream.store.retry"):
@@ -570,10 +573,7 @@ def test_a_store_write_that_keeps_failing_reaches_the_node_loop(
     """After the last try the error is raised (the node's loop logs it and runs the step again later); nothing was
     written, and the task is proven once the store writes again."""
     book = FakeBook()
-    key = DeviceKey.generate()
-    for nonce in range(4):
-        put(failing, key, nonce)
-    (task,) = sequencer(failing, book).tick()
+    task = _batched_task(failing, book)
     sleeps: list[float] = []
     worker = _worker(failing, book, sleeps)
     failing.failures = DEFAULT_BACKOFF.attempts

@@ -125,9 +125,26 @@ class StoredProof:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TaskFacts:
+    """What the pipeline learns about a task as it goes, each None until known: what a :class:`TaskUpdate` sets."""
+
+    reason: str | None = None
+    """Why the task failed, when it did."""
+    proof: StoredProof | None = None
+    """Set once the task is proven; cleared when it must be proven again (its anchor moved)."""
+    assign_tx: str | None = None
+    route_tx: str | None = None
+    gas_assign: int | None = None
+    gas_route: int | None = None
+    constraints: int | None = None
+    prove_seconds: float | None = None
+
+
 @dataclass(frozen=True)
-class TaskRow:
-    """A task as the store keeps it; ``id`` is TaskManager's task id (``domain.tasks.task_id``)."""
+class TaskRow(TaskFacts):
+    """A task as the store keeps it; ``id`` is TaskManager's task id (``domain.tasks.task_id``). The facts of
+    :class:`TaskFacts` follow as keyword arguments."""
 
     id: TaskId
     project: ProjectId
@@ -138,15 +155,6 @@ class TaskRow:
     root: int
     created_at: float
     status: TaskStatus = TaskStatus.BATCHED
-    reason: str | None = None
-    proof: StoredProof | None = None
-    """Set once the task is proven; cleared when it must be proven again (its anchor moved)."""
-    assign_tx: str | None = None
-    route_tx: str | None = None
-    gas_assign: int | None = None
-    gas_route: int | None = None
-    constraints: int | None = None
-    prove_seconds: float | None = None
     updated_at: float | None = None
 
     @property
@@ -156,19 +164,12 @@ class TaskRow:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TaskUpdate:
-    """What one :meth:`Store.update_task` changes besides the status. A field left None is left as it is."""
+class TaskUpdate(TaskFacts):
+    """What one :meth:`Store.update_task` changes besides the status: the facts it sets (a fact left None is left as
+    it is), and whether it drops the proof."""
 
-    reason: str | None = None
-    proof: StoredProof | None = None
     drop_proof: bool = False
     """Clear the stored proof: the task goes back to be proven again."""
-    assign_tx: str | None = None
-    route_tx: str | None = None
-    gas_assign: int | None = None
-    gas_route: int | None = None
-    constraints: int | None = None
-    prove_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.proof is not None and self.drop_proof:
@@ -176,8 +177,8 @@ class TaskUpdate:
 
     @property
     def changed(self) -> tuple[str, ...]:
-        """Names of the fields this update sets (``drop_proof`` counts as setting ``proof``), for the log."""
-        names = [f.name for f in fields(self) if f.name != "drop_proof" and getattr(self, f.name) is not None]
+        """Names of the facts this update sets (``drop_proof`` counts as setting ``proof``), for the log."""
+        names = [f.name for f in fields(TaskFacts) if getattr(self, f.name) is not None]
         return (*names, "proof") if self.drop_proof else tuple(names)
 
 
