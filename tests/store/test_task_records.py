@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -58,3 +60,13 @@ def test_a_task_update_names_what_it_changes() -> None:
     assert TaskUpdate(drop_proof=True).changed == ("proof",)
     with pytest.raises(ValueError, match="both set and drop"):
         TaskUpdate(proof=PROOF, drop_proof=True)
+
+
+def test_the_port_imports_no_adapter() -> None:
+    """A role, or a project's code, that imports the port or the retry helper loads neither SQLite nor web3."""
+    code = (
+        "import sys, proofstream.store.ports, proofstream.store.retry, proofstream.store.anchors; "
+        "print(sorted(m for m in sys.modules if m in ('sqlite3', 'web3') or m.startswith('proofstream.store.sqlite')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert loaded.strip() == "[]"

@@ -1,8 +1,9 @@
 """The store port: what the gateway, sequencer, prover and submitter need from durable storage.
 
-Two adapters implement it: SQLite (embedded default) and PostgreSQL (shared by many processes). Both must
-pass the same conformance suite (``tests/store/store_conformance.py``). The port speaks in domain types only;
-how an adapter lays out its tables (e.g. uint64 columns) is its own business.
+The SQLite adapter (``store.sqlite``, the embedded default) implements it; a PostgreSQL adapter, for many processes
+sharing one store, is planned. Every adapter must pass the same conformance suite (``tests/store/store_conformance.py``,
+run on each adapter by ``tests/store/test_store_conformance.py``). The port speaks in domain types only; how an
+adapter lays out its tables (e.g. uint64 columns) is its own business.
 
 A message's status is not stored on the message: it is ``received`` until the message is in a task, and then
 whatever its task's status is. One task update thus moves every message in it at once.
@@ -97,7 +98,8 @@ class StoredProof:
         return Anchor(self.last_time, self.last_leaf, config)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-able form; numbers above 2**53 are decimal strings, the calldata is hex without ``0x``."""
+        """JSON-able form: outputs, signals and leaves as decimal strings (a JSON reader may hold numbers as doubles,
+        exact only to 2**53), times as numbers, the calldata as hex without ``0x``."""
         return {
             "backend": self.backend,
             "outputs": [str(x) for x in self.outputs],
