@@ -25,7 +25,7 @@ from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, Store, TaskRow
+from proofstream.store.ports import ProjectConfig, Store, TaskRow, TaskUpdate
 
 RATE = 10**15
 CONFIG_HASH = b"\x5a" * 32
@@ -138,7 +138,7 @@ def store_task(
     )
     store.create_task(row, ids)
     if assign_tx is not None:
-        row = store.update_task(row.id, assign_tx=assign_tx)
+        row = store.update_task(row.id, change=TaskUpdate(assign_tx=assign_tx))
     return StoredTask(row, tuple(messages))
 
 

@@ -194,8 +194,8 @@ def test_the_worker_puts_a_waiting_task_back_and_proves_it_later(store: SqliteSt
     _attest(store, task, ATTESTERS[1])
     proven = worker.tick()
     assert proven is not None and proven.status is TaskStatus.PROVING
-    assert proven.outputs == [str(OUTPUTS[0])]
-    assert proven.proof["backend"] == "attest" and len(bytes.fromhex(proven.proof["calldata"])) == 130
+    assert proven.outputs == (OUTPUTS[0],)
+    assert proven.proof is not None and proven.proof.backend == "attest" and len(proven.proof.calldata) == 130
 
 
 def test_the_worker_puts_back_a_task_that_turns_out_not_ready(store: SqliteStore, task: StoredTask) -> None:

@@ -191,9 +191,10 @@ def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: Attes
         assert attesters[1].tick() == 1
         assert aw.core.provers.is_prover(aw.attesters[2].address)
         proven = worker.tick()
-        assert proven is not None and proven.outputs == [str(expected_metres(lats))]
-        calldata = bytes.fromhex(proven.proof["calldata"])
-        last = Anchor(proven.proof["last_time"], int(proven.proof["last_leaf"]))
-        result = aw.core.router.route(stored.row.id, [expected_metres(lats)], last, calldata, sender=aw.prover)
+        assert proven is not None and proven.proof is not None and proven.outputs == (expected_metres(lats),)
+        last = Anchor(proven.proof.last_time, proven.proof.last_leaf)
+        result = aw.core.router.route(
+            stored.row.id, [expected_metres(lats)], last, proven.proof.calldata, sender=aw.prover
+        )
     assert result.settled and aw.core.tasks.get_task(stored.row.id).status is TaskStatus.SETTLED
     assert aw.token.balance_of(aw.device_owner.address) == expected_metres(lats) * RATE

@@ -34,7 +34,7 @@ from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
 CHAIN_ID = 31337
@@ -314,7 +314,7 @@ def _stored_under(
         created_at=1.0,
     )
     store.create_task(task, ids)
-    return StoredTask(store.update_task(task.id, assign_tx="0x" + "aa" * 32), tuple(as_committed))
+    return StoredTask(store.update_task(task.id, change=TaskUpdate(assign_tx="0x" + "aa" * 32)), tuple(as_committed))
 
 
 def test_a_store_row_with_another_domain_does_not_get_a_replayed_message_signed(

@@ -18,7 +18,7 @@ from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, P
 from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
@@ -107,7 +107,7 @@ def test_status_through_the_task_lifecycle(client: TestClient, store: SqliteStor
         "root": str(2**250),
     }
     store.update_task(task.id, TaskStatus.PROVING)
-    store.update_task(task.id, TaskStatus.SUBMITTED, route_tx="0x" + "cd" * 32)
+    store.update_task(task.id, TaskStatus.SUBMITTED, TaskUpdate(route_tx="0x" + "cd" * 32))
     store.update_task(task.id, TaskStatus.SETTLED)
     settled = client.get(f"/messages/{message_id}").json()
     assert (settled["status"], settled["tx_hash"]) == ("settled", "0x" + "cd" * 32)
@@ -117,7 +117,7 @@ def test_failed_status_carries_the_reason(client: TestClient, store: SqliteStore
     message_id = client.post("/messages", json=body_for(MEMBER, 1)).json()["id"]
     task = TaskRow(TaskId(9), ProjectId(1), ConfigVersion(1), MEMBER.address, Nonce(1), Nonce(1), 3, 1.0)
     store.create_task(task, [MessageId(message_id)])
-    store.update_task(task.id, TaskStatus.FAILED, reason="deadline missed")
+    store.update_task(task.id, TaskStatus.FAILED, TaskUpdate(reason="deadline missed"))
     assert client.get(f"/messages/{message_id}").json()["reason"] == "deadline missed"
 
 

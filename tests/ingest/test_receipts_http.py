@@ -18,7 +18,7 @@ from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
@@ -90,7 +90,7 @@ def test_the_settling_transaction_appears_once_settled(client: TestClient, store
     ids = send(client, [0])
     task = batch(store, ids)
     store.update_task(task.id, TaskStatus.PROVING)
-    store.update_task(task.id, TaskStatus.SUBMITTED, route_tx="0x" + "cd" * 32)
+    store.update_task(task.id, TaskStatus.SUBMITTED, TaskUpdate(route_tx="0x" + "cd" * 32))
     assert client.get(f"/messages/{ids[0]}/receipt").json()["tx_hash"] is None  # sent, not settled yet
     store.update_task(task.id, TaskStatus.SETTLED)
     data = client.get(f"/messages/{ids[0]}/receipt").json()

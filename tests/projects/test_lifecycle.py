@@ -148,7 +148,7 @@ def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:
         assert set(by_config) == {1, 2}, [(t.device, t.config, t.first_nonce, t.last_nonce) for t in settled(node)]
         for task in settled(node):
             logic = old_logic if task.config == 1 else new_logic
-            assert [int(x) for x in task.outputs] == list(outputs_by(logic, node, task, spec.capacity))
+            assert task.outputs == tuple(outputs_by(logic, node, task, spec.capacity))
         assert node.core.tasks.get_task(by_config[2].id).config_version == 2
 
         # --- pause: nothing is assigned; resume: it settles ------------------------------------------------------

@@ -1,7 +1,8 @@
-"""The store conformance suite: every Store adapter (SQLite, PostgreSQL) subclasses StoreConformance and
-provides the ``store_factory`` fixture; the same tests then run against it.
+"""The store conformance suite: the behaviour every Store adapter must have, whatever it keeps its data in.
 
-Not collected by itself (the class name does not start with ``Test``).
+It knows no adapter. ``test_store_conformance.py`` runs it on each adapter of its ``ADAPTERS`` (SQLite today; a
+PostgreSQL adapter adds itself there); an adapter shipped elsewhere subclasses StoreConformance and provides the
+``adapter`` fixture. Not collected by itself (the class name does not start with ``Test``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,15 @@ from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import ConflictError, StaleTaskError, StoreError
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, Store, StoredAttestation, TaskRow
+from proofstream.store.ports import (
+    NO_CHANGE,
+    ProjectConfig,
+    Store,
+    StoredAttestation,
+    StoredProof,
+    TaskRow,
+    TaskUpdate,
+)
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
 # The tracker-distance template's payload (offset microdegrees): lat, lon as uint32.
@@ -40,6 +50,21 @@ ATTESTERS = [
     Address("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"),
     Address("0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"),
 ]
+PROOF = StoredProof(
+    backend="groth16",
+    outputs=(1234, 2**200),
+    calldata=bytes(range(256)),
+    public_signals=(1234, 2**200, *range(7), 1_764_300_000, 2**254 - 1, 1_764_300_009, 3),
+    prev_time=1_764_300_000,
+    prev_leaf=2**254 - 1,
+    last_time=1_764_300_009,
+    last_leaf=3,
+)
+"""A proof with numbers past what a JSON double or a 64-bit column holds."""
+
+Adapter = Callable[[Path], Store]
+"""Opens a handle on the database that belongs to a place (a fresh temporary directory): the same place again opens
+the same database (how the suite reopens a store), another place a new, empty one."""
 
 StoreFactory = Callable[[], Store]
 
@@ -87,13 +112,26 @@ def new_task(key: DeviceKey, first: int, last: int, *, created_at: float = 1000.
 
 
 class StoreConformance:
-    """Behaviour every Store adapter must have. Subclasses override ``store_factory``."""
+    """Behaviour every Store adapter must have. Runners override the ``adapter`` fixture."""
 
     @pytest.fixture
-    def store_factory(self) -> Iterator[StoreFactory]:
-        """Opens a new handle on one fresh, empty database each call; closes them all at teardown."""
+    def adapter(self) -> Adapter:
+        """The adapter under test: overridden by every runner of the suite."""
         raise NotImplementedError
-        yield  # pragma: no cover
+
+    @pytest.fixture
+    def store_factory(self, adapter: Adapter, tmp_path: Path) -> Iterator[StoreFactory]:
+        """Opens a new handle on one fresh, empty database each call; closes them all at teardown."""
+        opened: list[Store] = []
+
+        def factory() -> Store:
+            store = adapter(tmp_path)
+            opened.append(store)
+            return store
+
+        yield factory
+        for store in opened:
+            store.close()
 
     @pytest.fixture
     def store(self, store_factory: StoreFactory) -> Store:
@@ -328,13 +366,13 @@ class StoreConformance:
         task = new_task(KEYS[0], 0, 1)
         store.create_task(task, ids)
         tx = "0x" + "ab" * 32
-        steps: list[tuple[TaskStatus, dict[str, Any]]] = [
-            (TaskStatus.PROVING, {}),
-            (TaskStatus.SUBMITTED, {"route_tx": tx}),
-            (TaskStatus.SETTLED, {}),
+        steps = [
+            (TaskStatus.PROVING, NO_CHANGE),
+            (TaskStatus.SUBMITTED, TaskUpdate(route_tx=tx)),
+            (TaskStatus.SETTLED, NO_CHANGE),
         ]
-        for status, fields in steps:
-            store.update_task(task.id, status, **fields)
+        for status, change in steps:
+            store.update_task(task.id, status, change)
             for mid in ids:
                 stored = store.get_message(mid)
                 assert stored is not None and stored.status == status
@@ -345,7 +383,7 @@ class StoreConformance:
         mid = self.put(store, KEYS[0], 0)
         task = new_task(KEYS[0], 0, 0)
         store.create_task(task, [mid])
-        store.update_task(task.id, TaskStatus.FAILED, reason="dapp reverted: paused")
+        store.update_task(task.id, TaskStatus.FAILED, TaskUpdate(reason="dapp reverted: paused"))
         stored = store.get_message(mid)
         assert stored is not None
         assert (stored.status, stored.reason) == ("failed", "dapp reverted: paused")
@@ -354,25 +392,35 @@ class StoreConformance:
         mid = self.put(store, KEYS[0], 0)
         task = new_task(KEYS[0], 0, 0)
         store.create_task(task, [mid])
-        outputs = {"metres": 1234, "big": str(2**200)}
-        proof = {"pi_a": ["1", "2"], "publicSignals": ["3"]}
-        updated = store.update_task(
-            task.id,
-            TaskStatus.PROVING,
-            outputs=outputs,
-            proof=proof,
+        change = TaskUpdate(
+            proof=PROOF,
             assign_tx="0x" + "01" * 32,
             gas_assign=210_000,
             gas_route=251_000,
             constraints=2600,
             prove_seconds=0.9,
         )
+        updated = store.update_task(task.id, TaskStatus.PROVING, change)
         assert updated == store.get_task(task.id)
-        assert (updated.status, updated.outputs, updated.proof) == (TaskStatus.PROVING, outputs, proof)
+        assert (updated.status, updated.proof, updated.outputs) == (TaskStatus.PROVING, PROOF, PROOF.outputs)
         assert (updated.gas_assign, updated.gas_route, updated.constraints) == (210_000, 251_000, 2600)
         assert updated.prove_seconds == 0.9 and updated.assign_tx == "0x" + "01" * 32
-        kept = store.update_task(task.id, reason="slow")
-        assert (kept.status, kept.reason, kept.outputs) == (TaskStatus.PROVING, "slow", outputs)
+        kept = store.update_task(task.id, change=TaskUpdate(reason="slow"))
+        assert (kept.status, kept.reason, kept.proof, kept.gas_assign) == (TaskStatus.PROVING, "slow", PROOF, 210_000)
+
+    def test_a_dropped_proof_is_gone_and_the_rest_kept(self, store: Store) -> None:
+        mid = self.put(store, KEYS[0], 0)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [mid])
+        store.update_task(task.id, TaskStatus.PROVING, TaskUpdate(proof=PROOF, constraints=2600))
+        dropped = store.update_task(task.id, TaskStatus.BATCHED, TaskUpdate(drop_proof=True))
+        assert (dropped.status, dropped.proof, dropped.outputs, dropped.constraints) == (
+            TaskStatus.BATCHED,
+            None,
+            None,
+            2600,
+        )
+        assert store.get_task(task.id) == dropped
 
     def test_update_task_refusals(self, store: Store) -> None:
         mid = self.put(store, KEYS[0], 0)
@@ -381,8 +429,8 @@ class StoreConformance:
         with pytest.raises(StoreError) as caught:
             store.update_task(TaskId(1), TaskStatus.PROVING)
         assert caught.value.code == "unknown_task"
-        with pytest.raises(ValueError, match="cannot set"):
-            store.update_task(task.id, TaskStatus.PROVING, root=1)
+        with pytest.raises(ValueError, match="both set and drop"):
+            TaskUpdate(proof=PROOF, drop_proof=True)
 
     def test_expect_lets_one_claimant_win(self, store: Store) -> None:
         mid = self.put(store, KEYS[0], 0)
@@ -400,14 +448,16 @@ class StoreConformance:
         task = new_task(KEYS[0], 0, 0)
         store.create_task(task, [mid])
         with pytest.raises(StaleTaskError, match="cannot go from batched to submitted"):
-            store.update_task(task.id, TaskStatus.SUBMITTED, route_tx="0xabc")
+            store.update_task(task.id, TaskStatus.SUBMITTED, TaskUpdate(route_tx="0xabc"))
         row = store.get_task(task.id)
         assert row is not None and (row.status, row.route_tx) == (TaskStatus.BATCHED, None)
-        store.update_task(task.id, TaskStatus.FAILED, reason="assignment refused")
+        store.update_task(task.id, TaskStatus.FAILED, TaskUpdate(reason="assignment refused"))
         for later in (TaskStatus.BATCHED, TaskStatus.PROVING, TaskStatus.SETTLED):
             with pytest.raises(StaleTaskError):
                 store.update_task(task.id, later)
-        store.update_task(task.id, TaskStatus.FAILED, reason="still failed")  # the same status: no transition
+        store.update_task(
+            task.id, TaskStatus.FAILED, TaskUpdate(reason="still failed")
+        )  # the same status: no transition
         assert store.get_task(task.id).reason == "still failed"  # type: ignore[union-attr]
 
     def test_concurrent_claims_have_exactly_one_winner(self, store: Store) -> None:
@@ -484,13 +534,13 @@ class StoreConformance:
         ids = [self.put(first, KEYS[0], n) for n in range(3)]
         task = new_task(KEYS[0], 0, 1)
         first.create_task(task, ids[:2])
-        first.update_task(task.id, TaskStatus.PROVING, outputs={"metres": 5})
+        first.update_task(task.id, TaskStatus.PROVING, TaskUpdate(proof=PROOF))
         first.close()
         second = store_factory()
         assert second.get_project(PROJECT.project, PROJECT.config) == PROJECT
         assert second.device_projects(KEYS[0].address) == {PROJECT.project}
         got = second.get_task(task.id)
-        assert got is not None and got.outputs == {"metres": 5} and got.status == TaskStatus.PROVING
+        assert got is not None and got.proof == PROOF and got.status == TaskStatus.PROVING
         assert [m.id for m in second.task_messages(task.id)] == ids[:2]
         assert [m.id for m in second.unbatched_messages(PROJECT.project)] == ids[2:]
         assert second.next_nonce(PROJECT.project, KEYS[0].address) == 3

@@ -1,8 +1,9 @@
-"""The SQLite adapter: the conformance suite, plus what only SQLite has (WAL, migrations, group commit, and
-durability of acknowledged writes across a SIGKILL)."""
+"""What only the SQLite adapter has (WAL, migrations, group commit, durability of acknowledged writes across a
+SIGKILL, its column layout); the conformance suite runs on it from test_store_conformance.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -11,31 +12,17 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from store_conformance import KEYS, PROJECT, StoreConformance, StoreFactory, signed
+from store_conformance import KEYS, PROJECT, new_task, signed
 
+from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import MessageId
 from proofstream.errors import StoreError
-from proofstream.store.ports import Store
+from proofstream.store.ports import StoredProof, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
-
-
-class TestSqliteStore(StoreConformance):
-    @pytest.fixture
-    def store_factory(self, tmp_path: Path) -> Iterator[StoreFactory]:
-        opened: list[SqliteStore] = []
-
-        def factory() -> Store:
-            store = SqliteStore(tmp_path / "store.db")
-            opened.append(store)
-            return store
-
-        yield factory
-        for store in opened:
-            store.close()
 
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
@@ -192,3 +179,45 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
         missing = [mid for mid in acked if store.get_message(MessageId(mid)) is None]
         assert missing == []
         assert store.next_nonce(PROJECT.project, KEYS[0].address) >= len(acked)
+
+
+OLD_OUTPUTS = '["7"]'
+OLD_PROOF = (
+    '{"backend": "groth16", "calldata": "0102", "public_signals": ["7", "1", "2"], "prev_time": 0, '
+    '"prev_leaf": "0", "last_time": 1003, "last_leaf": "5"}'
+)
+"""The ``outputs`` and ``proof`` columns as the prover wrote them before the proof was typed."""
+
+
+def test_a_proof_is_stored_in_the_columns_it_always_had(tmp_path: Path) -> None:
+    """A store written before StoredProof reads back, and a StoredProof is written in the same layout: no
+    migration, and a node restarted on an older store routes the proofs it holds."""
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        store.upsert_project(PROJECT)
+        mids = [store.put_message(*signed(KEYS[0], n), 1.0).message_id for n in range(2)]
+        old, new = new_task(KEYS[0], 0, 0), new_task(KEYS[0], 1, 1)
+        store.create_task(old, mids[:1])
+        store.create_task(new, mids[1:])
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE tasks SET outputs = ?, proof = ? WHERE id = ?", (OLD_OUTPUTS, OLD_PROOF, str(old.id)))
+    expected = StoredProof("groth16", (7,), b"\x01\x02", (7, 1, 2), 0, 0, 1003, 5)
+    with SqliteStore(path) as store:
+        got = store.get_task(old.id)
+        assert got is not None and got.proof == expected and got.outputs == (7,)
+        store.update_task(new.id, TaskStatus.PROVING, TaskUpdate(proof=expected))
+    with closing(sqlite3.connect(path)) as conn:
+        columns = conn.execute("SELECT outputs, proof FROM tasks WHERE id = ?", (str(new.id),)).fetchone()
+    assert (json.loads(columns[0]), json.loads(columns[1])) == (json.loads(OLD_OUTPUTS), json.loads(OLD_PROOF))
+
+
+def test_a_corrupted_proof_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SqliteStore(path) as store:
+        store.upsert_project(PROJECT)
+        task = new_task(KEYS[0], 0, 0)
+        store.create_task(task, [store.put_message(*signed(KEYS[0], 0), 1.0).message_id])
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE tasks SET outputs = '[]', proof = '{\"backend\": \"groth16\"}'")
+    with SqliteStore(path) as store, pytest.raises(StoreError, match=f"proof of task {task.id} does not parse"):
+        store.get_task(task.id)

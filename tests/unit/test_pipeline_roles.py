@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
 
@@ -25,7 +26,8 @@ from proofstream.prover.ports import CircuitTask, Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import ProjectConfig, StoredProof, TaskRow, TaskUpdate
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
 
@@ -35,6 +37,8 @@ TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32"))
 PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 PROJECT_V2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAIN)
 PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+
+T = TypeVar("T")
 
 
 class FakeBook:
@@ -291,11 +295,20 @@ def _proven_task(store: SqliteStore, book: FakeBook) -> TaskId:
     (task,) = sequencer(store, book).tick()
     book.states[task.id] = ChainTaskState.ASSIGNED
     store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
-    store.update_task(task.id, outputs=["7"], proof=PROOF)
+    store.update_task(task.id, change=TaskUpdate(proof=PROOF))
     return task.id
 
 
-PROOF = {"calldata": "00" * 256, "prev_time": 0, "prev_leaf": "0", "last_time": 1_003, "last_leaf": "5"}
+PROOF = StoredProof(
+    backend="groth16",
+    outputs=(7,),
+    calldata=bytes(256),
+    public_signals=(7, *([0] * (len(RECORD_INPUTS) - 2)), 1_003, 5),
+    prev_time=0,
+    prev_leaf=0,
+    last_time=1_003,
+    last_leaf=5,
+)
 """A stored proof made against no anchor (the device's first task), leaving (1003, 5)."""
 
 
@@ -406,9 +419,9 @@ def test_a_predecessor_that_failed_here_is_released_so_the_device_does_not_stall
     first, second = sequencer(store, book).tick()
     for task in (first, second):
         book.states[task.id] = ChainTaskState.ASSIGNED
-    store.update_task(first.id, TaskStatus.FAILED, reason="proving failed: fix out of range")
+    store.update_task(first.id, TaskStatus.FAILED, TaskUpdate(reason="proving failed: fix out of range"))
     store.update_task(second.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
-    store.update_task(second.id, outputs=["7"], proof=PROOF)
+    store.update_task(second.id, change=TaskUpdate(proof=PROOF))
     book.pending.add(second.id)
     submitter = Submitter(store, book)
     assert submitter.tick() == 0  # released the predecessor, the route waits for the next tick
@@ -499,33 +512,86 @@ def test_a_crashed_prover_puts_the_task_back_a_few_times(store: SqliteStore, cra
 
 
 class FailingWrites(SqliteStore):
-    """A store whose next ``failures`` task updates fail as a full disk would."""
+    """A real SQLite store whose next ``failures`` writes fail the way the adapter reports a failed commit (a full
+    disk): nothing is written."""
 
     failures = 0
 
-    def update_task(self, task_id: TaskId, status: TaskStatus | None = None, **kwargs: Any) -> TaskRow:
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self.failures:
             self.failures -= 1
-            raise StoreError("store write failed: database or disk is full")
-        return super().update_task(task_id, status, **kwargs)
+            raise StoreError("store commit failed: database or disk is full")
+        return super()._write(fn)
 
 
-def test_a_failed_write_is_not_mistaken_for_another_workers_claim(tmp_path: Path) -> None:
-    """Only StaleTaskError means "someone else has it": any other store error reaches the node's loop (which logs
-    it and tries again) instead of vanishing, and the task is proven once the store writes again."""
-    store = FailingWrites(tmp_path / "s.db")
-    with store:
-        store.upsert_project(PROJECT)
-        book = FakeBook()
-        key = DeviceKey.generate()
-        for nonce in range(4):
-            put(store, key, nonce)
-        (task,) = sequencer(store, book).tick()
-        worker = ProverWorker(store, FlakyBackend(0), prover=PROVER, n_public=1 + len(RECORD_INPUTS),
-                              constraints=None, anchors=book)  # fmt: skip
-        store.failures = 1
-        with pytest.raises(StoreError, match="disk is full"):
-            worker.tick()
-        assert store.get_task(task.id).status is TaskStatus.BATCHED  # type: ignore[union-attr]
-        proven = worker.tick()
-        assert proven is not None and proven.status is TaskStatus.PROVING and proven.proof is not None
+@pytest.fixture
+def failing(tmp_path: Path) -> Iterator[FailingWrites]:
+    with FailingWrites(tmp_path / "s.db") as opened:
+        opened.upsert_project(PROJECT)
+        yield opened
+
+
+def _worker(store: FailingWrites, book: FakeBook, sleeps: list[float]) -> ProverWorker:
+    return ProverWorker(store, FlakyBackend(0), prover=PROVER, n_public=1 + len(RECORD_INPUTS), constraints=None,
+                        anchors=book, backoff=Backoff(sleep=sleeps.append))  # fmt: skip
+
+
+def _batched_task(store: SqliteStore, book: FakeBook) -> TaskRow:
+    """One full task of a new device, cut and assigned."""
+    key = DeviceKey.generate()
+    for nonce in range(4):
+        put(store, key, nonce)
+    (task,) = sequencer(store, book).tick()
+    return task
+
+
+def _store_retries(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "proofstream.store.retry"]
+
+
+def test_a_failed_store_write_is_retried_with_backoff_and_logged_with_the_task_id(
+    failing: FailingWrites, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store error that is not StaleTaskError is not "someone else has it": the prover's claim is tried again
+    after a growing wait, each failure logged with the task, and the task is proven."""
+    book = FakeBook()
+    task = _batched_task(failing, book)
+    sleeps: list[float] = []
+    failing.failures = 2
+    with caplog.at_level(logging.WARNING, logger="proofstream.store.retry"):
+        proven = _worker(failing, book, sleeps).tick()
+    assert proven is not None and proven.status is TaskStatus.PROVING and proven.proof is not None
+    assert sleeps == [0.1, 0.2]
+    retries = _store_retries(caplog)
+    assert len(retries) == 2
+    assert all(f"task={task.id} " in m and "disk is full" in m for m in retries)
+
+
+def test_a_store_write_that_keeps_failing_reaches_the_node_loop(
+    failing: FailingWrites, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the last try the error is raised (the node's loop logs it and runs the step again later); nothing was
+    written, and the task is proven once the store writes again."""
+    book = FakeBook()
+    task = _batched_task(failing, book)
+    sleeps: list[float] = []
+    worker = _worker(failing, book, sleeps)
+    failing.failures = DEFAULT_BACKOFF.attempts
+    with caplog.at_level(logging.WARNING, logger="proofstream.store.retry"), pytest.raises(StoreError, match="full"):
+        worker.tick()
+    assert sleeps == [0.1, 0.2, 0.4]
+    assert _store_retries(caplog)[-1].startswith(f"store write failed, giving up task={task.id} attempts=4")
+    assert failing.get_task(task.id).status is TaskStatus.BATCHED  # type: ignore[union-attr]
+    proven = worker.tick()
+    assert proven is not None and proven.status is TaskStatus.PROVING and proven.proof is not None
+
+
+def test_the_submitter_retries_a_failed_write_and_routes_once(failing: FailingWrites) -> None:
+    book = FakeBook()
+    task = _proven_task(failing, book)
+    sleeps: list[float] = []
+    failing.failures = 1  # marking the task submitted fails once, before the route tx is sent
+    assert Submitter(failing, book, backoff=Backoff(sleep=sleeps.append)).tick() == 1
+    assert book.routed == [task] and sleeps == [0.1]
+    row = failing.get_task(task)
+    assert row is not None and (row.status, row.route_tx, row.gas_route) == (TaskStatus.SETTLED, "0xroute", 300_000)

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
@@ -47,6 +48,7 @@ from proofstream.prover.isolated import LogicRejectedError
 from proofstream.prover.ports import TaskRecord, record_of
 from proofstream.store.anchors import find_anchor_message
 from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
 __all__ = ["AttestRefusedError", "Attester", "AttesterSettings"]
 
@@ -91,10 +93,13 @@ class Attester:
         settings: AttesterSettings,
         *,
         clock: Callable[[], float] = time.time,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
+        """``backoff``: how a failed write of an attestation is retried (``store.retry``)."""
         if settings.capacity < 1 or settings.capacity & (settings.capacity - 1):
             raise ConfigError(f"capacity {settings.capacity} must be a power of two")
         self._store = store
+        self._tasks = TaskWriter(store, backoff)
         self._chain = chain
         self._logic = logic
         self._secret = secret
@@ -215,7 +220,7 @@ class Attester:
             signature=sign_digest(self._secret, attestation.digest(self._domain)),
             created_at=self._clock(),
         )
-        self._store.put_attestation(stored)
+        self._tasks.write(task.id, partial(self._store.put_attestation, stored))
         logger.info("task attested task=%s attester=%s outputs=%s", task.id, self.address, list(outputs))
         return stored
 

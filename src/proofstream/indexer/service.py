@@ -11,7 +11,8 @@ import logging
 
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.ports import ChainEvents
-from proofstream.store.ports import Store
+from proofstream.store.ports import Store, TaskUpdate
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,12 @@ MAX_RANGE = 5_000
 
 
 class Indexer:
-    def __init__(self, store: Store, events: ChainEvents, *, start_block: int) -> None:
+    def __init__(
+        self, store: Store, events: ChainEvents, *, start_block: int, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
+        """``backoff``: how a failed task write is retried (``store.retry``)."""
         self._store = store
+        self._tasks = TaskWriter(store, backoff)
         self._events = events
         self._start_block = start_block
 
@@ -54,8 +59,8 @@ class Indexer:
                 # The submitter may have finished it from the chain's state alone (after a restart), which
                 # carries no tx hash: the event is where that hash comes from.
                 if task.route_tx is None:
-                    self._store.update_task(task.id, route_tx=outcome.tx_hash)
+                    self._tasks.update(task.id, change=TaskUpdate(route_tx=outcome.tx_hash))
                 continue
             status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
-            self._store.update_task(task.id, status, route_tx=outcome.tx_hash, reason=outcome.reason)
+            self._tasks.update(task.id, status, TaskUpdate(route_tx=outcome.tx_hash, reason=outcome.reason))
             logger.info("task final from chain task=%s status=%s tx=%s", task.id, status, outcome.tx_hash)

@@ -30,7 +30,8 @@ from proofstream.errors import ChainError, ProofstreamError, ProverError, StaleT
 from proofstream.ports import AnchorSource
 from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
 from proofstream.store.anchors import find_anchor_message
-from proofstream.store.ports import Store, TaskRow
+from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +104,14 @@ class ProverWorker:
         anchors: AnchorSource,
         config: ConfigVersion | None = None,
         signing: DeviceSigning | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         """``config``: prove only tasks of this config version (a node runs one worker per live version);
         ``anchors``: the chain's anchors (the node passes its TaskBook); ``signing``: set when the circuit checks
-        the device signatures (``[proof] signatures = "circuit"``)."""
+        the device signatures (``[proof] signatures = "circuit"``); ``backoff``: how a failed task write is
+        retried (``store.retry``)."""
         self._signing = signing
+        self._tasks = TaskWriter(store, backoff)
         self._anchors = anchors
         self._config = config
         self._store = store
@@ -123,7 +127,7 @@ class ProverWorker:
         released = 0
         for task in self._store.tasks_with_status(TaskStatus.PROVING):
             if task.proof is None:
-                self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+                self._tasks.update(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
                 released += 1
         return released
 
@@ -140,7 +144,7 @@ class ProverWorker:
             if deferring is not None and not deferring.ready(task):
                 continue  # asked before claiming: a waiting task costs no write per tick
             try:
-                self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
+                self._tasks.update(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
             except StaleTaskError:
                 continue  # another worker claimed it
             proven = self._prove(task)
@@ -192,7 +196,7 @@ class ProverWorker:
             proof = self._backend.prove(self._circuit_task(task))
         except ProofNotReadyError as exc:
             logger.info("task not ready, put back task=%s reason=%s", task.id, exc)
-            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+            self._tasks.update(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
             return None
         except (ToolchainError, ChainError) as exc:
             # About this machine or its node, not the task: a crashed or timed-out snarkjs, a chain read that
@@ -201,33 +205,30 @@ class ProverWorker:
             self._attempts[task.id] = attempts
             if attempts < MAX_PROVE_ATTEMPTS:
                 logger.warning("proving interrupted, put back task=%s attempt=%d reason=%s", task.id, attempts, exc)
-                self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+                self._tasks.update(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
                 return None
             logger.error("proving failed task=%s attempts=%d reason=%s", task.id, attempts, exc)
-            return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
+            return self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"proving failed: {exc}"))
         except (ProofstreamError, ValueError) as exc:
             logger.error("proving failed task=%s reason=%s", task.id, exc)
-            return self._store.update_task(task.id, TaskStatus.FAILED, reason=f"proving failed: {exc}")
+            return self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"proving failed: {exc}"))
         seconds = time.perf_counter() - started
         signals = proof.public_signals
-        outputs = [str(x) for x in signals[: self._n_outputs]]
+        outputs = tuple(signals[: self._n_outputs])
         record = signals[self._n_outputs : self._n_outputs + PROTOCOL_PUBLIC_INPUTS]
         prev_time, prev_leaf, last_time, last_leaf = record[_PREV_TIME:]
-        logger.info("task proven task=%s outputs=%s seconds=%.2f", task.id, outputs, seconds)
-        return self._store.update_task(
-            task.id,
+        logger.info("task proven task=%s outputs=%s seconds=%.2f", task.id, list(outputs), seconds)
+        stored = StoredProof(
+            backend=proof.backend,
             outputs=outputs,
-            proof={
-                "backend": proof.backend,
-                "calldata": proof.calldata.hex(),
-                "public_signals": [str(x) for x in signals],
-                # The anchor the proof was made against, and the one it leaves: the submitter routes it only
-                # while the chain still holds the first, and hands the Router the second.
-                "prev_time": prev_time,
-                "prev_leaf": str(prev_leaf),
-                "last_time": last_time,
-                "last_leaf": str(last_leaf),
-            },
-            prove_seconds=round(seconds, 3),
-            constraints=self._constraints,
+            calldata=proof.calldata,
+            public_signals=tuple(signals),
+            # The anchor the proof was made against, and the one it leaves: the submitter routes it only while the
+            # chain still holds the first, and hands the Router the second.
+            prev_time=prev_time,
+            prev_leaf=prev_leaf,
+            last_time=last_time,
+            last_leaf=last_leaf,
         )
+        change = TaskUpdate(proof=stored, prove_seconds=round(seconds, 3), constraints=self._constraints)
+        return self._tasks.update(task.id, change=change)

@@ -16,6 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree
@@ -24,7 +25,8 @@ from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.ports import ChainTaskState, Commitment, TaskBook
-from proofstream.store.ports import Store, StoredMessage, TaskRow
+from proofstream.store.ports import Store, StoredMessage, TaskRow, TaskUpdate
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,13 @@ class Sequencer:
         prover: Address,
         deadline_blocks: int,
         clock: Callable[[], float] = time.time,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
+        """``backoff``: how a failed task write is retried (``store.retry``)."""
         if policy.capacity != 2**depth:
             raise ValueError(f"batch capacity {policy.capacity} must equal the circuit's 2**{depth} slots")
         self._store = store
+        self._tasks = TaskWriter(store, backoff)
         self._book = book
         self._project = project
         self._depth = depth
@@ -124,7 +129,7 @@ class Sequencer:
         for batch in cut_batches(pending, self._policy, now=int(self._clock()), flush=flush):
             in_batch = [stored[p.message_id] for p in batch.messages]
             task = self._task_of(batch, in_batch)
-            self._store.create_task(task, [m.id for m in in_batch])
+            self._tasks.write(task.id, partial(self._store.create_task, task, [m.id for m in in_batch]))
             logger.info(
                 "task cut task=%s device=%s config=%d messages=%d nonces=%d..%d",
                 task.id,
@@ -172,11 +177,11 @@ class Sequencer:
         for task in self._waiting():
             if self._book.state(task.id) is not ChainTaskState.UNKNOWN:
                 logger.info("task already assigned on chain task=%s", task.id)
-                self._store.update_task(task.id, assign_tx=RECOVERED)
+                self._tasks.update(task.id, change=TaskUpdate(assign_tx=RECOVERED))
             elif not live(task.config):
                 reason = f"config version {task.config} retired before the task was assigned"
                 logger.error("assignment impossible task=%s reason=%s", task.id, reason)
-                self._store.update_task(task.id, TaskStatus.FAILED, reason=reason)
+                self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=reason))
             else:
                 to_send.append(task)
         if not to_send:
@@ -192,7 +197,7 @@ class Sequencer:
                     self._send([task])
                 except TransactionRevertedError as exc:
                     logger.error("assignment refused task=%s reason=%s", task.id, exc)
-                    self._store.update_task(task.id, TaskStatus.FAILED, reason=f"assignment refused: {exc}")
+                    self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"assignment refused: {exc}"))
 
     def _send(self, tasks: Sequence[TaskRow]) -> None:
         commitments = [
@@ -208,7 +213,7 @@ class Sequencer:
             for t in tasks
         ]
         outcome = self._book.assign(commitments, self._deadline_blocks)
-        gas_each = outcome.gas_used // len(tasks)
+        assigned = TaskUpdate(assign_tx=outcome.tx_hash, gas_assign=outcome.gas_used // len(tasks))
         for task in tasks:
-            self._store.update_task(task.id, assign_tx=outcome.tx_hash, gas_assign=gas_each)
+            self._tasks.update(task.id, change=assigned)
         logger.info("tasks assigned count=%d tx=%s gas=%d", len(tasks), outcome.tx_hash, outcome.gas_used)

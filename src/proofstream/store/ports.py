@@ -1,8 +1,9 @@
 """The store port: what the gateway, sequencer, prover and submitter need from durable storage.
 
-Two adapters implement it: SQLite (embedded default) and PostgreSQL (shared by many processes). Both must
-pass the same conformance suite (``tests/store/store_conformance.py``). The port speaks in domain types only;
-how an adapter lays out its tables (e.g. uint64 columns) is its own business.
+The SQLite adapter (``store.sqlite``, the embedded default) implements it; a PostgreSQL adapter, for many processes
+sharing one store, is planned. Every adapter must pass the same conformance suite (``tests/store/store_conformance.py``,
+run on each adapter by ``tests/store/test_store_conformance.py``). The port speaks in domain types only; how an
+adapter lays out its tables (e.g. uint64 columns) is its own business.
 
 A message's status is not stored on the message: it is ``received`` until the message is in a task, and then
 whatever its task's status is. One task update thus moves every message in it at once.
@@ -10,10 +11,11 @@ whatever its task's status is. One task update thus moves every message in it at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any, Literal, Protocol
 
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage
 from proofstream.domain.schema import Schema
@@ -25,21 +27,6 @@ RECEIVED: Literal["received"] = "received"
 
 MessageStatus = Literal["received"] | TaskStatus
 """``received`` or the status of the message's task."""
-
-TASK_UPDATE_FIELDS = frozenset(
-    {
-        "reason",
-        "outputs",
-        "proof",
-        "assign_tx",
-        "route_tx",
-        "gas_assign",
-        "gas_route",
-        "constraints",
-        "prove_seconds",
-    }
-)
-"""Optional task fields that :meth:`Store.update_task` may set."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +66,87 @@ class StoredMessage:
 
 
 @dataclass(frozen=True)
-class TaskRow:
-    """A task as the store keeps it; ``id`` is TaskManager's task id (``domain.tasks.task_id``)."""
+class StoredProof:
+    """A task's proof as the prover stores it for the submitter, whatever the backend made it.
+
+    The anchors are kept apart from the public signals because the submitter needs them without knowing the
+    project's layout (how many outputs, whether signing inputs follow the record)."""
+
+    backend: str
+    """The proof system that made it (``groth16``, ``attest``)."""
+    outputs: tuple[int, ...]
+    """What the project's logic computed: the first public signals, handed to the DApp with the route."""
+    calldata: bytes
+    """What the Router passes the verifier: a Groth16 proof, or the attesters' packed signatures."""
+    public_signals: tuple[int, ...]
+    """Every public input in the circuit's order: the outputs, the record inputs, then any signing inputs."""
+    prev_time: int
+    prev_leaf: int
+    """The anchor the proof was made against (its prevTime and prevLeaf inputs): it is routed only while the chain
+    still holds that anchor."""
+    last_time: int
+    last_leaf: int
+    """The anchor the proof leaves (its lastTime and lastLeaf inputs), which the Router is handed with it."""
+
+    def made_against(self, anchor: Anchor, config: ConfigVersion) -> bool:
+        """Whether the chain's ``anchor`` is the one this proof of a task under ``config`` was made against (the
+        Router builds prevTime and prevLeaf from it)."""
+        return (self.prev_time, self.prev_leaf) == (anchor.timestamp, anchor.prev_leaf(config))
+
+    def next_anchor(self, config: ConfigVersion) -> Anchor:
+        """The anchor the device has once this proof verifies."""
+        return Anchor(self.last_time, self.last_leaf, config)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-able form: outputs, signals and leaves as decimal strings (a JSON reader may hold numbers as doubles,
+        exact only to 2**53), times as numbers, the calldata as hex without ``0x``."""
+        return {
+            "backend": self.backend,
+            "outputs": [str(x) for x in self.outputs],
+            "calldata": self.calldata.hex(),
+            "public_signals": [str(x) for x in self.public_signals],
+            "prev_time": self.prev_time,
+            "prev_leaf": str(self.prev_leaf),
+            "last_time": self.last_time,
+            "last_leaf": str(self.last_leaf),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StoredProof:
+        """The inverse of :meth:`to_json` (numbers may be given as ints or decimal strings); KeyError or ValueError
+        when a field is missing or malformed."""
+        return cls(
+            backend=str(data["backend"]),
+            outputs=tuple(int(x) for x in data["outputs"]),
+            calldata=bytes.fromhex(str(data["calldata"]).removeprefix("0x")),
+            public_signals=tuple(int(x) for x in data["public_signals"]),
+            prev_time=int(data["prev_time"]),
+            prev_leaf=int(data["prev_leaf"]),
+            last_time=int(data["last_time"]),
+            last_leaf=int(data["last_leaf"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskFacts:
+    """What the pipeline learns about a task as it goes, each None until known: what a :class:`TaskUpdate` sets."""
+
+    reason: str | None = None
+    """Why the task failed, when it did."""
+    proof: StoredProof | None = None
+    """Set once the task is proven; cleared when it must be proven again (its anchor moved)."""
+    assign_tx: str | None = None
+    route_tx: str | None = None
+    gas_assign: int | None = None
+    gas_route: int | None = None
+    constraints: int | None = None
+    prove_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class TaskRow(TaskFacts):
+    """A task as the store keeps it; ``id`` is TaskManager's task id (``domain.tasks.task_id``). The facts of
+    :class:`TaskFacts` follow as keyword arguments."""
 
     id: TaskId
     project: ProjectId
@@ -91,18 +157,35 @@ class TaskRow:
     root: int
     created_at: float
     status: TaskStatus = TaskStatus.BATCHED
-    reason: str | None = None
-    outputs: Any = None
-    """JSON-able outputs of the project's logic (e.g. ``{"metres": 1234}``)."""
-    proof: Any = None
-    """JSON-able proof (snarkjs proof + public signals, or attestations)."""
-    assign_tx: str | None = None
-    route_tx: str | None = None
-    gas_assign: int | None = None
-    gas_route: int | None = None
-    constraints: int | None = None
-    prove_seconds: float | None = None
     updated_at: float | None = None
+
+    @property
+    def outputs(self) -> tuple[int, ...] | None:
+        """The proven outputs of the project's logic (e.g. ``(1234,)`` metres), or None before the proof."""
+        return None if self.proof is None else self.proof.outputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskUpdate(TaskFacts):
+    """What one :meth:`Store.update_task` changes besides the status: the facts it sets (a fact left None is left as
+    it is), and whether it drops the proof."""
+
+    drop_proof: bool = False
+    """Clear the stored proof: the task goes back to be proven again."""
+
+    def __post_init__(self) -> None:
+        if self.proof is not None and self.drop_proof:
+            raise ValueError("a task update cannot both set and drop the proof")
+
+    @property
+    def changed(self) -> tuple[str, ...]:
+        """Names of the facts this update sets (``drop_proof`` counts as setting ``proof``), for the log."""
+        names = [f.name for f in fields(TaskFacts) if getattr(self, f.name) is not None]
+        return (*names, "proof") if self.drop_proof else tuple(names)
+
+
+NO_CHANGE = TaskUpdate()
+"""An update of the status alone."""
 
 
 @dataclass(frozen=True)
@@ -217,11 +300,11 @@ class Store(Protocol):
         self,
         task_id: TaskId,
         status: TaskStatus | None = None,
+        change: TaskUpdate = NO_CHANGE,
         *,
         expect: TaskStatus | None = None,
-        **fields: Any,
     ) -> TaskRow:
-        """Set the status and/or fields in TASK_UPDATE_FIELDS and return the updated row.
+        """Set the status and/or what ``change`` sets, and return the updated row.
 
         With ``expect``, the update happens only if the task is in that status: how one of many provers claims a
         task. A new ``status`` must be a legal transition from the task's current one (``domain.tasks``; setting

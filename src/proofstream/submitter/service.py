@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 
-from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskStatus
 from proofstream.errors import StaleTaskError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
-from proofstream.store.ports import Store, TaskRow
+from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
+from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,18 @@ RETRIED_REFUSALS = frozenset({"PredecessorPending", "ProjectNotActive", "Deadlin
 """Router refusals about the moment, not the task: the route is tried again (a deadline that passed is expired and
 reassigned first)."""
 
+DROP_PROOF = TaskUpdate(drop_proof=True)
+"""A proof made against an anchor the chain no longer holds: the task goes back to be proven again."""
+
 
 class Submitter:
-    def __init__(self, store: Store, book: TaskBook, *, deadline_blocks: int = 1000) -> None:
-        """``deadline_blocks``: the fresh deadline of a reassigned task (the sequencer's ``chain.deadline_blocks``)."""
+    def __init__(
+        self, store: Store, book: TaskBook, *, deadline_blocks: int = 1000, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
+        """``deadline_blocks``: the fresh deadline of a reassigned task (the sequencer's ``chain.deadline_blocks``);
+        ``backoff``: how a failed task write is retried (``store.retry``)."""
         self._store = store
+        self._tasks = TaskWriter(store, backoff)
         self._book = book
         self._deadline_blocks = deadline_blocks
 
@@ -43,7 +50,7 @@ class Submitter:
             done += self._reconcile(task)
         for task in self._store.tasks_with_status(TaskStatus.PROVING):
             if task.proof is not None:
-                done += self._submit(task)
+                done += self._submit(task, task.proof)
         return done
 
     def _reconcile(self, task: TaskRow) -> int:
@@ -51,15 +58,15 @@ class Submitter:
         if state in (ChainTaskState.ASSIGNED, ChainTaskState.EXPIRED):
             # The route tx never made it into a block: hand the task back to be sent again.
             logger.warning("route tx not on chain, resending task=%s", task.id)
-            self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
+            self._tasks.update(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
             return 0
         return self._finish_from_chain(task, state)
 
     def _finish_from_chain(self, task: TaskRow, state: ChainTaskState) -> int:
         if state is ChainTaskState.SETTLED:
-            self._store.update_task(task.id, TaskStatus.SETTLED)
+            self._tasks.update(task.id, TaskStatus.SETTLED)
         elif state is ChainTaskState.FAILED:
-            self._store.update_task(task.id, TaskStatus.FAILED, reason=task.reason or "failed on chain")
+            self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=task.reason or "failed on chain"))
         else:
             return 0
         logger.info("task final on chain task=%s state=%s", task.id, state)
@@ -97,7 +104,7 @@ class Submitter:
             "ended a failed predecessor on chain task=%s predecessor=%s tx=%s", task.id, previous.id, outcome.tx_hash
         )
 
-    def _submit(self, task: TaskRow) -> int:
+    def _submit(self, task: TaskRow, proof: StoredProof) -> int:
         state = self._revive(task, self._book.state(task.id))
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
@@ -106,36 +113,33 @@ class Submitter:
         if self._book.predecessor_pending(task.id):
             self._unblock_predecessor(task)
             return 0  # the Router routes a device's tasks in order: wait for the predecessor
-        proof = task.proof
         anchor = self._book.anchor(task.project, task.device)
-        if not _made_against(task, anchor):
+        if not proof.made_against(anchor, task.config):
             logger.warning(
                 "proof made against another anchor, proving again task=%s proof_anchor=%s chain_anchor=%s",
                 task.id,
-                proof["prev_time"],
+                proof.prev_time,
                 anchor.timestamp,
             )
-            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING, proof=None, outputs=None)
+            self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.PROVING)
             return 0
         try:
-            self._store.update_task(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
+            self._tasks.update(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
         except StaleTaskError:
             return 0  # another submitter took it
-        last = Anchor(int(proof["last_time"]), int(proof["last_leaf"]), task.config)
         try:
-            outcome = self._book.route(task.id, [int(x) for x in task.outputs], last, bytes.fromhex(proof["calldata"]))
+            outcome = self._book.route(task.id, list(proof.outputs), proof.next_anchor(task.config), proof.calldata)
         except TransactionRevertedError as exc:
             # Only a refusal that says something about the task ends it; an unreachable node
             # (ChainUnavailableError) propagates, the task stays ``submitted`` and the next tick reconciles it.
-            return self._refused(task, exc)
+            return self._refused(task, proof, exc)
         status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
-        self._store.update_task(
-            task.id, status, route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason
-        )
+        routed = TaskUpdate(route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason)
+        self._tasks.update(task.id, status, routed)
         logger.info("task routed task=%s status=%s tx=%s gas=%d", task.id, status, outcome.tx_hash, outcome.gas_used)
         return 1
 
-    def _refused(self, task: TaskRow, exc: TransactionRevertedError) -> int:
+    def _refused(self, task: TaskRow, proof: StoredProof, exc: TransactionRevertedError) -> int:
         """A route the Router refused: retried when the refusal is about the moment (a predecessor still pending,
         a pause, a deadline just passed, too little gas), proven again when the anchor moved under the proof, and
         failed only when it is about the task itself (an invalid proof, a deactivated device)."""
@@ -145,18 +149,12 @@ class Submitter:
         name = exc.error_name
         if name in RETRIED_REFUSALS or self._book.predecessor_pending(task.id):
             logger.info("route refused for now, will retry task=%s reason=%s", task.id, name or exc)
-            self._store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
+            self._tasks.update(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
             return 0
-        if name == "InvalidProof" and not _made_against(task, self._book.anchor(task.project, task.device)):
+        if name == "InvalidProof" and not proof.made_against(self._book.anchor(task.project, task.device), task.config):
             logger.warning("the anchor moved under the proof, proving again task=%s", task.id)
-            self._store.update_task(task.id, TaskStatus.BATCHED, expect=TaskStatus.SUBMITTED, proof=None, outputs=None)
+            self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.SUBMITTED)
             return 0
         logger.error("route refused task=%s reason=%s", task.id, exc)
-        self._store.update_task(task.id, TaskStatus.FAILED, reason=f"route refused: {exc}")
+        self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"route refused: {exc}"))
         return 1
-
-
-def _made_against(task: TaskRow, anchor: Anchor) -> bool:
-    """Whether the task's stored proof was made against ``anchor`` (the Router builds prevTime/prevLeaf from it)."""
-    made = (int(task.proof["prev_time"]), int(task.proof["prev_leaf"]))
-    return made == (anchor.timestamp, anchor.prev_leaf(task.config))

@@ -1,0 +1,138 @@
+"""The SQLite store's messages: admission rules checked in the write (nonce, timestamp and config order per
+device), and the reads the gateway and the sequencer make."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from proofstream.domain.messages import DeviceMessage, to_body
+from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, Timestamp
+from proofstream.errors import ConflictError, StoreError
+from proofstream.store.ports import PutResult, StoredMessage
+from proofstream.store.sqlite.engine import SqliteEngine
+from proofstream.store.sqlite.rows import MESSAGE_COLUMNS, MESSAGE_FROM, addr, stored_message, u64
+
+__all__ = ["MessageQueries"]
+
+
+class MessageQueries(SqliteEngine):
+    def put_message(self, message: DeviceMessage, message_id: MessageId, received_at: float) -> PutResult:
+        body = to_body(message).decode()
+        project, device, nonce = u64(message.project), addr(message.device), u64(message.nonce)
+
+        def job(conn: sqlite3.Connection) -> PutResult:
+            if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
+                return PutResult(message_id, created=False)
+            row = conn.execute(
+                "SELECT id FROM messages WHERE project = ? AND device = ? AND nonce = ?",
+                (project, device, nonce),
+            ).fetchone()
+            if row is not None:
+                raise ConflictError(
+                    f"device {message.device} already used nonce {message.nonce} in project "
+                    f"{message.project} for message {row[0]}"
+                )
+            (batched_up_to,) = conn.execute(
+                "SELECT MAX(last_nonce) FROM tasks WHERE project = ? AND device = ?", (project, device)
+            ).fetchone()
+            if batched_up_to is not None and nonce <= batched_up_to:
+                # Tasks of a device cover increasing nonce ranges on chain: a late message below the last
+                # batched nonce could never be proven, so it is refused now rather than stranded.
+                raise ConflictError(
+                    f"nonce {message.nonce} of device {message.device} is at or below nonce {int(batched_up_to)}, "
+                    "which is already batched; ask GET /devices/{address} for the next nonce",
+                    code="stale_nonce",
+                )
+            _check_device_order(conn, message, project, device, nonce)
+            if not conn.execute(
+                "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
+            ).fetchone():
+                raise StoreError(
+                    f"project {message.project} config {message.config} is not known to the store",
+                    code="unknown_project",
+                )
+            conn.execute(
+                "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at),
+            )
+            return PutResult(message_id, created=True)
+
+        return self._write(job)
+
+    def last_timestamp(self, project: ProjectId, device: Address) -> Timestamp | None:
+        rows = self._read(
+            "SELECT device_time FROM messages WHERE project = ? AND device = ? ORDER BY nonce DESC LIMIT 1",
+            (u64(project), addr(device)),
+        )
+        return Timestamp(int(rows[0][0])) if rows else None
+
+    def get_message(self, message_id: MessageId) -> StoredMessage | None:
+        rows = self._read(f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM} WHERE m.id = ?", (message_id,))
+        return stored_message(rows[0]) if rows else None
+
+    def next_nonce(self, project: ProjectId, device: Address) -> Nonce:
+        rows = self._read(
+            "SELECT MAX(nonce) FROM messages WHERE project = ? AND device = ?", (u64(project), addr(device))
+        )
+        top = rows[0][0]
+        return Nonce(0 if top is None else int(top) + 1)
+
+    def unbatched_messages(self, project: ProjectId, limit: int | None = None) -> list[StoredMessage]:
+        sql = f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM} WHERE m.project = ? AND m.task_id IS NULL"
+        sql += " ORDER BY m.device, m.nonce"
+        params: tuple[Any, ...] = (u64(project),)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return [stored_message(row) for row in self._read(sql, params)]
+
+
+def _check_device_order(
+    conn: sqlite3.Connection, message: DeviceMessage, project: str, device: str, nonce: str
+) -> None:
+    """Refuse a message that does not fit between the device's stored neighbours in nonce order: its timestamp must
+    lie strictly between theirs (ConflictError ``stale_timestamp``) and its config version between theirs
+    (``stale_config``): nonce order, timestamp order and config order of a device always agree.
+
+    Stored messages already agree, so the nearest lower and the nearest higher nonce are the only ones to check;
+    for a message above every stored nonce (the usual case) that is the device's latest message alone. The config
+    rule is the sequencer's cost guard: a task never holds two versions, so a device that alternated between two
+    live versions would turn every message into a task of its own."""
+    below = conn.execute(
+        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce < ?"
+        " ORDER BY nonce DESC LIMIT 1",
+        (project, device, nonce),
+    ).fetchone()
+    if below is not None and message.timestamp <= int(below[1]):
+        raise ConflictError(
+            f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not above "
+            f"timestamp {int(below[1])} of its nonce {int(below[0])}: timestamps must strictly increase with the "
+            "nonce (GET /devices/{address} returns last_timestamp)",
+            code="stale_timestamp",
+        )
+    if below is not None and message.config < int(below[2]):
+        raise ConflictError(
+            f"config version {message.config} of device {message.device} nonce {message.nonce} is below version "
+            f"{int(below[2])} of its nonce {int(below[0])}: a device never goes back to an older config version",
+            code="stale_config",
+        )
+    above = conn.execute(
+        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce > ?"
+        " ORDER BY nonce ASC LIMIT 1",
+        (project, device, nonce),
+    ).fetchone()
+    if above is not None and message.timestamp >= int(above[1]):
+        raise ConflictError(
+            f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not below "
+            f"timestamp {int(above[1])} of its later nonce {int(above[0])}: timestamps must strictly increase with "
+            "the nonce",
+            code="stale_timestamp",
+        )
+    if above is not None and message.config > int(above[2]):
+        raise ConflictError(
+            f"config version {message.config} of device {message.device} nonce {message.nonce} is above version "
+            f"{int(above[2])} of its later nonce {int(above[0])}: config versions never decrease with the nonce",
+            code="stale_config",
+        )

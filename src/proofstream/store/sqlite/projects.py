@@ -1,0 +1,119 @@
+"""The SQLite store's projects, devices and checkpoints: what the indexer and the CLI feed from the chain."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
+from proofstream.errors import StoreError
+from proofstream.store.ports import ProjectConfig
+from proofstream.store.sqlite.engine import SqliteEngine
+from proofstream.store.sqlite.rows import PROJECT_COLUMNS, addr, project_config, u64
+
+__all__ = ["ProjectQueries"]
+
+
+class ProjectQueries(SqliteEngine):
+    def upsert_project(self, config: ProjectConfig) -> None:
+        schema_json = json.dumps(config.schema.to_json(), separators=(",", ":"))
+        d = config.domain
+        key = (u64(config.project), config.config)
+
+        def job(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT schema_json FROM projects WHERE project = ? AND config = ?", key).fetchone()
+            if row is not None and row[0] != schema_json:
+                raise StoreError(
+                    f"project {config.project} config {config.config} already has another schema; "
+                    "a new schema needs a new config version",
+                    code="schema_conflict",
+                )
+            values = (d.name, d.version, str(d.chain_id), d.verifying_contract, *key)
+            if row is None:
+                conn.execute(
+                    "INSERT INTO projects (domain_name, domain_version, chain_id, verifying_contract,"
+                    " project, config, schema_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*values, schema_json),
+                )
+            else:
+                conn.execute(
+                    "UPDATE projects SET domain_name = ?, domain_version = ?, chain_id = ?,"
+                    " verifying_contract = ? WHERE project = ? AND config = ?",
+                    values,
+                )
+
+        self._write(job)
+
+    def get_project(self, project: ProjectId, config: ConfigVersion) -> ProjectConfig | None:
+        rows = self._read(
+            f"SELECT {PROJECT_COLUMNS} FROM projects WHERE project = ? AND config = ?", (u64(project), config)
+        )
+        return project_config(rows[0]) if rows else None
+
+    def project_configs(self, project: ProjectId | None = None) -> list[ProjectConfig]:
+        sql = f"SELECT {PROJECT_COLUMNS} FROM projects"
+        params: tuple[Any, ...] = ()
+        if project is not None:
+            sql += " WHERE project = ?"
+            params = (u64(project),)
+        return [project_config(row) for row in self._read(sql + " ORDER BY project, config", params)]
+
+    def upsert_device(
+        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+    ) -> None:
+        bjj = None if key is None else "0x" + b"".join(c.to_bytes(32, "big") for c in key).hex()
+
+        def job(conn: sqlite3.Connection) -> None:
+            row = (u64(project), addr(device))
+            if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", row).fetchone():
+                conn.execute(
+                    "UPDATE devices SET owner = ?, bjj_key = COALESCE(?, bjj_key) WHERE project = ? AND device = ?",
+                    (addr(owner), bjj, *row),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO devices (project, device, owner, bjj_key) VALUES (?, ?, ?, ?)",
+                    (*row, addr(owner), bjj),
+                )
+
+        self._write(job)
+
+    def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
+        rows = self._read("SELECT bjj_key FROM devices WHERE project = ? AND device = ?", (u64(project), addr(device)))
+        if not rows or rows[0][0] is None:
+            return None
+        raw = bytes.fromhex(str(rows[0][0])[2:])
+        return int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+
+    def remove_device(self, project: ProjectId, device: Address) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "DELETE FROM devices WHERE project = ? AND device = ?", (u64(project), addr(device))
+            )
+        )
+
+    def deactivate_device(self, project: ProjectId, device: Address) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "UPDATE devices SET deactivated = 1 WHERE project = ? AND device = ?", (u64(project), addr(device))
+            )
+        )
+
+    def device_projects(self, device: Address) -> set[ProjectId]:
+        rows = self._read("SELECT project FROM devices WHERE device = ? AND deactivated = 0", (addr(device),))
+        return {ProjectId(int(row[0])) for row in rows}
+
+    def get_checkpoint(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM checkpoints WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO checkpoints (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+        self._write(job)
