@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from proofstream import logs as log
 from proofstream.chain.accounts import dev_account
 from proofstream.settings import Settings
 
@@ -35,5 +36,5 @@ def roles_for(settings: Settings, *, local_chain: bool, env: Mapping[str, str]) 
     if settings.has_key(env) or not local_chain:
         account = Account.from_key(settings.private_key(env))
         return Roles(account, account, account)
-    logger.warning("using anvil's well-known development accounts (local chain only)")
+    log.warning(logger, "using anvil's well-known development accounts (local chain only)")
     return Roles(owner=dev_account(0), sequencer=dev_account(0), prover=dev_account(1))

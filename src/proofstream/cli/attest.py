@@ -27,7 +27,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from proofstream.cli.output import fail, service_process
+from proofstream import logs as log
+from proofstream.cli.output import LogJson, fail, service_process
 from proofstream.domain.schema import Schema
 from proofstream.errors import ConfigError, ProofstreamError
 
@@ -122,7 +123,7 @@ def _read_key(path: Path) -> bytes:
     except OSError as exc:
         raise ConfigError(f"cannot read the key file {path}: {exc.strerror}") from exc
     if mode & 0o077:
-        logger.warning("attester key file is readable by others path=%s mode=%o (chmod 600 it)", path, mode)
+        log.warning(logger, "attester key file is readable by others (chmod 600 it)", path=path, mode=f"{mode:o}")
     try:
         secret = bytes.fromhex(text)
     except ValueError:
@@ -181,6 +182,7 @@ def run(
     repeat: Annotated[int, typer.Option(min=1, max=5, help="runs of the logic per task (catches hash-order bugs)")] = 2,
     timeout: Annotated[float, typer.Option(min=0.1, help="seconds the logic may run per task")] = 10.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_json: LogJson = False,
 ) -> None:
     """Attest every task of the project whose commitment is on chain, until interrupted."""
     from eth_account import Account
@@ -192,7 +194,7 @@ def run(
     from proofstream.prover.isolated import IsolatedLogic
     from proofstream.store.sqlite import SqliteStore
 
-    stop = service_process(verbose)
+    stop = service_process(verbose, log_json)
     try:
         facts = describe_project(project)
         if facts.backend != "attest":

@@ -17,7 +17,7 @@ from rich.console import Console
 from proofstream.cli.attest import attester_app
 from proofstream.cli.ceremony import ceremony_app
 from proofstream.cli.device import device_app
-from proofstream.cli.output import fail, print_step, run_and_report_all, service_process
+from proofstream.cli.output import LogJson, fail, print_step, run_and_report_all, service_process
 from proofstream.cli.project import project_app
 from proofstream.cli.receipt import receipt_app
 from proofstream.errors import ProofstreamError
@@ -42,6 +42,7 @@ def node(
         Path | None, typer.Option("--project", "-p", help="project folder (default: the embedded demo project)")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    log_json: LogJson = False,
 ) -> None:
     """Run the gateway, sequencer, prover, submitter and indexer in one process until interrupted."""
     from dataclasses import replace
@@ -51,7 +52,7 @@ def node(
     from proofstream.projects.spec import load_project
     from proofstream.settings import load_settings
 
-    stop = service_process(verbose)
+    stop = service_process(verbose, log_json)
     try:
         settings = load_settings(settings_file)
         spec = load_project(project) if project is not None else demo_project()

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from proofstream.simulation import RunSummary
 
 __all__ = [
+    "LogJson",
     "fail",
     "print_run_summary",
     "print_step",
@@ -80,12 +81,20 @@ def progress_hooks(console: Console, total_messages: int, *, transient: bool) ->
         )
 
 
-def service_process(verbose: bool) -> threading.Event:
-    """Set up a long-running command (node, attester): log lines with time and level, and an event that
-    SIGTERM sets so the command stops cleanly (Ctrl-C raises KeyboardInterrupt as usual)."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+LogJson = Annotated[bool, typer.Option("--log-json", help="log one JSON object per line (for a log pipeline)")]
+
+
+def service_process(verbose: bool, log_json: bool = False) -> threading.Event:
+    """Set up a long-running command (node, attester): log lines with time and level (``key=value`` fields, or
+    one JSON object per line), and an event that SIGTERM sets so the command stops cleanly (Ctrl-C raises
+    KeyboardInterrupt as usual)."""
+    from proofstream.logs import JsonFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if log_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     return stop

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from proofstream import logs as log
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
 from proofstream.ingest.errors import STATUS_OF_CODE, error_response
@@ -124,7 +125,7 @@ def create_app(
     @app.exception_handler(ProofstreamError)
     async def _proofstream_error(_: Request, exc: ProofstreamError) -> JSONResponse:
         if isinstance(exc, StoreError) and not isinstance(exc, ConflictError):
-            logger.error("store failed code=%s error=%s", exc.code, exc)
+            log.error(logger, "store failed", code=exc.code, error=exc)
             return error_response("store_error", "the store is unavailable", 503)
         status = STATUS_OF_CODE.get(exc.code, 400 if isinstance(exc, MessageError) else 500)
         return error_response(exc.code, exc.message, status)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from proofstream import logs as log
 from proofstream.domain.types import ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError
 from proofstream.ingest.ports import VersionLiveness
@@ -66,15 +67,16 @@ class Intake:
         # The store refuses, atomically with the insert, a nonce or timestamp out of order (stale_timestamp).
         put = self._store.put_message(message, admitted.id, now)
         if put.created:
-            logger.info(
-                "message stored id=%s project=%d device=%s nonce=%d",
-                admitted.id,
-                message.project,
-                message.device,
-                message.nonce,
+            log.info(
+                logger,
+                "message stored",
+                message=admitted.id,
+                project=message.project,
+                device=message.device,
+                nonce=message.nonce,
             )
             return Admitted(admitted.id, True, RECEIVED)
         stored = self._store.get_message(admitted.id)
         status: MessageStatus = RECEIVED if stored is None else stored.status
-        logger.info("message resent id=%s status=%s", admitted.id, status)
+        log.info(logger, "message resent", message=admitted.id, status=status)
         return Admitted(admitted.id, False, status)

@@ -7,6 +7,7 @@ import logging
 
 from fastapi.responses import JSONResponse
 
+from proofstream import logs as log
 from proofstream.domain.merkle import MAX_DEPTH, MerkleTree, build_tree
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.receipts import build_receipt
@@ -42,7 +43,7 @@ def receipt_response(store: Store, message_id: MessageId, task_manager: str | No
     tree = _tree_with_root([message_leaf(task.project, m.message) for m in messages], task.root)
     config = store.get_project(task.project, task.config)
     if tree is None or config is None:
-        logger.error("no receipt for message=%s task=%d: its stored leaves do not give its root", message_id, task.id)
+        log.error(logger, "no receipt: the stored leaves do not give the task root", message=message_id, task=task.id)
         return error_response("receipt_unavailable", f"task {task.id} of this gateway is inconsistent", 500)
     receipt = build_receipt(
         message_id_=message_id,

@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from proofstream import logs as log
 from proofstream.domain.types import ProjectId
 from proofstream.errors import MessageError, ProofstreamError
 from proofstream.ingest.ports import Registrar
@@ -65,15 +66,11 @@ class Registrations:
             try:
                 tx_hash = registrar.register_device(request)
             except ProofstreamError as exc:
-                logger.warning("registration failed project=%d device=%s error=%s", project, request.device, exc)
+                log.warning(logger, "registration failed", project=project, device=request.device, error=exc)
                 code = exc.code if exc.code in REGISTRAR_CODES else "registration_failed"
                 raise ProofstreamError(f"the registration could not be submitted: {exc}", code=code) from exc
             self._pending[(project, request.device)] = (request.owner, tx_hash)
-        logger.info(
-            "registration submitted project=%d device=%s owner=%s tx=%s",
-            project,
-            request.device,
-            request.owner,
-            tx_hash,
+        log.info(
+            logger, "registration submitted", project=project, device=request.device, owner=request.owner, tx=tx_hash
         )
         return 202, {**out, "status": "submitted", "tx_hash": tx_hash}

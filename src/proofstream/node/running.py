@@ -23,6 +23,7 @@ from pathlib import Path
 
 import uvicorn
 
+from proofstream import logs as log
 from proofstream.attester.launcher import AttesterProcesses
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS
 from proofstream.chain.client import ChainClient
@@ -151,7 +152,7 @@ class Node:
         self._start_attesters(rpc_url)
         self._start_gateway()
         self._start_loops()
-        logger.info("node started gateway=%s project=%s chain=%s", self.gateway_url, self.deployment.project, rpc_url)
+        log.info(logger, "node started", gateway=self.gateway_url, project=self.deployment.project, chain=rpc_url)
 
     def _start_local_chain(self) -> str:
         url_file = local_url_path(self.data_dir)
@@ -174,7 +175,7 @@ class Node:
         if not launches:
             return
         if not self.local_chain or self.settings.has_key(self._env):
-            logger.info("attest project on a real chain: run `proofstream attester run` on each prover machine")
+            log.info(logger, "attest project on a real chain: run `proofstream attester run` on each prover machine")
             return
         for version, count, launch in launches:
             self._on_step(f"starting {count} attesting provers for version {version}")
@@ -239,10 +240,10 @@ class Node:
             try:
                 busy = step()
             except ProofstreamError as exc:
-                logger.error("%s step failed, retrying: %s", name, exc)
+                log.error(logger, "step failed, retrying", loop=name, code=exc.code, error=exc)
                 busy = False
             except Exception:
-                logger.exception("%s step crashed, retrying", name)
+                log.error(logger, "step crashed, retrying", loop=name, exc_info=True)
                 busy = False
             if not busy:
                 self._stopping.wait(self.settings.chain.poll_seconds)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.attester.launcher import AttesterLaunch
 from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.book import ChainBook
@@ -245,7 +246,7 @@ def _live_versions(
                 raise ConfigError(f"the files kept in {kept} do not hash to version {version}'s config hash")
             versions[ConfigVersion(version)] = kept_build
         else:
-            logger.warning("no files for live version %d of project %d; its tasks wait", version, project_id)
+            log.warning(logger, "no files for a live version: its tasks wait", project=project_id, config=version)
     if current not in versions:
         raise ConfigError(
             f"the project folder {project.root} is not version {current}, the current version of project "
@@ -305,7 +306,7 @@ def _pipeline(
     indexer = Indexer(store, book, start_block=manifest.core.start_block)
     released = provers[0].release_orphans()
     if released:
-        logger.info("released tasks a previous run left unproven count=%d", released)
+        log.info(logger, "released tasks a previous run left unproven", count=released)
     return Pipeline(sequencer, provers, submitter, indexer)
 
 
