@@ -30,7 +30,8 @@ from proofstream.chain.accounts import DEV_PRIVATE_KEYS, dev_account
 from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.book import ChainBook
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, RewardToken
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.localnet import Localnet
 from proofstream.domain.batching import BatchPolicy

@@ -9,14 +9,10 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import (
-    CoreContracts,
-    RewardDApp,
-    RewardToken,
-    TaskAssignment,
-    TaskRecord,
-    sign_device_binding,
-)
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.registries import sign_device_binding
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
+from proofstream.chain.contracts.tasks import TaskAssignment, TaskRecord
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult

@@ -19,11 +19,8 @@ from toolchain_check import toolchain_available
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import (
-    RewardDApp,
-    RewardToken,
-    sign_device_binding,
-)
+from proofstream.chain.contracts.registries import sign_device_binding
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
 from proofstream.chain.deploy import (
     CoreDeployment,
     ProjectDeployment,

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts
-from proofstream.chain.contracts import TaskStatus as ChainStatus
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.tasks import TaskStatus as ChainStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
