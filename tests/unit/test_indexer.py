@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from proofstream.domain.types import Address, ProjectId
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
 from proofstream.indexer.service import Indexer
-from proofstream.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
 from proofstream.store.sqlite import SqliteStore
 
 DEVICE = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
