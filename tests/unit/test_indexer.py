@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chain_fakes import FakeEvents
+
 from proofstream.domain.types import Address, ProjectId
-from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration
 from proofstream.indexer.service import Indexer
 from proofstream.store.sqlite import SqliteStore
 
@@ -13,27 +15,8 @@ DEVICE = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 
 
-class Events:
-    def __init__(self) -> None:
-        self.registered: list[DeviceRegistration] = []
-        self.deactivated: list[DeviceDeactivation] = []
-        self.block = 10
-
-    def latest_block(self) -> int:
-        return self.block
-
-    def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
-        return [r for r in self.registered if from_block <= r.block <= to_block]
-
-    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]:
-        return [d for d in self.deactivated if from_block <= d.block <= to_block]
-
-    def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:
-        return []
-
-
 def test_a_deactivated_device_leaves_the_allowlist(tmp_path: Path) -> None:
-    events = Events()
+    events = FakeEvents()
     events.registered += [
         DeviceRegistration(ProjectId(1), DEVICE, OWNER, 3),
         DeviceRegistration(ProjectId(2), DEVICE, OWNER, 4, key=(5, 6)),
@@ -50,7 +33,7 @@ def test_a_deactivated_device_leaves_the_allowlist(tmp_path: Path) -> None:
 
 
 def test_registered_and_deactivated_in_one_range_ends_deactivated(tmp_path: Path) -> None:
-    events = Events()
+    events = FakeEvents()
     events.registered.append(DeviceRegistration(ProjectId(1), DEVICE, OWNER, 5))
     events.deactivated.append(DeviceDeactivation(ProjectId(1), DEVICE, 6))
     with SqliteStore(tmp_path / "s.db") as store:
