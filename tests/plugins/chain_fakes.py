@@ -16,7 +16,7 @@ from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
-from proofstream.errors import TransactionRevertedError
+from proofstream.errors import ChainError, TransactionRevertedError
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
 from proofstream.ports import ChainTaskState, Commitment, TxOutcome
 
@@ -68,6 +68,9 @@ class FakeBook:
         """Tasks whose predecessor the test says is still assigned, beyond what the fake's own records show."""
         self.refusal: str | None = None
         """The Router error the next route reverts with, once."""
+        self.refusing_dapps: dict[ProjectId, str] = {}
+        """Projects whose DApp reverts (with this reason) on every result: the route goes through, the task ends
+        failed, and its anchor moves all the same (the proof verified)."""
         # records
         self.assigned: list[list[Commitment]] = []
         self.routed: list[int] = []
@@ -139,10 +142,11 @@ class FakeBook:
             if last.timestamp <= self.anchors.get(key, NO_ANCHOR).timestamp:
                 raise _revert("route", "AnchorNotAdvanced")
             self.anchors[key] = Anchor(last.timestamp, last.leaf, task.commitment.config_version)
-        self.states[task_id] = ChainTaskState.SETTLED
+        refused = None if task is None else self.refusing_dapps.get(task.commitment.project)
+        self.states[task_id] = ChainTaskState.SETTLED if refused is None else ChainTaskState.FAILED
         self.block += 1
         self.routed.append(task_id)
-        return TxOutcome("0xroute", 300_000)
+        return TxOutcome("0xroute", 300_000, settled=refused is None, reason=refused)
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
         return self.anchors.get(_key(project, device), NO_ANCHOR)
@@ -205,13 +209,20 @@ class FakeEvents:
         return self.block
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
+        self._check_range(to_block)
         return [r for r in self.registered if from_block <= r.block <= to_block]
 
     def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]:
+        self._check_range(to_block)
         return [d for d in self.deactivated if from_block <= d.block <= to_block]
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:
+        self._check_range(to_block)
         return sorted((o for o in self.outcomes if from_block <= o.block <= to_block), key=lambda o: o.block)
+
+    def _check_range(self, to_block: int) -> None:
+        if to_block > self.block:  # stricter than anvil, which refuses only a range that starts past its head
+            raise ChainError(f"eth_getLogs failed: block height is {self.block} but requested was {to_block}")
 
 
 class FakeAttesterChain:

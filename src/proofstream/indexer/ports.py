@@ -43,7 +43,10 @@ class TaskOutcome:
 
 
 class ChainEvents(Protocol):
-    """The events the indexer follows, by block range (both ends included), each list in chain order."""
+    """The events the indexer follows, by block range (both ends included), each list in chain order.
+
+    A range ends at :meth:`latest_block` at the latest: past it, nodes differ (anvil refuses a range that starts
+    past its head; the tests' fake refuses any range that ends past it)."""
 
     def latest_block(self) -> int: ...
 
