@@ -5,6 +5,12 @@ covers ``uintN``/``intN``/``bool``/``address``/``bytes32`` members (ABI-encoded 
 ``string``/``bytes`` members (encoded as their keccak256), exactly as EIP-712's ``encodeData`` says. It is
 tested against eth_account's independent implementation. Kept separate from eth_account because the gateway
 hashes every incoming message and the device SDK must stay light.
+
+Every typed struct proofstream signs is declared once, in ``domain/``, and everything else (the gateway, the SDK,
+the chain adapter, the tests) derives its digest or its JSON from that declaration:
+- ``DeviceBinding``: here (:data:`BINDING_MEMBERS`, :func:`binding_digest`, :func:`binding_typed_data`);
+- a device message: :func:`proofstream.domain.messages.digest`, its members the project schema's fields;
+- ``Attestation``: :mod:`proofstream.domain.attestation`, under its own domain name.
 """
 
 from __future__ import annotations
