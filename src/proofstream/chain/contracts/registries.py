@@ -1,7 +1,7 @@
 """The three registries: projects (config versions, pause), devices (key bindings) and provers.
 
 A device binds itself with an EIP-712 DeviceBinding signature whose digest is :func:`proofstream.domain.eip712.
-binding_digest`; :func:`sign_device_binding` signs it with a local account (tests, the demo's devices).
+binding_digest`; :func:`sign_device_binding` signs it with a local account (the tests' devices).
 """
 
 from __future__ import annotations
