@@ -1,6 +1,12 @@
 """The chain as the pipeline's roles see it: small Protocols, so a role never imports web3.
 
-The adapter that implements them over TaskManager and Router lives in :mod:`proofstream.chain.book`.
+A port is a Protocol in the ``ports.py`` of the package that uses it: the attester's chain view is
+:mod:`proofstream.attester.ports`, the indexer's events :mod:`proofstream.indexer.ports`, the store
+:mod:`proofstream.store.ports`. This module holds what several roles share: the task book (the sequencer assigns,
+the submitter routes, the prover reads anchors) and the gateway's registration request.
+
+The adapter that implements them over TaskManager and Router lives in :mod:`proofstream.chain.book`; the
+conformance suite it and the tests' fake both pass is tests/ports/test_task_book.py.
 """
 
 from __future__ import annotations
@@ -106,25 +112,6 @@ class AnchorSource(Protocol):
 
 
 @dataclass(frozen=True)
-class DeviceRegistration:
-    project: ProjectId
-    device: Address
-    owner: Address
-    block: int
-    key: tuple[int, int] | None = None
-    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered)."""
-
-
-@dataclass(frozen=True)
-class DeviceDeactivation:
-    """A DeviceDeactivated event: the device is never paid again (the Router checks) nor admitted (the gateway)."""
-
-    project: ProjectId
-    device: Address
-    block: int
-
-
-@dataclass(frozen=True)
 class DeviceRegistrationRequest:
     """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
     arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
@@ -136,26 +123,3 @@ class DeviceRegistrationRequest:
     """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``)."""
     public_key: tuple[int, int] | None = None
     """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice."""
-
-
-@dataclass(frozen=True)
-class TaskOutcome:
-    """A TaskSettled or TaskFailed event."""
-
-    task_id: TaskId
-    settled: bool
-    tx_hash: str
-    block: int
-    reason: str | None = None
-
-
-class ChainEvents(Protocol):
-    """The events the indexer follows."""
-
-    def latest_block(self) -> int: ...
-
-    def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]: ...
-
-    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]: ...
-
-    def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]: ...

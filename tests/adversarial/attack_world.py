@@ -21,7 +21,7 @@ import pytest
 from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.contracts import TaskAssignment, TaskStatus
+from proofstream.chain.contracts.tasks import TaskAssignment, TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import message_leaf

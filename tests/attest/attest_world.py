@@ -13,7 +13,9 @@ from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, RewardToken, TaskRecord
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.rewards import RewardToken
+from proofstream.chain.contracts.tasks import TaskRecord
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult

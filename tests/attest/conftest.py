@@ -18,7 +18,8 @@ from attest.attest_world import CONFIG_HASH, DEVICE_KEY, QUORUM, RATE, AttestWor
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import AttestVerifier, deploy_attest_verifier
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import RewardToken, sign_device_binding
+from proofstream.chain.contracts.registries import sign_device_binding
+from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment, attach_core, deploy_core, deploy_project
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core

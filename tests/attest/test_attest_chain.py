@@ -24,7 +24,7 @@ from proofstream.attester.service import Attester, AttesterSettings
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import ATTESTER_ABIS, AttesterChainView
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError

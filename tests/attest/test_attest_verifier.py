@@ -14,7 +14,7 @@ from eth_utils.crypto import keccak
 from attest.attest_world import QUORUM, RATE, AttestWorld
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import AttestVerifier, deploy_attest_verifier
-from proofstream.chain.contracts import TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, result_hash
 from proofstream.domain.eip712 import domain_separator

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from chain_fakes import FakeAttesterChain
 
 from attest.attest_world import (
     CAPACITY,
@@ -23,13 +24,13 @@ from attest.attest_world import (
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.attester.service import Attester, AttesterSettings
 from proofstream.chain.accounts import dev_account
-from proofstream.domain.anchor import NO_ANCHOR, Anchor
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, message_leaf, parse_body
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
-from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import TaskRecord
@@ -47,44 +48,17 @@ DEVICE = DeviceKey.from_hex("0x" + "d3" * 32)
 LATS = [100, 140, 120, 180]
 
 
-class FakeChain:
+class FakeChain(FakeAttesterChain):
     def __init__(self, attester: Address) -> None:
-        self.attester = attester
-        self.chain_id = CHAIN_ID
-        self.router = ROUTER
-        self.device_registry = DOMAIN.verifying_contract
-        self.tasks: dict[TaskId, ChainTask] = {}
-        self.versions: dict[tuple[ProjectId, ConfigVersion], AttestVersion] = {
-            (ProjectId(PROJECT), ConfigVersion(1)): AttestVersion(
-                CONFIG_HASH, Address("0x" + "ab" * 20), True, ConfigVersion(1), True, 2
-            )
-        }
-        self.registrations = 0
-        self.version_lookups = 0
-        self.anchors: dict[str, Anchor] = {}
-        self.pending: set[int] = set()
+        super().__init__(attester, router=ROUTER, device_registry=DOMAIN.verifying_contract)
+        self.versions[(ProjectId(PROJECT), ConfigVersion(1))] = AttestVersion(
+            CONFIG_HASH, Address("0x" + "ab" * 20), True, ConfigVersion(1), True, 2
+        )
 
     def commit(self, stored: StoredTask, **changes: object) -> None:
         row = stored.row
         task = ChainTask(row.id, row.project, row.config, row.device, row.first_nonce, row.last_nonce, row.root, True)
-        self.tasks[row.id] = replace(task, **changes)  # type: ignore[arg-type]
-
-    def task(self, task_id: TaskId) -> ChainTask | None:
-        return self.tasks.get(task_id)
-
-    def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:
-        self.version_lookups += 1
-        return self.versions.get((project, config))
-
-    def ensure_registered(self) -> bool:
-        self.registrations += 1
-        return True
-
-    def anchor(self, project: ProjectId, device: Address) -> Anchor:
-        return self.anchors.get(device.lower(), NO_ANCHOR)
-
-    def predecessor_pending(self, task_id: TaskId) -> bool:
-        return task_id in self.pending
+        self.put_task(replace(task, **changes))  # type: ignore[arg-type]
 
 
 class CountingLogic:
@@ -237,11 +211,12 @@ def test_signs_only_for_versions_that_run_its_logic_and_list_it(
 
 def test_skips_tasks_not_yet_on_chain_or_already_settled(store: SqliteStore, logic: CountingLogic) -> None:
     attester, chain = _attester(store, logic)
-    unassigned = _task(store, assign_tx=None)
-    chain.commit(unassigned)
     invisible = _task(store, first_nonce=10)
     settled = _task(store, first_nonce=20)
     chain.commit(settled, assigned=False)
+    # The device's last task: were it before the others, they would wait for it (their predecessor) to settle.
+    unassigned = _task(store, assign_tx=None, first_nonce=30)
+    chain.commit(unassigned)
     assert attester.tick() == 0 and logic.calls == 0
     chain.commit(invisible)  # the assignment shows up on chain later
     assert attester.tick() == 1
@@ -377,7 +352,7 @@ def test_waits_for_the_predecessor_then_counts_from_its_anchor(store: SqliteStor
     assert store.attestations(second.row.id) == []
     chain.pending.clear()
     last = first.messages[-1]
-    chain.anchors[DEVICE.address.lower()] = Anchor(last.timestamp, message_leaf(PROJECT, last), 1)
+    chain.anchors[(ProjectId(PROJECT), DEVICE.address.lower())] = Anchor(last.timestamp, message_leaf(PROJECT, last), 1)
     assert attester.tick() == 1
     (attestation,) = store.attestations(second.row.id)
     assert attestation.outputs == (expected_metres([LATS[-1], 70, 90]),)
@@ -391,7 +366,7 @@ def test_refuses_a_task_whose_time_was_already_paid(store: SqliteStore, logic: C
     attester, chain = _attester(store, logic)
     stored = _task(store)
     chain.commit(stored)
-    chain.anchors[DEVICE.address.lower()] = Anchor(stored.messages[0].timestamp, 5, 1)
+    chain.anchors[(ProjectId(PROJECT), DEVICE.address.lower())] = Anchor(stored.messages[0].timestamp, 5, 1)
     assert attester.tick() == 0
     assert store.attestations(stored.row.id) == []
 
@@ -401,6 +376,6 @@ def test_refuses_an_anchor_leaf_the_store_cannot_open(store: SqliteStore, logic:
     _task(store)
     second = _task(store, lats=[70], first_nonce=len(LATS))
     chain.commit(second)
-    chain.anchors[DEVICE.address.lower()] = Anchor(1, 12345, 1)  # a leaf no stored message has
+    chain.anchors[(ProjectId(PROJECT), DEVICE.address.lower())] = Anchor(1, 12345, 1)  # a leaf no stored message has
     assert attester.tick() == 0
     assert store.attestations(second.row.id) == []

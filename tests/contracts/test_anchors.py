@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from chain_world import LAST, World
 
-from proofstream.chain.contracts import TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.types import FIELD_MODULUS, ConfigVersion
 from proofstream.errors import TransactionRevertedError

@@ -20,7 +20,7 @@ from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from proofstream.chain.client import Receipt
-from proofstream.chain.contracts import sign_device_binding
+from proofstream.chain.contracts.registries import sign_device_binding
 from proofstream.chain.poseidon_contract import POSEIDON_SIGNATURE, poseidon_artifact
 from proofstream.domain.poseidon import poseidon
 from proofstream.domain.types import FIELD_MODULUS, Address

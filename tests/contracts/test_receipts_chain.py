@@ -12,7 +12,7 @@ from chain_world import DEVICE_KEY, LAST, World
 from typer.testing import CliRunner
 
 from proofstream.chain import receipts as chain_receipts
-from proofstream.chain.contracts import TaskManager
+from proofstream.chain.contracts.tasks import TaskManager
 from proofstream.chain.receipts import check_task, verify_receipt_on_chain
 from proofstream.cli.main import app
 from proofstream.domain.eip712 import Domain

@@ -10,7 +10,8 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
-from proofstream.chain.contracts import device_binding_typed_data, sign_device_binding
+from proofstream.chain.contracts.registries import sign_device_binding
+from proofstream.domain.eip712 import Domain, binding_digest, binding_typed_data
 from proofstream.errors import TransactionRevertedError
 
 pytestmark = pytest.mark.chain
@@ -131,15 +132,16 @@ def test_registered_device_has_its_owner(world: World) -> None:
 
 
 def test_binding_digest_matches_eth_account(world: World) -> None:
-    """The contract's EIP-712 digest equals the one eth_account (an independent implementation) computes."""
+    """The contract's EIP-712 digest equals the one eth_account (an independent implementation) computes from
+    the domain's typed data, and the domain's own digest."""
     device = Account.create()
-    typed = device_binding_typed_data(
-        world.client.chain_id, world.core.devices.address, 7, device.address, world.device_owner.address
-    )
+    domain = Domain(world.client.chain_id, world.core.devices.address)
+    typed = binding_typed_data(domain, 7, device.address, world.device_owner.address)
     signable = encode_typed_data(full_message=typed)  # version 0x01, header = domain separator, body = struct hash
     assert world.core.devices.domain_separator() == signable.header
     expected_digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
-    assert world.core.devices.binding_digest(7, device.address, world.device_owner.address) == expected_digest
+    on_chain = world.core.devices.binding_digest(7, device.address, world.device_owner.address)
+    assert on_chain == expected_digest == binding_digest(domain, 7, device.address, world.device_owner.address)
 
 
 def _new_device_signature(world: World, **overrides: object) -> tuple[str, bytes]:

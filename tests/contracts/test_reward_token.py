@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from chain_world import World
 
-from proofstream.chain.contracts import RewardToken
+from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.errors import TransactionRevertedError
 
 pytestmark = pytest.mark.chain

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from chain_world import LAST, World
 
-from proofstream.chain.contracts import DAPP_GAS, ROUTE_GAS, TaskStatus
+from proofstream.chain.contracts.router import DAPP_GAS, ROUTE_GAS
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.errors import ProofstreamError
 
 pytestmark = pytest.mark.chain

@@ -6,7 +6,8 @@ import pytest
 from chain_world import LAST, RATE, World, addr
 from eth_account import Account
 
-from proofstream.chain.contracts import ROUTE_GAS, TaskStatus
+from proofstream.chain.contracts.router import ROUTE_GAS
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.types import FIELD_MODULUS, Address
 from proofstream.errors import TransactionRevertedError
 

@@ -6,7 +6,7 @@ import pytest
 from chain_world import ROOT, World, addr
 from eth_account import Account
 
-from proofstream.chain.contracts import TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.tasks import task_id as compute_task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, FieldElement, Nonce
 from proofstream.errors import TransactionRevertedError

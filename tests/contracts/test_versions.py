@@ -7,7 +7,7 @@ import pytest
 from chain_world import LAST, World, addr
 from web3.contract import Contract
 
-from proofstream.chain.contracts import TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.types import ConfigVersion
 from proofstream.errors import TransactionRevertedError
 

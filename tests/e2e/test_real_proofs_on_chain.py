@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.contracts import TaskAssignment, TaskStatus
+from proofstream.chain.contracts.tasks import TaskAssignment, TaskStatus
 from proofstream.demo import demo_project
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain

@@ -33,8 +33,8 @@ from web3.types import RPCEndpoint
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import RewardDApp, RewardToken
-from proofstream.chain.contracts import TaskStatus as ChainStatus
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
+from proofstream.chain.contracts.tasks import TaskStatus as ChainStatus
 from proofstream.chain.deploy import DeploymentManifest, attach_core
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import compile_core

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from chain_fakes import FakeBook
 
-from proofstream.domain.anchor import NO_ANCHOR, RECORD_INPUTS, Anchor
+from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, parse_body
@@ -21,7 +22,7 @@ from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainUnavailableError, StoreError, ToolchainError, TransactionRevertedError
-from proofstream.ports import ChainTaskState, Commitment, TxOutcome
+from proofstream.ports import ChainTaskState, TxOutcome
 from proofstream.prover.ports import CircuitTask, Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
@@ -39,82 +40,6 @@ PROJECT_V2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAI
 PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 
 T = TypeVar("T")
-
-
-class FakeBook:
-    def __init__(self) -> None:
-        self.states: dict[int, ChainTaskState] = {}
-        self.assigned: list[list[Commitment]] = []
-        self.routed: list[int] = []
-        self.refuse_device: str | None = None
-        self.active = True
-        self.live_versions = {ConfigVersion(1)}
-        self.liveness_queries = 0
-        self.anchors: dict[str, Anchor] = {}
-        self.pending: set[int] = set()
-        """Tasks whose predecessor is still assigned (the Router would refuse them)."""
-        self.overdue_tasks: set[int] = set()
-        self.expired: list[int] = []
-        self.released: list[int] = []
-        self.refusal: str | None = None
-        """The Router error the next route reverts with, once."""
-        self.reassigned: list[int] = []
-
-    chain_id = 31337
-    task_manager = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
-
-    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
-        if any(c.device == self.refuse_device for c in commitments):
-            raise TransactionRevertedError("assignTasks reverted: NonceAlreadyAssigned")
-        self.assigned.append(list(commitments))
-        return TxOutcome(f"0xassign{len(self.assigned)}", 100_000 * len(commitments))
-
-    def state(self, task_id: TaskId) -> ChainTaskState:
-        return self.states.get(task_id, ChainTaskState.UNKNOWN)
-
-    def project_active(self, project: ProjectId) -> bool:
-        return self.active
-
-    def version_live(self, project: ProjectId, version: ConfigVersion) -> bool:
-        self.liveness_queries += 1
-        return version in self.live_versions
-
-    def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
-        if task_id in self.pending:
-            raise TransactionRevertedError("route reverted: PredecessorPending")
-        if self.refusal is not None:
-            name, self.refusal = self.refusal, None
-            raise TransactionRevertedError(f"route reverted: {name}", error_name=name)
-        self.routed.append(task_id)
-        self.states[task_id] = ChainTaskState.SETTLED
-        return TxOutcome("0xroute", 300_000)
-
-    def anchor(self, project: ProjectId, device: Address) -> Anchor:
-        return self.anchors.get(device.lower(), NO_ANCHOR)
-
-    def predecessor_pending(self, task_id: TaskId) -> bool:
-        return task_id in self.pending
-
-    def overdue(self, task_id: TaskId) -> bool:
-        return task_id in self.overdue_tasks and self.states.get(task_id) is ChainTaskState.ASSIGNED
-
-    def expire(self, task_id: TaskId) -> TxOutcome:
-        self.expired.append(task_id)
-        self.states[task_id] = ChainTaskState.EXPIRED
-        return TxOutcome("0xexpire", 30_000)
-
-    def release(self, task_id: TaskId) -> TxOutcome:
-        self.released.append(task_id)
-        self.states[task_id] = ChainTaskState.EXPIRED
-        for waiting in list(self.pending):
-            self.pending.discard(waiting)  # the only predecessor in these tests
-        return TxOutcome("0xrelease", 30_000)
-
-    def reassign(self, task_id: TaskId, deadline_blocks: int) -> TxOutcome:
-        self.reassigned.append(task_id)
-        self.overdue_tasks.discard(task_id)
-        self.states[task_id] = ChainTaskState.ASSIGNED
-        return TxOutcome("0xreassign", 40_000)
 
 
 @pytest.fixture
@@ -396,7 +321,7 @@ def test_a_proof_made_against_another_anchor_is_proven_again(store: SqliteStore)
     task = _proven_task(store, book)
     row = store.get_task(task)
     assert row is not None
-    book.anchors[row.device.lower()] = Anchor(900, 42, 1)  # the chain moved on since the proof was made
+    book.anchors[(row.project, row.device.lower())] = Anchor(900, 42, 1)  # the chain moved on since the proof was made
     assert Submitter(store, book).tick() == 0
     assert book.routed == []
     again = store.get_task(task)
@@ -406,7 +331,8 @@ def test_a_proof_made_against_another_anchor_is_proven_again(store: SqliteStore)
 def test_an_overdue_task_is_expired_reassigned_and_routed(store: SqliteStore) -> None:
     book = FakeBook()
     task = _proven_task(store, book)
-    book.overdue_tasks.add(task)
+    book.mine(11)  # past the sequencer's 10 blocks
+    assert book.overdue(task)
     assert Submitter(store, book).tick() == 1
     assert (book.expired, book.reassigned, book.routed) == ([task], [task], [task])
 
@@ -422,7 +348,7 @@ def test_a_predecessor_that_failed_here_is_released_so_the_device_does_not_stall
     store.update_task(first.id, TaskStatus.FAILED, TaskUpdate(reason="proving failed: fix out of range"))
     store.update_task(second.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
     store.update_task(second.id, change=TaskUpdate(proof=PROOF))
-    book.pending.add(second.id)
+    assert book.predecessor_pending(second.id)
     submitter = Submitter(store, book)
     assert submitter.tick() == 0  # released the predecessor, the route waits for the next tick
     assert book.released == [first.id] and book.routed == []
@@ -449,7 +375,7 @@ def test_an_invalid_proof_against_a_moved_anchor_is_proven_again(store: SqliteSt
     assert row is not None
 
     def moved(*_: object) -> TxOutcome:
-        book.anchors[row.device.lower()] = Anchor(900, 42, 1)  # another task settled in between
+        book.anchors[(row.project, row.device.lower())] = Anchor(900, 42, 1)  # another task settled in between
         raise TransactionRevertedError("route reverted: InvalidProof", error_name="InvalidProof")
 
     book.route = moved  # type: ignore[method-assign, assignment]

@@ -1,8 +1,8 @@
-"""Attesters of the ``attest`` backend: k-of-n independent provers that re-check a task and sign its result."""
+"""Attesters of the ``attest`` backend: k-of-n independent provers that re-check a task and sign its result.
 
-from __future__ import annotations
+- :mod:`~proofstream.attester.ports`: what an attester needs from the chain (AttesterChain);
+- :mod:`~proofstream.attester.service`: the attester itself;
+- :mod:`~proofstream.attester.launcher`: the node's attester processes.
 
-from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
-from proofstream.attester.service import Attester, AttesterSettings, AttestRefusedError
-
-__all__ = ["AttestRefusedError", "AttestVersion", "Attester", "AttesterChain", "AttesterSettings", "ChainTask"]
+Nothing is re-exported here, so importing the port loads neither the attester nor the prover behind it.
+"""

@@ -1,6 +1,7 @@
 """What the attester needs from the chain, as plain data and a Protocol, so the role never imports web3.
 
-The adapter over the contracts is :class:`proofstream.chain.attest.AttesterChainView`.
+The adapter over the contracts is :class:`proofstream.chain.attest.AttesterChainView`; the conformance suite it
+and the attester tests' fake both pass is tests/ports/test_attester_chain.py.
 """
 
 from __future__ import annotations

@@ -17,13 +17,9 @@ from eth_utils.address import to_checksum_address
 
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import (
-    ProjectRegistry,
-    ProverRegistry,
-    TaskManager,
-    TaskStatus,
-    _Wrapper,
-)
+from proofstream.chain.contracts._wrapper import Wrapper
+from proofstream.chain.contracts.registries import ProjectRegistry, ProverRegistry
+from proofstream.chain.contracts.tasks import TaskManager, TaskStatus
 from proofstream.chain.solc import CompilationResult
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain, domain_separator
@@ -40,7 +36,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class AttestVerifier(_Wrapper):
+class AttestVerifier(Wrapper):
     CONTRACT = "AttestVerifier"
 
     def verify(self, public_inputs: Sequence[int], proof: bytes) -> bool:

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts
-from proofstream.chain.contracts import TaskStatus as ChainStatus
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.tasks import TaskStatus as ChainStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.ports import ChainTaskState, Commitment, DeviceDeactivation, DeviceRegistration, TaskOutcome, TxOutcome
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.ports import ChainTaskState, Commitment, TxOutcome
 
 _STATES = {
     ChainStatus.NONE: ChainTaskState.UNKNOWN,
@@ -28,7 +29,7 @@ _STATES = {
 
 
 class ChainBook:
-    """Implements TaskBook and ChainEvents."""
+    """Implements TaskBook (:mod:`proofstream.ports`) and ChainEvents (:mod:`proofstream.indexer.ports`)."""
 
     def __init__(
         self, client: ChainClient, core: CoreContracts, *, sequencer: LocalAccount, prover: LocalAccount

@@ -14,16 +14,11 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.client import ChainClient, Receipt
-from proofstream.chain.contracts import (
-    CoreContracts,
-    DeviceRegistry,
-    ProjectRegistry,
-    ProverRegistry,
-    RewardDApp,
-    RewardToken,
-    Router,
-    TaskManager,
-)
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.registries import DeviceRegistry, ProjectRegistry, ProverRegistry
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
+from proofstream.chain.contracts.router import Router
+from proofstream.chain.contracts.tasks import TaskManager
 from proofstream.chain.poseidon_contract import poseidon_artifact
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.domain.types import Address, ProjectId

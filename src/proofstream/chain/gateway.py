@@ -8,7 +8,7 @@ import time
 
 from eth_account.signers.local import LocalAccount
 
-from proofstream.chain.contracts import DeviceRegistry, ProjectRegistry
+from proofstream.chain.contracts.registries import DeviceRegistry, ProjectRegistry
 from proofstream.domain.types import ConfigVersion, ProjectId
 from proofstream.errors import ProofstreamError, TransactionRevertedError
 from proofstream.ports import DeviceRegistrationRequest

@@ -15,7 +15,7 @@ from eth_account import Account
 from web3.exceptions import TransactionNotFound
 
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import TaskManager, TaskRecord, TaskStatus
+from proofstream.chain.contracts.tasks import TaskManager, TaskRecord, TaskStatus
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.domain.receipts import Receipt, verify_receipt
 from proofstream.errors import ChainUnavailableError, ReceiptError

@@ -29,7 +29,7 @@ from proofstream.cli.output import fail, print_step, run_and_report
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
-    from proofstream.chain.contracts import ProjectRegistry
+    from proofstream.chain.contracts.registries import ProjectRegistry
     from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
     from proofstream.projects.build import ProjectBuild
     from proofstream.projects.session import ChainSession
@@ -404,7 +404,7 @@ class _Deployed:
 @contextmanager
 def _deployed(project: Path, chain: str, key_file: Path | None, ptau: Path | None = None) -> Iterator[_Deployed]:
     """Load and build the project, connect to ``chain`` and find the project's deployment there."""
-    from proofstream.chain.contracts import ProjectRegistry
+    from proofstream.chain.contracts.registries import ProjectRegistry
 
     spec = _load(project)
     built = _build(spec, ptau)

@@ -20,7 +20,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from proofstream.domain.anchor import RECORD_INPUTS as RECORD_INPUT_NAMES
-from proofstream.domain.eip712 import DOMAIN_MEMBERS, Domain, Member, typed_data_digest
+from proofstream.domain.eip712 import Domain, Member, typed_data, typed_data_digest
 from proofstream.domain.messages import SIGNATURE_LENGTH, recover_device
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import MessageError, ProofstreamError
@@ -174,15 +174,7 @@ class Attestation:
 
     def typed_data(self, domain: Domain) -> dict[str, Any]:
         """The typed data as EIP-712 JSON (eth_account's ``encode_typed_data`` or a hardware wallet)."""
-        return {
-            "types": {
-                "EIP712Domain": [{"name": n, "type": t} for n, t in DOMAIN_MEMBERS],
-                ATTESTATION_TYPE: [{"name": n, "type": t} for n, t in ATTESTATION_MEMBERS],
-            },
-            "primaryType": ATTESTATION_TYPE,
-            "domain": domain.as_dict(),
-            "message": dict(zip((n for n, _ in ATTESTATION_MEMBERS), self.values(), strict=True)),
-        }
+        return typed_data(domain, ATTESTATION_TYPE, ATTESTATION_MEMBERS, self.values())
 
 
 def sign_digest(secret: bytes, digest: bytes) -> bytes:

@@ -5,6 +5,12 @@ covers ``uintN``/``intN``/``bool``/``address``/``bytes32`` members (ABI-encoded 
 ``string``/``bytes`` members (encoded as their keccak256), exactly as EIP-712's ``encodeData`` says. It is
 tested against eth_account's independent implementation. Kept separate from eth_account because the gateway
 hashes every incoming message and the device SDK must stay light.
+
+Every typed struct proofstream signs is declared once, in ``domain/``, and everything else (the gateway, the SDK,
+the chain adapter, the tests) derives its digest or its JSON from that declaration:
+- ``DeviceBinding``: here (:data:`BINDING_MEMBERS`, :func:`binding_digest`, :func:`binding_typed_data`);
+- a device message: :func:`proofstream.domain.messages.digest`, its members the project schema's fields;
+- ``Attestation``: :mod:`proofstream.domain.attestation`, under its own domain name.
 """
 
 from __future__ import annotations
@@ -111,6 +117,31 @@ def typed_data_digest(domain: Domain, primary_type: str, members: Sequence[Membe
     return keccak(b"\x19\x01" + domain_separator(domain) + hash_struct(primary_type, members, values))
 
 
-def binding_digest(domain: Domain, project: int, device: Address, owner: Address) -> bytes:
+def typed_data(domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> dict[str, Any]:
+    """The same typed data as EIP-712 JSON, for what signs or checks it elsewhere (eth_account's
+    ``encode_typed_data``, a hardware wallet); its hash is :func:`typed_data_digest`."""
+    if len(values) != len(members):
+        raise ValueError(f"{primary_type} has {len(members)} members, got {len(values)} values")
+    return {
+        "types": {
+            "EIP712Domain": [{"name": n, "type": t} for n, t in DOMAIN_MEMBERS],
+            primary_type: [{"name": n, "type": t} for n, t in members],
+        },
+        "primaryType": primary_type,
+        "domain": domain.as_dict(),
+        "message": {name: value for (name, _), value in zip(members, values, strict=True)},
+    }
+
+
+def _binding_values(project: int, device: str, owner: str) -> tuple[int, Address, Address]:
+    return project, Address(to_checksum_address(device)), Address(to_checksum_address(owner))
+
+
+def binding_digest(domain: Domain, project: int, device: str, owner: str) -> bytes:
     """Digest of ``DeviceBinding(project, device, owner)``, signed by the device key for DeviceRegistry."""
-    return typed_data_digest(domain, BINDING_TYPE, BINDING_MEMBERS, (project, device, owner))
+    return typed_data_digest(domain, BINDING_TYPE, BINDING_MEMBERS, _binding_values(project, device, owner))
+
+
+def binding_typed_data(domain: Domain, project: int, device: str, owner: str) -> dict[str, Any]:
+    """``DeviceBinding(project, device, owner)`` as EIP-712 JSON: what a wallet shows the device owner."""
+    return typed_data(domain, BINDING_TYPE, BINDING_MEMBERS, _binding_values(project, device, owner))

@@ -1,1 +1,1 @@
-"""The indexer: follows chain events into the store, from a checkpoint."""
+"""The indexer: follows chain events (:mod:`~proofstream.indexer.ports`) into the store, from a checkpoint."""

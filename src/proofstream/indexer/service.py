@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from proofstream.domain.tasks import FINAL, TaskStatus
-from proofstream.ports import ChainEvents
+from proofstream.indexer.ports import ChainEvents
 from proofstream.store.ports import Store, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 

@@ -27,7 +27,8 @@ from proofstream import logs as log
 from proofstream.attester.launcher import AttesterProcesses
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, RewardToken
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
 from proofstream.chain.gateway import ChainLiveness, ChainRegistrar
 from proofstream.chain.localnet import Localnet

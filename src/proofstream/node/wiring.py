@@ -17,7 +17,8 @@ from proofstream.attester.launcher import AttesterLaunch
 from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.book import ChainBook
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import CoreContracts, RewardToken
+from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.roles import Roles
 from proofstream.chain.solc import CompilationResult

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import deploy_attest_verifier
 from proofstream.chain.client import ChainClient
-from proofstream.chain.contracts import ProjectRegistry
+from proofstream.chain.contracts.registries import ProjectRegistry
 from proofstream.chain.deploy import (
     DeploymentManifest,
     ProjectDeployment,

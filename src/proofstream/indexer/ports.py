@@ -1,0 +1,57 @@
+"""What the indexer reads from the chain: the events it follows, as plain data and a Protocol.
+
+The adapter over the contracts' event logs is :class:`proofstream.chain.book.ChainBook`; the conformance suite
+every implementation passes (the adapter and the tests' fake alike) is tests/ports/test_chain_events.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from proofstream.domain.types import Address, ProjectId, TaskId
+
+
+@dataclass(frozen=True)
+class DeviceRegistration:
+    project: ProjectId
+    device: Address
+    owner: Address
+    block: int
+    key: tuple[int, int] | None = None
+    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered)."""
+
+
+@dataclass(frozen=True)
+class DeviceDeactivation:
+    """A DeviceDeactivated event: the device is never paid again (the Router checks) nor admitted (the gateway)."""
+
+    project: ProjectId
+    device: Address
+    block: int
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A TaskSettled or TaskFailed event."""
+
+    task_id: TaskId
+    settled: bool
+    tx_hash: str
+    block: int
+    reason: str | None = None
+
+
+class ChainEvents(Protocol):
+    """The events the indexer follows, by block range (both ends included), each list in chain order.
+
+    A range ends at :meth:`latest_block` at the latest: past it, nodes differ (anvil refuses a range that starts
+    past its head; the tests' fake refuses any range that ends past it)."""
+
+    def latest_block(self) -> int: ...
+
+    def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]: ...
+
+    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]: ...
+
+    def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]: ...
