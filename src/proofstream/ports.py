@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from proofstream.domain.anchor import Anchor
-from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
+from proofstream.domain.tasks import TaskCommitment
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 
 
 class ChainTaskState(StrEnum):
@@ -29,21 +30,6 @@ class ChainTaskState(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     """Its deadline passed unrouted and it was expired: it may be reassigned (same record, fresh deadline)."""
-
-
-@dataclass(frozen=True)
-class Commitment:
-    """What the sequencer records on chain for one task at assignment."""
-
-    project: ProjectId
-    config_version: ConfigVersion
-    """The version the batch's messages were signed under; it must be live on chain when the task is assigned,
-    and the task is proven and verified under it."""
-    device: Address
-    first_nonce: Nonce
-    last_nonce: Nonce
-    root: FieldElement
-    prover: Address
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ class TaskBook(Protocol):
     @property
     def task_manager(self) -> Address: ...
 
-    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
+    def assign(self, commitments: Sequence[TaskCommitment], deadline_blocks: int) -> TxOutcome:
         """Record many task commitments in one transaction."""
         ...
 

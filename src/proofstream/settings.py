@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from proofstream.domain.defaults import GATEWAY_HOST, GATEWAY_PORT
 from proofstream.errors import ConfigError
 
 KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
@@ -26,8 +27,8 @@ KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
 
 @dataclass(frozen=True)
 class GatewaySettings:
-    host: str = "127.0.0.1"
-    port: int = 8545 + 2000
+    host: str = GATEWAY_HOST
+    port: int = GATEWAY_PORT
     """0 picks a free port (the demo does)."""
     max_body_bytes: int = 16 * 1024
     open_registration: bool = False

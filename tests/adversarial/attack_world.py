@@ -21,11 +21,11 @@ import pytest
 from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.contracts.tasks import TaskAssignment, TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import message_leaf
-from proofstream.domain.tasks import FINAL
+from proofstream.domain.tasks import FINAL, TaskCommitment
 from proofstream.domain.tasks import TaskStatus as StoreStatus
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProofstreamError, TransactionRevertedError
@@ -129,9 +129,9 @@ class AttackWorld:
         device.nonce += len(records)
         device_int = int(device.address, 16)
         root = batch_root(self.project, device_int, records, self.circuit.schema_fields, self.circuit.depth)
-        assignment = TaskAssignment(
+        assignment = TaskCommitment(
             project=self.project,
-            config_version=self._config(),
+            config=self._config(),
             device=Address(device.address),
             first_nonce=Nonce(records[0].nonce),
             last_nonce=Nonce(records[-1].nonce),

@@ -30,7 +30,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, message_leaf, parse_body
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
-from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import TaskRecord
@@ -47,6 +47,9 @@ PROJECT = 1
 DEVICE = DeviceKey.from_hex("0x" + "d3" * 32)
 LATS = [100, 140, 120, 180]
 
+PROVER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+"""A prover account for the fake chain's tasks: the attester never reads it."""
+
 
 class FakeChain(FakeAttesterChain):
     def __init__(self, attester: Address) -> None:
@@ -57,7 +60,17 @@ class FakeChain(FakeAttesterChain):
 
     def commit(self, stored: StoredTask, **changes: object) -> None:
         row = stored.row
-        task = ChainTask(row.id, row.project, row.config, row.device, row.first_nonce, row.last_nonce, row.root, True)
+        task = ChainTask(
+            task_id=row.id,
+            project=row.project,
+            config=row.config,
+            device=row.device,
+            first_nonce=row.first_nonce,
+            last_nonce=row.last_nonce,
+            root=FieldElement(row.root),
+            prover=PROVER,
+            assigned=True,
+        )
         self.put_task(replace(task, **changes))  # type: ignore[arg-type]
 
 

@@ -85,7 +85,7 @@ def test_across_a_version_change_time_chains_but_the_leaf_is_not_opened(world: W
     world.core.projects.add_version(
         world.project_id, b"\x02" * 32, "v2", world.project.verifier, 10, sender=world.owner
     )
-    second = world.assign(4, 7, config_version=ConfigVersion(2))
+    second = world.assign(4, 7, config=ConfigVersion(2))
     inputs = world.core.router.public_inputs_of(second.task_id, [1], _later(LAST))
     assert inputs[8:10] == (LAST.timestamp, 0)
     world.core.router.route(second.task_id, [1], _later(LAST), PROOF, sender=world.prover)

@@ -24,7 +24,7 @@ def test_assignment_records_the_commitment(world: World) -> None:
         addr(world.prover),
     )
     assert (record.first_nonce, record.last_nonce, record.root) == (3, 9, ROOT)
-    assert record.config_version == 1
+    assert record.config == 1
     assert record.deadline == start + 1 + 50  # mined in the next block, deadline counted from it
 
 
@@ -44,10 +44,10 @@ def test_task_records_the_version_it_was_assigned_under(world: World) -> None:
         world.project_id, b"\x09" * 32, "v2", world.project.verifier, 10, sender=world.owner
     )
     old = world.assign(first=2, last=3)  # v1 is in its grace period
-    new = world.assign(first=4, last=5, config_version=2)
-    assert (first.config_version, old.config_version, new.config_version) == (1, 1, 2)
+    new = world.assign(first=4, last=5, config=2)
+    assert (first.config, old.config, new.config) == (1, 1, 2)
     events = world.core.tasks.task_assigned_events(0, "latest")
-    assert [e.config_version for e in events] == [1, 1, 2]
+    assert [e.config for e in events] == [1, 1, 2]
 
 
 def test_many_tasks_in_one_transaction_keep_their_order(world: World) -> None:

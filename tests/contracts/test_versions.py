@@ -117,21 +117,21 @@ def test_tasks_of_a_retired_or_unknown_version_are_not_assigned(world: World) ->
     _upgrade(world, grace_blocks=0)
     for version in (V1, ConfigVersion(0), ConfigVersion(3)):
         with pytest.raises(TransactionRevertedError) as info:
-            world.assign(first=0, last=1, config_version=version)
+            world.assign(first=0, last=1, config=version)
         assert info.value.error_name == "VersionNotLive"
         assert info.value.error_args == (world.project_id, version)
     assert world.core.tasks.next_nonce_of(world.project_id, world.device.address) == 0
-    assert world.assign(first=0, last=1, config_version=V2).config_version == V2
+    assert world.assign(first=0, last=1, config=V2).config == V2
 
 
 def test_one_transaction_may_mix_live_versions_but_not_a_retired_one(world: World) -> None:
     _upgrade(world, grace_blocks=10)
-    mixed = [world.assignment(0, 1, config_version=V1), world.assignment(2, 3, config_version=V2)]
+    mixed = [world.assignment(0, 1, config=V1), world.assignment(2, 3, config=V2)]
     result = world.core.tasks.assign_tasks(mixed, 10, sender=world.sequencer)
-    assert [world.core.tasks.get_task(t).config_version for t in result.task_ids] == [V1, V2]
+    assert [world.core.tasks.get_task(t).config for t in result.task_ids] == [V1, V2]
 
     world.core.projects.retire_version(world.project_id, V1, sender=world.owner)
-    late = [world.assignment(4, 5, config_version=V2), world.assignment(6, 7, config_version=V1)]
+    late = [world.assignment(4, 5, config=V2), world.assignment(6, 7, config=V1)]
     with pytest.raises(TransactionRevertedError, match="VersionNotLive"):
         world.core.tasks.assign_tasks(late, 10, sender=world.sequencer)
     assert world.core.tasks.next_nonce_of(world.project_id, world.device.address) == 4
@@ -147,8 +147,8 @@ def test_an_old_version_task_is_verified_by_the_old_verifier(world: World) -> No
     _upgrade(world, grace_blocks=10, verifier=new_verifier.address)
     assert world.core.projects.verifier_of(world.project_id, V1) == world.project.verifier
 
-    old = world.assign(first=0, last=1, config_version=V1)  # during the grace period
-    new = world.assign(first=2, last=3, config_version=V2)
+    old = world.assign(first=0, last=1, config=V1)  # during the grace period
+    new = world.assign(first=2, last=3, config=V2)
     result = world.core.router.route(old.task_id, [10], LAST, PROOF, sender=world.prover)
     assert result.settled
     with pytest.raises(TransactionRevertedError) as info:
@@ -158,7 +158,7 @@ def test_an_old_version_task_is_verified_by_the_old_verifier(world: World) -> No
 
 def test_a_task_assigned_while_live_is_routed_after_its_version_retires(world: World) -> None:
     _upgrade(world, grace_blocks=10)
-    record = world.assign(first=0, last=1, config_version=V1, deadline_blocks=50)
+    record = world.assign(first=0, last=1, config=V1, deadline_blocks=50)
     world.core.projects.retire_version(world.project_id, V1, sender=world.owner)
     assert not world.core.projects.is_live(world.project_id, V1)
     result = world.core.router.route(record.task_id, [3], LAST, PROOF, sender=world.prover)
@@ -192,4 +192,4 @@ def test_a_paused_project_still_takes_a_new_version(world: World) -> None:
     _upgrade(world, grace_blocks=3)
     assert not world.core.projects.is_active(world.project_id)
     world.core.projects.resume(world.project_id, sender=world.owner)
-    assert world.assign(first=0, last=1, config_version=V2).config_version == V2
+    assert world.assign(first=0, last=1, config=V2).config == V2

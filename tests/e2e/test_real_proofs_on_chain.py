@@ -12,10 +12,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.contracts.tasks import TaskAssignment, TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.demo import demo_project
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProverError, TransactionRevertedError
 from proofstream.node import Node
@@ -69,9 +70,9 @@ class World:
 
     def assign(self, device: str, fixes: list[TaskRecord]) -> int:
         root = self.root(device, fixes)
-        assignment = TaskAssignment(
+        assignment = TaskCommitment(
             project=self.project,
-            config_version=self.node.core.projects.current_version(self.project),
+            config=self.node.core.projects.current_version(self.project),
             device=Address(device),
             first_nonce=Nonce(fixes[0].nonce),
             last_nonce=Nonce(fixes[-1].nonce),

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
-from proofstream.domain.tasks import task_id
+from proofstream.domain.tasks import TaskCommitment, task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import ChainError, TransactionRevertedError
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
-from proofstream.ports import ChainTaskState, Commitment, TxOutcome
+from proofstream.ports import ChainTaskState, TxOutcome
 
 CHAIN_ID = 31337
 TASK_MANAGER = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
@@ -39,7 +39,7 @@ def _revert(function: str, error: str) -> TransactionRevertedError:
 
 @dataclass
 class _Task:
-    commitment: Commitment
+    commitment: TaskCommitment
     deadline: int
     previous: TaskId | None
 
@@ -72,7 +72,7 @@ class FakeBook:
         """Projects whose DApp reverts (with this reason) on every result: the route goes through, the task ends
         failed, and its anchor moves all the same (the proof verified)."""
         # records
-        self.assigned: list[list[Commitment]] = []
+        self.assigned: list[list[TaskCommitment]] = []
         self.routed: list[int] = []
         self.expired: list[int] = []
         self.released: list[int] = []
@@ -82,7 +82,7 @@ class FakeBook:
     def mine(self, blocks: int = 1) -> None:
         self.block += blocks
 
-    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
+    def assign(self, commitments: Sequence[TaskCommitment], deadline_blocks: int) -> TxOutcome:
         if deadline_blocks <= 0:
             raise _revert("assignTasks", "ZeroDeadline")
         if not self.active:
@@ -93,7 +93,7 @@ class FakeBook:
         for c in commitments:  # all or nothing, as one transaction
             if c.device == self.refuse_device:
                 raise _revert("assignTasks", "NonceAlreadyAssigned")
-            if c.config_version not in self.live_versions:
+            if c.config not in self.live_versions:
                 raise _revert("assignTasks", "VersionNotLive")
             if c.first_nonce > c.last_nonce:
                 raise _revert("assignTasks", "BadNonceRange")
@@ -141,7 +141,7 @@ class FakeBook:
             key = _key(task.commitment.project, task.commitment.device)
             if last.timestamp <= self.anchors.get(key, NO_ANCHOR).timestamp:
                 raise _revert("route", "AnchorNotAdvanced")
-            self.anchors[key] = Anchor(last.timestamp, last.leaf, task.commitment.config_version)
+            self.anchors[key] = Anchor(last.timestamp, last.leaf, task.commitment.config)
         refused = None if task is None else self.refusing_dapps.get(task.commitment.project)
         self.states[task_id] = ChainTaskState.SETTLED if refused is None else ChainTaskState.FAILED
         self.block += 1

@@ -25,11 +25,12 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
 from proofstream.chain.contracts.registries import sign_device_binding
 from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
-from proofstream.chain.contracts.tasks import TaskAssignment, TaskRecord
+from proofstream.chain.contracts.tasks import TaskRecord
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment, attach_core, deploy_core, deploy_project
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core, read_sources
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 
 RATE = 10**15
@@ -72,10 +73,10 @@ class World:
     def project_id(self) -> ProjectId:
         return self.project.project
 
-    def assignment(self, first: int, last: int, **changes: Any) -> TaskAssignment:
+    def assignment(self, first: int, last: int, **changes: Any) -> TaskCommitment:
         values: dict[str, Any] = {
             "project": self.project_id,
-            "config_version": ConfigVersion(1),
+            "config": ConfigVersion(1),
             "device": Address(self.device.address),
             "first_nonce": Nonce(first),
             "last_nonce": Nonce(last),
@@ -83,7 +84,7 @@ class World:
             "prover": Address(self.prover.address),
         }
         values.update(changes)
-        return TaskAssignment(**values)
+        return TaskCommitment(**values)
 
     def assign(self, first: int = 0, last: int = 7, deadline_blocks: int = 100, **changes: Any) -> TaskRecord:
         """Assign one task as the sequencer and return its on-chain record."""

@@ -28,6 +28,9 @@ V2_HASH = b"\x02" * 32
 ATTESTER = 6
 """The dev account that attests: no role in the world, not yet a registered prover."""
 
+PROVER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+"""A prover account for the fake chain's tasks: the attester never reads it."""
+
 
 class AttesterWorld(Protocol):
     @property
@@ -73,7 +76,17 @@ class FakeWorld:
 
     def assign(self, first: int, last: int) -> ChainTask:
         tid = task_id(self.chain.chain_id, Address("0x" + "56" * 20), self.project, self.device, first)
-        task = ChainTask(tid, self.project, ConfigVersion(1), self.device, Nonce(first), Nonce(last), ROOT, True)
+        task = ChainTask(
+            task_id=tid,
+            project=self.project,
+            config=ConfigVersion(1),
+            device=self.device,
+            first_nonce=Nonce(first),
+            last_nonce=Nonce(last),
+            root=ROOT,
+            prover=PROVER,
+            assigned=True,
+        )
         self.chain.put_task(task)
         return task
 
@@ -103,14 +116,15 @@ class AnvilWorld:
     def assign(self, first: int, last: int) -> ChainTask:
         record = self._world.assign(first, last)
         return ChainTask(
-            record.task_id,
-            record.project,
-            record.config_version,
-            record.device,
-            record.first_nonce,
-            record.last_nonce,
-            int(record.root),
-            True,
+            task_id=record.task_id,
+            project=record.project,
+            config=record.config,
+            device=record.device,
+            first_nonce=record.first_nonce,
+            last_nonce=record.last_nonce,
+            root=record.root,
+            prover=record.prover,
+            assigned=True,
         )
 
     def settle(self, task: TaskId, last: Anchor) -> None:

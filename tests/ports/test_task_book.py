@@ -17,10 +17,10 @@ from eth_utils.address import to_checksum_address
 
 from proofstream.chain.book import ChainBook
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
-from proofstream.domain.tasks import task_id
+from proofstream.domain.tasks import TaskCommitment, task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import TransactionRevertedError
-from proofstream.ports import ChainTaskState, Commitment, TaskBook, TxOutcome
+from proofstream.ports import ChainTaskState, TaskBook, TxOutcome
 
 PROOF = b"\x00" * 256
 """Any proof: both worlds' verifiers accept every proof (the real one is the test-only MockVerifier)."""
@@ -36,7 +36,7 @@ class BookWorld(Protocol):
     @property
     def device(self) -> Address: ...
 
-    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> Commitment:
+    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> TaskCommitment:
         """A commitment of the world's registered device, for this book's prover, under config version 1."""
         ...
 
@@ -56,9 +56,15 @@ class FakeWorld:
         self.device = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
         self.prover = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 
-    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> Commitment:
-        return Commitment(
-            project or self.project, ConfigVersion(1), self.device, Nonce(first), Nonce(last), ROOT, self.prover
+    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> TaskCommitment:
+        return TaskCommitment(
+            project=project or self.project,
+            config=ConfigVersion(1),
+            device=self.device,
+            first_nonce=Nonce(first),
+            last_nonce=Nonce(last),
+            root=ROOT,
+            prover=self.prover,
         )
 
     def mine(self, blocks: int) -> None:
@@ -79,7 +85,7 @@ class AnvilWorld:
         self.project = world.project_id
         self.device = Address(world.device.address)
 
-    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> Commitment:
+    def commitment(self, first: int, last: int, project: ProjectId | None = None) -> TaskCommitment:
         return self._world.assignment(first, last, project=project or self.project)
 
     def mine(self, blocks: int) -> None:
@@ -100,7 +106,7 @@ def w(request: pytest.FixtureRequest) -> BookWorld:
     return AnvilWorld(request.getfixturevalue("world"))
 
 
-def _id(w: BookWorld, c: Commitment) -> TaskId:
+def _id(w: BookWorld, c: TaskCommitment) -> TaskId:
     return task_id(w.book.chain_id, w.book.task_manager, c.project, c.device, c.first_nonce)
 
 
@@ -236,4 +242,4 @@ class TestTaskBook:
         assert w.book.version_live(w.project, ConfigVersion(1))
         assert not w.book.version_live(w.project, ConfigVersion(2))
         with _refused("VersionNotLive"):
-            w.book.assign([replace(w.commitment(0, 3), config_version=ConfigVersion(2))], 10)
+            w.book.assign([replace(w.commitment(0, 3), config=ConfigVersion(2))], 10)

@@ -149,7 +149,7 @@ def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:
         for task in settled(node):
             logic = old_logic if task.config == 1 else new_logic
             assert task.outputs == tuple(outputs_by(logic, node, task, spec.capacity))
-        assert node.core.tasks.get_task(by_config[2].id).config_version == 2
+        assert node.core.tasks.get_task(by_config[2].id).config == 2
 
         # --- pause: nothing is assigned; resume: it settles ------------------------------------------------------
         assert "paused" in cli("project", "pause", "--project", str(root))  # acts on this node's chain

@@ -13,11 +13,12 @@ import pytest
 from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.contracts.tasks import TaskAssignment, TaskStatus
+from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain import bjj_messages
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eddsa import EddsaKey
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.node import Node
@@ -82,8 +83,14 @@ def _proven_task(node: Node, key: EddsaKey, device: Address, seed: int) -> tuple
     root = batch_root(project, int(device, 16), records, circuit.schema_fields, circuit.depth)
     config = node.core.projects.current_version(project)
     prover = node.roles.prover
-    assignment = TaskAssignment(
-        project, config, device, Nonce(0), Nonce(records[-1].nonce), FieldElement(root), Address(prover.address)
+    assignment = TaskCommitment(
+        project=project,
+        config=config,
+        device=device,
+        first_nonce=Nonce(0),
+        last_nonce=Nonce(records[-1].nonce),
+        root=FieldElement(root),
+        prover=Address(prover.address),
     )
     task_id = node.core.tasks.assign_tasks([assignment], 100, sender=node.roles.sequencer).task_ids[0]
     task = CircuitTask(

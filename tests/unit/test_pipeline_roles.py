@@ -126,7 +126,7 @@ def test_tasks_are_cut_per_config_version_and_assigned_under_it(store: SqliteSto
     created = sequencer(store, book).tick()
     assert [(t.config, t.first_nonce, t.last_nonce) for t in created] == [(1, 0, 2), (2, 3, 6)]
     (sent,) = book.assigned
-    assert [(c.config_version, c.first_nonce, c.last_nonce) for c in sent] == [(1, 0, 2), (2, 3, 6)]
+    assert [(c.config, c.first_nonce, c.last_nonce) for c in sent] == [(1, 0, 2), (2, 3, 6)]
     assert store.unbatched_messages(ProjectId(1)) == []
     assert book.liveness_queries == 2  # once per version per tick, not once per message
 
@@ -146,7 +146,7 @@ def test_messages_of_a_retired_version_are_kept_unbatched_counted_and_logged_onc
         created = seq.tick()
         seq.tick(flush=True)
     assert [(t.device, t.config) for t in created] == [(new.address, 2)]
-    assert [c.config_version for batch in book.assigned for c in batch] == [2]
+    assert [c.config for batch in book.assigned for c in batch] == [2]
     assert seq.held_back == {1: 5}
     left = store.unbatched_messages(ProjectId(1))
     assert len(left) == 5 and {m.message.config for m in left} == {1}  # never lost

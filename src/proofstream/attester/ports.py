@@ -10,20 +10,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from proofstream.domain.anchor import Anchor
-from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
+from proofstream.domain.tasks import TaskCommitment
+from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 
 
-@dataclass(frozen=True)
-class ChainTask:
+@dataclass(frozen=True, kw_only=True)
+class ChainTask(TaskCommitment):
     """A task's commitment as TaskManager records it: what an attestation must agree with."""
 
     task_id: TaskId
-    project: ProjectId
-    config: ConfigVersion
-    device: Address
-    first_nonce: Nonce
-    last_nonce: Nonce
-    root: int
     assigned: bool
     """True while the task waits for its result (not settled, failed, or unknown)."""
 

@@ -253,11 +253,12 @@ class AttesterChainView:
         return ChainTask(
             task_id=record.task_id,
             project=record.project,
-            config=record.config_version,
+            config=record.config,
             device=record.device,
             first_nonce=record.first_nonce,
             last_nonce=record.last_nonce,
-            root=int(record.root),
+            root=record.root,
+            prover=record.prover,
             assigned=record.status is TaskStatus.ASSIGNED,
         )
 

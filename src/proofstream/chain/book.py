@@ -14,10 +14,11 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
 from proofstream.chain.contracts.tasks import TaskStatus as ChainStatus
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
-from proofstream.ports import ChainTaskState, Commitment, TxOutcome
+from proofstream.ports import ChainTaskState, TxOutcome
 
 _STATES = {
     ChainStatus.NONE: ChainTaskState.UNKNOWN,
@@ -47,7 +48,7 @@ class ChainBook:
     def task_manager(self) -> Address:
         return self._core.tasks.address
 
-    def assign(self, commitments: Sequence[Commitment], deadline_blocks: int) -> TxOutcome:
+    def assign(self, commitments: Sequence[TaskCommitment], deadline_blocks: int) -> TxOutcome:
         result = self._core.tasks.assign_tasks(commitments, deadline_blocks, sender=self._sequencer)
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used)
 

@@ -20,13 +20,13 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from proofstream.domain.defaults import LOCAL_CHAIN_ID
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHAIN_ID = 31337
-"""anvil's default; the chain id is part of every EIP-712 domain and task id."""
+DEFAULT_CHAIN_ID = LOCAL_CHAIN_ID
 
 STARTUP_TIMEOUT_S = 20.0
 """anvil answers in ~0.1 s; loading a large state file or a busy machine can take seconds."""

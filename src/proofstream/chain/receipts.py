@@ -63,10 +63,9 @@ def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> Cha
             f"task {receipt.task_id} is of project {record.project}, the message of {message.project}",
             code="project_mismatch",
         )
-    if record.config_version != message.config:
+    if record.config != message.config:
         raise ReceiptError(
-            f"task {receipt.task_id} is under config version {record.config_version}, the message under "
-            f"{message.config}",
+            f"task {receipt.task_id} is under config version {record.config}, the message under {message.config}",
             code="config_mismatch",
         )
     if not record.first_nonce <= message.nonce <= record.last_nonce or (

@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from proofstream.domain.types import TaskId
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 
 
 class TaskStatus(StrEnum):
@@ -55,6 +56,25 @@ def check_transition(current: TaskStatus, new: TaskStatus) -> TaskStatus:
     if new not in _NEXT[current]:
         raise InvalidTransitionError(current, new)
     return new
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskCommitment:
+    """What TaskManager records for one task at assignment (docs/protocol.md, "Tasks"), and what every later
+    check agrees with: the proof's public inputs, an attestation, a receipt. The chain's task record, its
+    TaskAssigned event and the attester's view of a task are this plus what each adds."""
+
+    project: ProjectId
+    config: ConfigVersion
+    """The version the batch's messages were signed under; it must be live on chain when the task is assigned,
+    and the task is proven and verified under it."""
+    device: Address
+    first_nonce: Nonce
+    last_nonce: Nonce
+    root: FieldElement
+    """Poseidon Merkle root of the task's message leaves (``domain.merkle``)."""
+    prover: Address
+    """The one account whose route() the task accepts."""
 
 
 def task_id(chain_id: int, task_manager: str, project: int, device: str, first_nonce: int) -> TaskId:

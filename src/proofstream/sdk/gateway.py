@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 from eth_utils.address import to_checksum_address
 
+from proofstream.domain.defaults import GATEWAY_HOST, GATEWAY_PORT
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
 from proofstream.errors import MessageError, ProofstreamError
 
-DEFAULT_GATEWAY = "http://127.0.0.1:10545"
+DEFAULT_GATEWAY = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}"
 """Where ``proofstream node`` listens by default (settings ``gateway.host`` / ``gateway.port``)."""
 
 

@@ -22,9 +22,9 @@ from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.tasks import TaskStatus, task_id
-from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import TransactionRevertedError
-from proofstream.ports import ChainTaskState, Commitment, TaskBook
+from proofstream.ports import ChainTaskState, TaskBook
 from proofstream.store.ports import Store, StoredMessage, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
@@ -200,18 +200,7 @@ class Sequencer:
                     self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"assignment refused: {exc}"))
 
     def _send(self, tasks: Sequence[TaskRow]) -> None:
-        commitments = [
-            Commitment(
-                project=t.project,
-                config_version=t.config,
-                device=t.device,
-                first_nonce=t.first_nonce,
-                last_nonce=t.last_nonce,
-                root=FieldElement(t.root),
-                prover=self._prover,
-            )
-            for t in tasks
-        ]
+        commitments = [t.commitment(self._prover) for t in tasks]
         outcome = self._book.assign(commitments, self._deadline_blocks)
         assigned = TaskUpdate(assign_tx=outcome.tx_hash, gas_assign=outcome.gas_used // len(tasks))
         for task in tasks:

@@ -19,8 +19,17 @@ from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage
 from proofstream.domain.schema import Schema
-from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId, Timestamp
+from proofstream.domain.tasks import TaskCommitment, TaskStatus
+from proofstream.domain.types import (
+    Address,
+    ConfigVersion,
+    FieldElement,
+    MessageId,
+    Nonce,
+    ProjectId,
+    TaskId,
+    Timestamp,
+)
 
 RECEIVED: Literal["received"] = "received"
 """Status of a stored message that is not in a task yet."""
@@ -163,6 +172,19 @@ class TaskRow(TaskFacts):
     def outputs(self) -> tuple[int, ...] | None:
         """The proven outputs of the project's logic (e.g. ``(1234,)`` metres), or None before the proof."""
         return None if self.proof is None else self.proof.outputs
+
+    def commitment(self, prover: Address) -> TaskCommitment:
+        """What the chain records for this task when ``prover`` is to prove it (the store keeps no prover: the
+        chain's record says who it is now, after any reassignment)."""
+        return TaskCommitment(
+            project=self.project,
+            config=self.config,
+            device=self.device,
+            first_nonce=self.first_nonce,
+            last_nonce=self.last_nonce,
+            root=FieldElement(self.root),
+            prover=prover,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

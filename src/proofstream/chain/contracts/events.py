@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
+from proofstream.domain.tasks import TaskCommitment
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId, TaskId
 
 
 @dataclass(frozen=True)
@@ -21,16 +22,9 @@ class EventPosition:
     log_index: int
 
 
-@dataclass(frozen=True)
-class TaskAssignedEvent:
+@dataclass(frozen=True, kw_only=True)
+class TaskAssignedEvent(TaskCommitment):
     task_id: TaskId
-    project: ProjectId
-    device: Address
-    prover: Address
-    root: FieldElement
-    first_nonce: Nonce
-    last_nonce: Nonce
-    config_version: ConfigVersion
     deadline: int
     position: EventPosition
 

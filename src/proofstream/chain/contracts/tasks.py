@@ -13,8 +13,8 @@ from proofstream.chain.client import Receipt
 from proofstream.chain.contracts._wrapper import Wrapper, address_or_none, position
 from proofstream.chain.contracts.events import TaskAssignedEvent
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
-from proofstream.ports import Commitment
 
 
 class TaskStatus(enum.IntEnum):
@@ -28,22 +28,15 @@ class TaskStatus(enum.IntEnum):
     """Its deadline passed unrouted and someone called ``expire``: the sequencer may reassign it."""
 
 
-TaskAssignment = Commitment
-"""One task to assign (TaskManager.TaskInput): the pipeline's Commitment, field for field."""
+TaskCommitment = TaskCommitment
+"""One task to assign (TaskManager.TaskInput): the pipeline's TaskCommitment, field for field."""
 
 
-@dataclass(frozen=True)
-class TaskRecord:
-    """A task as TaskManager stores it."""
+@dataclass(frozen=True, kw_only=True)
+class TaskRecord(TaskCommitment):
+    """A task as TaskManager stores it: its commitment, then where it stands."""
 
     task_id: TaskId
-    project: ProjectId
-    config_version: ConfigVersion
-    device: Address
-    first_nonce: Nonce
-    last_nonce: Nonce
-    root: FieldElement
-    prover: Address
     deadline: int
     """Last block number in which route() is accepted."""
     status: TaskStatus
@@ -69,7 +62,7 @@ class TaskManager(Wrapper):
 
     def assign_tasks(
         self,
-        tasks: Sequence[TaskAssignment],
+        tasks: Sequence[TaskCommitment],
         deadline_blocks: int,
         *,
         sender: LocalAccount | None = None,
@@ -79,7 +72,7 @@ class TaskManager(Wrapper):
         inputs = [
             (
                 t.project,
-                t.config_version,
+                t.config,
                 to_checksum_address(t.device),
                 t.first_nonce,
                 t.last_nonce,
@@ -100,7 +93,7 @@ class TaskManager(Wrapper):
             task_id=TaskId(task_id),
             device=Address(t[0]),
             project=ProjectId(t[1]),
-            config_version=ConfigVersion(t[2]),
+            config=ConfigVersion(t[2]),
             prover=Address(t[3]),
             first_nonce=Nonce(t[4]),
             status=TaskStatus(t[5]),
@@ -146,7 +139,7 @@ class TaskManager(Wrapper):
                 root=FieldElement(a["root"]),
                 first_nonce=Nonce(a["firstNonce"]),
                 last_nonce=Nonce(a["lastNonce"]),
-                config_version=ConfigVersion(a["configVersion"]),
+                config=ConfigVersion(a["configVersion"]),
                 deadline=int(a["deadline"]),
                 position=position(e),
             )
