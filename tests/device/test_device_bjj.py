@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from testbed import by_name, golden
 from typer.testing import CliRunner
 
 from proofstream.cli.device import device_app
@@ -21,9 +22,8 @@ from proofstream.errors import ConfigError
 from proofstream.sdk.device import BjjDeviceKey, Device, DeviceKey, generate_key, load_key
 from proofstream.sdk.gateway import GatewayClient, ProjectInfo
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "vectors" / "babyjub.json").read_text())
-KEYS = {k["name"]: k for k in VECTORS["keys"]}
+VECTORS = golden("babyjub.json")
+KEYS = by_name(VECTORS["keys"])
 FIRST = next(m for m in VECTORS["messages"] if m["name"] == "tracker_first")
 BINDING = next(b for b in VECTORS["bindings"] if b["name"] == "tracker_binding")
 runner = CliRunner()

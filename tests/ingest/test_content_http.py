@@ -3,10 +3,8 @@ recompute it; nothing for a version the gateway does not serve."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from proofstream.domain.types import ConfigVersion, ProjectId
@@ -16,13 +14,7 @@ from proofstream.projects.spec import hash_content, load_project
 from proofstream.store.sqlite import SqliteStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "s.sqlite3") as opened:
-        yield opened
-
-
-def test_served_files_hash_to_the_version_hash(tmp_path: Path, store: SqliteStore) -> None:
+def test_served_files_hash_to_the_version_hash(tmp_path: Path, empty_store: SqliteStore) -> None:
     spec = load_project(scaffold("served", "uptime", tmp_path))
     vkey = b'{"protocol": "groth16"}'
     asked: list[tuple[ProjectId, ConfigVersion]] = []
@@ -32,7 +24,7 @@ def test_served_files_hash_to_the_version_hash(tmp_path: Path, store: SqliteStor
             asked.append((project, version))
             return spec.content_files(vkey) if (project, version) == (3, 1) else None
 
-    client = TestClient(create_app(store, content=Content()))
+    client = TestClient(create_app(empty_store, content=Content()))
     body = client.get("/v1/projects/3/versions/1/content").json()
     files = {name: text.encode() for name, text in body["files"].items()}
     assert set(files) == {"proofstream.toml", "logic.py", "circuit.circom", "verification_key.json"}
@@ -45,6 +37,6 @@ def test_served_files_hash_to_the_version_hash(tmp_path: Path, store: SqliteStor
     assert client.get("/v1/projects/3/versions/0/content").status_code == 400
 
 
-def test_a_gateway_without_content_serves_none(store: SqliteStore) -> None:
-    response = TestClient(create_app(store)).get("/v1/projects/1/versions/1/content")
+def test_a_gateway_without_content_serves_none(empty_store: SqliteStore) -> None:
+    response = TestClient(create_app(empty_store)).get("/v1/projects/1/versions/1/content")
     assert response.status_code == 404

@@ -3,7 +3,6 @@ the real app, and that it stays light (no web3, fastapi or chain imports)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import stat
 import subprocess
@@ -17,24 +16,16 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, golden
 
-from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import SECP256K1_N, recover_device
-from proofstream.domain.schema import Schema
-from proofstream.domain.types import Address, ConfigVersion, ProjectId
+from proofstream.domain.types import Address, ProjectId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey, GatewayClient
-from proofstream.store.ports import ProjectConfig
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
-TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+VECTORS = golden("messages.json")
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
@@ -117,12 +108,10 @@ def test_signatures_are_low_s_and_recover(secret: bytes, message_digest: bytes) 
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[GatewayClient]:
-    with SqliteStore(tmp_path / "g.db") as store:
-        store.upsert_project(ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
-        store.upsert_device(ProjectId(1), Address(VECTORS["valid"][0]["address"]), OWNER)
-        with TestClient(create_app(store)) as http, GatewayClient("http://testserver", client=http) as client:
-            yield client
+def gateway(store: SqliteStore) -> Iterator[GatewayClient]:
+    store.upsert_device(ProjectId(1), Address(VECTORS["valid"][0]["address"]), OWNER)
+    with TestClient(create_app(store)) as http, GatewayClient("http://testserver", client=http) as client:
+        yield client
 
 
 def test_client_sends_and_queries(gateway: GatewayClient) -> None:

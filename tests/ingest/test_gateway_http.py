@@ -5,45 +5,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, golden
 
-from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.domain.types import ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
-TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
-PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+VECTORS = golden("messages.json")
 VALID = VECTORS["valid"][0]  # key 0, project 1, nonce 0
 MEMBER = DeviceKey.from_hex(VECTORS["valid"][0]["key"])  # registered in project 1
 OUTSIDER = DeviceKey.from_hex(VECTORS["valid"][1]["key"])  # registered in project 2 only
 STRANGER = DeviceKey.from_hex(VECTORS["valid"][2]["key"])  # registered nowhere
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 CLOCK = 1_764_300_123.5
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "gateway.db") as store:
-        store.upsert_project(PROJECT)
-        store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
-        store.upsert_device(ProjectId(1), MEMBER.address, OWNER)
-        store.upsert_device(ProjectId(2), OUTSIDER.address, OWNER)
-        yield store
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project, project 2 with the same payload, and a member device in each."""
+    store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
+    store.upsert_device(ProjectId(1), MEMBER.address, OWNER)
+    store.upsert_device(ProjectId(2), OUTSIDER.address, OWNER)
+    return store
 
 
 @pytest.fixture

@@ -4,37 +4,30 @@ settling transaction only once the task is settled, and the errors say why there
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TASK_MANAGER, TRACKER_SCHEMA
 
-from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.receipts import parse_receipt, verify_receipt
-from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus, task_id
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
+from proofstream.domain.types import ConfigVersion, MessageId, Nonce, ProjectId
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
+from proofstream.store.ports import TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
-DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
-TASK_MANAGER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
 KEY = DeviceKey.from_hex("0x" + "d1" * 32)
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 DEPTH = 3
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "gateway.db") as store:
-        store.upsert_project(ProjectConfig(ProjectId(1), ConfigVersion(1), SCHEMA, DOMAIN))
-        store.upsert_device(ProjectId(1), KEY.address, OWNER)
-        yield store
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project with one member device."""
+    store.upsert_device(ProjectId(1), KEY.address, OWNER)
+    return store
 
 
 @pytest.fixture
@@ -46,7 +39,7 @@ def client(store: SqliteStore) -> Iterator[TestClient]:
 def send(client: TestClient, nonces: list[int]) -> list[str]:
     ids = []
     for nonce in nonces:
-        body = KEY.sign_message(SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": nonce, "lon": 2})
+        body = KEY.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": nonce, "lon": 2})
         response = client.post("/messages", json=body)
         assert response.status_code == 202, response.text
         ids.append(response.json()["id"])

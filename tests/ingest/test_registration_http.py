@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, RecordingRegistrar, golden
 
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
@@ -22,46 +22,22 @@ from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
-TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+VECTORS = golden("messages.json")
 OTHER_OWNER = Address("0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65")
 DEVICE = DeviceKey.from_hex(VECTORS["bindings"][0]["key"])
 WEATHER = Schema(payload=(Field("temperature", "uint16"), Field("humidity", "uint8")))
 
 
-class Registrar:
-    def __init__(self) -> None:
-        self.requests: list[DeviceRegistrationRequest] = []
-        self.error: ProofstreamError | None = None
-
-    def register_device(self, request: DeviceRegistrationRequest) -> str:
-        self.requests.append(request)
-        if self.error is not None:
-            raise self.error
-        return "0x" + "ab" * 32
+@pytest.fixture
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project, and project 2 with the tracker payload in version 1 and a weather one in version 3."""
+    store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
+    store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(3), WEATHER, DOMAIN))
+    return store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "gateway.db") as store:
-        store.upsert_project(ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
-        store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
-        store.upsert_project(ProjectConfig(ProjectId(2), ConfigVersion(3), WEATHER, DOMAIN))
-        yield store
-
-
-@pytest.fixture
-def registrar() -> Registrar:
-    return Registrar()
-
-
-@pytest.fixture
-def client(store: SqliteStore, registrar: Registrar) -> Iterator[TestClient]:
+def client(store: SqliteStore, registrar: RecordingRegistrar) -> Iterator[TestClient]:
     with TestClient(create_app(store, registrar=registrar)) as client:
         yield client
 
@@ -109,7 +85,7 @@ def test_unknown_project_and_bad_ids(client: TestClient) -> None:
 # --- POST /v1/projects/{project}/devices ---
 
 
-def test_a_good_request_goes_to_the_registrar_once(client: TestClient, registrar: Registrar) -> None:
+def test_a_good_request_goes_to_the_registrar_once(client: TestClient, registrar: RecordingRegistrar) -> None:
     body = request_body()
     response = client.post("/v1/projects/1/devices", json=body)
     assert response.status_code == 202, response.text
@@ -137,7 +113,7 @@ def test_a_good_request_goes_to_the_registrar_once(client: TestClient, registrar
     }
 
 
-def test_the_vector_binding_signature_is_accepted(client: TestClient, registrar: Registrar) -> None:
+def test_the_vector_binding_signature_is_accepted(client: TestClient, registrar: RecordingRegistrar) -> None:
     vector = VECTORS["bindings"][0]
     message = vector["message"]
     body = {"device": message["device"], "owner": message["owner"], "signature": vector["signature"]}
@@ -145,7 +121,7 @@ def test_the_vector_binding_signature_is_accepted(client: TestClient, registrar:
     assert registrar.requests[0].owner == vector["message"]["owner"]
 
 
-def test_another_owner_while_pending_is_a_conflict(client: TestClient, registrar: Registrar) -> None:
+def test_another_owner_while_pending_is_a_conflict(client: TestClient, registrar: RecordingRegistrar) -> None:
     assert client.post("/v1/projects/1/devices", json=request_body()).status_code == 202
     response = client.post("/v1/projects/1/devices", json=request_body(owner=OTHER_OWNER))
     assert_error(response, 409, "already_registered")
@@ -153,7 +129,7 @@ def test_another_owner_while_pending_is_a_conflict(client: TestClient, registrar
 
 
 def test_an_indexed_device_is_200_registered_without_a_transaction(
-    client: TestClient, registrar: Registrar, store: SqliteStore
+    client: TestClient, registrar: RecordingRegistrar, store: SqliteStore
 ) -> None:
     assert client.post("/v1/projects/1/devices", json=request_body()).status_code == 202
     store.upsert_device(ProjectId(1), DEVICE.address, OWNER)  # the indexer saw DeviceRegistered
@@ -177,7 +153,7 @@ def test_an_indexed_device_is_200_registered_without_a_transaction(
     ],
 )
 def test_bad_signatures_never_reach_the_registrar(
-    client: TestClient, registrar: Registrar, body: dict[str, Any]
+    client: TestClient, registrar: RecordingRegistrar, body: dict[str, Any]
 ) -> None:
     assert_error(client.post("/v1/projects/1/devices", json=body), 401, "bad_signature")
     assert not registrar.requests
@@ -199,13 +175,13 @@ def test_bad_signatures_never_reach_the_registrar(
         (json.dumps({**request_body(), "signature": "0x" + "zz" * 65}).encode(), "invalid_field"),
     ],
 )
-def test_malformed_requests(client: TestClient, registrar: Registrar, raw: bytes, code: str) -> None:
+def test_malformed_requests(client: TestClient, registrar: RecordingRegistrar, raw: bytes, code: str) -> None:
     status = {"invalid_json": 400, "schema_mismatch": 422, "invalid_field": 422}[code]
     assert_error(client.post("/v1/projects/1/devices", content=raw), status, code)
     assert not registrar.requests
 
 
-def test_unknown_project(client: TestClient, registrar: Registrar) -> None:
+def test_unknown_project(client: TestClient, registrar: RecordingRegistrar) -> None:
     assert_error(client.post("/v1/projects/9/devices", json=request_body(project=9)), 404, "unknown_project")
     assert not registrar.requests
 
@@ -227,7 +203,7 @@ def test_without_a_registrar_registration_is_disabled(store: SqliteStore) -> Non
     ],
 )
 def test_registrar_failures_are_reported_and_can_be_retried(
-    client: TestClient, registrar: Registrar, error: ProofstreamError, status: int, code: str
+    client: TestClient, registrar: RecordingRegistrar, error: ProofstreamError, status: int, code: str
 ) -> None:
     registrar.error = error
     response = client.post("/v1/projects/1/devices", json=request_body())
@@ -239,7 +215,7 @@ def test_registrar_failures_are_reported_and_can_be_retried(
 
 
 def test_body_limit_applies(store: SqliteStore) -> None:
-    with TestClient(create_app(store, max_body_bytes=64, registrar=Registrar())) as client:
+    with TestClient(create_app(store, max_body_bytes=64, registrar=RecordingRegistrar())) as client:
         assert_error(client.post("/v1/projects/1/devices", json=request_body()), 413, "body_too_large")
 
 

@@ -5,35 +5,27 @@ answered with its status, nothing is stored on a refusal, and the device queries
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, golden
 
-from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.domain.types import ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.http import create_app
 from proofstream.ingest.validation import ClockWindow
 from proofstream.sdk.device import Device, DeviceKey, GatewayClient
 from proofstream.sdk.state import DeviceState
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import TaskRow
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
-PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
+VECTORS = golden("messages.json")
 MEMBER = DeviceKey.from_hex(VECTORS["valid"][0]["key"])
 OTHER = DeviceKey.from_hex(VECTORS["valid"][1]["key"])
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 NOW = 1_764_300_000
 WINDOW = ClockWindow(max_future_seconds=60, max_past_seconds=3600)
 
@@ -47,12 +39,11 @@ class FakeClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "gateway.db") as store:
-        store.upsert_project(PROJECT)
-        store.upsert_device(ProjectId(1), MEMBER.address, OWNER)
-        store.upsert_device(ProjectId(1), OTHER.address, OWNER)
-        yield store
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project with two member devices."""
+    store.upsert_device(ProjectId(1), MEMBER.address, OWNER)
+    store.upsert_device(ProjectId(1), OTHER.address, OWNER)
+    return store
 
 
 @pytest.fixture

@@ -5,40 +5,32 @@ devices are unaffected. The prover reads the stored 96-byte signatures back for 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, RecordingRegistrar
 
 from proofstream.domain import eddsa
-from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import Field, Schema
-from proofstream.domain.types import Address, ConfigVersion, ProjectId
+from proofstream.domain.types import Address, ProjectId
 from proofstream.ingest.http import create_app
-from proofstream.ports import DeviceRegistrationRequest
 from proofstream.prover.service import DeviceSigning
 from proofstream.sdk.device import BjjDeviceKey, DeviceKey
-from proofstream.store.ports import ProjectConfig, TaskRow
+from proofstream.store.ports import TaskRow
 from proofstream.store.sqlite import SqliteStore
 
-DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
-SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
-PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), SCHEMA, DOMAIN)
 BJJ = BjjDeviceKey(bytes([1]) * 32)
 UNREGISTERED = BjjDeviceKey(bytes([2]) * 32)
 SECP = DeviceKey(bytes([3]) * 32)
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 NOW = 1_764_300_100.0
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "gateway.db") as store:
-        store.upsert_project(PROJECT)
-        store.upsert_device(ProjectId(1), BJJ.address, OWNER, key=BJJ.public_key)
-        store.upsert_device(ProjectId(1), SECP.address, OWNER)
-        yield store
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project with a BabyJubJub device (its key recorded) and a secp256k1 one."""
+    store.upsert_device(ProjectId(1), BJJ.address, OWNER, key=BJJ.public_key)
+    store.upsert_device(ProjectId(1), SECP.address, OWNER)
+    return store
 
 
 @pytest.fixture
@@ -48,7 +40,7 @@ def client(store: SqliteStore) -> Iterator[TestClient]:
 
 
 def body(key: BjjDeviceKey | DeviceKey, nonce: int, lat: int = 5) -> dict[str, Any]:
-    return key.sign_message(SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": lat, "lon": 7})
+    return key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": lat, "lon": 7})
 
 
 def test_the_store_keeps_a_bjj_key_and_an_owner_update_keeps_it(store: SqliteStore) -> None:
@@ -133,15 +125,11 @@ def _registration(key: BjjDeviceKey, owner: str = OWNER) -> dict[str, str]:
     }
 
 
-def test_a_bjj_device_registers_through_the_gateway_with_its_key(store: SqliteStore) -> None:
-    sent: list[DeviceRegistrationRequest] = []
-
-    class Registrar:
-        def register_device(self, request: DeviceRegistrationRequest) -> str:
-            sent.append(request)
-            return "0x" + "ab" * 32
-
-    with TestClient(create_app(store, clock=lambda: NOW, registrar=Registrar())) as client:
+def test_a_bjj_device_registers_through_the_gateway_with_its_key(
+    store: SqliteStore, registrar: RecordingRegistrar
+) -> None:
+    sent = registrar.requests
+    with TestClient(create_app(store, clock=lambda: NOW, registrar=registrar)) as client:
         response = client.post("/v1/projects/1/devices", json=_registration(UNREGISTERED))
         assert response.status_code == 202, response.text
         assert sent[0].public_key == UNREGISTERED.public_key and len(sent[0].signature) == 96

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import REPO, golden
 
 from proofstream.domain import babyjub
 from proofstream.domain.babyjub import BASE8, GENERATOR, IDENTITY, ORDER, SUBORDER, P, Point
 from proofstream.domain.blake512 import blake512
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "vectors" / "babyjub.json").read_text())
+VECTORS = golden("babyjub.json")
 NODE = shutil.which("node")
 
 

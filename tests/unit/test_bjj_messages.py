@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import by_name, golden
 
 from proofstream.domain import bjj_messages as bjj
 from proofstream.domain import eddsa
@@ -22,10 +22,9 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, Nonce
 from proofstream.errors import MessageError
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "vectors" / "babyjub.json").read_text())
-KEYS = {k["name"]: k for k in VECTORS["keys"]}
-MESSAGES = {m["name"]: m for m in VECTORS["messages"]}
+VECTORS = golden("babyjub.json")
+KEYS = by_name(VECTORS["keys"])
+MESSAGES = by_name(VECTORS["messages"])
 
 
 def point(values: list[str]) -> Point:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import by_name, golden
 
 from proofstream.domain import babyjub, eddsa
 from proofstream.domain.babyjub import SUBORDER, Point
@@ -16,9 +15,8 @@ from proofstream.domain.blake512 import blake512
 from proofstream.domain.eddsa import EddsaKey, Signature
 from proofstream.domain.types import FIELD_MODULUS
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "vectors" / "babyjub.json").read_text())
-KEYS = {k["name"]: k for k in VECTORS["keys"]}
+VECTORS = golden("babyjub.json")
+KEYS = by_name(VECTORS["keys"])
 
 
 def point(values: list[str]) -> Point:

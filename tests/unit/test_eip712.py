@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import DOMAIN, golden
 
 from proofstream.domain.eip712 import (
     BINDING_MEMBERS,
@@ -27,10 +26,7 @@ from proofstream.domain.eip712 import (
 )
 from proofstream.domain.types import Address
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
+VECTORS = golden("messages.json")
 
 
 def reference(domain: Domain, primary: str, members: list[Member], values: list[Any]) -> Any:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import golden
 
 from proofstream.domain.merkle import (
     LEAF_TAG,
@@ -24,7 +23,7 @@ from proofstream.domain.merkle import (
 )
 from proofstream.domain.types import FIELD_MODULUS
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "merkle.json").read_text())
+VECTORS = golden("merkle.json")
 CASES: list[dict[str, Any]] = VECTORS["cases"]
 
 field_elements = st.integers(min_value=0, max_value=FIELD_MODULUS - 1)

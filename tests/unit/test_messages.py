@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import DOMAIN, TRACKER_SCHEMA, golden
 
 from proofstream.domain.eip712 import DOMAIN_MEMBERS, Domain
 from proofstream.domain.messages import (
@@ -35,17 +35,13 @@ from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.sdk.device import DeviceKey
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-SCHEMA = Schema.from_json(VECTORS["payload"])
-TRACKER_SCHEMA = load_project(template_dir("tracker-distance")).schema
+VECTORS = golden("messages.json")
+TEMPLATE_SCHEMA = load_project(template_dir("tracker-distance")).schema
 """The schema of the tracker-distance template (the embedded demo project)."""
 
 
 def tracker(_project: ProjectId, _config: ConfigVersion) -> Schema:
-    return SCHEMA
+    return TRACKER_SCHEMA
 
 
 def raw_body(vector: dict[str, Any]) -> bytes:
@@ -63,8 +59,15 @@ def code_of(vector: dict[str, Any]) -> str:
 
 
 def test_vector_schema_is_the_tracker_schema() -> None:
-    assert SCHEMA == TRACKER_SCHEMA
-    assert [[f.name, f.type] for f in TRACKER_SCHEMA.fields] == VECTORS["fields"]
+    assert Schema.from_json(VECTORS["payload"]) == TRACKER_SCHEMA == TEMPLATE_SCHEMA
+    assert [[f.name, f.type] for f in TEMPLATE_SCHEMA.fields] == VECTORS["fields"]
+
+
+def test_the_shared_domain_is_the_vectors() -> None:
+    """testbed.DOMAIN, which the gateway and store tests sign in, is the domain the vectors are signed in."""
+    vector = VECTORS["domain"]
+    assert Domain(chain_id=vector["chainId"], verifying_contract=Address(vector["verifyingContract"])) == DOMAIN
+    assert (DOMAIN.name, DOMAIN.version) == (vector["name"], vector["version"])
 
 
 @pytest.mark.parametrize("type_", ["uint8", "uint64", "uint248", "address"])
@@ -138,7 +141,7 @@ def test_address_fields_are_checksummed_and_read_as_160_bit_integers() -> None:
 def test_valid_vectors(vector: dict[str, Any]) -> None:
     message = parse_body(vector["body"].encode(), tracker)
     flat = vector["message"]
-    assert message.values() == tuple(flat[f.name] for f in TRACKER_SCHEMA.fields)
+    assert message.values() == tuple(flat[f.name] for f in TEMPLATE_SCHEMA.fields)
     assert payload_fields(message) == (flat["lat"], flat["lon"])
     message_digest = digest(message, DOMAIN)
     assert "0x" + message_digest.hex() == vector["digest"]
@@ -153,7 +156,7 @@ def test_sdk_signature_equals_eth_account_signature(vector: dict[str, Any]) -> N
     """Both sign deterministically (RFC 6979), so the SDK reproduces the reference body byte for byte."""
     flat = vector["message"]
     body = DeviceKey.from_hex(vector["key"]).sign_message(
-        TRACKER_SCHEMA,
+        TEMPLATE_SCHEMA,
         DOMAIN,
         flat["project"],
         flat["config"],
@@ -215,7 +218,7 @@ def test_lookup_gets_the_project_and_config_of_the_body() -> None:
 
     def lookup(project: ProjectId, config: ConfigVersion) -> Schema:
         seen.append((project, config))
-        return SCHEMA
+        return TRACKER_SCHEMA
 
     vector = VECTORS["valid"][2]
     parse_body(vector["body"].encode(), lookup)
@@ -245,13 +248,13 @@ def test_deeply_nested_json_is_invalid_not_a_crash() -> None:
 
 
 def test_unsigned_message_has_no_body() -> None:
-    message = build_message(SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1, "lon": 2})
+    message = build_message(TRACKER_SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1, "lon": 2})
     with pytest.raises(MessageError, match="unsigned"):
         to_body(message)
 
 
 def test_message_constructor_validates_every_field() -> None:
-    message = build_message(SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1, "lon": 2})
+    message = build_message(TRACKER_SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1, "lon": 2})
     with pytest.raises(MessageError):
         replace(message, nonce=Nonce(2**64))
     with pytest.raises(MessageError):
@@ -262,7 +265,7 @@ def test_message_constructor_validates_every_field() -> None:
         replace(message, version=2)
     assert caught.value.code == "unsupported_version"
     with pytest.raises(MessageError) as caught:
-        build_message(SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1})
+        build_message(TRACKER_SCHEMA, 1, 1, "0x" + "11" * 20, 0, 0, {"lat": 1})
     assert caught.value.code == "schema_mismatch"
 
 
@@ -322,8 +325,8 @@ def test_header_is_the_protocol_header() -> None:
 
 
 def test_equal_messages_compare_equal_whatever_the_address_case() -> None:
-    upper = build_message(SCHEMA, 1, 1, "0x" + "AB" * 20, 0, 0, {"lat": 1, "lon": 2})
-    lower = build_message(SCHEMA, 1, 1, "0x" + "ab" * 20, 0, 0, {"lat": 1, "lon": 2})
+    upper = build_message(TRACKER_SCHEMA, 1, 1, "0x" + "AB" * 20, 0, 0, {"lat": 1, "lon": 2})
+    lower = build_message(TRACKER_SCHEMA, 1, 1, "0x" + "ab" * 20, 0, 0, {"lat": 1, "lon": 2})
     assert upper == lower
     assert isinstance(upper, DeviceMessage)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testbed import REPO, golden
 
 from proofstream.domain.poseidon import MAX_INPUTS, PARTIAL_ROUNDS, poseidon, poseidon_parameters
 from proofstream.domain.types import FIELD_MODULUS
 
-REPO = Path(__file__).resolve().parents[2]
-VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "vectors" / "poseidon.json").read_text())
+VECTORS = golden("poseidon.json")
 CIRCOMLIBJS_CONSTANTS = REPO / "node_modules" / "circomlibjs" / "src" / "poseidon_constants.json"
 
 field_elements = st.integers(min_value=0, max_value=FIELD_MODULUS - 1)

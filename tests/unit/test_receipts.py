@@ -7,30 +7,26 @@ import json
 from typing import Any
 
 import pytest
+from testbed import CHAIN_ID, DOMAIN, TASK_MANAGER, TRACKER_SCHEMA
 
 from proofstream.domain.bjj_messages import message_id as bjj_message_id
 from proofstream.domain.bjj_messages import signed_hash
-from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, message_leaf, parse_body
 from proofstream.domain.receipts import RECEIPT_FORMAT, build_receipt, parse_receipt, verify_receipt
-from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import task_id
-from proofstream.domain.types import FIELD_MODULUS, Address, MessageId
+from proofstream.domain.types import FIELD_MODULUS, MessageId
 from proofstream.errors import ReceiptError
 from proofstream.sdk.device import BjjDeviceKey, DeviceKey
 
-DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
-TASK_MANAGER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
 KEY = DeviceKey.from_hex("0x" + "d1" * 32)
 OTHER = DeviceKey.from_hex("0x" + "d2" * 32)
 NONCES = (4, 5, 9)  # a gap, as devices may leave
 
 
 def message(nonce: int, key: DeviceKey = KEY) -> DeviceMessage:
-    body = key.sign_message(SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": 100 + nonce, "lon": 7})
-    return parse_body(json.dumps(body).encode(), lambda _p, _c: SCHEMA)
+    body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_764_300_000 + nonce, {"lat": 100 + nonce, "lon": 7})
+    return parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
 
 
 def receipt_json(slot: int = 1, *, tx_hash: str | None = "0x" + "ab" * 32) -> dict[str, Any]:
@@ -43,7 +39,7 @@ def receipt_json(slot: int = 1, *, tx_hash: str | None = "0x" + "ab" * 32) -> di
         domain=DOMAIN,
         leaf_index=slot,
         path=tree.inclusion_proof(slot).siblings,
-        task=task_id(31337, TASK_MANAGER, 1, KEY.address, NONCES[0]),
+        task=task_id(CHAIN_ID, TASK_MANAGER, 1, KEY.address, NONCES[0]),
         first_nonce=NONCES[0],
         last_nonce=NONCES[-1],
         root=tree.root,
@@ -89,7 +85,7 @@ def tampered(change: str) -> dict[str, Any]:
     elif change == "signature":
         data["message"] = receipt_json(2)["message"]  # another message of the same device, signed
     elif change == "device":
-        other = OTHER.sign_message(SCHEMA, DOMAIN, 1, 1, NONCES[1], 1_764_300_005, {"lat": 105, "lon": 7})
+        other = OTHER.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, NONCES[1], 1_764_300_005, {"lat": 105, "lon": 7})
         data["message"] = other
     elif change == "leaf":
         data["leaf"] = str(int(data["leaf"]) + 1)
@@ -102,7 +98,7 @@ def tampered(change: str) -> dict[str, Any]:
     elif change == "root":
         data["root"] = str(int(data["root"]) ^ 1)
     elif change == "task_id":
-        data["task_id"] = str(task_id(31337, TASK_MANAGER, 1, KEY.address, NONCES[0] + 1))
+        data["task_id"] = str(task_id(CHAIN_ID, TASK_MANAGER, 1, KEY.address, NONCES[0] + 1))
     elif change == "first_nonce":
         data["first_nonce"] = NONCES[1] + 1
     elif change == "chain":
@@ -169,8 +165,8 @@ def test_ids_are_lower_case() -> None:
 
 def bjj_receipt_json(key: BjjDeviceKey) -> dict[str, Any]:
     """A receipt of a BabyJubJub device's message, alone in its task."""
-    body = key.sign_message(SCHEMA, DOMAIN, 1, 1, 3, 1_764_300_003, {"lat": 103, "lon": 7})
-    mine = parse_body(json.dumps(body).encode(), lambda _p, _c: SCHEMA)
+    body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, 3, 1_764_300_003, {"lat": 103, "lon": 7})
+    mine = parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
     tree = build_tree([message_leaf(1, mine)], 2)
     receipt = build_receipt(
         message_id_=bjj_message_id(signed_hash(mine, DOMAIN)),
@@ -178,7 +174,7 @@ def bjj_receipt_json(key: BjjDeviceKey) -> dict[str, Any]:
         domain=DOMAIN,
         leaf_index=0,
         path=tree.inclusion_proof(0).siblings,
-        task=task_id(31337, TASK_MANAGER, 1, key.address, 3),
+        task=task_id(CHAIN_ID, TASK_MANAGER, 1, key.address, 3),
         first_nonce=3,
         last_nonce=3,
         root=tree.root,
