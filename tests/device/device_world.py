@@ -3,33 +3,22 @@ in a thread, with a fake registrar that plays the chain and the indexer (it allo
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import uvicorn
+from testbed import TRACKER
 
-from proofstream.domain.eip712 import Domain
-from proofstream.domain.schema import Schema
-from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.ingest.http import create_app
 from proofstream.ports import DeviceRegistrationRequest
-from proofstream.store.ports import ProjectConfig
 from proofstream.store.sqlite import SqliteStore
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "messages.json").read_text())
-DOMAIN = Domain(
-    chain_id=VECTORS["domain"]["chainId"], verifying_contract=Address(VECTORS["domain"]["verifyingContract"])
-)
-# The tracker payload (lat, lon as uint32) the golden vectors are signed with.
-TRACKER_SCHEMA = Schema.from_json(VECTORS["payload"])
-PROJECT = ProjectId(1)
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+PROJECT = TRACKER.project
+"""The project the gateway serves (the tracker project)."""
 
 
 @dataclass
@@ -67,7 +56,7 @@ class LiveGateway:
 def serve_gateway(db: Path, *, delay: float = 0.3, with_registrar: bool = True) -> Iterator[LiveGateway]:
     """A gateway on a free port; ``with_registrar=False`` serves one that refuses registrations."""
     with SqliteStore(db) as store:
-        store.upsert_project(ProjectConfig(PROJECT, ConfigVersion(1), TRACKER_SCHEMA, DOMAIN))
+        store.upsert_project(TRACKER)
         registrar = FakeRegistrar(store, delay=delay)
         app = create_app(store, registrar=registrar if with_registrar else None)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, golden
 
-from device.device_world import DOMAIN, OWNER, PROJECT, TRACKER_SCHEMA, VECTORS, LiveGateway
+from device.device_world import PROJECT, LiveGateway
 from proofstream.domain.eip712 import binding_digest
 from proofstream.domain.messages import recover_device
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
@@ -19,6 +20,7 @@ from proofstream.sdk.device import Device, DeviceKey, did_pkh
 from proofstream.sdk.gateway import GatewayClient, ProjectInfo
 from proofstream.sdk.state import DeviceState, state_path_for
 
+VECTORS = golden("messages.json")
 FIX = {"lat": 142345678, "lon": 193456789}
 
 

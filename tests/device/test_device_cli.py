@@ -8,9 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from testbed import OWNER
 from typer.testing import CliRunner
 
-from device.device_world import OWNER, PROJECT, LiveGateway, serve_gateway
+from device.device_world import PROJECT, LiveGateway, serve_gateway
 from proofstream.cli.device import device_app
 from proofstream.domain.types import Address
 from proofstream.sdk.device import DeviceKey

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testbed import CHAIN_ID, DOMAIN, OWNER, TASK_MANAGER, TRACKER, TRACKER_SCHEMA
 
+from proofstream.chain.accounts import DEV_PRIVATE_KEYS
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body
 from proofstream.domain.schema import Field, Schema
@@ -33,18 +35,9 @@ from proofstream.store.ports import (
     TaskUpdate,
 )
 
-DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
-# The tracker-distance template's payload (offset microdegrees): lat, lon as uint32.
-TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
-TASK_MANAGER = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
-PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 OTHER_PROJECT = ProjectConfig(ProjectId(2), ConfigVersion(3), TRACKER_SCHEMA, DOMAIN)
-KEYS = [
-    DeviceKey.from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
-    DeviceKey.from_hex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"),
-    DeviceKey.from_hex("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"),
-]
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+KEYS = [DeviceKey.from_hex(key) for key in DEV_PRIVATE_KEYS[:3]]
+"""Device keys: anvil's first three development keys."""
 ATTESTERS = [
     Address("0x976EA74026E726554dB657fA54763abd0C3a0aa9"),
     Address("0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"),
@@ -74,7 +67,7 @@ def signed(
     nonce: int,
     *,
     lat: int = 100,
-    project: ProjectConfig = PROJECT,
+    project: ProjectConfig = TRACKER,
     timestamp: int | None = None,
 ) -> tuple[DeviceMessage, MessageId]:
     """A signed tracker message and its id, as the gateway would hand them to the store."""
@@ -100,9 +93,9 @@ def attestation(
 
 def new_task(key: DeviceKey, first: int, last: int, *, created_at: float = 1000.0, root: int = 12345) -> TaskRow:
     return TaskRow(
-        id=task_id(31337, TASK_MANAGER, PROJECT.project, key.address, Nonce(first)),
-        project=PROJECT.project,
-        config=PROJECT.config,
+        id=task_id(CHAIN_ID, TASK_MANAGER, TRACKER.project, key.address, Nonce(first)),
+        project=TRACKER.project,
+        config=TRACKER.config,
         device=key.address,
         first_nonce=Nonce(first),
         last_nonce=Nonce(last),
@@ -136,7 +129,7 @@ class StoreConformance:
     @pytest.fixture
     def store(self, store_factory: StoreFactory) -> Store:
         store = store_factory()
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         store.upsert_project(OTHER_PROJECT)
         return store
 
@@ -148,21 +141,21 @@ class StoreConformance:
     # --- projects and devices ---
 
     def test_projects_round_trip(self, store: Store) -> None:
-        assert store.get_project(PROJECT.project, PROJECT.config) == PROJECT
-        assert store.get_project(PROJECT.project, ConfigVersion(2)) is None
-        assert store.project_configs() == [PROJECT, OTHER_PROJECT]
+        assert store.get_project(TRACKER.project, TRACKER.config) == TRACKER
+        assert store.get_project(TRACKER.project, ConfigVersion(2)) is None
+        assert store.project_configs() == [TRACKER, OTHER_PROJECT]
         assert store.project_configs(ProjectId(2)) == [OTHER_PROJECT]
         assert store.project_configs(ProjectId(9)) == []
 
     def test_project_domain_may_change_but_not_its_schema(self, store: Store) -> None:
-        moved = ProjectConfig(PROJECT.project, PROJECT.config, PROJECT.schema, Domain(1, TASK_MANAGER))
+        moved = ProjectConfig(TRACKER.project, TRACKER.config, TRACKER.schema, Domain(1, TASK_MANAGER))
         store.upsert_project(moved)
-        assert store.get_project(PROJECT.project, PROJECT.config) == moved
+        assert store.get_project(TRACKER.project, TRACKER.config) == moved
         other_schema = Schema(payload=(Field("lat", "uint32"),))
         with pytest.raises(StoreError) as caught:
-            store.upsert_project(ProjectConfig(PROJECT.project, PROJECT.config, other_schema, DOMAIN))
+            store.upsert_project(ProjectConfig(TRACKER.project, TRACKER.config, other_schema, DOMAIN))
         assert caught.value.code == "schema_conflict"
-        assert store.get_project(PROJECT.project, PROJECT.config) == moved
+        assert store.get_project(TRACKER.project, TRACKER.config) == moved
 
     def test_project_ids_use_the_whole_uint64_range(self, store: Store) -> None:
         big = ProjectConfig(ProjectId(2**64 - 1), ConfigVersion(2**32 - 1), TRACKER_SCHEMA, DOMAIN)
@@ -218,7 +211,7 @@ class StoreConformance:
         assert (again.message_id, again.created) == (mid, False)
         stored = store.get_message(mid)
         assert stored is not None and stored.received_at == 1.0
-        assert len(store.unbatched_messages(PROJECT.project)) == 1
+        assert len(store.unbatched_messages(TRACKER.project)) == 1
 
     def test_other_message_with_a_used_nonce_is_a_conflict(self, store: Store) -> None:
         first = self.put(store, KEYS[0], 3, lat=1)
@@ -227,13 +220,13 @@ class StoreConformance:
             store.put_message(message, mid, 1.0)
         assert caught.value.code == "nonce_conflict"
         assert store.get_message(mid) is None
-        assert [m.id for m in store.unbatched_messages(PROJECT.project)] == [first]
+        assert [m.id for m in store.unbatched_messages(TRACKER.project)] == [first]
 
     def test_same_nonce_in_another_project_or_by_another_device_is_fine(self, store: Store) -> None:
         self.put(store, KEYS[0], 3)
         self.put(store, KEYS[1], 3)
         self.put(store, KEYS[0], 3, project=OTHER_PROJECT)
-        assert len(store.unbatched_messages(PROJECT.project)) == 2
+        assert len(store.unbatched_messages(TRACKER.project)) == 2
 
     def test_message_of_an_unknown_project_config_is_refused(self, store: Store) -> None:
         unknown = ProjectConfig(ProjectId(7), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
@@ -245,15 +238,15 @@ class StoreConformance:
 
     def test_next_nonce(self, store: Store) -> None:
         device = KEYS[0].address
-        assert store.next_nonce(PROJECT.project, device) == 0
+        assert store.next_nonce(TRACKER.project, device) == 0
         for nonce in (9, 2, 10):  # gaps and disorder; 10 after 9 checks the ordering is numeric
             self.put(store, KEYS[0], nonce)
-        assert store.next_nonce(PROJECT.project, device) == 11
-        assert store.next_nonce(PROJECT.project, Address(device.lower())) == 11
+        assert store.next_nonce(TRACKER.project, device) == 11
+        assert store.next_nonce(TRACKER.project, Address(device.lower())) == 11
         assert store.next_nonce(OTHER_PROJECT.project, device) == 0
-        assert store.next_nonce(PROJECT.project, KEYS[1].address) == 0
+        assert store.next_nonce(TRACKER.project, KEYS[1].address) == 0
         self.put(store, KEYS[0], 2**64 - 1)
-        assert store.next_nonce(PROJECT.project, device) == 2**64
+        assert store.next_nonce(TRACKER.project, device) == 2**64
 
     def test_timestamps_strictly_increase_with_the_nonce(self, store: Store) -> None:
         self.put(store, KEYS[0], 0, timestamp=100)
@@ -278,7 +271,7 @@ class StoreConformance:
         self.put(store, KEYS[0], 0, timestamp=100)
         self.put(store, KEYS[0], 10, timestamp=200)
         self.put(store, KEYS[0], 20, timestamp=300, project=v2)
-        for nonce, timestamp, project in ((21, 400, PROJECT), (5, 150, v2)):  # back to v1; v2 before a v1
+        for nonce, timestamp, project in ((21, 400, TRACKER), (5, 150, v2)):  # back to v1; v2 before a v1
             message, mid = signed(KEYS[0], nonce, timestamp=timestamp, project=project)
             with pytest.raises(ConflictError) as caught:
                 store.put_message(message, mid, 2.0)
@@ -290,23 +283,23 @@ class StoreConformance:
 
     def test_last_timestamp(self, store: Store) -> None:
         device = KEYS[0].address
-        assert store.last_timestamp(PROJECT.project, device) is None
+        assert store.last_timestamp(TRACKER.project, device) is None
         self.put(store, KEYS[0], 9, timestamp=900)
         self.put(store, KEYS[0], 2, timestamp=200)  # stored later, lower nonce: not the last
-        assert store.last_timestamp(PROJECT.project, device) == 900
-        assert store.last_timestamp(PROJECT.project, Address(device.lower())) == 900
+        assert store.last_timestamp(TRACKER.project, device) == 900
+        assert store.last_timestamp(TRACKER.project, Address(device.lower())) == 900
         assert store.last_timestamp(OTHER_PROJECT.project, device) is None
         self.put(store, KEYS[0], 2**64 - 1, timestamp=2**64 - 1)
-        assert store.last_timestamp(PROJECT.project, device) == 2**64 - 1
+        assert store.last_timestamp(TRACKER.project, device) == 2**64 - 1
 
     def test_unbatched_messages_are_ordered_by_device_then_nonce(self, store: Store) -> None:
         ids = {(k, n): self.put(store, KEYS[k], n) for k, n in [(1, 5), (0, 10), (1, 0), (0, 9), (2, 2**64 - 1)]}
         self.put(store, KEYS[0], 1, project=OTHER_PROJECT)
-        listed = store.unbatched_messages(PROJECT.project)
+        listed = store.unbatched_messages(TRACKER.project)
         expected = sorted(ids, key=lambda kn: (int(KEYS[kn[0]].address, 16), kn[1]))
         assert [m.id for m in listed] == [ids[kn] for kn in expected]
         assert all(m.status == "received" for m in listed)
-        assert [m.id for m in store.unbatched_messages(PROJECT.project, limit=2)] == [ids[kn] for kn in expected[:2]]
+        assert [m.id for m in store.unbatched_messages(TRACKER.project, limit=2)] == [ids[kn] for kn in expected[:2]]
 
     # --- tasks ---
 
@@ -326,7 +319,7 @@ class StoreConformance:
             1,
             task.root,
         )
-        assert {m.id for m in store.unbatched_messages(PROJECT.project)} == {ids[3], other}
+        assert {m.id for m in store.unbatched_messages(TRACKER.project)} == {ids[3], other}
 
     def test_a_nonce_at_or_below_a_batched_one_is_stale(self, store: Store) -> None:
         ids = [self.put(store, KEYS[0], n) for n in (0, 2, 3)]
@@ -512,7 +505,7 @@ class StoreConformance:
         for thread in threads:
             thread.join()
         assert errors == []
-        assert len(store.unbatched_messages(PROJECT.project)) == 90
+        assert len(store.unbatched_messages(TRACKER.project)) == 90
 
     def test_same_message_from_many_threads_is_created_once(self, store: Store) -> None:
         message, mid = signed(KEYS[0], 0)
@@ -529,21 +522,21 @@ class StoreConformance:
 
     def test_everything_survives_reopening(self, store_factory: StoreFactory) -> None:
         first = store_factory()
-        first.upsert_project(PROJECT)
-        first.upsert_device(PROJECT.project, KEYS[0].address, OWNER)
+        first.upsert_project(TRACKER)
+        first.upsert_device(TRACKER.project, KEYS[0].address, OWNER)
         ids = [self.put(first, KEYS[0], n) for n in range(3)]
         task = new_task(KEYS[0], 0, 1)
         first.create_task(task, ids[:2])
         first.update_task(task.id, TaskStatus.PROVING, TaskUpdate(proof=PROOF))
         first.close()
         second = store_factory()
-        assert second.get_project(PROJECT.project, PROJECT.config) == PROJECT
-        assert second.device_projects(KEYS[0].address) == {PROJECT.project}
+        assert second.get_project(TRACKER.project, TRACKER.config) == TRACKER
+        assert second.device_projects(KEYS[0].address) == {TRACKER.project}
         got = second.get_task(task.id)
         assert got is not None and got.proof == PROOF and got.status == TaskStatus.PROVING
         assert [m.id for m in second.task_messages(task.id)] == ids[:2]
-        assert [m.id for m in second.unbatched_messages(PROJECT.project)] == ids[2:]
-        assert second.next_nonce(PROJECT.project, KEYS[0].address) == 3
+        assert [m.id for m in second.unbatched_messages(TRACKER.project)] == ids[2:]
+        assert second.next_nonce(TRACKER.project, KEYS[0].address) == 3
 
     # --- attestations ---
 
@@ -596,7 +589,7 @@ class StoreConformance:
 
     def test_attestations_survive_reopening(self, store_factory: StoreFactory) -> None:
         first = store_factory()
-        first.upsert_project(PROJECT)
+        first.upsert_project(TRACKER)
         task = self._task(first)
         stored = attestation(task.id, ATTESTERS[1])
         first.put_attestation(stored)

@@ -16,7 +16,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from store_conformance import KEYS, PROJECT, new_task, signed
+from store_conformance import KEYS, new_task, signed
+from testbed import TRACKER
 
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import MessageId
@@ -64,9 +65,9 @@ def test_closed_store_refuses_work(tmp_path: Path) -> None:
     store.close()
     store.close()  # idempotent
     with pytest.raises(StoreError, match="closed"):
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
     with pytest.raises(StoreError, match="closed"):
-        store.get_project(PROJECT.project, PROJECT.config)
+        store.get_project(TRACKER.project, TRACKER.config)
 
 
 def test_group_commit_batches_waiting_writers(tmp_path: Path) -> None:
@@ -74,7 +75,7 @@ def test_group_commit_batches_waiting_writers(tmp_path: Path) -> None:
     transactions, and none returns before its commit."""
     path = tmp_path / "s.db"
     with SqliteStore(path) as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         before = store.commits
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")
@@ -102,7 +103,7 @@ def test_group_commit_batches_waiting_writers(tmp_path: Path) -> None:
 def test_one_failing_job_does_not_sink_its_batch(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with SqliteStore(path) as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")
         good = [signed(KEYS[0], n) for n in range(5)]
@@ -126,7 +127,7 @@ def test_one_failing_job_does_not_sink_its_batch(tmp_path: Path) -> None:
             thread.join()
         # Whichever of nonce 2's two versions came first wins; the other is the conflict. All else commits.
         assert sorted(map(str, outcomes.values())) == ["True"] * 5 + ["nonce_conflict"]
-        assert len(store.unbatched_messages(PROJECT.project)) == 5
+        assert len(store.unbatched_messages(TRACKER.project)) == 5
 
 
 CHILD = textwrap.dedent(
@@ -178,7 +179,7 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
     with SqliteStore(path) as store:
         missing = [mid for mid in acked if store.get_message(MessageId(mid)) is None]
         assert missing == []
-        assert store.next_nonce(PROJECT.project, KEYS[0].address) >= len(acked)
+        assert store.next_nonce(TRACKER.project, KEYS[0].address) >= len(acked)
 
 
 OLD_OUTPUTS = '["7"]'
@@ -194,7 +195,7 @@ def test_a_proof_is_stored_in_the_columns_it_always_had(tmp_path: Path) -> None:
     migration, and a node restarted on an older store routes the proofs it holds."""
     path = tmp_path / "s.db"
     with SqliteStore(path) as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         mids = [store.put_message(*signed(KEYS[0], n), 1.0).message_id for n in range(2)]
         old, new = new_task(KEYS[0], 0, 0), new_task(KEYS[0], 1, 1)
         store.create_task(old, mids[:1])
@@ -214,7 +215,7 @@ def test_a_proof_is_stored_in_the_columns_it_always_had(tmp_path: Path) -> None:
 def test_a_corrupted_proof_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with SqliteStore(path) as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         task = new_task(KEYS[0], 0, 0)
         store.create_task(task, [store.put_message(*signed(KEYS[0], 0), 1.0).message_id])
     with closing(sqlite3.connect(path)) as conn, conn:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import OWNER, REPO, RecordingRegistrar, by_name
 
 from proofstream.domain.eip712 import (
     DOMAIN_MEMBERS,
@@ -29,29 +30,22 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.http import create_app
-from proofstream.ports import DeviceRegistrationRequest
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig
 from proofstream.store.sqlite import SqliteStore
 
-ROOT = Path(__file__).resolve().parents[2]
-FILE = ROOT / "docs" / "vectors" / "device-messages.json"
+FILE = REPO / "docs" / "vectors" / "device-messages.json"
 VECTORS: dict[str, Any] = json.loads(FILE.read_text())
 D = VECTORS["domain"]
 DOMAIN = Domain(D["domain"]["chainId"], Address(D["domain"]["verifyingContract"]))
 SCHEMAS = {p["project"]: Schema.from_json(p["schema"]) for p in VECTORS["gateway"]["projects"]}
-OWNER = Address("0x90F79bf6EB2c4f870365E785982E1f101E93b906")
 BINDING_MEMBERS = (("project", "uint64"), ("device", "address"), ("owner", "address"))
-
-
-def by_name(section: str) -> dict[str, dict[str, Any]]:
-    return {v["name"]: v for v in VECTORS[section]}
 
 
 @pytest.mark.parametrize("script", ["messages.py", "device_messages.py"])
 def test_the_files_are_what_the_generators_make(script: str) -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "vectors" / script), "--check"], capture_output=True, text=True
+        [sys.executable, str(REPO / "scripts" / "vectors" / script), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -109,15 +103,6 @@ def test_registration_vectors_step_by_step(vector: dict[str, Any]) -> None:
 # --- what the gateway answers ---
 
 
-class Registrar:
-    def __init__(self) -> None:
-        self.requests: list[DeviceRegistrationRequest] = []
-
-    def register_device(self, request: DeviceRegistrationRequest) -> str:
-        self.requests.append(request)
-        return "0x" + "77" * 32
-
-
 @contextmanager
 def gateway(tmp_path: Path) -> Iterator[TestClient]:
     """A fresh gateway in the state the file's ``gateway`` section describes."""
@@ -129,7 +114,7 @@ def gateway(tmp_path: Path) -> Iterator[TestClient]:
             store.upsert_project(config)
         for device in VECTORS["gateway"]["devices"]:
             store.upsert_device(ProjectId(device["project"]), Address(device["device"]), OWNER)
-        with TestClient(create_app(store, registrar=Registrar())) as client:
+        with TestClient(create_app(store, registrar=RecordingRegistrar())) as client:
             yield client
 
 
@@ -160,7 +145,7 @@ OUTCOMES = [
 
 @pytest.mark.parametrize(("section", "vector"), OUTCOMES)
 def test_the_gateway_gives_the_expected_outcome(tmp_path: Path, section: str, vector: dict[str, Any]) -> None:
-    good = by_name("messages")
+    good = by_name(VECTORS["messages"])
     with gateway(tmp_path) as client:
         for earlier in vector.get("after", []):
             assert post(client, good[earlier]).status_code == 202
@@ -187,9 +172,9 @@ def test_every_error_code_of_the_protocol_has_a_bad_vector() -> None:
 def test_signing_md_quotes_only_values_from_the_file() -> None:
     """docs/signing.md walks through vectors: every long hex string it shows must be in the vector files (the
     secp256k1 one, or the BabyJubJub one for its BabyJubJub walkthrough)."""
-    text = (ROOT / "docs" / "signing.md").read_text()
+    text = (REPO / "docs" / "signing.md").read_text()
     quoted = set(re.findall(r"0x[0-9a-fA-F]{40,}", text))
-    files = (FILE, ROOT / "docs" / "vectors" / "babyjub.json")
+    files = (FILE, REPO / "docs" / "vectors" / "babyjub.json")
     known = {v for f in files for v in re.findall(r"0x[0-9a-fA-F]{40,}", f.read_text())} | {f"0x{SECP256K1_N:064X}"}
     # A walkthrough may show a part of a vector's value (R8x, the first 32 bytes of a 96-byte wire signature).
     blob = " ".join(known).lower()
