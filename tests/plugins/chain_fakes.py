@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from testbed import CHAIN_ID, TASK_MANAGER  # the fakes' chain and TaskManager: part of every task id
+
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.tasks import TaskCommitment, task_id
@@ -19,10 +21,6 @@ from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, T
 from proofstream.errors import ChainError, TransactionRevertedError
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
 from proofstream.ports import ChainTaskState, TxOutcome
-
-CHAIN_ID = 31337
-TASK_MANAGER = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
-"""Where the fakes' TaskManager would be: part of every task id (domain.tasks.task_id)."""
 
 DeviceSlot = tuple[ProjectId, str]
 """(project, lower-case device address): what TaskManager keeps nonce ranges and anchors per."""

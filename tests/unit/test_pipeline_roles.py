@@ -13,14 +13,13 @@ from typing import TypeVar
 
 import pytest
 from chain_fakes import FakeBook
+from testbed import DOMAIN, PROVER, TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.batching import BatchPolicy
-from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, parse_body
-from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.types import ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainUnavailableError, StoreError, ToolchainError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TxOutcome
 from proofstream.prover.ports import CircuitTask, Proof
@@ -32,22 +31,16 @@ from proofstream.store.retry import DEFAULT_BACKOFF, Backoff
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
 
-DOMAIN = Domain(31337, Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
-# The tracker-distance template's payload (offset microdegrees): lat, lon as uint32.
-TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
-PROJECT = ProjectConfig(ProjectId(1), ConfigVersion(1), TRACKER_SCHEMA, DOMAIN)
 PROJECT_V2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, DOMAIN)
-PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 
 T = TypeVar("T")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "s.db") as opened:
-        opened.upsert_project(PROJECT)
-        opened.upsert_project(PROJECT_V2)
-        yield opened
+def store(store: SqliteStore) -> SqliteStore:
+    """The tracker project in versions 1 and 2."""
+    store.upsert_project(PROJECT_V2)
+    return store
 
 
 def put(store: SqliteStore, key: DeviceKey, nonce: int, config: int = 1) -> None:
@@ -453,7 +446,7 @@ class FailingWrites(SqliteStore):
 @pytest.fixture
 def failing(tmp_path: Path) -> Iterator[FailingWrites]:
     with FailingWrites(tmp_path / "s.db") as opened:
-        opened.upsert_project(PROJECT)
+        opened.upsert_project(TRACKER)
         yield opened
 
 
