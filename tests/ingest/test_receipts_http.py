@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from testbed import DOMAIN, OWNER, TASK_MANAGER, TRACKER_SCHEMA
+from testbed import CHAIN_ID, DOMAIN, OWNER, TASK_MANAGER, TRACKER_SCHEMA
 
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
@@ -52,7 +52,7 @@ def batch(store: SqliteStore, ids: list[str], *, root: int | None = None) -> Tas
     first, last = messages[0], messages[-1]
     assert first is not None and last is not None
     task = TaskRow(
-        id=task_id(31337, TASK_MANAGER, 1, KEY.address, first.message.nonce),
+        id=task_id(CHAIN_ID, TASK_MANAGER, 1, KEY.address, first.message.nonce),
         project=ProjectId(1),
         config=ConfigVersion(1),
         device=KEY.address,

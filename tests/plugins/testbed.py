@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proofstream.domain.defaults import LOCAL_CHAIN_ID
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
@@ -20,8 +21,8 @@ from proofstream.errors import ProofstreamError
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.store.ports import ProjectConfig
 
-CHAIN_ID = 31337
-"""anvil's chain id."""
+CHAIN_ID = LOCAL_CHAIN_ID
+"""anvil's chain id (31337)."""
 
 DEVICE_REGISTRY = Address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
 """The address of the first contract anvil's account 0 deploys (its nonce 0). Tests without a chain use it as the
