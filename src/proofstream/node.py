@@ -33,6 +33,7 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts import CoreContracts, RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.localnet import Localnet
+from proofstream.circuits.project import ProjectCircuit
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
@@ -42,7 +43,6 @@ from proofstream.ingest.http import create_app
 from proofstream.ingest.validation import ClockWindow
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.projects.build import ProjectBuild, build_project
-from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import (
     LOCAL_ATTESTER_FIRST,
     deploy_built_project,

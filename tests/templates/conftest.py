@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.circuits.artifacts import CompiledCircuit
 from proofstream.errors import ToolchainError
 from proofstream.projects.scaffold import TEMPLATES, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.circuits import CompiledCircuit
 from proofstream.testing import compile_project
 
 

@@ -63,7 +63,7 @@ class ProjectSpec:
 
     @property
     def circuit_signatures(self) -> bool:
-        """Whether the circuit checks every device signature (projects/signed.py)."""
+        """Whether the circuit checks every device signature (circuits/signed.py)."""
         return self.signatures == "circuit"
 
     @property
@@ -102,7 +102,7 @@ class ProjectSpec:
     @property
     def n_public(self) -> int:
         """Public signals of the circuit: the outputs, then the task-record inputs (``domain.anchor``,
-        docs/protocol.md), and for circuit signatures the five signature inputs (projects/signed.py)."""
+        docs/protocol.md), and for circuit signatures the five signature inputs (circuits/signed.py)."""
         return len(self.outputs) + len(RECORD_INPUTS) + (SIGNATURE_PUBLIC_INPUTS if self.circuit_signatures else 0)
 
     def logic(self) -> ModuleType:
