@@ -9,5 +9,5 @@
 - :mod:`~proofstream.prover.service`: the prover loop.
 
 Nothing is re-exported here: a project's logic.py imports ``proofstream.prover.ports.TaskRecord``, and that must
-not load snarkjs wrappers, eth-abi or web3 (tests/unit/test_import_cost.py keeps it so).
+not load snarkjs wrappers, eth-abi or web3 (tests/templates/test_logic_import.py keeps it so).
 """
