@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.compare import records_of
 from proofstream.circuits.layout import SIGNATURE_INPUTS, batch_root, circuit_inputs
 from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.ptau import required_power
@@ -26,7 +27,6 @@ from proofstream.domain.eddsa import EddsaKey
 from proofstream.errors import CircuitError
 from proofstream.projects.spec import SIGNATURE_PUBLIC_INPUTS, ProjectSpec
 from proofstream.prover.ports import CircuitTask
-from proofstream.testing import records_of
 
 TEMPLATES = ("tracker-distance", "weather-quality", "uptime")
 KEY = EddsaKey(bytes([7]) * 32)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.project import compile_project
 from proofstream.errors import ToolchainError
 from proofstream.projects.scaffold import TEMPLATES, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.testing import compile_project
 
 
 @pytest.fixture(scope="session")
