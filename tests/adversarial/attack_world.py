@@ -22,6 +22,9 @@ from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
+from proofstream.circuits.layout import batch_root, circuit_inputs
+from proofstream.circuits.project import ProjectCircuit
+from proofstream.circuits.witness import calculate_witness
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import message_leaf
@@ -30,13 +33,10 @@ from proofstream.domain.tasks import TaskStatus as StoreStatus
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProofstreamError, TransactionRevertedError
 from proofstream.node import Node
-from proofstream.projects.circuit import ProjectCircuit
-from proofstream.projects.inputs import batch_root, circuit_inputs
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.ports import CircuitTask, TaskRecord, record_of
-from proofstream.prover.witness import calculate_witness
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
 

@@ -1,7 +1,7 @@
 """Builds the tracker-distance template's circuit once per session (compile + Groth16 setup: ~40 s cold, a cache
 hit after; the node and the demo share the cache entry).
 
-The powers of tau come from the repository's ``ptau/`` or ``../shared/ptau`` through proofstream.prover.ptau;
+The powers of tau come from the repository's ``ptau/`` or ``../shared/ptau`` through proofstream.circuits.ptau;
 without node_modules or a ptau file the circuit tests are skipped with the reason, never silently passed.
 """
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from circuit.circuit_model import SPEC
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.build import build_circuit
+from proofstream.circuits.witness import read_symbols
 from proofstream.errors import ConfigError, ToolchainError
-from proofstream.prover.circuits import CircuitArtifacts, build_circuit
-from proofstream.prover.witness import read_symbols
 
 
 @pytest.fixture(scope="session")

@@ -33,9 +33,9 @@ from circuit.circuit_model import (
     task_root,
     track,
 )
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.witness import calculate_witness, read_wtns
 from proofstream.domain.merkle import leaf_hash
-from proofstream.prover.circuits import CircuitArtifacts
-from proofstream.prover.witness import calculate_witness, read_wtns
 from proofstream.templates.tracker_distance.logic import LAT_MAX, LAT_OFFSET, LON_MAX
 
 POSEIDON_INTERNALS = ("main.batch.leafHash[", "main.batch.nodeHash[", "main.batch.prevHash.")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.ptau import file_sha256, find_ptau, read_ptau_info, required_power
 from proofstream.errors import ConfigError
-from proofstream.prover.circuits import CircuitArtifacts
-from proofstream.prover.ptau import file_sha256, find_ptau, read_ptau_info, required_power
 
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583  # BN254 base field
 

@@ -26,10 +26,11 @@ from circuit.circuit_model import (
     task_root,
     track,
 )
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.build import LIBRARY_DIR
+from proofstream.circuits.witness import calculate_witness, read_wtns
 from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import CircuitError
-from proofstream.prover.circuits import LIBRARY_DIR, CircuitArtifacts
-from proofstream.prover.witness import calculate_witness, read_wtns
 from proofstream.templates.tracker_distance.logic import LAT_MAX, LON_MAX
 
 

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from circuit.circuit_model import CAPACITY, SPEC, Fix, apply_signals, inputs_for, model_signals, track
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.build import LIBRARY_DIR
+from proofstream.circuits.witness import Witness, calculate_witness, check_witness, read_wtns, write_wtns
 from proofstream.errors import CircuitError
-from proofstream.prover.circuits import LIBRARY_DIR, CircuitArtifacts
 from proofstream.prover.groth16 import prove_witness, verify
-from proofstream.prover.witness import Witness, calculate_witness, check_witness, read_wtns, write_wtns
 
 FIXES = track(5, step=(4_000, 7_000))
 PREVIOUS = Fix(FIXES[0].nonce - 1, FIXES[0].timestamp - 9, FIXES[0].lat - 3_000, FIXES[0].lon - 5_000)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from circuit.circuit_model import P, inputs_for, track
+from proofstream.circuits.artifacts import CircuitArtifacts, read_r1cs_info
+from proofstream.circuits.witness import Witness, calculate_witness, read_wtns, write_wtns
 from proofstream.errors import CircuitError
-from proofstream.prover.circuits import CircuitArtifacts, read_r1cs_info
-from proofstream.prover.witness import Witness, calculate_witness, read_wtns, write_wtns
 
 PUBLIC_ORDER = [
     *("metres", "project", "taskId", "root", "device", "prover", "firstNonce", "lastNonce"),

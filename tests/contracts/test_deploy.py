@@ -16,9 +16,9 @@ from eth_utils.address import to_checksum_address
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
 from proofstream.chain.deploy import DeploymentManifest, attach_core, deploy_project
+from proofstream.circuits.ptau import find_ptau
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import ConfigError, ToolchainError
-from proofstream.prover.ptau import find_ptau
 from proofstream.toolchain import find_node_modules, run_node_tool
 
 pytestmark = pytest.mark.chain

@@ -21,16 +21,17 @@ from typing import Any, cast
 import pytest
 
 from projects.helpers import cli, invoke
+from proofstream.circuits import project as circuit_project
+from proofstream.circuits import tools
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.project import compile_project
 from proofstream.errors import ConfigError, ToolchainError
-from proofstream.projects import build as build_module
 from proofstream.projects import ceremony
-from proofstream.projects.build import ProjectBuild, compile_project
+from proofstream.projects.build import ProjectBuild
 from proofstream.projects.ceremony import CeremonyError, ceremony_artifacts, is_multi_party, verify_ceremony
 from proofstream.projects.deploy import require_safe_setup, upgrade_project
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import load_project
-from proofstream.prover import _node
-from proofstream.prover.circuits import CircuitArtifacts
 
 PTAU = Path(__file__).resolve().parents[2] / "ptau" / "pot14_proofstream.ptau"
 
@@ -57,7 +58,7 @@ def _tiny_project(parent: Path, name: str = "tiny-ceremony") -> Path:
 @pytest.fixture(scope="module", autouse=True)
 def _any_interface() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "check_circuit_matches", lambda *args, **kwargs: None)
+        patch.setattr(circuit_project, "check_circuit_matches", lambda *args, **kwargs: None)
         yield
 
 
@@ -237,7 +238,7 @@ def test_the_entropy_never_appears_in_the_argv_of_snarkjs(
         return real_run(argv, *args, **kwargs)
 
     monkeypatch.setattr(ceremony, "_entropy", recorded_entropy)
-    monkeypatch.setattr(subprocess, "run", recording_run)  # the launcher proofstream.prover._node uses
+    monkeypatch.setattr(subprocess, "run", recording_run)  # the launcher proofstream.circuits.tools uses
     output = cli(
         "ceremony", "contribute", str(folder / f"{name}_0002.zkey"), str(folder / f"{name}_0003.zkey"), "--name", "dan"
     )
@@ -273,15 +274,15 @@ def _prove_and_verify(artifacts: CircuitArtifacts, out: Path) -> None:
     """A proof made with the ceremony's final key verifies under its verification key."""
     out.mkdir()
     (out / "input.json").write_text(json.dumps({"a": 3, "b": 5}))
-    snarkjs = _node.snarkjs_cli(_node.node_modules())
-    proved = _node.run_node(
+    snarkjs = tools.snarkjs_cli(tools.node_modules())
+    proved = tools.run_node(
         snarkjs,
         ["groth16", "fullprove", "input.json", artifacts.wasm, artifacts.zkey, "proof.json", "public.json"],
         cwd=out,
     )
     assert proved.returncode == 0, proved.output
     assert json.loads((out / "public.json").read_text()) == ["15", "3"]
-    verified = _node.run_node(snarkjs, ["groth16", "verify", artifacts.vkey, "public.json", "proof.json"], cwd=out)
+    verified = tools.run_node(snarkjs, ["groth16", "verify", artifacts.vkey, "public.json", "proof.json"], cwd=out)
     assert verified.returncode == 0 and "OK!" in verified.output, verified.output
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.project import compile_project
 from proofstream.errors import ToolchainError
-from proofstream.projects.build import compile_project
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.circuits import CompiledCircuit
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,9 @@ from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
+from proofstream.circuits.layout import batch_root
+from proofstream.circuits.project import ProjectCircuit
+from proofstream.circuits.signed import sign_task
 from proofstream.domain import bjj_messages
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eddsa import EddsaKey
@@ -22,10 +25,7 @@ from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.node import Node
-from proofstream.projects.circuit import ProjectCircuit
-from proofstream.projects.inputs import batch_root
 from proofstream.projects.scaffold import scaffold
-from proofstream.projects.signed import sign_task
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.ports import CircuitTask, TaskRecord

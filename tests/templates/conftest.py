@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.project import compile_project
 from proofstream.errors import ToolchainError
 from proofstream.projects.scaffold import TEMPLATES, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.circuits import CompiledCircuit
-from proofstream.testing import compile_project
 
 
 @pytest.fixture(scope="session")

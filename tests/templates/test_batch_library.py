@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.layout import batch_root, circuit_inputs
+from proofstream.circuits.witness import WitnessRunner
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.merkle import build_tree, leaf_hash
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import CircuitError
-from proofstream.projects.inputs import batch_root, circuit_inputs
-from proofstream.prover.circuits import CompiledCircuit
 from proofstream.prover.ports import CircuitTask, TaskRecord
-from proofstream.testing import WitnessRunner
 
 FIELDS = ("quality", "uptime")
 DEPTH = 3

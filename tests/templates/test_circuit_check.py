@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from proofstream.circuits import build
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.build import compile_circuit
+from proofstream.circuits.interface import check_circuit_matches, read_interface
+from proofstream.circuits.project import compile_project
+from proofstream.circuits.tools import node_modules
 from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.errors import CircuitError
-from proofstream.projects.circuit_check import check_circuit_matches, read_interface
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import load_project
-from proofstream.prover import circuits
-from proofstream.prover._node import node_modules
-from proofstream.prover.circuits import CompiledCircuit, compile_circuit
-from proofstream.testing import compile_project
 
 
 def _weather(work: Path) -> Path:
@@ -140,13 +141,13 @@ def test_unknown_include_says_how_includes_resolve(work: Path) -> None:
 def test_compile_key_covers_the_library(monkeypatch: pytest.MonkeyPatch, work: Path) -> None:
     modules = node_modules()
     source = b"pragma circom 2.1.6;"
-    before = circuits._compile_key(source, modules)
+    before = build._compile_key(source, modules)
     library = work / "circuits"
     library.mkdir()
-    for file in circuits.LIBRARY_DIR.glob("*.circom"):  # batch.circom, signatures.circom
+    for file in build.LIBRARY_DIR.glob("*.circom"):  # batch.circom, signatures.circom
         (library / file.name).write_text(file.read_text())
-    original = (circuits.LIBRARY_DIR / "batch.circom").read_text()
-    monkeypatch.setattr(circuits, "LIBRARY_DIR", library)
-    assert circuits._compile_key(source, modules) == before  # same bytes, same key
+    original = (build.LIBRARY_DIR / "batch.circom").read_text()
+    monkeypatch.setattr(build, "LIBRARY_DIR", library)
+    assert build._compile_key(source, modules) == before  # same bytes, same key
     (library / "batch.circom").write_text(original + "\n// edited\n")
-    assert circuits._compile_key(source, modules) != before
+    assert build._compile_key(source, modules) != before

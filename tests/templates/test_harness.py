@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from proofstream.chain.solc import compile_core
-from proofstream.projects.inputs import batch_root, circuit_inputs
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.layout import batch_root, circuit_inputs
 from proofstream.projects.scaffold import TEMPLATES, scaffold, template_dir
 from proofstream.projects.spec import load_project
-from proofstream.prover.circuits import CompiledCircuit
 from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.testing import DifferentialError, assert_project, records_of, run_differential
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.check import run_differential
+from proofstream.circuits.ptau import required_power
 from proofstream.projects.scaffold import TEMPLATES
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.circuits import CompiledCircuit
-from proofstream.prover.ptau import required_power
-from proofstream.testing import run_differential
 
 TEMPLATE_NAMES = tuple(TEMPLATES)
 BUNDLED_PTAU_POWER = 14

@@ -7,12 +7,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from chain_fakes import FakeBook
+from fake_backend import FakeBackend
 from testbed import DOMAIN, PROVER, TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
@@ -387,10 +387,9 @@ def test_a_refusal_about_the_task_fails_it(store: SqliteStore, refusal: str) -> 
     assert row is not None and row.status is TaskStatus.FAILED and refusal in (row.reason or "")
 
 
-class FlakyBackend:
-    """A prover backend whose snarkjs crashes ``crashes`` times before it proves."""
-
-    name = "flaky"
+class FlakyBackend(FakeBackend):
+    """The conformant fake prover backend (fake_backend.py) whose snarkjs crashes ``crashes`` times before it
+    proves."""
 
     def __init__(self, crashes: int) -> None:
         self.crashes = crashes
@@ -399,19 +398,7 @@ class FlakyBackend:
         if self.crashes:
             self.crashes -= 1
             raise ToolchainError("snarkjs ran past 600 s")
-        n = len(RECORD_INPUTS)
-        signals = (7, *([0] * (n - 2)), 1_003, 5)
-        return _Proof(backend="flaky", public_signals=signals, calldata=b"\x01")
-
-    def verify(self, proof: Proof) -> bool:
-        return True
-
-
-@dataclass(frozen=True)
-class _Proof:
-    backend: str
-    public_signals: tuple[int, ...]
-    calldata: bytes
+        return super().prove(task_inputs)
 
 
 @pytest.mark.parametrize(("crashes", "status"), [(2, TaskStatus.PROVING), (3, TaskStatus.FAILED)])

@@ -38,7 +38,7 @@ def _ceremony_dir(project: Path) -> Path:
 
 
 def _memo() -> Path:
-    from proofstream.prover.circuits import default_cache_dir
+    from proofstream.circuits.build import default_cache_dir
 
     return default_cache_dir() / "file-hashes"
 

@@ -16,14 +16,15 @@ from pathlib import Path
 
 from proofstream.chain.deploy import VERIFIER_SOURCE_NAME
 from proofstream.chain.solc import CompilationResult, compile_core
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.build import build_circuit
+from proofstream.circuits.project import compile_project
+from proofstream.circuits.ptau import required_power
 from proofstream.errors import ConfigError, ProofstreamError
 from proofstream.projects.ceremony import ceremony_artifacts, is_multi_party
-from proofstream.projects.circuit_check import check_circuit_matches
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.circuits import CircuitArtifacts, CompiledCircuit, build_circuit, compile_circuit
-from proofstream.prover.ptau import required_power
 
-__all__ = ["PROJECT_DAPP_SOURCE", "ProjectBuild", "build_project", "compile_project"]
+__all__ = ["PROJECT_DAPP_SOURCE", "ProjectBuild", "build_project"]
 
 logger = logging.getLogger(__name__)
 
@@ -131,22 +132,6 @@ def build_project(
     (out / "build.json").write_text(json.dumps(build.summary(), indent=2) + "\n")
     logger.info("project built %s", build.summary())
     return build
-
-
-def compile_project(spec: ProjectSpec, cache_dir: Path | None = None) -> CompiledCircuit:
-    """Compile the project's circuit (no trusted setup; cached by content) and check it against the schema and
-    logic.OUTPUTS. Raises CircuitError ``circuit_compile`` with circom's errors, ``schema_mismatch`` with the fix.
-    """
-    compiled = compile_circuit(spec.circuit_path, spec.circuit_name, cache_dir)
-    check_circuit_matches(
-        spec.schema.payload_names,
-        len(spec.outputs),
-        compiled,
-        output_names=spec.outputs,
-        capacity=spec.capacity,
-        signatures=spec.circuit_signatures,
-    )
-    return compiled
 
 
 def _project_contracts(compilation: CompilationResult) -> list[str]:

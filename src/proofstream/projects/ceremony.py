@@ -33,10 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proofstream.circuits import tools
+from proofstream.circuits.artifacts import CircuitArtifacts, CompiledCircuit, read_r1cs_info
+from proofstream.circuits.build import default_cache_dir
+from proofstream.circuits.project import compile_project
+from proofstream.circuits.ptau import file_sha256, find_ptau, read_ptau_info, required_power
 from proofstream.errors import CircuitError, ConfigError
-from proofstream.prover import _node
-from proofstream.prover.circuits import CircuitArtifacts, CompiledCircuit, default_cache_dir, read_r1cs_info
-from proofstream.prover.ptau import file_sha256, find_ptau, read_ptau_info, required_power
 
 if TYPE_CHECKING:
     from proofstream.projects.spec import ProjectSpec
@@ -256,7 +258,7 @@ def _hash_after(title: str, output: str) -> str | None:
 
 def _snarkjs(*args: str | Path, cwd: Path, stdin: str | None = None, secret: str | None = None) -> str:
     """Run snarkjs; its output without colour codes. ``secret`` is scrubbed from anything that is shown."""
-    done = _node.run_node(_node.snarkjs_cli(_node.node_modules()), args, cwd=cwd, stdin=stdin)
+    done = tools.run_node(tools.snarkjs_cli(tools.node_modules()), args, cwd=cwd, stdin=stdin)
     output = _ANSI.sub("", done.output)
     if secret:
         output = output.replace(secret, "<entropy>")
@@ -278,8 +280,8 @@ class _Listed:
 
 def _zkey_verify(r1cs: Path, ptau: Path, zkey: Path) -> _Listed | str:
     """Verify one key; its listing, or snarkjs' reason for refusing it."""
-    done = _node.run_node(
-        _node.snarkjs_cli(_node.node_modules()), ["zkey", "verify", r1cs, ptau, zkey], cwd=zkey.parent
+    done = tools.run_node(
+        tools.snarkjs_cli(tools.node_modules()), ["zkey", "verify", r1cs, ptau, zkey], cwd=zkey.parent
     )
     output = _ANSI.sub("", done.output)
     if done.returncode != 0 or "ZKey Ok!" not in output:
@@ -346,8 +348,6 @@ def init_project_ceremony(
 ) -> Transcript:
     """``ceremony init`` in a project: the circuit ``project build`` compiled (compiled again if need be, from
     the cache) into the project's ``ceremony/`` folder."""
-    from proofstream.projects.build import compile_project
-
     if spec.backend != "groth16":
         raise ConfigError(f"project {spec.name} uses the {spec.backend} backend: only groth16 needs a ceremony")
     compiled = compile_project(spec, cache_dir)

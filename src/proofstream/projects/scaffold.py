@@ -12,8 +12,8 @@ import shutil
 import tomllib
 from pathlib import Path
 
+from proofstream.circuits.signed import SIGNED_CAPACITY, signed_circuit
 from proofstream.errors import ConfigError
-from proofstream.projects.signed import SIGNED_CAPACITY, signed_circuit
 from proofstream.projects.spec import BACKENDS, CIRCUIT_FILE, CONFIG_FILE, SIGNATURES, STATE_DIR
 
 __all__ = ["TEMPLATES", "scaffold", "template_dir"]

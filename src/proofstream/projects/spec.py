@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, cast
 
+from proofstream.circuits.layout import SIGNATURE_INPUTS
 from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.schema import Field, Schema
 from proofstream.errors import ConfigError
@@ -25,7 +26,7 @@ CONFIG_FILE = "proofstream.toml"
 BACKENDS = ("groth16", "attest")
 Backend = Literal["groth16", "attest"]
 SIGNATURES = ("gateway", "circuit")
-SIGNATURE_PUBLIC_INPUTS = 5
+SIGNATURE_PUBLIC_INPUTS = len(SIGNATURE_INPUTS)
 """chainId, registry, config, keyAx, keyAy: appended by the Router for a BabyJubJub device."""
 MAX_CAPACITY = 64
 """Messages per task at most: a depth-6 tree. Bigger circuits outgrow any powers-of-tau file worth shipping."""
@@ -63,7 +64,7 @@ class ProjectSpec:
 
     @property
     def circuit_signatures(self) -> bool:
-        """Whether the circuit checks every device signature (projects/signed.py)."""
+        """Whether the circuit checks every device signature (circuits/signed.py)."""
         return self.signatures == "circuit"
 
     @property
@@ -102,7 +103,7 @@ class ProjectSpec:
     @property
     def n_public(self) -> int:
         """Public signals of the circuit: the outputs, then the task-record inputs (``domain.anchor``,
-        docs/protocol.md), and for circuit signatures the five signature inputs (projects/signed.py)."""
+        docs/protocol.md), and for circuit signatures the five signature inputs (circuits/layout.py)."""
         return len(self.outputs) + len(RECORD_INPUTS) + (SIGNATURE_PUBLIC_INPUTS if self.circuit_signatures else 0)
 
     def logic(self) -> ModuleType:

@@ -13,11 +13,12 @@ from typing import Any
 
 from eth_abi.abi import encode
 
+from proofstream.circuits import tools
+from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.build import build_circuit
+from proofstream.circuits.witness import calculate_witness
 from proofstream.errors import CircuitError, ProverError
-from proofstream.prover import _node
-from proofstream.prover.circuits import CircuitArtifacts, build_circuit
 from proofstream.prover.ports import CircuitProject, CircuitTask, Proof
-from proofstream.prover.witness import calculate_witness
 
 __all__ = ["Groth16Backend", "Groth16Proof", "ProofTimings", "prove", "prove_witness", "verify"]
 
@@ -82,8 +83,8 @@ class Groth16Proof:
         )
 
 
-def _snarkjs(*args: str | Path, cwd: Path) -> _node.NodeResult:
-    return _node.run_node(_node.snarkjs_cli(_node.node_modules()), args, cwd=cwd)
+def _snarkjs(*args: str | Path, cwd: Path) -> tools.NodeResult:
+    return tools.run_node(tools.snarkjs_cli(tools.node_modules()), args, cwd=cwd)
 
 
 def _prove_in(artifacts: CircuitArtifacts, wtns: Path, work: Path, witness_s: float, started: float) -> Groth16Proof:

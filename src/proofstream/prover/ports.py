@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
-from proofstream.domain.messages import DeviceMessage, payload_fields
+
+if TYPE_CHECKING:
+    from proofstream.domain.messages import DeviceMessage
 
 __all__ = ["CircuitProject", "CircuitTask", "Proof", "ProverBackend", "SigningContext", "TaskRecord", "record_of"]
 
@@ -30,6 +32,10 @@ class TaskRecord:
 
 def record_of(message: DeviceMessage) -> TaskRecord:
     """A stored device message as the project's logic and circuit read it."""
+    # Imported here: domain.messages loads eth-utils and coincurve (about a second), and every project's logic.py
+    # imports this module for TaskRecord alone.
+    from proofstream.domain.messages import payload_fields
+
     names = message.schema.payload_names
     return TaskRecord(message.nonce, message.timestamp, dict(zip(names, payload_fields(message), strict=True)))
 
@@ -68,7 +74,7 @@ class CircuitTask:
     previous: TaskRecord | None = None
     """The anchor's message, needed when ``anchor.prev_leaf(config) != 0``: the circuit opens the leaf with it."""
     signing: SigningContext | None = None
-    """Set for a project whose circuit checks the device signatures (projects/signed.py)."""
+    """Set for a project whose circuit checks the device signatures (circuits/signed.py)."""
 
     @property
     def prev_leaf(self) -> int:

@@ -23,33 +23,27 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import secrets
 import shutil
-import struct
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 
+from proofstream.circuits import tools
+from proofstream.circuits.artifacts import CircuitArtifacts, CompiledCircuit, read_r1cs_info
+from proofstream.circuits.ptau import file_sha256, find_ptau, required_power
 from proofstream.errors import CircuitError
-from proofstream.prover import _node
-from proofstream.prover.ptau import file_sha256, find_ptau, required_power
 
 __all__ = [
     "LIBRARY_DIR",
-    "CircuitArtifacts",
-    "CompiledCircuit",
-    "R1csInfo",
     "build_circuit",
     "compile_circuit",
     "compile_errors",
     "default_cache_dir",
-    "read_r1cs_info",
 ]
 
 logger = logging.getLogger(__name__)
@@ -61,86 +55,14 @@ SETUP_LABEL = "proofstream single-party Groth16 setup - UNSAFE for real funds"
 """Name recorded in the zkey's contribution: anyone inspecting the key sees it is not from a ceremony."""
 
 
-LIBRARY_DIR = Path(__file__).resolve().parents[1] / "circuits"
-"""proofstream's shared circuit library; a build folder holds it as ``proofstream/`` (``include
-"proofstream/batch.circom";``)."""
+LIBRARY_DIR = Path(__file__).resolve().parent
+"""proofstream's shared circuit library (this package's ``*.circom`` files); a build folder holds it as
+``proofstream/`` (``include "proofstream/batch.circom";``)."""
 LIBRARY_INCLUDE = "proofstream"
 
 
 def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("proofstream") / "circuits"
-
-
-@dataclass(frozen=True, slots=True)
-class R1csInfo:
-    constraints: int
-    wires: int
-    public_outputs: int
-    public_inputs: int
-    private_inputs: int
-
-    @property
-    def public_signals(self) -> int:
-        return self.public_outputs + self.public_inputs
-
-
-def read_r1cs_info(path: Path) -> R1csInfo:
-    """Sizes from an .r1cs header (the same numbers ``snarkjs r1cs info`` prints), without loading
-    constraints."""
-    try:
-        with path.open("rb") as f:
-            magic, _version, n_sections = struct.unpack("<4sII", f.read(12))
-            if magic != b"r1cs":
-                raise CircuitError(f"{path} is not an r1cs file")
-            for _ in range(n_sections):
-                section_type, size = struct.unpack("<IQ", f.read(12))
-                start = f.tell()
-                if section_type == 1:
-                    (n8,) = struct.unpack("<I", f.read(4))
-                    f.seek(n8, os.SEEK_CUR)
-                    wires, outputs, inputs, private, _labels, constraints = struct.unpack("<IIIIQI", f.read(28))
-                    return R1csInfo(constraints, wires, outputs, inputs, private)
-                f.seek(start + size)
-    except (OSError, struct.error) as exc:
-        raise CircuitError(f"cannot read r1cs file {path}: {exc}") from exc
-    raise CircuitError(f"{path} has no r1cs header section")
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledCircuit:
-    """A compiled circuit: enough to compute and check witnesses (no proving keys); paths point into the
-    cache."""
-
-    name: str
-    key: str
-    """sha256 of (circuit source, proofstream's circuit library, circom2 + circomlib versions)."""
-    r1cs: Path
-    wasm: Path
-    sym: Path
-    witness_js: Path
-    """circom's generate_witness.js next to the wasm (a lighter witness calculator than the snarkjs CLI)."""
-    constraints: int
-    public_signals: int
-    """Outputs plus public inputs: the length of snarkjs' public signals."""
-    wires: int
-
-
-@dataclass(frozen=True, slots=True)
-class CircuitArtifacts(CompiledCircuit):
-    """Everything needed to prove and verify one circuit; all paths point into the cache.
-
-    ``key`` is the Groth16 key: sha256 of (the compile key, ptau sha256, snarkjs version)."""
-
-    zkey: Path
-    vkey: Path
-    verifier_sol: Path
-    ptau: Path
-    ptau_power: int
-    ptau_sha256: str
-
-    def verification_key(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.vkey.read_text())
-        return loaded
 
 
 def _package_version(modules: Path, package: str) -> str:
@@ -186,7 +108,7 @@ def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(LIBRARY_DIR / relative, target)
     args = [f"{name}.circom", "--r1cs", "--wasm", "--sym", "--O2", "-l", ".", "-o", "."]
-    done = _node.run_node(_node.circom2_cli(modules), args, cwd=build)
+    done = tools.run_node(tools.circom2_cli(modules), args, cwd=build)
     if done.returncode != 0 or "Everything went okay" not in done.output:
         raise CircuitError(
             f"{source} does not compile:\n{compile_errors(done.output, f'{name}.circom', source)}",
@@ -247,7 +169,7 @@ def compile_errors(output: str, build_name: str, source: Path) -> str:
 
 
 def _snarkjs(modules: Path, *args: str | Path, cwd: Path) -> float:
-    done = _node.run_node(_node.snarkjs_cli(modules), args, cwd=cwd)
+    done = tools.run_node(tools.snarkjs_cli(modules), args, cwd=cwd)
     if done.returncode != 0:
         raise CircuitError(f"snarkjs {args[0]} {args[1]} failed:\n{done.output[-4000:]}", code="circuit_setup")
     return done.seconds
@@ -317,7 +239,7 @@ def compile_circuit(source_path: Path, name: str, cache_dir: Path | None = None)
     if not name.isidentifier():
         raise CircuitError(f"circuit name must be an identifier, got {name!r}")
     cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
-    modules = _node.node_modules()
+    modules = tools.node_modules()
     try:
         source = source_path.read_bytes()
     except OSError as exc:
@@ -359,13 +281,13 @@ def build_circuit(
     """Compile ``source_path`` and set up Groth16 keys for it, or return the cached build of the same inputs.
 
     ``name`` names the files (it must be a plain identifier); ``ptau`` is an explicit powers-of-tau file, else
-    :func:`proofstream.prover.ptau.find_ptau` searches (``repo_root`` changes where). Raises CircuitError when
+    :func:`proofstream.circuits.ptau.find_ptau` searches (``repo_root`` changes where). Raises CircuitError when
     compiling or the setup fails, ConfigError when no powers-of-tau file fits, ToolchainError without node.
     """
     started = time.perf_counter()
     cache = (cache_dir if cache_dir is not None else default_cache_dir()).expanduser()
     compiled = compile_circuit(source_path, name, cache)
-    modules = _node.node_modules()
+    modules = tools.node_modules()
     compile_key = compiled.key
     info = read_r1cs_info(compiled.r1cs)
 

@@ -1,28 +1,34 @@
 """Witnesses: computing them with the circuit's wasm, and reading/writing the binary ``.wtns`` format.
 
-The reader/writer and the ``.sym`` index exist so tests can tamper with single signals (a hint, a flag, a
-hash) and show that the constraints reject the result: the check that a circuit is not under-constrained.
+:func:`calculate_witness` writes one ``.wtns`` file (what the prover proves); :class:`WitnessRunner` keeps one Node
+process for many inputs and answers only the outputs (what the differential check compares, a hundred batches in
+seconds). The reader/writer and the ``.sym`` index exist so tests can tamper with single signals (a hint, a flag,
+a hash) and show that the constraints reject the result: the check that a circuit is not under-constrained.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import struct
+import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from proofstream.errors import CircuitError
-from proofstream.prover import _node
-from proofstream.prover.circuits import CompiledCircuit
+from proofstream.circuits import tools
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.errors import CircuitError, ToolchainError
 
 __all__ = [
     "Witness",
+    "WitnessRunner",
     "calculate_witness",
     "check_witness",
+    "json_inputs",
     "read_symbols",
     "read_wtns",
     "write_inputs",
@@ -105,19 +111,21 @@ def read_symbols(path: Path) -> dict[str, int]:
     return symbols
 
 
-def _json_value(value: Any) -> Any:
+def json_inputs(value: Any) -> Any:
     """Circuit inputs as JSON: big integers as decimal strings (JSON numbers lose precision past 2^53)."""
     if isinstance(value, bool):
         raise CircuitError("booleans are not circuit inputs; use 0 or 1")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, Mapping):
+        return {name: json_inputs(v) for name, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_json_value(v) for v in value]
+        return [json_inputs(v) for v in value]
     raise CircuitError(f"unsupported circuit input value {value!r}")
 
 
 def write_inputs(path: Path, inputs: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps({name: _json_value(v) for name, v in inputs.items()}))
+    path.write_text(json.dumps(json_inputs(inputs)))
 
 
 def calculate_witness(artifacts: CompiledCircuit, inputs: Mapping[str, Any], out: Path) -> float:
@@ -129,7 +137,7 @@ def calculate_witness(artifacts: CompiledCircuit, inputs: Mapping[str, Any], out
     with tempfile.TemporaryDirectory(prefix="proofstream-inputs-") as tmp:
         input_json = Path(tmp) / "input.json"
         write_inputs(input_json, inputs)
-        done = _node.run_node(artifacts.witness_js, [artifacts.wasm, input_json, out])
+        done = tools.run_node(artifacts.witness_js, [artifacts.wasm, input_json, out])
     if done.returncode != 0 or not out.is_file():
         raise CircuitError(
             f"witness generation failed for {artifacts.name}: {_witness_error(done.output)}",
@@ -147,14 +155,100 @@ def _witness_error(output: str) -> str:
     return " ".join(dict.fromkeys(line.removeprefix("Error: ").removeprefix("Error: ") for line in wanted))
 
 
+_WORKER_JS = r"""
+// proofstream witness worker: one JSON request per stdin line, one JSON answer per stdout line.
+const readline = require("readline");
+const fs = require("fs");
+const builder = require(process.argv[2]);
+const wasm = fs.readFileSync(process.argv[3]);
+const nOut = Number(process.argv[4]);
+const send = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+console.log = (...args) => process.stderr.write(args.join(" ") + "\n");  // circuit log() must not hit stdout
+let calculator = null;
+readline.createInterface({ input: process.stdin }).on("line", async (line) => {
+  try {
+    if (calculator === null) calculator = await builder(wasm);
+    const w = await calculator.calculateWitness(JSON.parse(line), 0);
+    send({ ok: true, outputs: w.slice(1, 1 + nOut).map((v) => v.toString()) });
+  } catch (err) {
+    calculator = null;  // its error buffer keeps old messages: start afresh after a failure
+    send({ ok: false, error: String(err && err.message ? err.message : err) });
+  }
+});
+"""
+
+
+class WitnessRunner:
+    """Computes the outputs of a compiled circuit for many inputs in one Node process (circom's own witness
+    calculator over the wasm). Close it, or use it as a context manager."""
+
+    def __init__(self, compiled: CompiledCircuit, n_outputs: int) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise ToolchainError("`node` is not on PATH (Node.js 20 or later is required)", code="toolchain_missing")
+        self._dir = tempfile.TemporaryDirectory(prefix="proofstream-witness-")
+        script = Path(self._dir.name) / "worker.js"
+        script.write_text(_WORKER_JS)
+        calculator = compiled.wasm.parent / "witness_calculator.js"
+        self._process = subprocess.Popen(
+            [node, str(script), str(calculator), str(compiled.wasm), str(n_outputs)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.calls = 0
+
+    def __enter__(self) -> WitnessRunner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def outputs(self, inputs: Mapping[str, Any]) -> tuple[int, ...]:
+        """The circuit's outputs for ``inputs``; CircuitError ``witness_failed`` when the circuit rejects them."""
+        stdin, stdout = self._pipes()
+        self.calls += 1
+        try:
+            stdin.write(json.dumps(json_inputs(inputs)) + "\n")
+            stdin.flush()
+            line = stdout.readline()
+        except OSError as exc:
+            raise ToolchainError(f"the witness worker died: {exc}") from exc
+        if not line:
+            raise ToolchainError(f"the witness worker exited (status {self._process.poll()})")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            reason = _witness_error(str(answer["error"])) or "witness generation failed"
+            raise CircuitError(reason, code="witness_failed")
+        return tuple(int(v) for v in answer["outputs"])
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        if self._process.stdin is None or self._process.stdout is None:
+            raise ToolchainError("the witness worker has no pipes")
+        return self._process.stdin, self._process.stdout
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._dir.cleanup()
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def check_witness(artifacts: CompiledCircuit, wtns: Path) -> None:
     """Check every constraint of the circuit against ``wtns`` (``snarkjs wtns check``); CircuitError if one
     fails."""
-    modules = _node.node_modules()
-    done = _node.run_node(_node.snarkjs_cli(modules), ["wtns", "check", artifacts.r1cs, wtns])
+    modules = tools.node_modules()
+    done = tools.run_node(tools.snarkjs_cli(modules), ["wtns", "check", artifacts.r1cs, wtns])
     output = _ANSI.sub("", done.output)
     if done.returncode != 0 or "WITNESS IS CORRECT" not in output:
         problems = [line.split("snarkJS:", 1)[-1].strip() for line in output.splitlines() if "WARN" in line]

@@ -1,4 +1,4 @@
-"""The one place the prover package starts Node tools (circom2, snarkjs, circom's witness generator).
+"""The one place the circuit tools run: circom2, snarkjs and circom's witness generator, all Node scripts.
 
 ``node_modules`` is found by :func:`proofstream.toolchain.find_node_modules`. Runs go through :func:`run_node`
 rather than ``toolchain.run_node_tool`` because a non-zero exit here is a verdict, not a broken tool: a

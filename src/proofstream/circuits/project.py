@@ -1,4 +1,5 @@
-"""A loaded project as the Groth16 backend sees it: a ``CircuitProject`` (prover/ports.py) built from its spec."""
+"""A project folder as a circuit: the ``CircuitProject`` (prover/ports.py) the Groth16 backend proves, the reference
+outputs its logic.py gives, and the compile that checks circuit.circom against proofstream.toml."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from proofstream.domain.anchor import record_inputs
-from proofstream.projects.inputs import circuit_inputs
-from proofstream.projects.signed import signature_public_inputs
+from proofstream.circuits.artifacts import CompiledCircuit
+from proofstream.circuits.build import compile_circuit
+from proofstream.circuits.interface import check_circuit_matches
+from proofstream.circuits.layout import circuit_inputs, record_public_inputs, signature_public_inputs
 from proofstream.projects.spec import ProjectSpec
 from proofstream.prover.ports import CircuitTask, TaskRecord
 
-__all__ = ["ProjectCircuit", "check_order", "reference_outputs"]
+__all__ = ["ProjectCircuit", "check_order", "compile_project", "reference_outputs"]
 
 
 def check_order(records: Sequence[TaskRecord], capacity: int) -> None:
@@ -103,20 +105,24 @@ class ProjectCircuit:
         return circuit_inputs(task, self.schema_fields, self.depth)
 
     def reference_outputs(self, task: CircuitTask) -> tuple[int, ...]:
-        records = task.records
         return (
             *self._outputs(task),
-            *record_inputs(
-                project=task.project,
-                task_id=task.task_id,
-                root=task.root,
-                device=task.device,
-                prover=task.prover,
-                first_nonce=records[0].nonce,
-                last_nonce=records[-1].nonce,
-                prev=task.anchor,
-                config=task.config,
-                last=task.last_anchor(self.schema_fields),
-            ),
+            *record_public_inputs(task, self.schema_fields),
             *(signature_public_inputs(task) if self.spec.circuit_signatures else ()),
         )
+
+
+def compile_project(spec: ProjectSpec, cache_dir: Path | None = None) -> CompiledCircuit:
+    """Compile the project's circuit (no trusted setup; cached by content) and check it against the schema and
+    logic.OUTPUTS. Raises CircuitError ``circuit_compile`` with circom's errors, ``schema_mismatch`` with the fix.
+    """
+    compiled = compile_circuit(spec.circuit_path, spec.circuit_name, cache_dir)
+    check_circuit_matches(
+        spec.schema.payload_names,
+        len(spec.outputs),
+        compiled,
+        output_names=spec.outputs,
+        capacity=spec.capacity,
+        signatures=spec.circuit_signatures,
+    )
+    return compiled
