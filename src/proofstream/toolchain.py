@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.errors import ToolchainError
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def run_node_tool(
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
     seconds = time.monotonic() - started
-    logger.debug("node tool finished tool=%s rc=%d seconds=%.2f", name, completed.returncode, seconds)
+    log.debug(logger, "node tool finished", tool=name, rc=completed.returncode, seconds=round(seconds, 2))
     if completed.returncode != 0:
         tail = (stderr.strip() or stdout.strip())[-2000:]
         raise ToolchainError(f"{name} failed with exit status {completed.returncode}: {tail}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 
@@ -55,6 +56,29 @@ def test_too_little_gas_is_refused_before_sending(world: World) -> None:
     with pytest.raises(TransactionRevertedError, match=r"(?i)out ?of ?gas"):
         world.core.router.route(record.task_id, [1], LAST, b"", sender=world.prover, gas=40_000)
     assert world.client.web3.eth.get_transaction_count(world.prover.address) == nonce_before
+
+
+def test_every_write_logs_its_contract_function_tx_and_gas(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """A call and a deployment each log "tx sent" then "tx mined", the label split into contract and function, with
+    the receipt's hash and gas used."""
+    with caplog.at_level(logging.INFO, logger="proofstream.chain.client"):
+        call = world.client.send(world.mock_verifier.functions.setResult(True), sender=world.owner)
+        deployment = world.client.deploy(world.compilation.artifact("MockVerifier"), sender=world.owner)
+    records = [r for r in caplog.records if r.name == "proofstream.chain.client"]
+    assert [r.getMessage().split(" ", 2)[:2] for r in records] == [["tx", "sent"], ["tx", "mined"]] * 2
+    mined = [r.fields for r in records if r.getMessage().startswith("tx mined")]  # type: ignore[attr-defined]
+    wanted = [("MockVerifier", "setResult", call), ("MockVerifier", "constructor", deployment)]
+    for fields, (contract, function, receipt) in zip(mined, wanted, strict=True):
+        assert (fields["contract"], fields["function"], fields["tx"], fields["gas"], fields["block"]) == (
+            contract,
+            function,
+            receipt.tx_hash,
+            receipt.gas_used,
+            receipt.block_number,
+        )
+    line = records[1].getMessage()
+    assert f"contract=MockVerifier function=setResult tx={call.tx_hash} gas={call.gas_used} " in line
+    assert f"tx={call.tx_hash} " in records[0].getMessage() and "gas=" not in records[0].getMessage()
 
 
 def test_back_to_back_sends_from_threads_get_distinct_nonces(world: World) -> None:

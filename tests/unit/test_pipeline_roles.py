@@ -146,7 +146,7 @@ def test_messages_of_a_retired_version_are_kept_unbatched_counted_and_logged_onc
     assert all(store.get_message(m.id).status == "received" for m in left)  # type: ignore[union-attr]
     warnings = [r for r in caplog.records if "not live" in r.getMessage()]
     assert len(warnings) == 1
-    assert "config version 1" in warnings[0].getMessage()
+    assert "config=1 " in warnings[0].getMessage()
 
 
 def test_a_task_whose_version_retired_before_assignment_fails_with_that_reason(store: SqliteStore) -> None:

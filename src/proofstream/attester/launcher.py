@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.errors import ProverError
 
 __all__ = ["AttesterLaunch", "AttesterProcesses"]
@@ -58,7 +59,7 @@ class AttesterProcesses:
             self._processes.append(self._spawn(index, key_file))
         for index, process in enumerate(self._processes):
             self._wait_ready(index, process)
-        logger.info("attesters started count=%d project=%s", len(self._processes), self._launch.project_dir)
+        log.info(logger, "attesters started", count=len(self._processes), path=self._launch.project_dir)
         return self
 
     def _spawn(self, index: int, key_file: Path) -> subprocess.Popen[bytes]:
@@ -89,8 +90,8 @@ class AttesterProcesses:
             str(launch.poll_s),
         ]
         # stderr to a file: an unread pipe would block a chatty attester once it filled up.
-        with (self._work_dir / f"attester-{index}.log").open("ab") as log:
-            return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+        with (self._work_dir / f"attester-{index}.log").open("ab") as stderr:
+            return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
 
     def _wait_ready(self, index: int, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
@@ -102,9 +103,9 @@ class AttesterProcesses:
             if not line and process.poll() is not None:
                 break
         self.stop()
-        log = self._work_dir / f"attester-{index}.log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise ProverError(f"attester {index} did not start (log {log}):\n{tail}", code="attester_start")
+        log_file = self._work_dir / f"attester-{index}.log"
+        tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
+        raise ProverError(f"attester {index} did not start (log {log_file}):\n{tail}", code="attester_start")
 
     def stop(self) -> None:
         for process in self._processes:

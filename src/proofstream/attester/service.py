@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from proofstream import logs as log
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
 from proofstream.domain.eip712 import Domain
@@ -122,12 +123,12 @@ class Attester:
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Attest until ``stop`` is set; a failed tick is logged and retried, never fatal."""
-        logger.info("attester running address=%s router=%s", self.address, self._chain.router)
+        log.info(logger, "attester running", attester=self.address, router=self._chain.router)
         while not stop.is_set():
             try:
                 busy = self.tick() > 0
             except ProofstreamError as exc:
-                logger.error("attester tick failed, retrying: %s", exc)
+                log.error(logger, "attester tick failed, retrying", error=exc)
                 busy = False
             if not busy:
                 stop.wait(poll_seconds)
@@ -161,20 +162,20 @@ class Attester:
         refusal = self._version_refusal(on_chain.project, on_chain.config)
         if refusal is not None:
             self._finished.add(task.id)
-            logger.debug("not attesting task=%s: %s", task.id, refusal)
+            log.debug(logger, "not attesting", task=task.id, reason=refusal)
             return 0
         try:
             self.attest(task, on_chain)
         except (AttestRefusedError, LogicRejectedError) as exc:
             self._finished.add(task.id)
-            logger.error("attestation refused task=%s reason=%s", task.id, exc)
+            log.error(logger, "attestation refused", task=task.id, reason=exc)
             return 0
         except ProverError as exc:
             attempts = self._attempts.get(task.id, 0) + 1
             self._attempts[task.id] = attempts
             if attempts >= self._settings.max_attempts:
                 self._finished.add(task.id)
-            logger.error("logic failed task=%s attempt=%d reason=%s", task.id, attempts, exc)
+            log.error(logger, "logic failed", task=task.id, attempt=attempts, reason=exc)
             return 0
         self._finished.add(task.id)
         return 1
@@ -189,7 +190,7 @@ class Attester:
             version = self._chain.version(project, config)
             self._versions[key] = _version_refusal(version, config, self._settings.config_hash)
             if self._versions[key] is not None:
-                logger.warning("not attesting project=%d config=%d: %s", project, config, self._versions[key])
+                log.warning(logger, "not attesting", project=project, config=config, reason=self._versions[key])
         return self._versions[key]
 
     def attest(self, task: TaskRow, on_chain: ChainTask) -> StoredAttestation:
@@ -221,7 +222,7 @@ class Attester:
             created_at=self._clock(),
         )
         self._tasks.write(task.id, partial(self._store.put_attestation, stored))
-        logger.info("task attested task=%s attester=%s outputs=%s", task.id, self.address, list(outputs))
+        log.info(logger, "task attested", task=task.id, attester=self.address, outputs=list(outputs))
         return stored
 
     def _anchor_message(self, task: TaskRow, on_chain: ChainTask, leaf: int) -> TaskRecord:

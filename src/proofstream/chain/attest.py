@@ -15,6 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
+from proofstream import logs as log
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts._wrapper import Wrapper
@@ -115,12 +116,13 @@ def deploy_attest_verifier(
     )
     if receipt.contract_address is None:
         raise ChainError(f"AttestVerifier deployment {receipt.tx_hash} created no contract")
-    logger.info(
-        "attest verifier deployed address=%s config=%d quorum=%d attesters=%s",
-        receipt.contract_address,
-        config_version,
-        quorum,
-        ",".join(checksummed),
+    log.info(
+        logger,
+        "attest verifier deployed",
+        address=receipt.contract_address,
+        config=config_version,
+        quorum=quorum,
+        attesters=",".join(checksummed),
     )
     return AttestVerifier.at(client, receipt.contract_address, compilation)
 
@@ -295,7 +297,7 @@ class AttesterChainView:
         if self._provers.is_prover(self.attester):
             return False
         self._provers.register_prover(self.attester, sender=self._client.account)
-        logger.info("attester registered as prover attester=%s registry=%s", self.attester, self._provers.address)
+        log.info(logger, "attester registered as prover", attester=self.attester, registry=self._provers.address)
         return True
 
 

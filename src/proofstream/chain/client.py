@@ -30,6 +30,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, We
 from web3.providers.rpc import HTTPProvider
 from web3.types import BlockIdentifier, TxParams, Wei
 
+from proofstream import logs as log
 from proofstream.chain.solc import ContractArtifact
 from proofstream.domain.types import Address
 from proofstream.errors import ChainError, ChainUnavailableError, TransactionRevertedError
@@ -231,6 +232,8 @@ class ChainClient:
         params: TxParams,
         gas_limit: int,
     ) -> Receipt:
+        # A label is "Contract.function" (a deployment's "Name.constructor"); the log keeps the two apart.
+        contract, _, function = label.rpartition(".")
         nonce = self._nonces.next(account.address)
         with self._mapped(label):
             try:
@@ -243,13 +246,15 @@ class ChainClient:
                 # The nonce may or may not have been used: ask the node next time.
                 self._nonces.reset(account.address)
                 raise
-            logger.info(
-                "tx sent call=%s tx=%s sender=%s nonce=%d gas_limit=%d",
-                label,
-                tx_hash,
-                account.address,
-                nonce,
-                gas_limit,
+            log.info(
+                logger,
+                "tx sent",
+                contract=contract,
+                function=function,
+                tx=tx_hash,
+                sender=account.address,
+                nonce=nonce,
+                gas_limit=gas_limit,
             )
             try:
                 raw = self._w3.eth.wait_for_transaction_receipt(
@@ -261,13 +266,18 @@ class ChainClient:
                 ) from exc
         gas_used = int(raw["gasUsed"])
         block = int(raw["blockNumber"])
-        logger.info(
-            "tx mined call=%s tx=%s block=%d gas_used=%d status=%d",
-            label,
-            tx_hash,
-            block,
-            gas_used,
-            raw["status"],
+        log.info(
+            logger,
+            "tx mined",
+            contract=contract,
+            function=function,
+            tx=tx_hash,
+            gas=gas_used,
+            gas_limit=gas_limit,
+            block=block,
+            sender=account.address,
+            nonce=nonce,
+            status=raw["status"],
         )
         if raw["status"] != 1:
             raise self._reverted_on_chain(label, tx, block, tx_hash)

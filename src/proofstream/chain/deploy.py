@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from proofstream import logs as log
 from proofstream.chain.client import ChainClient, Receipt
 from proofstream.chain.contracts.core import CoreContracts
 from proofstream.chain.contracts.registries import DeviceRegistry, ProjectRegistry, ProverRegistry
@@ -191,7 +192,7 @@ def deploy_core(
         router=_address(router),
         start_block=start_block,
     )
-    logger.info("core deployed chain_id=%d task_manager=%s router=%s", core.chain_id, core.task_manager, core.router)
+    log.info(logger, "core deployed", chain=core.chain_id, task_manager=core.task_manager, router=core.router)
     return core
 
 
@@ -259,7 +260,7 @@ def deploy_project(
         config_hash="0x" + config_hash.hex(),
         uri=uri,
     )
-    logger.info("project deployed project=%d verifier=%s dapp=%s", project, verifier_address, dapp_address)
+    log.info(logger, "project deployed", project=project, verifier=verifier_address, dapp=dapp_address)
     return deployment
 
 

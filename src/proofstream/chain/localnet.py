@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from proofstream import logs as log
 from proofstream.domain.defaults import LOCAL_CHAIN_ID
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules
@@ -109,12 +110,12 @@ class Localnet:
         self._log_dir = tempfile.TemporaryDirectory(prefix="proofstream-anvil-")
         log_path = Path(self._log_dir.name) / "anvil.log"
         # stdout goes to a file, not a pipe: anvil logs every RPC call and would block once a pipe filled up.
-        with log_path.open("wb") as log:
+        with log_path.open("wb") as out:
             try:
                 # A new session, so stop() can signal the npm wrapper and the anvil binary it spawns together.
                 self._process = subprocess.Popen(
                     args,
-                    stdout=log,
+                    stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
@@ -127,7 +128,7 @@ class Localnet:
         except BaseException:
             self.stop()
             raise
-        logger.info("anvil started url=%s chain_id=%d pid=%d", self._rpc_url, self._chain_id, self._process.pid)
+        log.info(logger, "anvil started", url=self._rpc_url, chain=self._chain_id, pid=self._process.pid)
         return self
 
     def stop(self) -> None:
@@ -140,11 +141,11 @@ class Localnet:
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
-                logger.warning("anvil did not stop after SIGTERM, killing pid=%d", process.pid)
+                log.warning(logger, "anvil did not stop after SIGTERM, killing", pid=process.pid)
                 self._signal(process, signal.SIGKILL)
                 process.wait(timeout=STOP_TIMEOUT_S)
         self._wait_for_group(process.pid)
-        logger.info("anvil stopped pid=%d rc=%s", process.pid, process.returncode)
+        log.info(logger, "anvil stopped", pid=process.pid, rc=process.returncode)
         self._cleanup()
 
     def snapshot(self) -> str:
@@ -206,7 +207,7 @@ class Localnet:
             except (ProcessLookupError, PermissionError):
                 return
             time.sleep(0.02)
-        logger.warning("anvil's process group %d still runs after stop", pgid)
+        log.warning(logger, "anvil's process group still runs after stop", pgid=pgid)
 
     @staticmethod
     def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import platformdirs
 
+from proofstream import logs as log
 from proofstream.chain.solc import ContractArtifact
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules, run_node_tool
@@ -66,12 +67,13 @@ def poseidon_artifact(
         )
         document = _parse(result.stdout)
         _write_cache(cache_file, document)
-        logger.info(
-            "poseidon contract generated inputs=%d circomlibjs=%s seconds=%.1f cache=%s",
-            n_inputs,
-            version,
-            result.seconds,
-            cache_file,
+        log.info(
+            logger,
+            "poseidon contract generated",
+            inputs=n_inputs,
+            circomlibjs=version,
+            seconds=round(result.seconds, 1),
+            path=cache_file,
         )
     return ContractArtifact(
         name=f"Poseidon{n_inputs}",

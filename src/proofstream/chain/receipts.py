@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from eth_account import Account
 from web3.exceptions import TransactionNotFound
 
+from proofstream import logs as log
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.tasks import TaskManager, TaskRecord, TaskStatus
 from proofstream.chain.solc import CompilationResult, compile_core
@@ -110,5 +111,5 @@ def verify_receipt_on_chain(
     client = ChainClient(rpc_url, Account.create())  # reads only: a throwaway account that never sends
     tasks = TaskManager.at(client, checked.task_manager, compilation or compile_core())
     verdict = check_task(checked, tasks, client)
-    logger.info("receipt verified message=%s task=%d chain=%d", receipt.id, receipt.task_id, receipt.chain_id)
+    log.info(logger, "receipt verified", message=receipt.id, task=receipt.task_id, chain=receipt.chain_id)
     return verdict

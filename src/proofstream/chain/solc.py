@@ -19,6 +19,7 @@ from typing import Any
 
 import platformdirs
 
+from proofstream import logs as log
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules, run_node_tool
 
@@ -157,12 +158,13 @@ def compile_sources(
         output = _parse_output(result.stdout)
         _raise_on_errors(output)
         _write_cache(cache_file, output)
-        logger.info(
-            "solidity compiled sources=%d solc=%s seconds=%.1f cache=%s",
-            len(sources),
-            version,
-            result.seconds,
-            cache_file,
+        log.info(
+            logger,
+            "solidity compiled",
+            count=len(sources),
+            solc=version,
+            seconds=round(result.seconds, 1),
+            path=cache_file,
         )
     return CompilationResult(artifacts=_artifacts(output), standard_json_input=input_json, compiler_version=version)
 
@@ -216,7 +218,7 @@ def _raise_on_errors(output: Mapping[str, Any]) -> None:
         messages = "\n".join(str(e.get("formattedMessage") or e.get("message")) for e in errors)
         raise ToolchainError(f"Solidity compilation failed:\n{messages}")
     for warning in output.get("errors", []):
-        logger.debug("solc warning: %s", warning.get("formattedMessage") or warning.get("message"))
+        log.debug(logger, "solc warning", error=warning.get("formattedMessage") or warning.get("message"))
 
 
 def _artifacts(output: Mapping[str, Any]) -> dict[str, ContractArtifact]:

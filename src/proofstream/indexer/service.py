@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from proofstream import logs as log
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.indexer.ports import ChainEvents
 from proofstream.store.ports import Store, TaskUpdate
@@ -46,11 +47,11 @@ class Indexer:
     def _apply(self, first: int, last: int) -> None:
         for reg in self._events.device_registrations(first, last):
             self._store.upsert_device(reg.project, reg.device, reg.owner, key=reg.key)
-            logger.info("device registered project=%s device=%s owner=%s", reg.project, reg.device, reg.owner)
+            log.info(logger, "device registered", project=reg.project, device=reg.device, owner=reg.owner)
         # After the registrations of the same range: a deactivation is final, so no later registration undoes it.
         for gone in self._events.device_deactivations(first, last):
             self._store.deactivate_device(gone.project, gone.device)
-            logger.info("device deactivated project=%s device=%s", gone.project, gone.device)
+            log.info(logger, "device deactivated", project=gone.project, device=gone.device)
         for outcome in self._events.task_outcomes(first, last):
             task = self._store.get_task(outcome.task_id)
             if task is None:
@@ -63,4 +64,4 @@ class Indexer:
                 continue
             status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
             self._tasks.update(task.id, status, TaskUpdate(route_tx=outcome.tx_hash, reason=outcome.reason))
-            logger.info("task final from chain task=%s status=%s tx=%s", task.id, status, outcome.tx_hash)
+            log.info(logger, "task final from chain", task=task.id, status=status, tx=outcome.tx_hash)

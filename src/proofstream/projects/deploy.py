@@ -16,6 +16,7 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
+from proofstream import logs as log
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import deploy_attest_verifier
 from proofstream.chain.client import ChainClient
@@ -68,7 +69,7 @@ def require_safe_setup(build: ProjectBuild, *, local: bool, force: bool) -> bool
             "pass --force-unsafe-setup for a testnet",
             code="unsafe_setup",
         )
-    logger.warning("deploying a single-party Groth16 setup to a non-local chain (forced); unsafe for real funds")
+    log.warning(logger, "deploying a single-party Groth16 setup to a non-local chain (forced); unsafe for real funds")
     return True
 
 
@@ -82,7 +83,7 @@ def read_manifest(path: Path, client: ChainClient) -> DeploymentManifest | None:
         return None
     manifest = DeploymentManifest.from_json(path.read_text())
     if not client.code_at(manifest.core.router):
-        logger.warning("the chain has no contracts at the addresses in %s; it was reset", path)
+        log.warning(logger, "the chain has no contracts at the manifest's addresses; it was reset", path=path)
         return None
     return manifest
 

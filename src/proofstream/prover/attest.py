@@ -21,6 +21,7 @@ from typing import Protocol
 
 from eth_utils.address import to_checksum_address
 
+from proofstream import logs as log
 from proofstream.domain.anchor import record_inputs
 from proofstream.domain.attestation import (
     Attestation,
@@ -220,7 +221,7 @@ class AttestBackend:
                 signer = None
             if signer != a.attester:
                 # A row whose signature is not its attester's (a corrupted or forged write to the store).
-                logger.warning("attestation signature does not match task=%s attester=%s", a.task_id, a.attester)
+                log.warning(logger, "attestation signature does not match", task=a.task_id, attester=a.attester)
                 continue
             agreeing[a.attester] = a.signature
         return agreeing, others

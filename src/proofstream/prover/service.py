@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from proofstream import logs as log
 from proofstream.domain import eddsa
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.messages import DeviceMessage, message_leaf
@@ -195,7 +196,7 @@ class ProverWorker:
         try:
             proof = self._backend.prove(self._circuit_task(task))
         except ProofNotReadyError as exc:
-            logger.info("task not ready, put back task=%s reason=%s", task.id, exc)
+            log.info(logger, "task not ready, put back", task=task.id, reason=exc)
             self._tasks.update(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
             return None
         except (ToolchainError, ChainError) as exc:
@@ -204,20 +205,20 @@ class ProverWorker:
             attempts = self._attempts.get(task.id, 0) + 1
             self._attempts[task.id] = attempts
             if attempts < MAX_PROVE_ATTEMPTS:
-                logger.warning("proving interrupted, put back task=%s attempt=%d reason=%s", task.id, attempts, exc)
+                log.warning(logger, "proving interrupted, put back", task=task.id, attempt=attempts, reason=exc)
                 self._tasks.update(task.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
                 return None
-            logger.error("proving failed task=%s attempts=%d reason=%s", task.id, attempts, exc)
+            log.error(logger, "proving failed", task=task.id, attempts=attempts, reason=exc)
             return self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"proving failed: {exc}"))
         except (ProofstreamError, ValueError) as exc:
-            logger.error("proving failed task=%s reason=%s", task.id, exc)
+            log.error(logger, "proving failed", task=task.id, reason=exc)
             return self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"proving failed: {exc}"))
         seconds = time.perf_counter() - started
         signals = proof.public_signals
         outputs = tuple(signals[: self._n_outputs])
         record = signals[self._n_outputs : self._n_outputs + PROTOCOL_PUBLIC_INPUTS]
         prev_time, prev_leaf, last_time, last_leaf = record[_PREV_TIME:]
-        logger.info("task proven task=%s outputs=%s seconds=%.2f", task.id, list(outputs), seconds)
+        log.info(logger, "task proven", task=task.id, outputs=list(outputs), seconds=round(seconds, 2))
         stored = StoredProof(
             backend=proof.backend,
             outputs=outputs,

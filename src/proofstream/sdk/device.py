@@ -25,6 +25,7 @@ import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from proofstream import logs as log
 from proofstream.domain import bjj_messages, eddsa
 from proofstream.domain.babyjub import Point
 from proofstream.domain.bjj_messages import KeyType
@@ -76,7 +77,7 @@ def _read_key_file(path: str | Path) -> str:
         raise ConfigError(f"no device key at {file}: create one with `proofstream device new --key {file}`")
     mode = stat.S_IMODE(file.stat().st_mode)
     if mode & 0o077:
-        logger.warning("device key file is readable by others path=%s mode=%o", file, mode)
+        log.warning(logger, "device key file is readable by others (chmod 600 it)", path=file, mode=f"{mode:o}")
     return file.read_text(encoding="utf-8").strip()
 
 

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
+from proofstream import logs as log
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
@@ -82,13 +83,13 @@ class Sequencer:
             return []  # nothing to do: spare the chain the liveness queries
         if not self._book.project_active(self._project):
             if not self._paused:
-                logger.warning(
-                    "project paused on chain: no tasks cut or assigned until it resumes project=%s", self._project
+                log.warning(
+                    logger, "project paused on chain, nothing cut or assigned until it resumes", project=self._project
                 )
             self._paused = True
             return []
         if self._paused:
-            logger.info("project resumed on chain project=%s", self._project)
+            log.info(logger, "project resumed on chain", project=self._project)
             self._paused = False
         live = self._liveness()
         created = self._cut(stored, live, flush=flush)
@@ -130,14 +131,14 @@ class Sequencer:
             in_batch = [stored[p.message_id] for p in batch.messages]
             task = self._task_of(batch, in_batch)
             self._tasks.write(task.id, partial(self._store.create_task, task, [m.id for m in in_batch]))
-            logger.info(
-                "task cut task=%s device=%s config=%d messages=%d nonces=%d..%d",
-                task.id,
-                task.device,
-                task.config,
-                len(in_batch),
-                task.first_nonce,
-                task.last_nonce,
+            log.info(
+                logger,
+                "task cut",
+                task=task.id,
+                device=task.device,
+                config=task.config,
+                count=len(in_batch),
+                nonces=f"{task.first_nonce}..{task.last_nonce}",
             )
             created.append(task)
         return created
@@ -146,11 +147,12 @@ class Sequencer:
         for version in sorted(held.keys() - self._reported_versions):
             # Once per version: the messages are kept (the device can see them as received), but no task can be
             # assigned under a retired version, so they will never be batched.
-            logger.warning(
-                "config version %d of project %d is not live on chain: %d message(s) signed under it left unbatched",
-                version,
-                self._project,
-                held[version],
+            log.warning(
+                logger,
+                "config version not live on chain, its messages left unbatched",
+                project=self._project,
+                config=version,
+                count=held[version],
             )
             self._reported_versions.add(version)
         self._held = dict(held)
@@ -176,11 +178,11 @@ class Sequencer:
         to_send = []
         for task in self._waiting():
             if self._book.state(task.id) is not ChainTaskState.UNKNOWN:
-                logger.info("task already assigned on chain task=%s", task.id)
+                log.info(logger, "task already assigned on chain", task=task.id)
                 self._tasks.update(task.id, change=TaskUpdate(assign_tx=RECOVERED))
             elif not live(task.config):
                 reason = f"config version {task.config} retired before the task was assigned"
-                logger.error("assignment impossible task=%s reason=%s", task.id, reason)
+                log.error(logger, "assignment impossible", task=task.id, reason=reason)
                 self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=reason))
             else:
                 to_send.append(task)
@@ -196,7 +198,7 @@ class Sequencer:
                 try:
                     self._send([task])
                 except TransactionRevertedError as exc:
-                    logger.error("assignment refused task=%s reason=%s", task.id, exc)
+                    log.error(logger, "assignment refused", task=task.id, reason=exc)
                     self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"assignment refused: {exc}"))
 
     def _send(self, tasks: Sequence[TaskRow]) -> None:
@@ -205,4 +207,4 @@ class Sequencer:
         assigned = TaskUpdate(assign_tx=outcome.tx_hash, gas_assign=outcome.gas_used // len(tasks))
         for task in tasks:
             self._tasks.update(task.id, change=assigned)
-        logger.info("tasks assigned count=%d tx=%s gas=%d", len(tasks), outcome.tx_hash, outcome.gas_used)
+        log.info(logger, "tasks assigned", count=len(tasks), tx=outcome.tx_hash, gas=outcome.gas_used)

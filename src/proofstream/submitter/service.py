@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from proofstream import logs as log
 from proofstream.domain.tasks import TaskStatus
 from proofstream.errors import StaleTaskError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
@@ -57,7 +58,7 @@ class Submitter:
         state = self._book.state(task.id)
         if state in (ChainTaskState.ASSIGNED, ChainTaskState.EXPIRED):
             # The route tx never made it into a block: hand the task back to be sent again.
-            logger.warning("route tx not on chain, resending task=%s", task.id)
+            log.warning(logger, "route tx not on chain, resending", task=task.id)
             self._tasks.update(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
             return 0
         return self._finish_from_chain(task, state)
@@ -69,18 +70,18 @@ class Submitter:
             self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=task.reason or "failed on chain"))
         else:
             return 0
-        logger.info("task final on chain task=%s state=%s", task.id, state)
+        log.info(logger, "task final on chain", task=task.id, state=state)
         return 1
 
     def _revive(self, task: TaskRow, state: ChainTaskState) -> ChainTaskState:
         """Expire the task if its deadline passed, and reassign an expired one to this node's prover."""
         if state is ChainTaskState.ASSIGNED and self._book.overdue(task.id):
             outcome = self._book.expire(task.id)
-            logger.warning("task past its deadline, expired task=%s tx=%s", task.id, outcome.tx_hash)
+            log.warning(logger, "task past its deadline, expired", task=task.id, tx=outcome.tx_hash)
             state = ChainTaskState.EXPIRED
         if state is ChainTaskState.EXPIRED:
             outcome = self._book.reassign(task.id, self._deadline_blocks)
-            logger.info("task reassigned with a fresh deadline task=%s tx=%s", task.id, outcome.tx_hash)
+            log.info(logger, "task reassigned with a fresh deadline", task=task.id, tx=outcome.tx_hash)
             state = ChainTaskState.ASSIGNED
         return state
 
@@ -98,10 +99,12 @@ class Submitter:
             try:
                 outcome = self._book.release(previous.id)
             except TransactionRevertedError as exc:
-                logger.info("predecessor held by another prover, waiting for its deadline task=%s: %s", task.id, exc)
+                log.info(
+                    logger, "predecessor held by another prover, waiting for its deadline", task=task.id, error=exc
+                )
                 return
-        logger.warning(
-            "ended a failed predecessor on chain task=%s predecessor=%s tx=%s", task.id, previous.id, outcome.tx_hash
+        log.warning(
+            logger, "ended a failed predecessor on chain", task=task.id, predecessor=previous.id, tx=outcome.tx_hash
         )
 
     def _submit(self, task: TaskRow, proof: StoredProof) -> int:
@@ -115,11 +118,12 @@ class Submitter:
             return 0  # the Router routes a device's tasks in order: wait for the predecessor
         anchor = self._book.anchor(task.project, task.device)
         if not proof.made_against(anchor, task.config):
-            logger.warning(
-                "proof made against another anchor, proving again task=%s proof_anchor=%s chain_anchor=%s",
-                task.id,
-                proof.prev_time,
-                anchor.timestamp,
+            log.warning(
+                logger,
+                "proof made against another anchor, proving again",
+                task=task.id,
+                proof_anchor=proof.prev_time,
+                chain_anchor=anchor.timestamp,
             )
             self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.PROVING)
             return 0
@@ -136,7 +140,7 @@ class Submitter:
         status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
         routed = TaskUpdate(route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason)
         self._tasks.update(task.id, status, routed)
-        logger.info("task routed task=%s status=%s tx=%s gas=%d", task.id, status, outcome.tx_hash, outcome.gas_used)
+        log.info(logger, "task routed", task=task.id, status=status, tx=outcome.tx_hash, gas=outcome.gas_used)
         return 1
 
     def _refused(self, task: TaskRow, proof: StoredProof, exc: TransactionRevertedError) -> int:
@@ -148,13 +152,13 @@ class Submitter:
             return self._finish_from_chain(task, state)
         name = exc.error_name
         if name in RETRIED_REFUSALS or self._book.predecessor_pending(task.id):
-            logger.info("route refused for now, will retry task=%s reason=%s", task.id, name or exc)
+            log.info(logger, "route refused for now, will retry", task=task.id, reason=name or exc)
             self._tasks.update(task.id, TaskStatus.PROVING, expect=TaskStatus.SUBMITTED)
             return 0
         if name == "InvalidProof" and not proof.made_against(self._book.anchor(task.project, task.device), task.config):
-            logger.warning("the anchor moved under the proof, proving again task=%s", task.id)
+            log.warning(logger, "the anchor moved under the proof, proving again", task=task.id)
             self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.SUBMITTED)
             return 0
-        logger.error("route refused task=%s reason=%s", task.id, exc)
+        log.error(logger, "route refused", task=task.id, reason=exc)
         self._tasks.update(task.id, TaskStatus.FAILED, TaskUpdate(reason=f"route refused: {exc}"))
         return 1
