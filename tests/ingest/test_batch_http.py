@@ -17,6 +17,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.errors import ChainUnavailableError
 from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.http import create_app
 from proofstream.ingest.validation import ClockWindow
@@ -225,6 +226,16 @@ def test_a_store_failure_refuses_the_request_and_stores_nothing(tmp_path: Path) 
             blocker.close()
         assert_refused(response, 503, "store_error")
         assert store.unbatched_messages(ProjectId(1)) == []
+
+
+def test_a_chain_failure_refuses_the_request_and_stores_nothing(store: SqliteStore) -> None:
+    class Unreachable:
+        def is_live(self, project: ProjectId, version: ConfigVersion) -> bool:
+            raise ChainUnavailableError("no RPC")
+
+    with make_client(store, liveness=Unreachable()) as client:
+        assert_refused(client.post(URL, json={"messages": [body(DEVICES[0], 0)]}), 503, "chain_unavailable")
+    assert store.unbatched_messages(ProjectId(1)) == []
 
 
 def test_the_documented_example_is_what_the_endpoint_answers(client: TestClient) -> None:
