@@ -31,6 +31,10 @@ class GatewaySettings:
     port: int = GATEWAY_PORT
     """0 picks a free port (the demo does)."""
     max_body_bytes: int = 16 * 1024
+    max_batch_body_bytes: int = 1024 * 1024
+    """Body limit of POST /v1/projects/{id}/messages (a batch), apart from the single message's ``max_body_bytes``."""
+    max_batch_messages: int = 1000
+    """Messages one batch request may hold (``batch_too_large`` above)."""
     open_registration: bool = False
     """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
     as project owner. Always on for the local chain the node starts itself; off by default on any chain at a

@@ -4,6 +4,6 @@
   store reads it needs;
 - ``intake``: the one admission path every transport shares (validation, liveness, clock, durable store);
 - ``http``: the HTTP transport (FastAPI), with ``models`` (its JSON bodies), ``errors`` (codes and statuses),
-  ``registration`` and ``receipts``;
+  ``batch`` (the batch body and its per-message results), ``registration`` and ``receipts``;
 - ``ports``: what the gateway needs from the chain and the node (registrar, version liveness, content files).
 """

@@ -3,15 +3,24 @@ transport, so a device sees the same code whichever way its message came."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi.responses import JSONResponse
+
+from proofstream import logs as log
+from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
+
+logger = logging.getLogger(__name__)
 
 STATUS_OF_CODE: dict[str, int] = {
     "invalid_json": 400,
     "invalid_request": 400,
     "body_too_large": 413,
+    "batch_too_large": 413,
     "schema_mismatch": 422,
     "invalid_field": 422,
     "unsupported_version": 422,
+    "project_mismatch": 422,
     "bad_signature": 401,
     "unknown_device": 403,
     "device_not_in_project": 403,
@@ -44,3 +53,13 @@ def error_response(code: str, message: str, status: int | None = None) -> JSONRe
         {"error": {"code": code, "message": message}},
         status_code=status if status is not None else STATUS_OF_CODE.get(code, 400),
     )
+
+
+def describe(exc: ProofstreamError) -> tuple[int, str, str]:
+    """The HTTP status, code and message a device is told for ``exc``, whether it refused a whole request or one
+    item of a batch. A store failure other than an ordering conflict is logged here and told only as
+    ``store_error`` (503): its details are the operator's, not the device's."""
+    if isinstance(exc, StoreError) and not isinstance(exc, ConflictError):
+        log.error(logger, "store failed", code=exc.code, error=exc)
+        return 503, "store_error", "the store is unavailable"
+    return STATUS_OF_CODE.get(exc.code, 400 if isinstance(exc, MessageError) else 500), exc.code, exc.message

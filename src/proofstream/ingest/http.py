@@ -21,13 +21,20 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from proofstream import logs as log
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
-from proofstream.errors import ConflictError, MessageError, ProofstreamError, StoreError
-from proofstream.ingest.errors import STATUS_OF_CODE, error_response
+from proofstream.errors import MessageError, ProofstreamError
+from proofstream.ingest.batch import (
+    BATCH_SHAPE,
+    DEFAULT_MAX_BATCH_BODY_BYTES,
+    DEFAULT_MAX_BATCH_MESSAGES,
+    item_result,
+    split_batch,
+)
+from proofstream.ingest.errors import describe, error_response
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.models import (
     Accepted,
+    BatchOut,
     DeviceOut,
     ErrorBody,
     MessageStatusOut,
@@ -99,6 +106,8 @@ def create_app(
     store: Store,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_batch_body_bytes: int = DEFAULT_MAX_BATCH_BODY_BYTES,
+    max_batch_messages: int = DEFAULT_MAX_BATCH_MESSAGES,
     clock: Callable[[], float] = time.time,
     registrar: Registrar | None = None,
     content: ContentSource | None = None,
@@ -107,6 +116,9 @@ def create_app(
     task_manager: str | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
+
+    ``max_body_bytes`` bounds a single message's body (and a registration's); a batch has its own bounds,
+    ``max_batch_body_bytes`` and ``max_batch_messages`` (docs/protocol.md, "Batches").
 
     ``registrar`` submits device registrations that passed the signature check (None: the gateway refuses them
     with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
@@ -124,11 +136,8 @@ def create_app(
 
     @app.exception_handler(ProofstreamError)
     async def _proofstream_error(_: Request, exc: ProofstreamError) -> JSONResponse:
-        if isinstance(exc, StoreError) and not isinstance(exc, ConflictError):
-            log.error(logger, "store failed", code=exc.code, error=exc)
-            return error_response("store_error", "the store is unavailable", 503)
-        status = STATUS_OF_CODE.get(exc.code, 400 if isinstance(exc, MessageError) else 500)
-        return error_response(exc.code, exc.message, status)
+        status, code, message = describe(exc)
+        return error_response(code, message, status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -140,6 +149,7 @@ def create_app(
         return error_response(code, str(exc.detail), exc.status_code)
 
     intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
+    project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
 
     def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
         admitted = intake.accept(raw)
@@ -165,6 +175,30 @@ def create_app(
         raw = await _read_body(request, max_body_bytes)
         status, body = await run_in_threadpool(ingest, raw)
         return JSONResponse(body, status_code=status)
+
+    def ingest_batch(project: ProjectId, raw: bytes) -> JSONResponse:
+        if not store.project_configs(project):
+            return error_response("unknown_project", f"project {project} is unknown to this gateway", 404)
+        outcomes = intake.accept_many(split_batch(raw, max_batch_messages), project)
+        return JSONResponse({"results": [item_result(outcome) for outcome in outcomes]})
+
+    @app.post(
+        "/v1/projects/{project}/messages",
+        response_model=BatchOut,
+        responses={status: {"model": ErrorBody} for status in (400, 404, 413, 422, 503)},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+                "description": f"{BATCH_SHAPE}: signed device messages of this project, each as POST /messages "
+                'takes it (docs/protocol.md, "Batches").',
+            }
+        },
+    )
+    async def post_messages(request: Request, project: int = project_path) -> JSONResponse:
+        """Many messages in one request and one durable commit: 200 with one result per message, in order."""
+        raw = await _read_body(request, max_batch_body_bytes)
+        return await run_in_threadpool(ingest_batch, ProjectId(project), raw)
 
     @app.get("/messages/{message_id}", response_model=MessageStatusOut, responses={404: {"model": ErrorBody}})
     async def get_message(message_id: str) -> JSONResponse:
@@ -205,7 +239,6 @@ def create_app(
         return JSONResponse(await run_in_threadpool(look))
 
     registrations = Registrations(store, registrar)
-    project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
 
     @app.get("/v1/projects/{project}", response_model=ProjectOut, responses={404: {"model": ErrorBody}})
     async def get_project(project: int = project_path) -> JSONResponse:

@@ -1,23 +1,24 @@
 """The one admission path every transport shares: check a raw message, then store it durably.
 
-A transport (HTTP today) hands :meth:`Intake.accept` the raw bytes and answers the device with what it returns;
-whatever it raises is a ProofstreamError whose code the transport maps (``ingest.errors``). Nothing is stored
-for a refused message.
+A transport (HTTP today) hands :meth:`Intake.accept` the raw bytes of one message, or :meth:`Intake.accept_many`
+those of a batch, and answers the device with what it returns; a refusal is a ProofstreamError whose code the
+transport maps (``ingest.errors``). Nothing is stored for a refused message.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from proofstream import logs as log
 from proofstream.domain.types import ConfigVersion, MessageId, ProjectId
-from proofstream.errors import MessageError
+from proofstream.errors import MessageError, ProofstreamError, StoreError
+from proofstream.ingest import validation
 from proofstream.ingest.ports import VersionLiveness
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
-from proofstream.store.ports import RECEIVED, MessageStatus, Store
+from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
 
 logger = logging.getLogger(__name__)
 
@@ -48,25 +49,70 @@ class Intake:
         self._clock_window = clock_window
 
     def accept(self, raw: bytes) -> Admitted:
+        """Admit one message: raise the ProofstreamError of its refusal, or return it once durably stored."""
         admitted = admit(raw, self._store)
-        message = admitted.message
         now = self._clock()
-        # A resend of a stored message gets its status below, whatever the version's liveness or the clock say.
-        checks = self._liveness is not None or self._clock_window is not None
-        if checks and self._store.get_message(admitted.id) is None:
-            project, version = ProjectId(message.project), ConfigVersion(message.config)
-            if self._liveness is not None and not self._liveness.is_live(project, version):
-                # A new message under a retired version would be stored and never settled: say so instead.
-                raise MessageError(
-                    f"config version {message.config} of project {message.project} is retired: sign under the "
-                    f"current version (GET /v1/projects/{message.project})",
-                    code="retired_config",
-                )
-            if self._clock_window is not None:
-                check_clock(message.timestamp, now, self._clock_window)
+        self._check_new(admitted, now)
         # The store refuses, atomically with the insert, a nonce or timestamp out of order (stale_timestamp).
-        put = self._store.put_message(message, admitted.id, now)
-        if put.created:
+        put = self._store.put_message(admitted.message, admitted.id, now)
+        return self._answer(admitted, put.created)
+
+    def accept_many(self, raws: Sequence[bytes], project: ProjectId) -> list[Admitted | ProofstreamError]:
+        """Admit many messages sent to ``project`` in one request, in order, with one durable commit.
+
+        Each item passes exactly the checks :meth:`accept` makes and is stored by the store's own rules
+        (``Store.put_messages``); a refused item's place holds its error and the others go on. An item of another
+        project is refused with ``project_mismatch``. A store failure of the commit itself raises, and then
+        nothing of the request is stored."""
+        now = self._clock()
+        checked: list[validation.Admitted | ProofstreamError] = []
+        for raw in raws:
+            try:
+                admitted = admit(raw, self._store)
+                if admitted.message.project != project:
+                    raise MessageError(
+                        f"message of project {admitted.message.project} sent to project {project}: post it to "
+                        f"/v1/projects/{admitted.message.project}/messages",
+                        code="project_mismatch",
+                    )
+                self._check_new(admitted, now)
+            except MessageError as exc:
+                checked.append(exc)
+            else:
+                checked.append(admitted)
+        passed = [item for item in checked if isinstance(item, validation.Admitted)]
+        stored = iter(self._store.put_messages([NewMessage(a.message, a.id) for a in passed], now))
+        results: list[Admitted | ProofstreamError] = []
+        for item in checked:
+            if not isinstance(item, validation.Admitted):
+                results.append(item)
+                continue
+            outcome = next(stored)
+            results.append(outcome if isinstance(outcome, StoreError) else self._answer(item, outcome.created))
+        return results
+
+    def _check_new(self, admitted: validation.Admitted, now: float) -> None:
+        """The version's liveness and the clock window, for a message not stored yet: a resend of a stored
+        message gets its status, whatever the version's liveness or the clock say by now."""
+        if self._liveness is None and self._clock_window is None:
+            return
+        if self._store.get_message(admitted.id) is not None:
+            return
+        message = admitted.message
+        project, version = ProjectId(message.project), ConfigVersion(message.config)
+        if self._liveness is not None and not self._liveness.is_live(project, version):
+            # A new message under a retired version would be stored and never settled: say so instead.
+            raise MessageError(
+                f"config version {message.config} of project {message.project} is retired: sign under the "
+                f"current version (GET /v1/projects/{message.project})",
+                code="retired_config",
+            )
+        if self._clock_window is not None:
+            check_clock(message.timestamp, now, self._clock_window)
+
+    def _answer(self, admitted: validation.Admitted, created: bool) -> Admitted:
+        message = admitted.message
+        if created:
             log.info(
                 logger,
                 "message stored",

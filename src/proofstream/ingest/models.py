@@ -3,6 +3,8 @@ handlers build the same shapes as plain dicts."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -74,3 +76,20 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class BatchItemOut(BaseModel):
+    outcome: Literal["accepted", "duplicate", "refused"]
+    id: str | None = None
+    """accepted and duplicate only."""
+    status: str | None = None
+    """accepted (always ``received``) and duplicate (where the stored message stands) only."""
+    error: ErrorDetail | None = None
+    """refused only."""
+    http_status: int | None = None
+    """refused only: the status ``POST /messages`` answers for the same error."""
+
+
+class BatchOut(BaseModel):
+    results: list[BatchItemOut]
+    """One per message of the request, in its order."""

@@ -193,6 +193,8 @@ class Node:
         app = create_app(
             wiring.store,
             max_body_bytes=gateway.max_body_bytes,
+            max_batch_body_bytes=gateway.max_batch_body_bytes,
+            max_batch_messages=gateway.max_batch_messages,
             registrar=ChainRegistrar(wiring.core.devices, self.roles.owner) if open_registration else None,
             content=wiring,
             liveness=ChainLiveness(wiring.core.projects),

@@ -30,6 +30,7 @@ from proofstream.domain.types import (
     TaskId,
     Timestamp,
 )
+from proofstream.errors import StoreError
 
 RECEIVED: Literal["received"] = "received"
 """Status of a stored message that is not in a task yet."""
@@ -54,6 +55,18 @@ class PutResult:
     message_id: MessageId
     created: bool
     """False when the very same message (same id) was already stored: a re-send, not an error."""
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A verified message and its id, as the gateway hands it to :meth:`Store.put_messages`."""
+
+    message: DeviceMessage
+    id: MessageId
+
+
+PutOutcome = PutResult | StoreError
+"""What :meth:`Store.put_messages` answers per item: stored (or already stored), or why it was refused."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +294,23 @@ class Store(Protocol):
         lower and the nearest higher nonce raises ConflictError ``stale_timestamp`` (per project and device,
         nonce order and timestamp order agree); a config version below that of the nearest lower nonce or above
         that of the nearest higher one raises ConflictError ``stale_config``. The message's (project, config) must
-        be known (StoreError ``unknown_project`` otherwise). Nothing is written on any error."""
+        be known (StoreError ``unknown_project`` otherwise). Nothing is written on any error.
+
+        These rules hold across every gateway sharing the store, not just within one process: an adapter checks
+        them and inserts under one lock that covers the device (SQLite: the database's write lock, taken by
+        ``BEGIN IMMEDIATE`` before the checks; a server database: a per-device lock in the transaction), backed by a
+        unique index on (project, device, nonce), so two gateways racing on one device cannot both admit
+        conflicting messages."""
+        ...
+
+    def put_messages(self, items: Sequence[NewMessage], received_at: float) -> list[PutOutcome]:
+        """Store many verified messages in one durable commit: one outcome per item, in order.
+
+        Each item is admitted exactly as :meth:`put_message` admits it (the same rules, checked against what the
+        store holds, including the items before it in ``items``), in the order given. A refused item's outcome is
+        the ConflictError or StoreError :meth:`put_message` would have raised: it writes nothing and does not stop
+        the items after it. Returns once the one commit that holds every created item is durable; if that commit
+        fails, it raises StoreError and nothing of ``items`` is stored."""
         ...
 
     def last_timestamp(self, project: ProjectId, device: Address) -> Timestamp | None:

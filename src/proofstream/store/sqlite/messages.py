@@ -4,12 +4,13 @@ device), and the reads the gateway and the sequencer make."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from proofstream.domain.messages import DeviceMessage, to_body
 from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, Timestamp
 from proofstream.errors import ConflictError, StoreError
-from proofstream.store.ports import PutResult, StoredMessage
+from proofstream.store.ports import NewMessage, PutOutcome, PutResult, StoredMessage
 from proofstream.store.sqlite.engine import SqliteEngine
 from proofstream.store.sqlite.rows import MESSAGE_COLUMNS, MESSAGE_FROM, addr, stored_message, u64
 
@@ -19,45 +20,27 @@ __all__ = ["MessageQueries"]
 class MessageQueries(SqliteEngine):
     def put_message(self, message: DeviceMessage, message_id: MessageId, received_at: float) -> PutResult:
         body = to_body(message).decode()
-        project, device, nonce = u64(message.project), addr(message.device), u64(message.nonce)
+        return self._write(lambda conn: _insert_message(conn, message, message_id, body, received_at))
 
-        def job(conn: sqlite3.Connection) -> PutResult:
-            if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
-                return PutResult(message_id, created=False)
-            row = conn.execute(
-                "SELECT id FROM messages WHERE project = ? AND device = ? AND nonce = ?",
-                (project, device, nonce),
-            ).fetchone()
-            if row is not None:
-                raise ConflictError(
-                    f"device {message.device} already used nonce {message.nonce} in project "
-                    f"{message.project} for message {row[0]}"
-                )
-            (batched_up_to,) = conn.execute(
-                "SELECT MAX(last_nonce) FROM tasks WHERE project = ? AND device = ?", (project, device)
-            ).fetchone()
-            if batched_up_to is not None and nonce <= batched_up_to:
-                # Tasks of a device cover increasing nonce ranges on chain: a late message below the last
-                # batched nonce could never be proven, so it is refused now rather than stranded.
-                raise ConflictError(
-                    f"nonce {message.nonce} of device {message.device} is at or below nonce {int(batched_up_to)}, "
-                    "which is already batched; ask GET /devices/{address} for the next nonce",
-                    code="stale_nonce",
-                )
-            _check_device_order(conn, message, project, device, nonce)
-            if not conn.execute(
-                "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
-            ).fetchone():
-                raise StoreError(
-                    f"project {message.project} config {message.config} is not known to the store",
-                    code="unknown_project",
-                )
-            conn.execute(
-                "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at),
-            )
-            return PutResult(message_id, created=True)
+    def put_messages(self, items: Sequence[NewMessage], received_at: float) -> list[PutOutcome]:
+        if not items:
+            return []
+        bodies = [to_body(item.message).decode() for item in items]
+
+        def job(conn: sqlite3.Connection) -> list[PutOutcome]:
+            outcomes: list[PutOutcome] = []
+            for item, body in zip(items, bodies, strict=True):
+                # Its own savepoint inside the request's transaction: a refused item leaves nothing behind, and
+                # the items after it see exactly what the items before it wrote.
+                conn.execute("SAVEPOINT item")
+                try:
+                    outcomes.append(_insert_message(conn, item.message, item.id, body, received_at))
+                except StoreError as exc:
+                    conn.execute("ROLLBACK TO item")
+                    outcomes.append(exc)
+                finally:
+                    conn.execute("RELEASE item")
+            return outcomes
 
         return self._write(job)
 
@@ -136,3 +119,50 @@ def _check_device_order(
             f"{int(above[2])} of its later nonce {int(above[0])}: config versions never decrease with the nonce",
             code="stale_config",
         )
+
+
+def _insert_message(
+    conn: sqlite3.Connection, message: DeviceMessage, message_id: MessageId, body: str, received_at: float
+) -> PutResult:
+    """The store's admission rules (Store.put_message), checked and applied inside the writer's transaction.
+
+    That transaction began with ``BEGIN IMMEDIATE``: it holds the database's write lock, which every connection of
+    every process takes before writing, so what these SELECTs see cannot change before the INSERT commits. The
+    unique index on (project, device, nonce) backs the nonce rule should anything write around this function."""
+    project, device, nonce = u64(message.project), addr(message.device), u64(message.nonce)
+    if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
+        return PutResult(message_id, created=False)
+    row = conn.execute(
+        "SELECT id FROM messages WHERE project = ? AND device = ? AND nonce = ?",
+        (project, device, nonce),
+    ).fetchone()
+    if row is not None:
+        raise ConflictError(
+            f"device {message.device} already used nonce {message.nonce} in project "
+            f"{message.project} for message {row[0]}"
+        )
+    (batched_up_to,) = conn.execute(
+        "SELECT MAX(last_nonce) FROM tasks WHERE project = ? AND device = ?", (project, device)
+    ).fetchone()
+    if batched_up_to is not None and nonce <= batched_up_to:
+        # Tasks of a device cover increasing nonce ranges on chain: a late message below the last
+        # batched nonce could never be proven, so it is refused now rather than stranded.
+        raise ConflictError(
+            f"nonce {message.nonce} of device {message.device} is at or below nonce {int(batched_up_to)}, "
+            "which is already batched; ask GET /devices/{address} for the next nonce",
+            code="stale_nonce",
+        )
+    _check_device_order(conn, message, project, device, nonce)
+    if not conn.execute(
+        "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
+    ).fetchone():
+        raise StoreError(
+            f"project {message.project} config {message.config} is not known to the store",
+            code="unknown_project",
+        )
+    conn.execute(
+        "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at),
+    )
+    return PutResult(message_id, created=True)
