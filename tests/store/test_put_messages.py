@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_conformance import KEYS, OTHER_PROJECT, PROJECT, TRACKER_SCHEMA, Adapter, new_task, signed
+from store_conformance import KEYS, OTHER_PROJECT, Adapter, new_task, signed
 from test_store_conformance import ADAPTERS
+from testbed import TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.types import ConfigVersion, ProjectId
 from proofstream.errors import ConflictError, StoreError
@@ -27,7 +28,7 @@ def adapter(request: pytest.FixtureRequest) -> Adapter:
 @pytest.fixture
 def store(adapter: Adapter, tmp_path: Path) -> Iterator[Store]:
     store = adapter(tmp_path)
-    store.upsert_project(PROJECT)
+    store.upsert_project(TRACKER)
     store.upsert_project(OTHER_PROJECT)
     yield store
     store.close()
@@ -45,7 +46,7 @@ def codes(outcomes: list[PutResult | StoreError]) -> list[str]:
 def test_every_item_is_admitted_in_order_by_the_single_rules(store: Store) -> None:
     stored_before = item(KEYS[0], 5, timestamp=500)
     assert store.put_message(stored_before.message, stored_before.id, 1.0).created
-    unknown = ProjectConfig(ProjectId(7), ConfigVersion(1), TRACKER_SCHEMA, PROJECT.domain)
+    unknown = ProjectConfig(ProjectId(7), ConfigVersion(1), TRACKER_SCHEMA, TRACKER.domain)
     items = [
         item(KEYS[0], 6, timestamp=600),  # created
         stored_before,  # the very same message again: resent, never refused
@@ -73,7 +74,7 @@ def test_every_item_is_admitted_in_order_by_the_single_rules(store: Store) -> No
     for outcome, sent in zip(outcomes, items, strict=True):
         assert isinstance(outcome, StoreError) or outcome.message_id == sent.id
         assert (store.get_message(sent.id) is not None) == (not isinstance(outcome, StoreError))
-    nonces = [m.message.nonce for m in store.unbatched_messages(PROJECT.project) if m.message.device == KEYS[0].address]
+    nonces = [m.message.nonce for m in store.unbatched_messages(TRACKER.project) if m.message.device == KEYS[0].address]
     assert nonces == [3, 5, 6, 8]
     created = store.get_message(items[0].id)
     assert created is not None and created.received_at == 2.5
@@ -82,7 +83,7 @@ def test_every_item_is_admitted_in_order_by_the_single_rules(store: Store) -> No
 
 
 def test_config_order_and_batched_nonces_hold_within_a_call(store: Store) -> None:
-    v2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, PROJECT.domain)
+    v2 = ProjectConfig(ProjectId(1), ConfigVersion(2), TRACKER_SCHEMA, TRACKER.domain)
     store.upsert_project(v2)
     first = item(KEYS[0], 0, timestamp=100)
     assert codes(store.put_messages([first], 1.0)) == ["created"]
@@ -100,23 +101,23 @@ def test_config_order_and_batched_nonces_hold_within_a_call(store: Store) -> Non
 
 def test_an_empty_call_writes_nothing(store: Store) -> None:
     assert store.put_messages([], 1.0) == []
-    assert store.unbatched_messages(PROJECT.project) == []
+    assert store.unbatched_messages(TRACKER.project) == []
 
 
 def test_one_commit_covers_the_whole_call(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "one.db") as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         items = [item(KEYS[i % 3], i // 3) for i in range(30)]
         before = store.commits
         assert codes(store.put_messages(items, 1.0)) == ["created"] * 30
         assert store.commits == before + 1
-        assert len(store.unbatched_messages(PROJECT.project)) == 30
+        assert len(store.unbatched_messages(TRACKER.project)) == 30
 
 
 def test_a_failed_commit_stores_nothing_of_the_call(tmp_path: Path) -> None:
     path = tmp_path / "locked.db"
     with SqliteStore(path, busy_timeout_ms=100) as store:
-        store.upsert_project(PROJECT)
+        store.upsert_project(TRACKER)
         items = [item(KEYS[0], 0), item(KEYS[1], 0)]
         blocker = sqlite3.connect(path, isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock past the busy timeout
