@@ -17,13 +17,13 @@ from typing import Any
 
 from eth_account import Account
 
-from proofstream.circuits.project import reference_outputs
+from proofstream.domain.circuit_task import TaskRecord, record_of
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import ConfigVersion
 from proofstream.node import Node
+from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.ports import TaskRecord, record_of
 from proofstream.sdk.device import AnyDeviceKey, BjjDeviceKey, DeviceKey, GatewayClient
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.store.ports import TaskRow

@@ -22,21 +22,21 @@ from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
-from proofstream.circuits.layout import batch_root, circuit_inputs
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.witness import calculate_witness
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord, record_of
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.layout import batch_root, circuit_inputs
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.tasks import FINAL, TaskCommitment
 from proofstream.domain.tasks import TaskStatus as StoreStatus
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProofstreamError, TransactionRevertedError
 from proofstream.node import Node
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.prover.groth16 import Groth16Backend
-from proofstream.prover.ports import CircuitTask, TaskRecord, record_of
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
 

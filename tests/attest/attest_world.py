@@ -41,7 +41,7 @@ TRACKER_SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32"))
 
 LOGIC = '''
 """Test logic: metres = sum of |lat steps| (from the anchor's fix when opened); refuses a latitude of 0."""
-from proofstream.prover.ports import TaskRecord
+from proofstream.domain.circuit_task import TaskRecord
 
 OUTPUTS = ("metres",)
 

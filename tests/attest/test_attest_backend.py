@@ -12,12 +12,12 @@ from attest.attest_world import StoredTask, store_task
 from proofstream.chain.accounts import dev_account
 from proofstream.domain.anchor import NO_ANCHOR, RECORD_INPUTS, Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash, sign_digest
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ProjectId, TaskId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.attest import AttestBackend, AttestProof
-from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.prover.service import ProofNotReadyError, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import StoredAttestation

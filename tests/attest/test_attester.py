@@ -26,6 +26,7 @@ from proofstream.attester.service import Attester, AttesterSettings
 from proofstream.chain.accounts import dev_account
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, result_hash
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import digest, message_id, message_leaf, parse_body
 from proofstream.domain.schema import Field, Schema
@@ -33,7 +34,6 @@ from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
-from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore

@@ -16,13 +16,13 @@ from proofstream.chain.attest import deploy_attest_verifier
 from proofstream.cli.attest import describe_project
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.types import Address
 from proofstream.errors import ConfigError
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import load_project
 from proofstream.prover.isolated import IsolatedLogic
-from proofstream.prover.ports import TaskRecord
 from proofstream.store.sqlite import SqliteStore
 
 LATS = [90_000_000, 90_001_000, 90_002_500, 90_004_000]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from attest.attest_world import LOGIC, write_logic
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.errors import ProverError
 from proofstream.prover.isolated import IsolatedLogic, LogicRejectedError
-from proofstream.prover.ports import TaskRecord
 
 RECORDS = (TaskRecord(1, 10, {"lat": 100, "lon": 7}), TaskRecord(2, 11, {"lat": 130, "lon": 7}))
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from math import isqrt
 from typing import Any
 
-from proofstream.circuits.layout import PUBLIC_INPUTS, batch_root, circuit_inputs
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.witness import Witness
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
+from proofstream.domain.layout import PUBLIC_INPUTS, batch_root, circuit_inputs
 from proofstream.domain.merkle import leaf_hash, node_hash
 from proofstream.domain.types import FIELD_MODULUS
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.templates.tracker_distance.logic import (
     BHASKARA,
     COS_SCALE,

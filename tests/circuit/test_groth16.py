@@ -24,9 +24,9 @@ from circuit.circuit_model import (
 )
 from proofstream.circuits.artifacts import CircuitArtifacts
 from proofstream.circuits.build import build_circuit
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import CircuitError, ProverError
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.groth16 import CALLDATA_TYPES, Groth16Backend, Groth16Proof, verify
 from proofstream.prover.ports import ProverBackend
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from circuit.circuit_model import DEPTH, SPEC, TRACKER, Fix, make_task, records, reference_metres, track
-from proofstream.circuits.layout import circuit_inputs
+from proofstream.domain.layout import circuit_inputs
 from proofstream.prover.ports import CircuitProject
 from proofstream.templates.tracker_distance import logic
 from proofstream.templates.tracker_distance.logic import (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from proofstream.demo import demo_project, run_demo
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.tasks import TaskStatus
-from proofstream.prover.ports import TaskRecord
 from proofstream.store.sqlite import SqliteStore
 from proofstream.templates.tracker_distance import logic
 

@@ -13,18 +13,18 @@ from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
-from proofstream.circuits.layout import batch_root, circuit_inputs
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.witness import calculate_witness
 from proofstream.demo import demo_project
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.layout import batch_root, circuit_inputs
 from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import CircuitError, ProverError, TransactionRevertedError
 from proofstream.node import Node
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.groth16 import Groth16Backend, Groth16Proof
-from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.templates.tracker_distance import logic

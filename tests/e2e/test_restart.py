@@ -39,11 +39,11 @@ from proofstream.chain.deploy import DeploymentManifest, attach_core
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import compile_core
 from proofstream.demo import demo_project
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.errors import MessageError
 from proofstream.projects.build import build_project
 from proofstream.projects.deploy import deploy_built_project, snapshot_version, write_manifest
-from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey, GatewayClient
 from proofstream.templates.tracker_distance import logic
 

@@ -21,14 +21,16 @@ from typing import Any, cast
 import pytest
 
 from projects.helpers import cli, invoke
-from proofstream.circuits import project as circuit_project
 from proofstream.circuits import tools
 from proofstream.circuits.artifacts import CircuitArtifacts
-from proofstream.circuits.project import compile_project
 from proofstream.errors import ConfigError, ToolchainError
-from proofstream.projects import ceremony
+from proofstream.projects import circuit as circuit_project
 from proofstream.projects.build import ProjectBuild
 from proofstream.projects.ceremony import CeremonyError, ceremony_artifacts, is_multi_party, verify_ceremony
+from proofstream.projects.ceremony import steps as ceremony_steps
+from proofstream.projects.ceremony import transcript as ceremony_transcript
+from proofstream.projects.ceremony.transcript import ENTROPY_BYTES
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.deploy import require_safe_setup, upgrade_project
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import load_project
@@ -224,7 +226,7 @@ def test_the_entropy_never_appears_in_the_argv_of_snarkjs(
     name = load_project(root).circuit_name
     folder = root / "ceremony"
     secrets: list[str] = []
-    real_entropy = ceremony._entropy
+    real_entropy = ceremony_transcript.os_entropy
 
     def recorded_entropy() -> str:
         secrets.append(real_entropy())
@@ -237,7 +239,7 @@ def test_the_entropy_never_appears_in_the_argv_of_snarkjs(
         launched.append(([str(a) for a in argv], kwargs.get("input")))
         return real_run(argv, *args, **kwargs)
 
-    monkeypatch.setattr(ceremony, "_entropy", recorded_entropy)
+    monkeypatch.setattr(ceremony_steps, "os_entropy", recorded_entropy)
     monkeypatch.setattr(subprocess, "run", recording_run)  # the launcher proofstream.circuits.tools uses
     output = cli(
         "ceremony", "contribute", str(folder / f"{name}_0002.zkey"), str(folder / f"{name}_0003.zkey"), "--name", "dan"
@@ -245,7 +247,7 @@ def test_the_entropy_never_appears_in_the_argv_of_snarkjs(
 
     assert len(secrets) == 1
     secret = secrets[0]
-    assert len(secret) == 2 * ceremony.ENTROPY_BYTES
+    assert len(secret) == 2 * ENTROPY_BYTES
     contribute_runs = [(argv, stdin) for argv, stdin in launched if "contribute" in argv]
     assert len(contribute_runs) == 1
     argv, stdin = contribute_runs[0]

@@ -19,15 +19,15 @@ from eth_account import Account
 
 from projects.helpers import cli
 from proofstream.chain.gateway import LIVE_CACHE_S
-from proofstream.circuits.project import reference_outputs
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
 from proofstream.errors import MessageError
 from proofstream.node import Node
+from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.deploy import version_dir
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import ProjectSpec, hash_content, load_project
-from proofstream.prover.ports import TaskRecord
 from proofstream.sdk.device import DeviceKey, GatewayClient
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
 from proofstream.store.ports import TaskRow

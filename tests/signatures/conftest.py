@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.project import compile_project
 from proofstream.errors import ToolchainError
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import ProjectSpec, load_project
 

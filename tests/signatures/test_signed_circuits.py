@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.compare import records_of
-from proofstream.circuits.layout import SIGNATURE_INPUTS, batch_root, circuit_inputs
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.ptau import required_power
 from proofstream.circuits.signed import SIGNED_CAPACITY, sign_task
 from proofstream.circuits.witness import calculate_witness, check_witness, read_symbols, read_wtns, write_wtns
+from proofstream.domain.circuit_task import CircuitTask
 from proofstream.domain.eddsa import EddsaKey
+from proofstream.domain.layout import SIGNATURE_INPUTS, batch_root, circuit_inputs
 from proofstream.errors import CircuitError
+from proofstream.projects.circuit import ProjectCircuit
+from proofstream.projects.comparison import records_of
 from proofstream.projects.spec import SIGNATURE_PUBLIC_INPUTS, ProjectSpec
-from proofstream.prover.ports import CircuitTask
 
 TEMPLATES = ("tracker-distance", "weather-quality", "uptime")
 KEY = EddsaKey(bytes([7]) * 32)

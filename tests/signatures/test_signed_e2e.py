@@ -14,21 +14,21 @@ from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
-from proofstream.circuits.layout import batch_root
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.circuits.signed import sign_task
 from proofstream.domain import bjj_messages
 from proofstream.domain.anchor import Anchor
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eddsa import EddsaKey
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.layout import batch_root
 from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, FieldElement, Nonce, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.node import Node
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.groth16 import Groth16Backend
-from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.simulation import run_project
 

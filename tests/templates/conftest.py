@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.project import compile_project
 from proofstream.errors import ToolchainError
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.scaffold import TEMPLATES, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
 

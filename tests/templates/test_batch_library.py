@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.layout import batch_root, circuit_inputs
 from proofstream.circuits.witness import WitnessRunner
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
+from proofstream.domain.layout import batch_root, circuit_inputs
 from proofstream.domain.merkle import build_tree, leaf_hash
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import CircuitError
-from proofstream.prover.ports import CircuitTask, TaskRecord
 
 FIELDS = ("quality", "uptime")
 DEPTH = 3

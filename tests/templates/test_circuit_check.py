@@ -11,10 +11,10 @@ from proofstream.circuits import build
 from proofstream.circuits.artifacts import CompiledCircuit
 from proofstream.circuits.build import compile_circuit
 from proofstream.circuits.interface import check_circuit_matches, read_interface
-from proofstream.circuits.project import compile_project
 from proofstream.circuits.tools import node_modules
 from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.errors import CircuitError
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.scaffold import scaffold
 from proofstream.projects.spec import load_project
 

@@ -11,10 +11,10 @@ import pytest
 
 from proofstream.chain.solc import compile_core
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.layout import batch_root, circuit_inputs
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
+from proofstream.domain.layout import batch_root, circuit_inputs
 from proofstream.projects.scaffold import TEMPLATES, scaffold, template_dir
 from proofstream.projects.spec import load_project
-from proofstream.prover.ports import CircuitTask, TaskRecord
 from proofstream.testing import DifferentialError, assert_project, records_of, run_differential
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.check import run_differential
 from proofstream.circuits.ptau import required_power
+from proofstream.projects.differential import run_differential
 from proofstream.projects.scaffold import TEMPLATES
 from proofstream.projects.spec import ProjectSpec
 

@@ -13,16 +13,17 @@ from collections.abc import Sequence
 
 import pytest
 
-from proofstream.circuits.layout import PUBLIC_INPUTS, batch_root, record_public_inputs
-from proofstream.circuits.project import reference_outputs
 from proofstream.domain.anchor import anchor_after
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord, record_of
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.layout import PUBLIC_INPUTS, batch_root, record_public_inputs
 from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body
 from proofstream.domain.types import Address, MessageId
 from proofstream.errors import ProverError
+from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.ports import CircuitTask, Proof, ProverBackend, TaskRecord, record_of
+from proofstream.prover.ports import Proof, ProverBackend
 from proofstream.sdk.device import DeviceKey
 
 TRACKER: ProjectSpec = load_project(template_dir("tracker-distance"))

@@ -2,7 +2,7 @@
 
 It passes the backend conformance suite (tests/unit/test_backend_conformance.py), so a test that runs the prover
 worker on it sees what a real backend would hand over: the outputs, then the record inputs the Router builds
-(:func:`proofstream.circuits.layout.record_public_inputs`), and a proof that stops verifying when a signal
+(:func:`proofstream.domain.layout.record_public_inputs`), and a proof that stops verifying when a signal
 changes.
 """
 
@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass
 from itertools import pairwise
 
-from proofstream.circuits.layout import record_public_inputs
+from proofstream.domain.circuit_task import CircuitTask
+from proofstream.domain.layout import record_public_inputs
 from proofstream.errors import ProverError
-from proofstream.prover.ports import CircuitTask, Proof
+from proofstream.prover.ports import Proof
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,14 +29,14 @@ from fake_backend import FakeBackend
 
 from proofstream.chain.accounts import dev_account
 from proofstream.circuits.build import build_circuit
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.domain.attestation import Attestation, attest_domain, sign_digest
+from proofstream.domain.circuit_task import CircuitTask
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import ConfigError, ToolchainError
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.attest import AttestBackend
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.isolated import IsolatedLogic
-from proofstream.prover.ports import CircuitTask
 from proofstream.store.ports import ProjectConfig, StoredAttestation, TaskRow
 from proofstream.store.sqlite import SqliteStore
 

@@ -17,12 +17,13 @@ from testbed import DOMAIN, PROVER, TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.batching import BatchPolicy
+from proofstream.domain.circuit_task import CircuitTask
 from proofstream.domain.messages import digest, message_id, parse_body
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainUnavailableError, StoreError, ToolchainError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, TxOutcome
-from proofstream.prover.ports import CircuitTask, Proof
+from proofstream.prover.ports import Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer

@@ -37,6 +37,7 @@ from functools import partial
 from proofstream import logs as log
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
+from proofstream.domain.circuit_task import TaskRecord, record_of
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import DeviceMessage, check_signature, message_leaf, parse_body, to_body
@@ -46,7 +47,6 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
 from proofstream.prover.attest import LogicRunner
 from proofstream.prover.isolated import LogicRejectedError
-from proofstream.prover.ports import TaskRecord, record_of
 from proofstream.store.anchors import find_anchor_message
 from proofstream.store.ports import Store, StoredAttestation, StoredMessage, TaskRow
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import platformdirs
 
+from proofstream import logs as log
 from proofstream.circuits import tools
 from proofstream.circuits.artifacts import CircuitArtifacts, CompiledCircuit, read_r1cs_info
 from proofstream.circuits.ptau import file_sha256, find_ptau, required_power
@@ -114,7 +115,7 @@ def _compile(source: Path, name: str, modules: Path, out: Path) -> None:
             f"{source} does not compile:\n{compile_errors(done.output, f'{name}.circom', source)}",
             code="circuit_compile",
         )
-    logger.info("circuit compiled name=%s seconds=%.2f", name, done.seconds)
+    log.info(logger, "circuit compiled", circuit=name, seconds=round(done.seconds, 2))
     for item in (f"{name}.r1cs", f"{name}.sym", f"{name}_js"):
         (build / item).rename(out / item)
     shutil.rmtree(build)
@@ -297,13 +298,7 @@ def build_circuit(
     key = _sha256(compile_key, "ptau=" + ptau_hash, "snarkjs=" + _package_version(modules, "snarkjs"))
     keys = cache / "groth16" / f"{name}-{key[:24]}"
     if not (keys / "manifest.json").is_file():
-        logger.info(
-            "groth16 setup name=%s constraints=%d power=%d ptau=%s",
-            name,
-            info.constraints,
-            power,
-            ptau_info.path,
-        )
+        log.info(logger, "groth16 setup", circuit=name, constraints=info.constraints, power=power, ptau=ptau_info.path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
             timings = _setup(compiled.r1cs.parent, name, modules, ptau_info.path, tmp)
@@ -318,7 +313,7 @@ def build_circuit(
             _publish(tmp, keys)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        logger.info("groth16 setup done name=%s %s", name, " ".join(f"{k}={v:.2f}" for k, v in timings.items()))
+        log.info(logger, "groth16 setup done", circuit=name, **{k: round(v, 2) for k, v in timings.items()})
 
     artifacts = CircuitArtifacts(
         name=name,
@@ -337,5 +332,7 @@ def build_circuit(
         ptau_power=ptau_info.power,
         ptau_sha256=ptau_hash,
     )
-    logger.debug("circuit ready name=%s seconds=%.3f %s", name, time.perf_counter() - started, asdict(artifacts))
+    log.debug(
+        logger, "circuit ready", circuit=name, seconds=round(time.perf_counter() - started, 3), **asdict(artifacts)
+    )
     return artifacts

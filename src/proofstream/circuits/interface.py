@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from proofstream.circuits.artifacts import read_r1cs_info
-from proofstream.circuits.layout import (
+from proofstream.domain.layout import (
     ANCHOR_INPUTS,
     FRAMEWORK_INPUTS,
     PUBLIC_INPUTS,
@@ -98,13 +98,13 @@ def check_circuit_matches(
 ) -> None:
     """Raise CircuitError (code ``schema_mismatch``) unless the circuit's interface is the project format's.
 
-    Checked: the public inputs are exactly :data:`~proofstream.circuits.layout.PUBLIC_INPUTS` in that order; the
+    Checked: the public inputs are exactly :data:`~proofstream.domain.layout.PUBLIC_INPUTS` in that order; the
     private inputs are the anchor's opening (scalar ``prevNonce``, ``prevFields`` with one slot per schema
     field), then ``valid``, ``nonce``, ``timestamp`` and one array per schema field, all with the same number of
     slots (``capacity`` when given); the circuit has ``n_outputs`` scalar outputs (named
     ``output_names``, in order, when given). With ``signatures`` (``[proof] signatures = "circuit"``) the public
-    inputs go on with :data:`~proofstream.circuits.layout.SIGNATURE_INPUTS` and the private ones with the per-slot
-    signature arrays :data:`~proofstream.circuits.layout.SIGNATURE_SLOTS`. Every message says which file to
+    inputs go on with :data:`~proofstream.domain.layout.SIGNATURE_INPUTS` and the private ones with the per-slot
+    signature arrays :data:`~proofstream.domain.layout.SIGNATURE_SLOTS`. Every message says which file to
     change and how.
     """
     interface = read_interface(artifacts.r1cs, artifacts.sym)

@@ -22,6 +22,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.errors import ConfigError
 
 __all__ = ["PtauInfo", "file_sha256", "find_ptau", "read_ptau_info", "required_power"]
@@ -113,7 +114,7 @@ def find_ptau(power: int, *, explicit: Path | None = None, repo_root: Path | Non
         if info.power >= power and info.prepared:
             fitting.append(info)
         else:
-            logger.debug("ptau skipped path=%s power=%d prepared=%s needed=%d", path, info.power, info.prepared, power)
+            log.debug(logger, "ptau skipped", path=path, power=info.power, prepared=info.prepared, needed=power)
     if not fitting:
         raise ConfigError(
             f"no powers-of-tau file of power >= {power} found (looked in {root / 'ptau'} and "

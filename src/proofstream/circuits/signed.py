@@ -6,14 +6,14 @@ untouched and replaces its ``component main`` line by a generated wrapper templa
 - declares every input of the logic template (read from its ``signal input`` lines, so the wrapper follows the
   template when its inputs change) and its outputs, in the same order;
 - adds the five public inputs the Router appends for a BabyJubJub device
-  (:data:`~proofstream.circuits.layout.SIGNATURE_INPUTS`: chainId, DeviceRegistry, config version, the registered
-  key) and one EdDSA-Poseidon signature per slot (:data:`~proofstream.circuits.layout.SIGNATURE_SLOTS`);
+  (:data:`~proofstream.domain.layout.SIGNATURE_INPUTS`: chainId, DeviceRegistry, config version, the registered
+  key) and one EdDSA-Poseidon signature per slot (:data:`~proofstream.domain.layout.SIGNATURE_SLOTS`);
 - instantiates the logic template and ``ProofstreamSignatures(DEPTH, NFIELDS)``
   (``proofstream/signatures.circom``) and wires both to the same inputs, so every message the logic reads is one
   the registered key signed.
 
 Its public signals are the outputs, the eleven record inputs, then the signature inputs, the order
-``Router._publicInputs`` builds; :mod:`proofstream.circuits.layout` fills them. :func:`sign_task` signs a task's
+``Router._publicInputs`` builds; :mod:`proofstream.domain.layout` fills them. :func:`sign_task` signs a task's
 records as its device would, for the differential check and the tests.
 """
 
@@ -25,13 +25,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from proofstream.circuits.layout import SIGNATURE_INPUTS, SIGNATURE_SLOTS
 from proofstream.domain import eddsa
 from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.bjj_messages import message_hash
+from proofstream.domain.circuit_task import CircuitTask, SigningContext
+from proofstream.domain.layout import SIGNATURE_INPUTS, SIGNATURE_SLOTS
 from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import ConfigError
-from proofstream.prover.ports import CircuitTask, SigningContext
 
 __all__ = ["SIGNED_CAPACITY", "TemplateInterface", "read_template", "sign_task", "signed_circuit"]
 

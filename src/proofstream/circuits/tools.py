@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules
 
@@ -80,5 +81,5 @@ def run_node(
     except OSError as exc:
         raise ToolchainError(f"could not start node: {exc}") from exc
     seconds = time.perf_counter() - started
-    logger.debug("node tool=%s args=%s rc=%d seconds=%.3f", script.name, args[:1], done.returncode, seconds)
+    log.debug(logger, "node tool ran", tool=script.name, args=args[:1], rc=done.returncode, seconds=round(seconds, 3))
     return NodeResult(done.returncode, done.stdout, done.stderr, seconds)

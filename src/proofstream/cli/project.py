@@ -133,7 +133,7 @@ def test_(
     pytest_args: Annotated[list[str] | None, typer.Argument(help="extra pytest arguments for tests/")] = None,
 ) -> None:
     """Fast, witness-only: the circuit's outputs must equal logic.py's on random and edge-case batches."""
-    from proofstream.circuits.check import run_differential
+    from proofstream.projects.differential import run_differential
 
     try:
         spec = _load(project)

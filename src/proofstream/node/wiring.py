@@ -22,7 +22,6 @@ from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.roles import Roles
 from proofstream.chain.solc import CompilationResult
-from proofstream.circuits.project import ProjectCircuit
 from proofstream.domain.batching import BatchPolicy
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Schema
@@ -30,6 +29,7 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ConfigError
 from proofstream.indexer.service import Indexer
 from proofstream.projects.build import ProjectBuild, build_project
+from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import (
     deploy_built_project,
     local_attesters,

@@ -14,14 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.chain.deploy import VERIFIER_SOURCE_NAME
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.circuits.artifacts import CircuitArtifacts
 from proofstream.circuits.build import build_circuit
-from proofstream.circuits.project import compile_project
 from proofstream.circuits.ptau import required_power
 from proofstream.errors import ConfigError, ProofstreamError
 from proofstream.projects.ceremony import ceremony_artifacts, is_multi_party
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.spec import ProjectSpec
 
 __all__ = ["PROJECT_DAPP_SOURCE", "ProjectBuild", "build_project"]
@@ -130,7 +131,14 @@ def build_project(
     standard_json.write_text(compilation.standard_json_input)
     build = ProjectBuild(spec, compilation, artifacts, standard_json, multi_party=is_multi_party(artifacts, spec.root))
     (out / "build.json").write_text(json.dumps(build.summary(), indent=2) + "\n")
-    logger.info("project built %s", build.summary())
+    log.info(
+        logger,
+        "project built",
+        name=build.spec.name,
+        backend=build.spec.backend,
+        capacity=build.spec.capacity,
+        config_hash="0x" + build.config_hash.hex(),
+    )
     return build
 
 

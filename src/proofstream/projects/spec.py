@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, cast
 
-from proofstream.circuits.layout import SIGNATURE_INPUTS
 from proofstream.domain.anchor import RECORD_INPUTS
+from proofstream.domain.layout import SIGNATURE_INPUTS
 from proofstream.domain.schema import Field, Schema
 from proofstream.errors import ConfigError
 
@@ -103,7 +103,7 @@ class ProjectSpec:
     @property
     def n_public(self) -> int:
         """Public signals of the circuit: the outputs, then the task-record inputs (``domain.anchor``,
-        docs/protocol.md), and for circuit signatures the five signature inputs (circuits/layout.py)."""
+        docs/protocol.md), and for circuit signatures the five signature inputs (domain/layout.py)."""
         return len(self.outputs) + len(RECORD_INPUTS) + (SIGNATURE_PUBLIC_INPUTS if self.circuit_signatures else 0)
 
     def logic(self) -> ModuleType:

@@ -30,11 +30,12 @@ from proofstream.domain.attestation import (
     pack_signatures,
     recover_attester,
 )
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.messages import SIGNATURE_LENGTH
 from proofstream.domain.types import Address, ConfigVersion, TaskId
 from proofstream.errors import ConfigError, ProverError
-from proofstream.prover.ports import CircuitTask, Proof, TaskRecord
+from proofstream.prover.ports import Proof
 from proofstream.prover.service import ProofNotReadyError
 from proofstream.store.ports import Store, StoredAttestation, TaskRow
 

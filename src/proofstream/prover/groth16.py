@@ -13,12 +13,14 @@ from typing import Any
 
 from eth_abi.abi import encode
 
+from proofstream import logs as log
 from proofstream.circuits import tools
 from proofstream.circuits.artifacts import CircuitArtifacts
 from proofstream.circuits.build import build_circuit
 from proofstream.circuits.witness import calculate_witness
+from proofstream.domain.circuit_task import CircuitTask
 from proofstream.errors import CircuitError, ProverError
-from proofstream.prover.ports import CircuitProject, CircuitTask, Proof
+from proofstream.prover.ports import CircuitProject, Proof
 
 __all__ = ["Groth16Backend", "Groth16Proof", "ProofTimings", "prove", "prove_witness", "verify"]
 
@@ -94,12 +96,13 @@ def _prove_in(artifacts: CircuitArtifacts, wtns: Path, work: Path, witness_s: fl
         raise ProverError(f"snarkjs groth16 prove failed for {artifacts.name}: {done.output[-2000:]}")
     timings = ProofTimings(witness_s=witness_s, prove_s=done.seconds, total_s=time.perf_counter() - started)
     proof = Groth16Proof.from_snarkjs(json.loads(proof_json.read_text()), json.loads(public_json.read_text()), timings)
-    logger.info(
-        "groth16 proved circuit=%s witness_s=%.3f prove_s=%.3f total_s=%.3f",
-        artifacts.name,
-        timings.witness_s,
-        timings.prove_s,
-        timings.total_s,
+    log.info(
+        logger,
+        "groth16 proved",
+        circuit=artifacts.name,
+        witness_s=round(timings.witness_s, 3),
+        prove_s=round(timings.prove_s, 3),
+        seconds=round(timings.total_s, 3),
     )
     return proof
 
@@ -144,7 +147,7 @@ def verify(artifacts: CircuitArtifacts, proof: Groth16Proof) -> bool:
         done = _snarkjs("groth16", "verify", artifacts.vkey, work / "public.json", work / "proof.json", cwd=work)
     ok = done.returncode == 0 and "OK!" in done.output
     if not ok:
-        logger.debug("groth16 proof rejected circuit=%s output=%s", artifacts.name, done.output[-500:])
+        log.debug(logger, "groth16 proof rejected", circuit=artifacts.name, output=done.output[-500:])
     return ok
 
 

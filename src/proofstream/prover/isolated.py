@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import proofstream
+from proofstream import logs as log
+from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import ProverError
-from proofstream.prover.ports import TaskRecord
 
 __all__ = ["IsolatedLogic", "LogicRejectedError"]
 
@@ -116,7 +117,7 @@ class IsolatedLogic:
             except OSError as exc:
                 raise ProverError(f"cannot start {self.python} to run {self.logic_path}: {exc}") from exc
         answer = _parse_answer(done.stdout, done.stderr, done.returncode, self.logic_path)
-        logger.debug("logic ran path=%s seconds=%.3f", self.logic_path, time.perf_counter() - started)
+        log.debug(logger, "logic ran", path=self.logic_path, seconds=round(time.perf_counter() - started, 3))
         return answer
 
 
@@ -185,7 +186,7 @@ def limit_memory(megabytes):
 
 def run(request):
     import importlib.util
-    from proofstream.prover.ports import TaskRecord
+    from proofstream.domain.circuit_task import TaskRecord
     path = request["logic"]
     spec = importlib.util.spec_from_file_location("proofstream_isolated_logic", path)
     if spec is None or spec.loader is None:

@@ -24,12 +24,13 @@ from typing import Protocol, runtime_checkable
 from proofstream import logs as log
 from proofstream.domain import eddsa
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
+from proofstream.domain.circuit_task import CircuitTask, SigningContext, TaskRecord, record_of
 from proofstream.domain.messages import DeviceMessage, message_leaf
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ChainError, ProofstreamError, ProverError, StaleTaskError, ToolchainError
 from proofstream.ports import AnchorSource
-from proofstream.prover.ports import CircuitTask, ProverBackend, SigningContext, TaskRecord, record_of
+from proofstream.prover.ports import ProverBackend
 from proofstream.store.anchors import find_anchor_message
 from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter

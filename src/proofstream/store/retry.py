@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
+from proofstream import logs as log
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import TaskId
 from proofstream.errors import StoreError
@@ -82,11 +83,9 @@ def retry_write(write: Callable[[], T], *, task: TaskId, backoff: Backoff = DEFA
                 raise
             delay = next(waits, None)
             if delay is None:
-                logger.error("store write failed, giving up task=%s attempts=%d error=%s", task, attempt, exc)
+                log.error(logger, "store write failed, giving up", task=task, attempts=attempt, error=exc)
                 raise
-            logger.warning(
-                "store write failed, retrying task=%s attempt=%d delay=%.2f error=%s", task, attempt, delay, exc
-            )
+            log.warning(logger, "store write failed, retrying", task=task, attempt=attempt, delay=delay, error=exc)
         backoff.sleep(delay)
         attempt += 1
 

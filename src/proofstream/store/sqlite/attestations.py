@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+from proofstream import logs as log
 from proofstream.domain.types import TaskId
 from proofstream.errors import ConflictError, StoreError
 from proofstream.store.ports import StoredAttestation
@@ -38,7 +39,7 @@ class AttestationQueries(SqliteEngine):
 
         created = self._write(job)
         if created:
-            logger.info("attestation stored task=%d attester=%s", attestation.task_id, attestation.attester)
+            log.info(logger, "attestation stored", task=attestation.task_id, attester=attestation.attester)
         return created
 
     def attestations(self, task_id: TaskId) -> list[StoredAttestation]:

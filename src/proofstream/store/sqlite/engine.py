@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+from proofstream import logs as log
 from proofstream.errors import StoreError
 from proofstream.store.sqlite.migrate import apply_migrations
 
@@ -70,7 +71,7 @@ class SqliteEngine:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._thread = threading.Thread(target=self._run_writer, name="sqlite-writer", daemon=True)
         self._thread.start()
-        logger.info("store opened path=%s schema_version=%d", self.path, self.schema_version)
+        log.info(logger, "store opened", path=self.path, schema_version=self.schema_version)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread=False only so close() can
@@ -149,12 +150,12 @@ class SqliteEngine:
                     outcomes.append((True, value))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            logger.error("store commit failed path=%s jobs=%d error=%s", self.path, len(batch), exc)
+            log.error(logger, "store commit failed", path=self.path, jobs=len(batch), error=exc)
             try:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             except sqlite3.Error:
-                logger.exception("store rollback failed path=%s", self.path)
+                log.error(logger, "store rollback failed", path=self.path, exc_info=True)
             for job in batch:
                 job.future.set_exception(StoreError(f"store commit failed: {exc}"))
             return
@@ -186,7 +187,7 @@ class SqliteEngine:
                 conn.close()
             self._readers.clear()
         self._writer.close()
-        logger.info("store closed path=%s commits=%d", self.path, self._commits)
+        log.info(logger, "store closed", path=self.path, commits=self._commits)
 
     def __enter__(self) -> Self:
         return self

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from proofstream import logs as log
 from proofstream.errors import StoreError
 
 __all__ = ["MIGRATIONS_PACKAGE", "apply_migrations", "migrations"]
@@ -80,7 +81,7 @@ def apply_migrations(conn: sqlite3.Connection, path: Path) -> None:
                 "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, time.time()),
             )
-            logger.info("store migrated path=%s version=%d name=%s", path, version, name)
+            log.info(logger, "store migrated", path=path, version=version, name=name)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

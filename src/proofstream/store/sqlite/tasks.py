@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from proofstream import logs as log
 from proofstream.domain.tasks import InvalidTransitionError, TaskStatus, check_transition
 from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import StaleTaskError, StoreError
@@ -53,13 +54,7 @@ class TaskQueries(SqliteEngine):
                     )
 
         self._write(job)
-        logger.info(
-            "task created task=%d project=%d device=%s messages=%d",
-            task.id,
-            task.project,
-            task.device,
-            len(message_ids),
-        )
+        log.info(logger, "task created", task=task.id, project=task.project, device=task.device, count=len(message_ids))
 
     def get_task(self, task_id: TaskId) -> TaskRow | None:
         rows = self._read(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (str(task_id),))
@@ -113,7 +108,7 @@ class TaskQueries(SqliteEngine):
             return task_row(conn.execute(f"SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?", (str(task_id),)).fetchone())
 
         updated = self._write(job)
-        logger.info("task updated task=%d status=%s fields=%s", task_id, updated.status, ",".join(change.changed))
+        log.info(logger, "task updated", task=task_id, status=updated.status, fields=",".join(change.changed))
         return updated
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proofstream.domain.anchor import RECORD_INPUTS, record_inputs
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.merkle import build_tree, leaf_hash
-from proofstream.prover.ports import CircuitTask, TaskRecord
 
 __all__ = [
     "ANCHOR_INPUTS",

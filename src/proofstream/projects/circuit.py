@@ -13,9 +13,9 @@ from typing import Any
 from proofstream.circuits.artifacts import CompiledCircuit
 from proofstream.circuits.build import compile_circuit
 from proofstream.circuits.interface import check_circuit_matches
-from proofstream.circuits.layout import circuit_inputs, record_public_inputs, signature_public_inputs
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
+from proofstream.domain.layout import circuit_inputs, record_public_inputs, signature_public_inputs
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.ports import CircuitTask, TaskRecord
 
 __all__ = ["ProjectCircuit", "check_order", "compile_project", "reference_outputs"]
 

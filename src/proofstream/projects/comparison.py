@@ -1,10 +1,10 @@
 """Comparing circuit and reference logic on one batch, and the report of a whole differential check.
 
 A batch becomes a task as the node would prove it (random project, device, task id and prover; chained to the
-device's previous message or not), its circuit inputs are laid out by :mod:`proofstream.circuits.layout`, and
-both sides judge it: the project's logic through :func:`proofstream.circuits.project.reference_outputs`, the
+device's previous message or not), its circuit inputs are laid out by :mod:`proofstream.domain.layout`, and
+both sides judge it: the project's logic through :func:`proofstream.projects.circuit.reference_outputs`, the
 circuit through a :class:`~proofstream.circuits.witness.WitnessRunner`. They agree when both accept it with the
-same outputs, or both reject it. :mod:`proofstream.circuits.check` chooses the batches.
+same outputs, or both reject it. :mod:`proofstream.projects.differential` chooses the batches.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.layout import batch_root, circuit_inputs
-from proofstream.circuits.project import reference_outputs
 from proofstream.circuits.signed import sign_task
 from proofstream.circuits.witness import WitnessRunner, json_inputs
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
+from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eddsa import EddsaKey
+from proofstream.domain.layout import batch_root, circuit_inputs
 from proofstream.errors import CircuitError, ProofstreamError
+from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.spec import ProjectSpec
-from proofstream.prover.ports import CircuitTask, TaskRecord
 
 __all__ = [
     "CONFIG",

@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from proofstream.circuits.artifacts import CompiledCircuit
-from proofstream.circuits.compare import (
+from proofstream.circuits.witness import WitnessRunner
+from proofstream.domain.circuit_task import TaskRecord
+from proofstream.projects.circuit import compile_project
+from proofstream.projects.comparison import (
     UINT64_MAX,
     BatchOutcome,
     Comparison,
@@ -38,10 +41,7 @@ from proofstream.circuits.compare import (
     compare_batch,
     records_of,
 )
-from proofstream.circuits.project import compile_project
-from proofstream.circuits.witness import WitnessRunner
 from proofstream.projects.spec import ProjectSpec, load_project
-from proofstream.prover.ports import TaskRecord
 
 __all__ = ["ANCHOR_MODES", "assert_project", "run_differential"]
 
