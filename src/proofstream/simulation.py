@@ -12,7 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from eth_account import Account
@@ -23,6 +22,7 @@ from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import ConfigVersion
 from proofstream.node import Node
 from proofstream.projects.circuit import reference_outputs
+from proofstream.projects.generator import ProjectGenerator, Reading
 from proofstream.projects.spec import ProjectSpec
 from proofstream.sdk.device import AnyDeviceKey, BjjDeviceKey, DeviceKey, GatewayClient
 from proofstream.settings import GatewaySettings, Settings
@@ -189,7 +189,7 @@ def _register(node: Node, project: int, domain: Domain, key: AnyDeviceKey, owner
         devices.register_device(project, key.address, owner, signature, sender=sender)
 
 
-def _recent_readings(generator: ModuleType, seed: int, device: int, count: int) -> list[tuple[int, dict[str, int]]]:
+def _recent_readings(generator: ProjectGenerator, seed: int, device: int, count: int) -> list[Reading]:
     """The generator's readings for one device, ending a second ago: a gateway sees no messages from the
     future, and every batching window closes on the data's own clock. The generator is asked twice with the
     same seed, once to learn how long its readings span."""

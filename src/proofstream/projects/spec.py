@@ -19,6 +19,7 @@ from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.layout import SIGNATURE_INPUTS
 from proofstream.domain.schema import Field, Schema
 from proofstream.errors import ConfigError
+from proofstream.projects.generator import ProjectGenerator
 
 __all__ = ["BACKENDS", "CONFIG_FILE", "ProjectSpec", "hash_content", "load_project"]
 
@@ -110,9 +111,11 @@ class ProjectSpec:
         """The project's reference logic module (``logic.py``), imported from its file."""
         return _import_file(self.logic_path, f"proofstream_project_{self.circuit_name}_logic")
 
-    def generator(self) -> ModuleType:
-        """The project's device-data generator (``generator.py``), imported from its file."""
-        return _import_file(self.generator_path, f"proofstream_project_{self.circuit_name}_generator")
+    def generator(self) -> ProjectGenerator:
+        """The project's device-data generator (``generator.py``), imported from its file; its readings are
+        checked against ``[schema]`` (ConfigError ``generator_mismatch``)."""
+        module = _import_file(self.generator_path, f"proofstream_project_{self.circuit_name}_generator")
+        return ProjectGenerator(module, self.schema, self.generator_path)
 
     def content_hash(self, verification_key: bytes | None = None) -> bytes:
         """What goes on chain as the version's config hash: config, logic, circuit and verification key."""
@@ -244,7 +247,7 @@ def _with_outputs(spec: ProjectSpec) -> ProjectSpec:
     for function in ("check", "outputs"):
         if not callable(getattr(logic, function, None)):
             raise ConfigError(f"{spec.logic_path} must define a function {function}(records)")
-    generator = spec.generator()
+    generator = _import_file(spec.generator_path, f"proofstream_project_{spec.circuit_name}_generator")
     if not callable(getattr(generator, "readings", None)):
         raise ConfigError(f"{spec.generator_path} must define readings(rng, device, count, start)")
     return ProjectSpec(**{**spec.__dict__, "outputs": tuple(outputs)})
