@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from chain_world import localnet
 from eth_account import Account
 from toolchain_check import toolchain_available
 
@@ -24,6 +25,8 @@ from proofstream.chain.deploy import CoreDeployment, ProjectDeployment, attach_c
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.sdk.device import DeviceKey
+
+__all__ = ["localnet"]  # chain_world's, on this folder's compilation (the core contracts, no test contracts)
 
 
 @dataclass
@@ -39,12 +42,6 @@ def compilation() -> CompilationResult:
     if not toolchain_available():
         pytest.skip("node and node_modules (npm ci) are needed for the attest contract tests")
     return compile_core()
-
-
-@pytest.fixture(scope="session")
-def localnet(compilation: CompilationResult) -> Iterator[Localnet]:
-    with Localnet() as net:
-        yield net
 
 
 @pytest.fixture(scope="session")

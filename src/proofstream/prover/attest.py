@@ -22,7 +22,6 @@ from typing import Protocol
 from eth_utils.address import to_checksum_address
 
 from proofstream import logs as log
-from proofstream.domain.anchor import record_inputs
 from proofstream.domain.attestation import (
     Attestation,
     AttestationError,
@@ -32,6 +31,7 @@ from proofstream.domain.attestation import (
 )
 from proofstream.domain.circuit_task import CircuitTask, TaskRecord
 from proofstream.domain.eip712 import Domain
+from proofstream.domain.layout import record_public_inputs
 from proofstream.domain.messages import SIGNATURE_LENGTH
 from proofstream.domain.types import Address, ConfigVersion, TaskId
 from proofstream.errors import ConfigError, ProverError
@@ -137,18 +137,7 @@ class AttestBackend:
         agreeing, others = self._sort(attestation, self._store.attestations(task.id))
         if len(agreeing) >= self._quorum:
             chosen = dict(sorted(agreeing.items(), key=lambda item: int(item[0], 16))[: self._quorum])
-            record = record_inputs(
-                project=task_inputs.project,
-                task_id=task_inputs.task_id,
-                root=task_inputs.root,
-                device=task_inputs.device,
-                prover=task_inputs.prover,
-                first_nonce=task_inputs.records[0].nonce,
-                last_nonce=task_inputs.records[-1].nonce,
-                prev=task_inputs.anchor,
-                config=task_inputs.config,
-                last=last,
-            )
+            record = record_public_inputs(task_inputs)
             return AttestProof(
                 public_signals=(*outputs, *record),
                 calldata=pack_signatures(chosen),

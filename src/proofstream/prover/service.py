@@ -25,6 +25,7 @@ from proofstream import logs as log
 from proofstream.domain import eddsa
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.circuit_task import CircuitTask, SigningContext, TaskRecord, record_of
+from proofstream.domain.layout import SIGNATURE_INPUTS
 from proofstream.domain.messages import DeviceMessage, message_leaf
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
@@ -47,7 +48,7 @@ _PREV_TIME = PROTOCOL_PUBLIC_INPUTS - 4
 """Offsets of prevTime, prevLeaf, lastTime, lastLeaf after the outputs."""
 
 
-SIGNATURE_PUBLIC_INPUTS = 5
+SIGNATURE_PUBLIC_INPUTS = len(SIGNATURE_INPUTS)
 """chainId, registry, config, keyAx, keyAy: after the record inputs when the circuit checks device signatures."""
 
 
