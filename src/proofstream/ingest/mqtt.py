@@ -34,6 +34,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from proofstream import logs as log
 from proofstream.errors import ConfigError, ConflictError, MessageError, ProofstreamError, StoreError
+from proofstream.ingest.errors import STATUS_OF_CODE
 from proofstream.ingest.intake import Admitted, Intake
 from proofstream.ingest.mqtt_wire import TopicScheme, accepted_result, error_result, nonce_of, read_object
 from proofstream.settings import MqttSettings
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 Admit = Callable[[Sequence[bytes]], Sequence[Admitted | ProofstreamError]]
 """Admit raw messages in order: one outcome per message, the refusal of a refused one in its place. A store
-failure that a retry may cure (``store_error``) is raised for the whole call, which is then made again: what it
+failure that a retry may cure (:func:`is_transient`) is raised for the whole call, which is then made again: what it
 had stored by then answers ``duplicate`` the second time. The one place a batch store write plugs in."""
 
 RETRY_S = (0.05, 0.2, 1.0, 5.0)
@@ -77,8 +78,12 @@ def admit_each(intake: Intake) -> Admit:
 
 
 def is_transient(exc: ProofstreamError) -> bool:
-    """A store failure, not a refusal: the message must not be acknowledged, since it is not stored."""
-    return isinstance(exc, StoreError) and not isinstance(exc, ConflictError) and exc.code == StoreError.code
+    """A store failure, not a refusal: the message must not be acknowledged, since it is not stored. A store
+    error is a refusal when it is an ordering conflict or one HTTP answers with a 4xx (``unknown_project``); any
+    other (``store_error``, a closed store) is a failure that a retry, or the next session, may cure."""
+    if not isinstance(exc, StoreError) or isinstance(exc, ConflictError):
+        return False
+    return not 400 <= STATUS_OF_CODE.get(exc.code, 500) < 500
 
 
 @dataclass(frozen=True)
