@@ -95,7 +95,8 @@ class MqttSettings:
     """Messages the broker may have delivered but not yet had acknowledged (MQTT v5 Receive Maximum); it also
     bounds what the gateway holds in memory."""
     workers: int = 8
-    """Admission threads (they mostly wait on the store's commit, which they share); a device's messages always go to the same one, so they are admitted in order."""
+    """Admission threads (they mostly wait on the store's commit, which they share); a device's messages always
+    go to the same one, so they are admitted in order."""
 
 
 @dataclass(frozen=True)
