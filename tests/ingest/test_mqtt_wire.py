@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from testbed import DOMAIN, OWNER, TRACKER_SCHEMA
 
+from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, MessageId, ProjectId
 from proofstream.errors import ConfigError, ConflictError, MessageError, StoreError
 from proofstream.ingest.intake import Admitted, Intake
@@ -109,7 +110,7 @@ def test_results_say_accepted_duplicate_or_the_error_code_and_echo_the_nonce() -
         "status": "received",
         "nonce": 5,
     }
-    again = Admitted(stored.id, False, "batched")
+    again = Admitted(stored.id, False, TaskStatus.BATCHED)
     assert json.loads(accepted_result(again, None)) == {"result": "duplicate", "id": stored.id, "status": "batched"}
     refused = json.loads(error_result(MessageError("bad", code="bad_signature"), 3))
     assert refused == {"result": "error", "error": {"code": "bad_signature", "message": "bad"}, "nonce": 3}
