@@ -84,8 +84,9 @@ class MqttSettings:
     topic_prefix: str = "proofstream/v1"
     """Devices publish to ``{topic_prefix}/projects/{project}/devices/{device}/messages``."""
     qos: int = 1
-    """QoS of the subscription (1 or 2): the broker resends a message until the gateway acknowledges it, which
-    it does only once the message is durably stored or refused."""
+    """QoS of the subscription. Only 1 is taken: the broker resends a message until the gateway acknowledges it,
+    which it does once the message is durably stored or refused. With 2 the client's PUBREC, sent on receipt,
+    already releases the broker's copy, so a message held by a gateway that crashed would be lost."""
     session_expiry_seconds: int = 7 * 24 * 3600
     """How long the broker keeps the session (and queues messages for it) while the gateway is away."""
     shared_group: str = ""

@@ -129,10 +129,10 @@ def test_only_an_integer_nonce_is_echoed(raw: bytes, nonce: int | None) -> None:
 
 def test_the_mqtt_section_and_its_environment_variables_are_read(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
-    path.write_text('[mqtt]\nbroker_url = "mqtt://broker:1884"\nshared_group = "gateways"\nqos = 2\n')
+    path.write_text('[mqtt]\nbroker_url = "mqtt://broker:1884"\nshared_group = "gateways"\nworkers = 2\n')
     settings = load_settings(path, env={"PROOFSTREAM_MQTT_CLIENT_ID": "gw-2", "PROOFSTREAM_MQTT_INFLIGHT": "64"})
     assert settings.mqtt == MqttSettings(
-        broker_url="mqtt://broker:1884", client_id="gw-2", shared_group="gateways", qos=2, inflight=64
+        broker_url="mqtt://broker:1884", client_id="gw-2", shared_group="gateways", workers=2, inflight=64
     )
     assert load_settings(None, env={}).mqtt.broker_url == ""  # off by default
     with pytest.raises(ConfigError, match="unknown setting"):
@@ -150,7 +150,9 @@ def test_broker_urls_parse_with_their_default_ports_and_credentials() -> None:
             BrokerAddress.parse(bad)
 
 
-@pytest.mark.parametrize("options", [{"qos": 0}, {"workers": 0}, {"inflight": 0}, {"broker_url": "tcp://x"}])
+@pytest.mark.parametrize(
+    "options", [{"qos": 0}, {"qos": 2}, {"workers": 0}, {"inflight": 0}, {"broker_url": "tcp://x"}]
+)
 def test_the_gateway_refuses_settings_that_would_not_be_at_least_once(options: dict[str, object]) -> None:
     settings = MqttSettings(**{"broker_url": "mqtt://127.0.0.1", **options})  # type: ignore[arg-type]
     with pytest.raises(ConfigError):

@@ -129,8 +129,9 @@ class MqttGateway:
     """Subscribe to the broker of ``settings`` and admit every message with ``admit``. ``start()``, ``stop()``."""
 
     def __init__(self, settings: MqttSettings, admit: Admit, *, max_body_bytes: int) -> None:
-        if settings.qos not in (1, 2):
-            raise ConfigError(f"mqtt.qos must be 1 or 2 (at least once), got {settings.qos}")
+        if settings.qos != 1:
+            # QoS 2 would PUBREC on receipt, releasing the broker's copy before the commit (MqttSettings.qos).
+            raise ConfigError(f"mqtt.qos must be 1 (at least once, acknowledged after the commit), got {settings.qos}")
         if settings.workers < 1 or not 1 <= settings.inflight <= 65535:
             raise ConfigError("mqtt.workers must be at least 1 and mqtt.inflight between 1 and 65535")
         self._settings = settings
