@@ -46,13 +46,12 @@ logger = logging.getLogger(__name__)
 Admit = Callable[[Sequence[bytes]], Sequence[Admitted | ProofstreamError]]
 """Admit raw messages in order: one outcome per message, the refusal of a refused one in its place. A store
 failure that a retry may cure (:func:`is_transient`) is raised for the whole call, which is then made again: what it
-had stored by then answers ``duplicate`` the second time. The one place a batch store write plugs in."""
+had stored by then answers ``duplicate`` the second time. The one place a batch store write plugs in (with a
+``max_batch`` above 1: what a worker has queued is handed over at once, in one commit)."""
 
 RETRY_S = (0.05, 0.2, 1.0, 5.0)
 """Waits between attempts to admit a batch the store could not take: short first (a busy moment), then capped."""
 
-MAX_BATCH = 64
-"""Messages a worker takes off its queue at once and hands to one :data:`Admit` call."""
 
 KEEPALIVE_S = 30
 RECONNECT_S = (1, 10)
@@ -128,7 +127,10 @@ class _Inbound:
 class MqttGateway:
     """Subscribe to the broker of ``settings`` and admit every message with ``admit``. ``start()``, ``stop()``."""
 
-    def __init__(self, settings: MqttSettings, admit: Admit, *, max_body_bytes: int) -> None:
+    def __init__(self, settings: MqttSettings, admit: Admit, *, max_body_bytes: int, max_batch: int = 1) -> None:
+        """``max_batch``: the most messages a worker hands to one ``admit`` call. 1 for :func:`admit_each`, whose
+        commits are one per message anyway: a worker acknowledges a batch only once all of it is admitted, so a
+        larger batch there would only hold the broker's window (``mqtt.inflight``) longer."""
         if settings.qos != 1:
             # QoS 2 would PUBREC on receipt, releasing the broker's copy before the commit (MqttSettings.qos).
             raise ConfigError(f"mqtt.qos must be 1 (at least once, acknowledged after the commit), got {settings.qos}")
@@ -139,6 +141,7 @@ class MqttGateway:
         self._scheme = TopicScheme(settings.topic_prefix)
         self._admit = admit
         self._max_body_bytes = max_body_bytes
+        self._max_batch = max_batch
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
         self._disconnected = threading.Event()
@@ -273,7 +276,7 @@ class MqttGateway:
             if first is None:
                 return
             batch = [first]
-            while len(batch) < MAX_BATCH:
+            while len(batch) < self._max_batch:
                 try:
                     item = inbox.get_nowait()
                 except queue.Empty:
