@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,9 @@ from mqtt_broker import DeviceClient, PrivateBroker, shared_broker_url, wait_unt
 from testbed import DOMAIN, OWNER, TRACKER_SCHEMA
 
 from proofstream.domain.types import MessageId, ProjectId
-from proofstream.ingest.intake import Intake
-from proofstream.ingest.mqtt import MqttGateway, admit_each
+from proofstream.errors import ProofstreamError
+from proofstream.ingest.intake import Admitted, Intake
+from proofstream.ingest.mqtt import Admit, MqttGateway, admit_each
 from proofstream.ingest.mqtt_wire import TopicScheme
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import MqttSettings
@@ -54,7 +55,15 @@ def signed(key: DeviceKey, nonce: int, *, project: int = 1) -> bytes:
 
 
 def start_gateway(
-    url: str, store: SqliteStore, scheme: TopicScheme, client_id: str, *, session_s: int = 3600, workers: int = 4
+    url: str,
+    store: SqliteStore,
+    scheme: TopicScheme,
+    client_id: str,
+    *,
+    session_s: int = 3600,
+    workers: int = 4,
+    shared_group: str = "",
+    admit: Admit | None = None,
 ) -> MqttGateway:
     settings = MqttSettings(
         broker_url=url,
@@ -62,8 +71,10 @@ def start_gateway(
         topic_prefix=scheme.prefix,
         session_expiry_seconds=session_s,
         workers=workers,
+        shared_group=shared_group,
     )
-    gateway = MqttGateway(settings, admit_each(Intake(store)), max_body_bytes=4096).start()
+    admit = admit or admit_each(Intake(store))
+    gateway = MqttGateway(settings, admit, max_body_bytes=4096).start()
     assert gateway.wait_subscribed(10), "the gateway's subscription was not granted"
     return gateway
 
@@ -204,3 +215,37 @@ def test_broker_restarts_are_survived_with_the_persistent_session(
         assert sorted(nonces) == list(range(60))
     finally:
         gateway.stop()
+
+
+def test_gateways_in_a_shared_group_split_the_messages_and_store_each_once(
+    store: SqliteStore, scheme: TopicScheme, private_broker: PrivateBroker
+) -> None:
+    per_device = 20
+    total = per_device * len(KEYS)
+    handled = {"a": 0, "b": 0}
+    intake = Intake(store)
+
+    def counted(name: str) -> Admit:
+        def admit(raws: Sequence[bytes]) -> Sequence[Admitted | ProofstreamError]:
+            handled[name] += len(raws)
+            return admit_each(intake)(raws)
+
+        return admit
+
+    gateways = [
+        start_gateway(private_broker.url, store, scheme, f"gateway-{name}", shared_group="gw", admit=counted(name))
+        for name in handled
+    ]
+    device = DeviceClient(private_broker.url, results_of_all(scheme))
+    try:
+        for key in KEYS:
+            device.publish_many(scheme.messages(1, key.address), [signed(key, n) for n in range(per_device)])
+        wait_until(lambda: stored_count(store) == total, 60, f"{total} stored messages")
+        results = device.wait_results(total)
+        time.sleep(0.5)  # a message delivered to both would be answered twice by now
+        assert len(device.results) == total and {r["result"] for r in results} == {"accepted"}
+        assert handled["a"] > 0 and handled["b"] > 0 and handled["a"] + handled["b"] == total
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        device.close()
