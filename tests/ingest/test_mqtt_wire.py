@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from testbed import DOMAIN, OWNER, TRACKER_SCHEMA
 
 from proofstream.domain.tasks import TaskStatus
@@ -190,3 +192,47 @@ def test_only_a_store_failure_is_transient() -> None:
     assert not is_transient(ConflictError("late", code="stale_timestamp"))
     assert not is_transient(StoreError("no such project", code="unknown_project"))
     assert not is_transient(MessageError("bad", code="bad_signature"))
+
+
+# --- fuzzing the decoder: whatever arrives, a refusal with a code, never a crash, nothing stored ---
+
+SIGNED = KEY.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, 1, 1_764_300_001, {"lat": 1, "lon": 2})
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+mutants = st.builds(
+    lambda key, value: json.dumps({**SIGNED, key: value}).encode(),
+    st.sampled_from([*SIGNED, "payload", "extra"]),
+    json_values,
+)
+payloads = st.one_of(st.binary(max_size=300), json_values.map(lambda v: json.dumps(v).encode()), mutants)
+topic_levels = st.one_of(st.text(max_size=45), st.just("1"), st.just(DEVICE), st.just(DEVICE.upper()))
+topics = st.one_of(
+    st.text(max_size=80),
+    st.builds(lambda p, d: f"acme/v1/projects/{p}/devices/{d}/messages", topic_levels, topic_levels),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(topic=topics, raw=payloads)
+@example(topic=SCHEME.messages(1, DEVICE), raw=json.dumps(SIGNED).encode())  # the one that is stored
+def test_no_topic_or_payload_crashes_the_decoder_or_stores_anything(store: SqliteStore, topic: str, raw: bytes) -> None:
+    store.upsert_device(ProjectId(1), KEY.address, OWNER)
+    device_topic = SCHEME.parse(topic)
+    outcome: object
+    try:
+        if device_topic is None:
+            return
+        device_topic.check(read_object(raw))
+        [outcome] = admit_each(Intake(store))([raw])
+    except MessageError as exc:
+        outcome = exc
+    if isinstance(outcome, Admitted):
+        # Only the untouched signed message, on its own topic, is a message at all.
+        assert json.loads(raw) == SIGNED and device_topic is not None and device_topic.device == DEVICE.lower()
+    else:
+        assert isinstance(outcome, MessageError | StoreError) and outcome.code and outcome.message
+        assert json.loads(error_result(outcome, nonce_of(read_object(raw))))["error"]["code"] == outcome.code
+    assert {m.message.nonce for m in store.unbatched_messages(ProjectId(1))} <= {SIGNED["nonce"]}
