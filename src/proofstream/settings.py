@@ -74,7 +74,7 @@ class ProverSettings:
 
 @dataclass(frozen=True)
 class MqttSettings:
-    """The MQTT transport (docs/protocol.md, "MQTT"): off while ``broker_url`` is empty."""
+    """The MQTT transport (docs/protocol.md, "Gateway MQTT"): off while ``broker_url`` is empty."""
 
     broker_url: str = ""
     """``mqtt://[user:password@]host[:port]`` (1883 by default) or ``mqtts://`` (TLS, 8883); empty: no MQTT."""

@@ -1,5 +1,5 @@
 """The MQTT transport: the gateway subscribes to a broker and admits what devices publish through the same
-admission path as HTTP (docs/protocol.md, "MQTT"; the topics and result bodies are in ``mqtt_wire``).
+admission path as HTTP (docs/protocol.md, "Gateway MQTT"; topics and result bodies are in ``mqtt_wire``).
 
     broker --PUBLISH--> network thread --(per-device shard)--> admission worker --commit--> store
                                                                      |--> result on the device's reply topic
@@ -51,7 +51,6 @@ had stored by then answers ``duplicate`` the second time. The one place a batch 
 
 RETRY_S = (0.05, 0.2, 1.0, 5.0)
 """Waits between attempts to admit a batch the store could not take: short first (a busy moment), then capped."""
-
 
 KEEPALIVE_S = 30
 RECONNECT_S = (1, 10)

@@ -1,5 +1,5 @@
 """The MQTT transport's wire, pure: the topic scheme, the check of a message against its topic, and the result
-bodies the gateway publishes (docs/protocol.md, "MQTT").
+bodies the gateway publishes (docs/protocol.md, "Gateway MQTT").
 
     {prefix}/projects/{project}/devices/{device}/messages   device -> gateway: the JSON body of POST /messages
     {prefix}/projects/{project}/devices/{device}/results    gateway -> device: one result per message
