@@ -77,6 +77,34 @@ class ProverSettings:
 
 
 @dataclass(frozen=True)
+class MqttSettings:
+    """The MQTT transport (docs/protocol.md, "Gateway MQTT"): off while ``broker_url`` is empty."""
+
+    broker_url: str = ""
+    """``mqtt://[user:password@]host[:port]`` (1883 by default) or ``mqtts://`` (TLS, 8883); empty: no MQTT."""
+    client_id: str = "proofstream-gateway"
+    """The broker keeps the gateway's session (its subscription and the messages queued for it) under this id:
+    each gateway needs its own, stable across restarts."""
+    topic_prefix: str = "proofstream/v1"
+    """Devices publish to ``{topic_prefix}/projects/{project}/devices/{device}/messages``."""
+    qos: int = 1
+    """QoS of the subscription. Only 1 is taken: the broker resends a message until the gateway acknowledges it,
+    which it does once the message is durably stored or refused. With 2 the client's PUBREC, sent on receipt,
+    already releases the broker's copy, so a message held by a gateway that crashed would be lost."""
+    session_expiry_seconds: int = 7 * 24 * 3600
+    """How long the broker keeps the session (and queues messages for it) while the gateway is away."""
+    shared_group: str = ""
+    """Set when several gateways share the load: each subscribes to ``$share/{shared_group}/...`` and the broker
+    hands each message to one of them."""
+    inflight: int = 256
+    """Messages the broker may have delivered but not yet had acknowledged (MQTT v5 Receive Maximum); it also
+    bounds what the gateway holds in memory."""
+    workers: int = 8
+    """Admission threads (they mostly wait on the store's commit, which they share); a device's messages always
+    go to the same one, so they are admitted in order."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: str = "proofstream-data"
     """Where the SQLite store, the local chain's state and the deployments manifest live."""
@@ -86,6 +114,7 @@ class Settings:
     chain: ChainSettings = field(default_factory=ChainSettings)
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     prover: ProverSettings = field(default_factory=ProverSettings)
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
 
     @property
     def is_local_chain(self) -> bool:
@@ -117,6 +146,7 @@ _SECTIONS = {
     "chain": ChainSettings,
     "batching": BatchingSettings,
     "prover": ProverSettings,
+    "mqtt": MqttSettings,
 }
 
 

@@ -1,4 +1,5 @@
-"""A running node: the gateway in a uvicorn thread, the pipeline and prover loops in theirs.
+"""A running node: the gateway in a uvicorn thread (and, with ``mqtt.broker_url``, the MQTT transport in its
+own), the pipeline and prover loops in theirs.
 
     gateway (uvicorn thread)  ->  store (SQLite)  <-  pipeline thread: indexer -> sequencer -> submitter
                                                   <-  prover thread(s)
@@ -37,6 +38,8 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.types import ConfigVersion
 from proofstream.errors import ConfigError, ProofstreamError
 from proofstream.ingest.http import create_app
+from proofstream.ingest.intake import Intake
+from proofstream.ingest.mqtt import MqttGateway, admit_each
 from proofstream.ingest.validation import ClockWindow
 from proofstream.node.wiring import ChainAccess, Wiring, wire
 from proofstream.projects.build import ProjectBuild
@@ -152,6 +155,7 @@ class Node:
         self._resources.callback(self._wiring.store.close)
         self._start_attesters(rpc_url)
         self._start_gateway()
+        self._start_mqtt()
         self._start_loops()
         log.info(logger, "node started", gateway=self.gateway_url, project=self.deployment.project, chain=rpc_url)
 
@@ -198,7 +202,7 @@ class Node:
             registrar=ChainRegistrar(wiring.core.devices, self.roles.owner) if open_registration else None,
             content=wiring,
             liveness=ChainLiveness(wiring.core.projects),
-            clock_window=ClockWindow(gateway.max_future_seconds, max(gateway.max_past_seconds, wiring.late_limit_s)),
+            clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
@@ -214,6 +218,23 @@ class Node:
             time.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         self.gateway_url = f"http://{gateway.host}:{port}"
+
+    def _clock_window(self) -> ClockWindow:
+        gateway = self.settings.gateway
+        return ClockWindow(gateway.max_future_seconds, max(gateway.max_past_seconds, self.wiring.late_limit_s))
+
+    def _start_mqtt(self) -> None:
+        """With ``mqtt.broker_url`` set, the MQTT transport beside HTTP: the same admission, the same store."""
+        settings = self.settings.mqtt
+        if not settings.broker_url:
+            return
+        intake = Intake(
+            self.wiring.store, liveness=ChainLiveness(self.wiring.core.projects), clock_window=self._clock_window()
+        )
+        subscriber = MqttGateway(settings, admit_each(intake), max_body_bytes=self.settings.gateway.max_body_bytes)
+        # Registered after the store's close, so it stops (and stops acknowledging) before the store closes.
+        self._resources.callback(subscriber.stop)
+        subscriber.start()
 
     def _start_loops(self) -> None:
         pipeline = self.wiring.pipeline
@@ -258,7 +279,7 @@ class Node:
     # --- shutdown ------------------------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop what was started, last first: loops, gateway, attesters, store, the local chain. Idempotent."""
+        """Stop what was started, last first: loops, MQTT, gateway, attesters, store, the local chain. Idempotent."""
         self._stopping.set()
         self._resources.close()
         self._resources = contextlib.ExitStack()
