@@ -102,6 +102,8 @@ class MqttSettings:
     workers: int = 8
     """Admission threads (they mostly wait on the store's commit, which they share); a device's messages always
     go to the same one, so they are admitted in order."""
+    batch: int = 64
+    """The most messages a worker admits in one durable commit (what has queued for it); 1: one commit each."""
 
 
 @dataclass(frozen=True)

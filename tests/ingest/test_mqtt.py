@@ -17,7 +17,7 @@ from testbed import DOMAIN, OWNER, TRACKER_SCHEMA
 from proofstream.domain.types import MessageId, ProjectId
 from proofstream.errors import ProofstreamError
 from proofstream.ingest.intake import Admitted, Intake
-from proofstream.ingest.mqtt import Admit, MqttGateway, admit_each
+from proofstream.ingest.mqtt import Admit, MqttGateway, admit_batched, admit_each
 from proofstream.ingest.mqtt_wire import TopicScheme
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import MqttSettings
@@ -64,7 +64,9 @@ def start_gateway(
     workers: int = 4,
     shared_group: str = "",
     admit: Admit | None = None,
+    batch: int = 16,
 ) -> MqttGateway:
+    """A gateway on ``url``; by default it admits as the node does: what a worker has queued, in one commit."""
     settings = MqttSettings(
         broker_url=url,
         client_id=client_id,
@@ -73,8 +75,9 @@ def start_gateway(
         workers=workers,
         shared_group=shared_group,
     )
-    admit = admit or admit_each(Intake(store))
-    gateway = MqttGateway(settings, admit, max_body_bytes=4096).start()
+    max_batch = batch if admit is None else 1  # a caller's own admission takes one message at a time
+    admit = admit or admit_batched(Intake(store))
+    gateway = MqttGateway(settings, admit, max_body_bytes=4096, max_batch=max_batch).start()
     assert gateway.wait_subscribed(10), "the gateway's subscription was not granted"
     return gateway
 
@@ -90,13 +93,15 @@ def results_of_all(scheme: TopicScheme) -> str:
 # --- the shared broker: results and bad input ---
 
 
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["batched", "one-by-one"])
 def test_a_published_message_is_stored_then_answered_and_a_resend_is_a_duplicate(
-    store: SqliteStore, scheme: TopicScheme
+    store: SqliteStore, scheme: TopicScheme, one_by_one: bool
 ) -> None:
     url = shared_broker_url()
     key = KEYS[0]
     device = DeviceClient(url, scheme.results(1, key.address))
-    gateway = start_gateway(url, store, scheme, f"gw-{uuid.uuid4().hex[:8]}", session_s=60)
+    admit = admit_each(Intake(store)) if one_by_one else None
+    gateway = start_gateway(url, store, scheme, f"gw-{uuid.uuid4().hex[:8]}", session_s=60, admit=admit)
     try:
         body = signed(key, 7)
         device.publish(scheme.messages(1, key.address), body)

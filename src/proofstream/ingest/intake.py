@@ -57,19 +57,19 @@ class Intake:
         put = self._store.put_message(admitted.message, admitted.id, now)
         return self._answer(admitted, put.created)
 
-    def accept_many(self, raws: Sequence[bytes], project: ProjectId) -> list[Admitted | ProofstreamError]:
-        """Admit many messages sent to ``project`` in one request, in order, with one durable commit.
+    def accept_many(self, raws: Sequence[bytes], project: ProjectId | None = None) -> list[Admitted | ProofstreamError]:
+        """Admit many messages in order, with one durable commit.
 
         Each item passes exactly the checks :meth:`accept` makes and is stored by the store's own rules
-        (``Store.put_messages``); a refused item's place holds its error and the others go on. An item of another
-        project is refused with ``project_mismatch``. A store failure of the commit itself raises, and then
-        nothing of the request is stored."""
+        (``Store.put_messages``); a refused item's place holds its error and the others go on. With ``project``
+        (the HTTP batch's path), an item of another project is refused with ``project_mismatch``. A store failure
+        of the commit itself raises, and then nothing of the request is stored."""
         now = self._clock()
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
                 admitted = admit(raw, self._store)
-                if admitted.message.project != project:
+                if project is not None and admitted.message.project != project:
                     raise MessageError(
                         f"message of project {admitted.message.project} sent to project {project}: post it to "
                         f"/v1/projects/{admitted.message.project}/messages",

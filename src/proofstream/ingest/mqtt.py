@@ -39,7 +39,7 @@ from proofstream.ingest.intake import Admitted, Intake
 from proofstream.ingest.mqtt_wire import TopicScheme, accepted_result, error_result, nonce_of, read_object
 from proofstream.settings import MqttSettings
 
-__all__ = ["Admit", "BrokerAddress", "MqttGateway", "admit_each"]
+__all__ = ["Admit", "BrokerAddress", "MqttGateway", "admit_batched", "admit_each"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,16 @@ def admit_each(intake: Intake) -> Admit:
                     raise
                 outcomes.append(exc)
         return outcomes
+
+    return admit
+
+
+def admit_batched(intake: Intake) -> Admit:
+    """:data:`Admit` what a worker has queued in one durable commit (:meth:`Intake.accept_many`): the path to
+    thousands of messages a second, where :func:`admit_each` pays a commit per message."""
+
+    def admit(raws: Sequence[bytes]) -> Sequence[Admitted | ProofstreamError]:
+        return intake.accept_many(raws)
 
     return admit
 

@@ -39,7 +39,7 @@ from proofstream.domain.types import ConfigVersion
 from proofstream.errors import ConfigError, ProofstreamError
 from proofstream.ingest.http import create_app
 from proofstream.ingest.intake import Intake
-from proofstream.ingest.mqtt import MqttGateway, admit_each
+from proofstream.ingest.mqtt import MqttGateway, admit_batched, admit_each
 from proofstream.ingest.validation import ClockWindow
 from proofstream.node.wiring import ChainAccess, Wiring, wire
 from proofstream.projects.build import ProjectBuild
@@ -231,7 +231,10 @@ class Node:
         intake = Intake(
             self.wiring.store, liveness=ChainLiveness(self.wiring.core.projects), clock_window=self._clock_window()
         )
-        subscriber = MqttGateway(settings, admit_each(intake), max_body_bytes=self.settings.gateway.max_body_bytes)
+        admit = admit_batched(intake) if settings.batch > 1 else admit_each(intake)
+        subscriber = MqttGateway(
+            settings, admit, max_body_bytes=self.settings.gateway.max_body_bytes, max_batch=settings.batch
+        )
         # Registered after the store's close, so it stops (and stops acknowledging) before the store closes.
         self._resources.callback(subscriber.stop)
         subscriber.start()
