@@ -3,14 +3,13 @@
 Run as ``python -I ark_child.py ZKEY`` by :mod:`proofstream.prover.warm`, never imported by proofstream: groth16py
 is GPL-3.0, so it lives in its own process behind a pipe, as snarkjs does behind its CLI. The key is imported once;
 then one JSON request per stdin line (``{"wtns": path}``), one JSON answer per stdout line (``{"ok": true,
-"proof": hex, "prove_s": s, "maxrss_kb": kb}`` or ``{"ok": false, "error": ...}``). The first line written is the
+"proof": hex, "prove_s": s}`` or ``{"ok": false, "error": ...}``). The first line written is the
 start-up answer (``{"ok": true, "ready": true}`` once the key is loaded). Standard library only, besides groth16py.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from typing import Any
@@ -19,10 +18,6 @@ from typing import Any
 def _send(answer: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()
-
-
-def _peak_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main(argv: list[str]) -> int:
@@ -40,8 +35,10 @@ def main(argv: list[str]) -> int:
             request = json.loads(line)
             started = time.perf_counter()
             proof = groth16py.prove_wtns(proving_key, str(request["wtns"]))
-            _send({"ok": True, "proof": proof.hex(), "prove_s": time.perf_counter() - started, "maxrss_kb": _peak_kb()})
-        except Exception as exc:  # one bad witness file fails its request, not the process
+            _send({"ok": True, "proof": proof.hex(), "prove_s": time.perf_counter() - started})
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # one bad witness fails its request, not the process (a Rust panic included)
             _send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
     return 0
 

@@ -79,8 +79,6 @@ class _ArkProcess:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        self.peak_kb = 0
-        """The child's peak resident memory, as it last reported it."""
         try:
             self._answer(START_TIMEOUT_S)
         except BaseException:
@@ -100,7 +98,6 @@ class _ArkProcess:
         except OSError as exc:
             raise ToolchainError(f"the groth16py prover died: {exc}") from exc
         answer = self._answer(self._timeout_s)
-        self.peak_kb = int(answer.get("maxrss_kb", self.peak_kb))
         return bytes.fromhex(str(answer["proof"])), float(answer["prove_s"])
 
     def _answer(self, timeout_s: float) -> dict[str, Any]:
