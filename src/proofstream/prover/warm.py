@@ -199,11 +199,11 @@ class WarmProver:
             lane = self._take()
             try:
                 proof = lane.prove(inputs)
-            except ToolchainError:
-                self._drop(lane)
+            except ProverError:
+                self._idle.put(lane)  # the circuit rejected the inputs: the lane is fine
                 raise
             except BaseException:
-                self._idle.put(lane)  # the inputs were bad, not the lane
+                self._drop(lane)  # a dead process, or an answer that may still be on its way: never reuse it
                 raise
             self._idle.put(lane)
         log.info(
