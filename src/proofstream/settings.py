@@ -21,6 +21,9 @@ from typing import Any
 from proofstream.domain.defaults import GATEWAY_HOST, GATEWAY_PORT
 from proofstream.errors import ConfigError
 
+PROVER_BACKENDS = ("auto", "snarkjs", "fast")
+"""What ``prover.backend`` may name (proofstream.prover.warm.choose_prover reads it)."""
+
 KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
 """The environment variable that may hold the node's private key (hex) for a non-local chain."""
 
@@ -74,6 +77,17 @@ class ProverSettings:
 
     Empty: the project's own committed file (demo-grade) or ../shared/ptau on these machines."""
     workers: int = 1
+    """Tasks proven at once: that many prover threads in the node, each with its own warm prover processes on the
+    fast path. Tasks of one device are proven in order, so more workers help only with several devices."""
+    backend: str = "auto"
+    """The Groth16 prover: ``fast`` (warm groth16py processes, the ``fastprove`` extra), ``snarkjs`` (the snarkjs
+    CLI, a fresh process per proof) or ``auto`` (fast when the extra is installed, else snarkjs)."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ConfigError(f"prover.workers must be at least 1, got {self.workers}")
+        if self.backend not in PROVER_BACKENDS:
+            raise ConfigError(f"prover.backend must be one of {', '.join(PROVER_BACKENDS)}, got {self.backend!r}")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from proofstream.errors import CircuitError, ProverError, TransactionRevertedErr
 from proofstream.node import Node
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.groth16 import Groth16Backend, Groth16Proof
+from proofstream.prover.warm import WarmProver, fast_prover_installed
 from proofstream.sdk.device import DeviceKey
 from proofstream.settings import GatewaySettings, Settings
 from proofstream.templates.tracker_distance import logic
@@ -83,9 +84,15 @@ class World:
         return result.task_ids[0]
 
     def prove(
-        self, task_id: int, device: str, fixes: list[TaskRecord], previous: TaskRecord | None = None
+        self,
+        task_id: int,
+        device: str,
+        fixes: list[TaskRecord],
+        previous: TaskRecord | None = None,
+        backend: Groth16Backend | None = None,
     ) -> Groth16Proof:
-        """Prove against the device's anchor as the chain holds it (``previous``: the anchor's message)."""
+        """Prove against the device's anchor as the chain holds it (``previous``: the anchor's message), with the
+        snarkjs CLI unless another ``backend`` is given."""
         root = self.root(device, fixes)
         task = CircuitTask(
             self.project,
@@ -98,7 +105,7 @@ class World:
             anchor=self.node.core.tasks.anchor_of(self.project, device),
             previous=previous,
         )
-        return self.backend.prove(task)
+        return (backend or self.backend).prove(task)
 
     def route(self, task_id: int, outputs: list[int], proof: Groth16Proof, sender: LocalAccount | None = None) -> None:
         n = len(proof.public_signals)
@@ -203,3 +210,23 @@ def test_one_message_cannot_be_counted_in_two_tasks(world: World) -> None:
     with _reverts_with("NonceAlreadyAssigned"):
         world.assign(key.address, fixes[4:])  # nonce 4 is already in the first task
     world.assign(key.address, fixes[5:])  # the rest, after it, is fine
+
+
+@pytest.mark.skipif(not fast_prover_installed(), reason="the fastprove extra (groth16py) is not installed")
+def test_a_proof_from_the_fast_prover_settles_through_the_exported_verifier(world: World) -> None:
+    """The fast path's calldata is what the Router takes: the snarkjs-exported verifier accepts it on chain."""
+    artifacts = world.node.build.artifacts
+    assert artifacts is not None
+    fast = Groth16Backend(world.circuit, artifacts, WarmProver(artifacts))
+    key, owner = world.device(9)
+    fixes = world.fixes(9, 8)
+    task = world.assign(key.address, fixes)
+    try:
+        proof = world.prove(task, key.address, fixes, backend=fast)
+    finally:
+        fast.close()
+    with _reverts_with("InvalidProof"):
+        world.route(task, [proof.public_signals[0] + 1], proof)
+    world.route(task, [proof.public_signals[0]], proof)
+    assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED
+    assert world.node.token.balance_of(owner) == proof.public_signals[0] * world.node.deployment.rate_per_unit

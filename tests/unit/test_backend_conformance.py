@@ -1,7 +1,7 @@
 """Every ProverBackend adapter through the one conformance suite (backend_conformance.py): the Groth16 backend on
 the tracker-distance template's real circuit (snarkjs proves and verifies; the build is the content-hash cache
 entry tests/circuit and the demo share), the attest backend on a real store with attesters' signatures, and the
-fake the pipeline tests use.
+fake the pipeline tests use. The Groth16 backend runs twice: on the snarkjs CLI and on the warm fast path.
 
 ``IsolatedLogic`` is no backend (it runs a logic.py and returns outputs, no proof): the attest backend below runs
 the template's logic.py through it.
@@ -37,6 +37,7 @@ from proofstream.projects.circuit import ProjectCircuit
 from proofstream.prover.attest import AttestBackend
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.isolated import IsolatedLogic
+from proofstream.prover.warm import WarmProver, fast_prover_installed
 from proofstream.store.ports import ProjectConfig, StoredAttestation, TaskRow
 from proofstream.store.sqlite import SqliteStore
 
@@ -69,6 +70,25 @@ class TestGroth16Backend(BackendConformance):
         except (ToolchainError, ConfigError) as exc:
             pytest.skip(f"circuit toolchain unavailable: {exc}")
         return Groth16Backend(ProjectCircuit.of(TRACKER), artifacts)
+
+
+@pytest.mark.slow
+class TestWarmGroth16Backend(BackendConformance):
+    """The same backend on the fast path: a warm witness process and groth16py in a warm child (the fastprove
+    extra), proofs verified by snarkjs against the same key."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def backend(cls) -> Iterator[Groth16Backend]:
+        if not fast_prover_installed():
+            pytest.skip("the fastprove extra (groth16py) is not installed")
+        try:
+            artifacts = build_circuit(TRACKER.circuit_path, TRACKER.circuit_name)
+        except (ToolchainError, ConfigError) as exc:
+            pytest.skip(f"circuit toolchain unavailable: {exc}")
+        backend = Groth16Backend(ProjectCircuit.of(TRACKER), artifacts, WarmProver(artifacts))
+        yield backend
+        backend.close()
 
 
 CHAIN_ID = 31337

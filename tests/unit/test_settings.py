@@ -63,3 +63,19 @@ def test_booleans_from_the_environment_are_spelled_out(value: str, expected: boo
 def test_a_boolean_that_is_not_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="must be true or false"):
         load_settings(env={"PROOFSTREAM_GATEWAY_OPEN_REGISTRATION": "maybe"})
+
+
+def test_the_prover_defaults_to_one_worker_on_the_fastest_installed_path() -> None:
+    prover = load_settings(env={}).prover
+    assert (prover.workers, prover.backend) == (1, "auto")
+    chosen = load_settings(env={"PROOFSTREAM_PROVER_WORKERS": "3", "PROOFSTREAM_PROVER_BACKEND": "snarkjs"}).prover
+    assert (chosen.workers, chosen.backend) == (3, "snarkjs")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [("WORKERS", "0", "prover.workers must be at least 1"), ("BACKEND", "rapidsnark", "auto, snarkjs, fast")],
+)
+def test_a_prover_setting_out_of_range_is_refused(name: str, value: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_settings(env={f"PROOFSTREAM_PROVER_{name}": value})

@@ -1,13 +1,15 @@
 """Witnesses: computing them with the circuit's wasm, and reading/writing the binary ``.wtns`` format.
 
-:func:`calculate_witness` writes one ``.wtns`` file (what the prover proves); :class:`WitnessRunner` keeps one Node
-process for many inputs and answers only the outputs (what the differential check compares, a hundred batches in
-seconds). The reader/writer and the ``.sym`` index exist so tests can tamper with single signals (a hint, a flag,
-a hash) and show that the constraints reject the result: the check that a circuit is not under-constrained.
+:func:`calculate_witness` writes one ``.wtns`` file (what the prover proves) with a fresh Node process;
+:class:`WitnessRunner` keeps one Node process for many inputs and answers the outputs (what the differential check
+compares, a hundred batches in seconds), writing the ``.wtns`` too when asked (the warm prover's witnesses).
+The reader/writer and the ``.sym`` index exist so tests can tamper with single signals (a hint, a flag, a hash)
+and show that the constraints reject the result: the check that a circuit is not under-constrained.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -157,6 +159,7 @@ def _witness_error(output: str) -> str:
 
 _WORKER_JS = r"""
 // proofstream witness worker: one JSON request per stdin line, one JSON answer per stdout line.
+// A request is {"inputs": {...}} (answer the outputs) or {"inputs": {...}, "wtns": path} (also write the .wtns).
 const readline = require("readline");
 const fs = require("fs");
 const builder = require(process.argv[2]);
@@ -164,12 +167,32 @@ const wasm = fs.readFileSync(process.argv[3]);
 const nOut = Number(process.argv[4]);
 const send = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 console.log = (...args) => process.stderr.write(args.join(" ") + "\n");  // circuit log() must not hit stdout
+// Wires 1..n of a .wtns buffer (version 2: a header section with n8 at byte 24, then the values section).
+const wtnsValues = (bin, n) => {
+  const view = Buffer.from(bin.buffer, bin.byteOffset, bin.byteLength);
+  const n8 = view.readUInt32LE(24);
+  const start = 24 + 4 + n8 + 4 + 12;
+  const values = [];
+  for (let i = 1; i <= n; i++) {
+    let v = 0n;
+    for (let b = n8 - 1; b >= 0; b--) v = (v << 8n) | BigInt(view[start + i * n8 + b]);
+    values.push(v.toString());
+  }
+  return values;
+};
 let calculator = null;
 readline.createInterface({ input: process.stdin }).on("line", async (line) => {
   try {
     if (calculator === null) calculator = await builder(wasm);
-    const w = await calculator.calculateWitness(JSON.parse(line), 0);
-    send({ ok: true, outputs: w.slice(1, 1 + nOut).map((v) => v.toString()) });
+    const request = JSON.parse(line);
+    if (request.wtns) {
+      const bin = await calculator.calculateWTNSBin(request.inputs, 0);
+      fs.writeFileSync(request.wtns, bin);
+      send({ ok: true, outputs: wtnsValues(bin, nOut) });
+    } else {
+      const w = await calculator.calculateWitness(request.inputs, 0);
+      send({ ok: true, outputs: w.slice(1, 1 + nOut).map((v) => v.toString()) });
+    }
   } catch (err) {
     calculator = null;  // its error buffer keeps old messages: start afresh after a failure
     send({ ok: false, error: String(err && err.message ? err.message : err) });
@@ -199,6 +222,10 @@ class WitnessRunner:
         )
         self.calls = 0
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def __enter__(self) -> WitnessRunner:
         return self
 
@@ -207,10 +234,19 @@ class WitnessRunner:
 
     def outputs(self, inputs: Mapping[str, Any]) -> tuple[int, ...]:
         """The circuit's outputs for ``inputs``; CircuitError ``witness_failed`` when the circuit rejects them."""
+        return self._ask({"inputs": json_inputs(inputs)})
+
+    def write_witness(self, inputs: Mapping[str, Any], out: Path) -> tuple[int, ...]:
+        """Write the witness of ``inputs`` to ``out`` (a ``.wtns`` file, what a prover proves) and return its first
+        ``n_outputs`` signals after the constant: built with the circuit's public-signal count, its public
+        signals. CircuitError ``witness_failed`` when the circuit rejects the inputs."""
+        return self._ask({"inputs": json_inputs(inputs), "wtns": str(out)})
+
+    def _ask(self, request: dict[str, Any]) -> tuple[int, ...]:
         stdin, stdout = self._pipes()
         self.calls += 1
         try:
-            stdin.write(json.dumps(json_inputs(inputs)) + "\n")
+            stdin.write(json.dumps(request) + "\n")
             stdin.flush()
             line = stdout.readline()
         except OSError as exc:
@@ -230,7 +266,8 @@ class WitnessRunner:
 
     def close(self) -> None:
         if self._process.stdin is not None:
-            self._process.stdin.close()
+            with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe and unflushed bytes
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -153,6 +153,7 @@ class Node:
         chain = ChainAccess(ChainClient(rpc_url, roles.owner), roles, local)
         self._wiring = wire(self.settings, self.project, self.data_dir, chain, self._on_step)
         self._resources.callback(self._wiring.store.close)
+        self._resources.callback(self._wiring.pipeline.close)  # after the loops stop (callbacks run last first)
         self._start_attesters(rpc_url)
         self._start_gateway()
         self._start_mqtt()
@@ -254,7 +255,10 @@ class Node:
                 busy = worker.tick() is not None or busy
             return busy
 
-        for name, step in (("pipeline", pipeline_step), ("prover", prover_step)):
+        # prover.workers threads tick the same workers: a task's claim is a compare-and-set, so each thread proves
+        # another task (ProverWorker.tick skips the ones another thread took).
+        provers = [(f"prover-{i + 1}" if i else "prover", prover_step) for i in range(self.settings.prover.workers)]
+        for name, step in (("pipeline", pipeline_step), *provers):
             thread = threading.Thread(target=self._loop, args=(name, step), name=name, daemon=True)
             thread.start()
             self._resources.callback(thread.join, timeout=30)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from proofstream import logs as log
@@ -45,6 +45,7 @@ from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import ProverBackend
 from proofstream.prover.service import DeviceSigning, ProverWorker
+from proofstream.prover.warm import choose_prover
 from proofstream.sequencer.service import Sequencer
 from proofstream.settings import Settings
 from proofstream.store.ports import ProjectConfig
@@ -74,9 +75,17 @@ class Pipeline:
 
     sequencer: Sequencer
     provers: list[ProverWorker]
-    """One worker per live config version."""
+    """One worker per live config version; ``prover.workers`` threads tick them all."""
     submitter: Submitter
     indexer: Indexer
+    backends: list[ProverBackend] = field(default_factory=list)
+    """The workers' backends: some keep processes (the warm Groth16 prover) that :meth:`close` stops."""
+
+    def close(self) -> None:
+        """Stop the backends' processes; call it once no prover thread runs."""
+        for backend in self.backends:
+            if isinstance(backend, Groth16Backend):
+                backend.close()
 
 
 @dataclass(frozen=True)
@@ -290,10 +299,14 @@ def _pipeline(
     # For a circuit that checks device signatures: the chain and registry they were signed under, and the store's
     # copy of each device's registered BabyJubJub key (the indexer records it).
     signing = DeviceSigning(chain.client.chain_id, int(manifest.core.device_registry, 16), store)
+    backends = {
+        version: _backend(settings, chain, core, manifest, deployment, store, version, build, compilation)
+        for version, build in versions.items()
+    }
     provers = [
         ProverWorker(
             store,
-            _backend(chain, core, manifest, deployment, store, version, build, compilation),
+            backends[version],
             prover=roles.prover.address,
             n_public=build.spec.n_public,
             constraints=build.artifacts.constraints if build.artifacts is not None else None,
@@ -308,10 +321,11 @@ def _pipeline(
     released = provers[0].release_orphans()
     if released:
         log.info(logger, "released tasks a previous run left unproven", count=released)
-    return Pipeline(sequencer, provers, submitter, indexer)
+    return Pipeline(sequencer, provers, submitter, indexer, list(backends.values()))
 
 
 def _backend(
+    settings: Settings,
     chain: ChainAccess,
     core: CoreContracts,
     manifest: DeploymentManifest,
@@ -322,7 +336,9 @@ def _backend(
     compilation: CompilationResult,
 ) -> ProverBackend:
     if build.artifacts is not None:
-        return Groth16Backend(ProjectCircuit.of(build.spec), build.artifacts)
+        # Each of the prover.workers threads may prove a task of this version at once: one warm lane each.
+        prover = choose_prover(settings.prover.backend, build.artifacts, lanes=settings.prover.workers)
+        return Groth16Backend(ProjectCircuit.of(build.spec), build.artifacts, prover)
     # The folder build's compilation: every version runs on the contracts this node deployed or attached.
     verifier = AttestVerifier.at(chain.client, core.projects.verifier_of(deployment.project, version), compilation)
     return AttestBackend(

@@ -1,4 +1,9 @@
-"""Groth16 proving and verification with snarkjs, and the proof in the shape the Solidity verifier takes."""
+"""Groth16 proving and verification with snarkjs, and the proof in the shape the Solidity verifier takes.
+
+:class:`Groth16Backend` proves through a :class:`Groth16Prover`: the snarkjs CLI (:class:`SnarkjsProver`, two
+fresh Node processes per proof, the fallback) or the warm processes of :mod:`proofstream.prover.warm` (the fast
+path). Both prove against the same ``.zkey`` and every proof is checked against snarkjs' verification key.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from eth_abi.abi import encode
+from eth_abi.abi import decode, encode
 
 from proofstream import logs as log
 from proofstream.circuits import tools
@@ -22,7 +27,16 @@ from proofstream.domain.circuit_task import CircuitTask
 from proofstream.errors import CircuitError, ProverError
 from proofstream.prover.ports import CircuitProject, Proof
 
-__all__ = ["Groth16Backend", "Groth16Proof", "ProofTimings", "prove", "prove_witness", "verify"]
+__all__ = [
+    "Groth16Backend",
+    "Groth16Proof",
+    "Groth16Prover",
+    "ProofTimings",
+    "SnarkjsProver",
+    "prove",
+    "prove_witness",
+    "verify",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +97,43 @@ class Groth16Proof:
             c=(int(pc[0]), int(pc[1])),
             timings=timings,
         )
+
+    @classmethod
+    def from_calldata(cls, public_signals: tuple[int, ...], calldata: bytes, timings: ProofTimings) -> Groth16Proof:
+        """The proof in the Router's ``abi.encode(a, b, c)`` bytes (what groth16py answers), G2 in EVM order."""
+        a, b, c = decode(list(CALLDATA_TYPES), calldata)
+        return cls(public_signals, (a[0], a[1]), ((b[0][0], b[0][1]), (b[1][0], b[1][1])), (c[0], c[1]), timings)
+
+
+class Groth16Prover(Protocol):
+    """Turns a circuit's full inputs into a Groth16 proof against one circuit's ``.zkey``."""
+
+    @property
+    def name(self) -> str:
+        """What proves: ``snarkjs`` (the CLI) or ``groth16py`` (warm processes)."""
+        ...
+
+    def prove(self, inputs: Mapping[str, Any]) -> Groth16Proof:
+        """ProverError (``witness_failed``) for inputs the circuit rejects; ToolchainError when a tool fails."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SnarkjsProver:
+    """The snarkjs CLI: a witness process and a prover process per proof. Slow (curve set-up every time), needs
+    nothing beyond node_modules, and any number of threads may call it at once."""
+
+    name = "snarkjs"
+
+    def __init__(self, artifacts: CircuitArtifacts) -> None:
+        self.artifacts = artifacts
+
+    def prove(self, inputs: Mapping[str, Any]) -> Groth16Proof:
+        return prove(self.artifacts, inputs)
+
+    def close(self) -> None:
+        """Nothing outlives a proof."""
 
 
 def _snarkjs(*args: str | Path, cwd: Path) -> tools.NodeResult:
@@ -152,7 +203,8 @@ def verify(artifacts: CircuitArtifacts, proof: Groth16Proof) -> bool:
 
 
 class Groth16Backend:
-    """The ProverBackend for one circuit project: inputs from the project, proof from snarkjs.
+    """The ProverBackend for one circuit project: inputs from the project, proof from ``prover`` (the snarkjs CLI
+    unless told otherwise), verification by snarkjs against the circuit's verification key.
 
     Every proof is checked against the project's plain-Python reference before it leaves: a circuit/reference
     disagreement is a bug that must never reach the chain as a valid-looking result.
@@ -160,7 +212,9 @@ class Groth16Backend:
 
     name = "groth16"
 
-    def __init__(self, project: CircuitProject, artifacts: CircuitArtifacts) -> None:
+    def __init__(
+        self, project: CircuitProject, artifacts: CircuitArtifacts, prover: Groth16Prover | None = None
+    ) -> None:
         if artifacts.public_signals != project.n_public:
             raise CircuitError(
                 f"{project.name}: circuit has {artifacts.public_signals} public signals, "
@@ -168,6 +222,7 @@ class Groth16Backend:
             )
         self.project = project
         self.artifacts = artifacts
+        self.prover: Groth16Prover = SnarkjsProver(artifacts) if prover is None else prover
 
     @classmethod
     def build(
@@ -183,7 +238,7 @@ class Groth16Backend:
             expected = self.project.reference_outputs(task_inputs)
         except ValueError as exc:
             raise ProverError(f"task {task_inputs.task_id} cannot be proven: {exc}", code="invalid_task") from exc
-        proof = prove(self.artifacts, inputs)
+        proof = self.prover.prove(inputs)
         if proof.public_signals != expected:
             raise ProverError(
                 f"task {task_inputs.task_id}: circuit outputs {proof.public_signals} differ from the "
@@ -196,3 +251,7 @@ class Groth16Backend:
         if not isinstance(proof, Groth16Proof):
             return False
         return verify(self.artifacts, proof)
+
+    def close(self) -> None:
+        """Stop the prover's processes, if it keeps any."""
+        self.prover.close()
