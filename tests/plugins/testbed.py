@@ -72,14 +72,30 @@ def by_name(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 @dataclass
 class RecordingRegistrar:
     """A fake of the gateway's registrar port: records every request, then raises ``error`` if one is set, else
-    answers with ``tx_hash`` as if the registration were sent to the chain."""
+    answers with ``tx_hash`` as if the registration were sent to the chain. A device it registered once is
+    ``already_registered`` the next time, as on chain (tests/ports/test_gateway_chain.py holds both to that)."""
 
     tx_hash: str = TX_HASH
     error: ProofstreamError | None = None
     requests: list[DeviceRegistrationRequest] = field(default_factory=list)
+    registered: set[tuple[int, str]] = field(default_factory=set)
 
     def register_device(self, request: DeviceRegistrationRequest) -> str:
         self.requests.append(request)
         if self.error is not None:
             raise self.error
+        key = (request.project, request.device.lower())
+        if key in self.registered:
+            raise ProofstreamError(f"device {request.device} is already registered", code="already_registered")
+        self.registered.add(key)
         return self.tx_hash
+
+
+@dataclass
+class StaticLiveness:
+    """A fake of the gateway's version-liveness port: the (project, version) pairs in ``live`` take messages."""
+
+    live: set[tuple[int, int]] = field(default_factory=lambda: {(TRACKER.project, TRACKER.config)})
+
+    def is_live(self, project: int, version: int) -> bool:
+        return (project, version) in self.live
