@@ -92,6 +92,10 @@ class AttackWorld:
             time.sleep(0.1)
         return Attacker(key, owner)
 
+    def tasks_of(self, device: Attacker) -> int:
+        """How many tasks the node cut of the device's messages."""
+        return sum(1 for task in self.node.store.tasks_with_status(*StoreStatus) if task.device == device.address)
+
     def paid(self, device: Attacker) -> int:
         """What the device's owner holds, in the project's output units (token wei / rate)."""
         return self.node.token.balance_of(device.owner) // self.node.deployment.rate_per_unit

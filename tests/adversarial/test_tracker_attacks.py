@@ -75,7 +75,12 @@ def test_rewinding_to_drive_the_same_road_again_is_refused(world: AttackWorld) -
     assert {r.status_code for r in replay} == {409}
     assert {r.json()["error"]["code"] for r in replay} == {"stale_timestamp"}
     world.settle()
-    assert world.paid(attacker) == world.paid(honest) > 0
+    honest_paid, attacker_paid = world.paid(honest), world.paid(attacker)
+    # The same road, which the sequencer may cut into tasks at other points for each device (it cuts what has
+    # arrived): each task's metres are an integer of their own, so the totals may differ by a metre a task,
+    # never by the road again.
+    tolerance = world.tasks_of(honest) + world.tasks_of(attacker)
+    assert honest_paid > 10 * tolerance and abs(attacker_paid - honest_paid) <= tolerance
     # The gateway bypassed: a second task of the same road, assigned on chain, has no proof past the anchor.
     replayed = world.inject(attacker, track(start))
     assert not replayed.settled and replayed.reason is not None and replayed.reason.startswith("circuit")
