@@ -15,7 +15,7 @@ from chain_world import LAST, ROOT, World
 
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.chain.accounts import dev_account
-from proofstream.chain.attest import AttesterChainView, deploy_attest_verifier
+from proofstream.chain.attest import AttesterChainView, chain_task, deploy_attest_verifier
 from proofstream.chain.client import ChainClient
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.tasks import task_id
@@ -114,18 +114,7 @@ class AnvilWorld:
         self.expected = (world.client.chain_id, deployment.router, deployment.device_registry, Address(account.address))
 
     def assign(self, first: int, last: int) -> ChainTask:
-        record = self._world.assign(first, last)
-        return ChainTask(
-            task_id=record.task_id,
-            project=record.project,
-            config=record.config,
-            device=record.device,
-            first_nonce=record.first_nonce,
-            last_nonce=record.last_nonce,
-            root=record.root,
-            prover=record.prover,
-            assigned=True,
-        )
+        return chain_task(self._world.assign(first, last))  # an assigned record: assigned=True
 
     def settle(self, task: TaskId, last: Anchor) -> None:
         self._world.core.router.route(task, [7], last, PROOF, sender=self._world.prover)

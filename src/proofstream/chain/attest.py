@@ -8,6 +8,7 @@ compiling proofstream's contracts.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -20,10 +21,11 @@ from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts._wrapper import Wrapper
 from proofstream.chain.contracts.registries import ProjectRegistry, ProverRegistry
-from proofstream.chain.contracts.tasks import TaskManager, TaskStatus
+from proofstream.chain.contracts.tasks import TaskManager, TaskRecord, TaskStatus
 from proofstream.chain.solc import CompilationResult
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain, domain_separator
+from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainError, ConfigError, TransactionRevertedError
 
@@ -252,17 +254,7 @@ class AttesterChainView:
         record = self._tasks.get_task(task_id)
         if record.status is TaskStatus.NONE:
             return None
-        return ChainTask(
-            task_id=record.task_id,
-            project=record.project,
-            config=record.config,
-            device=record.device,
-            first_nonce=record.first_nonce,
-            last_nonce=record.last_nonce,
-            root=record.root,
-            prover=record.prover,
-            assigned=record.status is TaskStatus.ASSIGNED,
-        )
+        return chain_task(record)
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
         return self._tasks.anchor_of(project, device)
@@ -322,3 +314,9 @@ def _checked_device_registry(client: ChainClient, address: str, project_registry
     if separator != domain_separator(Domain(client.chain_id, registry)):
         raise ConfigError(f"{where} signs under another EIP-712 domain than (chain {client.chain_id}, {registry})")
     return registry
+
+
+def chain_task(record: TaskRecord) -> ChainTask:
+    """The attester's view of a TaskManager record: its commitment, and whether it still waits for its result."""
+    commitment = {f.name: getattr(record, f.name) for f in dataclasses.fields(TaskCommitment)}
+    return ChainTask(task_id=record.task_id, assigned=record.status is TaskStatus.ASSIGNED, **commitment)

@@ -8,6 +8,7 @@ with the tool's own words, so they need the exit status and the output, not a To
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -15,12 +16,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from proofstream import logs as log
 from proofstream.errors import ToolchainError
 from proofstream.toolchain import find_node_modules
 
-__all__ = ["NodeResult", "circom2_cli", "node_modules", "run_node", "snarkjs_cli"]
+__all__ = [
+    "NodeResult",
+    "child_pipes",
+    "circom2_cli",
+    "node_modules",
+    "run_node",
+    "snarkjs_cli",
+    "stop_child",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +93,25 @@ def run_node(
     seconds = time.perf_counter() - started
     log.debug(logger, "node tool ran", tool=script.name, args=args[:1], rc=done.returncode, seconds=round(seconds, 3))
     return NodeResult(done.returncode, done.stdout, done.stderr, seconds)
+
+
+def child_pipes(process: subprocess.Popen[str], what: str) -> tuple[IO[str], IO[str]]:
+    """The stdin and stdout of a long-lived worker that speaks one JSON line per request (the witness worker, the
+    groth16py prover)."""
+    if process.stdin is None or process.stdout is None:
+        raise ToolchainError(f"the {what} has no pipes")
+    return process.stdin, process.stdout
+
+
+def stop_child(process: subprocess.Popen[str]) -> None:
+    """End such a worker: close its stdin (it exits at end of input), wait, kill it if it does not go."""
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe and unflushed bytes
+            process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

@@ -9,7 +9,6 @@ and show that the constraints reject the result: the check that a circuit is not
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
@@ -260,21 +259,10 @@ class WitnessRunner:
         return tuple(int(v) for v in answer["outputs"])
 
     def _pipes(self) -> tuple[IO[str], IO[str]]:
-        if self._process.stdin is None or self._process.stdout is None:
-            raise ToolchainError("the witness worker has no pipes")
-        return self._process.stdin, self._process.stdout
+        return tools.child_pipes(self._process, "witness worker")
 
     def close(self) -> None:
-        if self._process.stdin is not None:
-            with contextlib.suppress(OSError):  # a worker that died leaves a broken pipe and unflushed bytes
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        tools.stop_child(self._process)
         self._dir.cleanup()
 
 

@@ -13,7 +13,6 @@ runs snarkjs, a GPL-3.0 tool, as a separate program.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import logging
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from proofstream import logs as log
+from proofstream.circuits import tools
 from proofstream.circuits.artifacts import CircuitArtifacts
 from proofstream.circuits.witness import WitnessRunner
 from proofstream.errors import CircuitError, ConfigError, ProverError, ToolchainError
@@ -115,21 +115,10 @@ class _ArkProcess:
         return answer
 
     def _pipes(self) -> tuple[IO[str], IO[str]]:
-        if self._process.stdin is None or self._process.stdout is None:
-            raise ToolchainError("the groth16py prover has no pipes")
-        return self._process.stdin, self._process.stdout
+        return tools.child_pipes(self._process, "groth16py prover")
 
     def close(self) -> None:
-        if self._process.stdin is not None:
-            with contextlib.suppress(OSError):  # a child that died leaves a broken pipe and unflushed bytes
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        tools.stop_child(self._process)
 
 
 class _Lane:
