@@ -84,7 +84,7 @@ def test_rewinding_to_drive_the_same_road_again_is_refused(world: AttackWorld) -
     # The gateway bypassed: a second task of the same road, assigned on chain, has no proof past the anchor.
     replayed = world.inject(attacker, track(start))
     assert not replayed.settled and replayed.reason is not None and replayed.reason.startswith("circuit")
-    assert world.paid(attacker) == world.paid(honest)
+    assert world.paid(attacker) == attacker_paid  # the injected task earned nothing
 
 
 def test_one_fix_per_task_earns_what_one_task_does(world: AttackWorld) -> None:
