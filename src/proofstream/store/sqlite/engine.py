@@ -19,7 +19,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any, Self, TypeVar
 
 from proofstream import logs as log
 from proofstream.errors import StoreError
+from proofstream.store.sql.engine import Connection, DeviceKey, SqlEngine
 from proofstream.store.sqlite.migrate import apply_migrations
 
 __all__ = ["SqliteEngine"]
@@ -45,7 +46,7 @@ class _Job:
     future: Future[Any] = field(default_factory=Future)
 
 
-class SqliteEngine:
+class SqliteEngine(SqlEngine):
     """One SQLite file, migrated on open: ``_read`` runs a query on the calling thread's connection, ``_write``
     runs a job in the writer thread's next group commit. Every SQLite error leaves as StoreError."""
 
@@ -111,6 +112,10 @@ class SqliteEngine:
             self._queue.put(job)
         result: T = job.future.result()
         return result
+
+    def _lock_devices(self, conn: Connection, devices: Iterable[DeviceKey]) -> None:
+        """Nothing to take: the writer's transaction began with ``BEGIN IMMEDIATE`` and holds the database's write
+        lock, which covers every device."""
 
     def _run_writer(self) -> None:
         stop = False
