@@ -4,6 +4,7 @@ PostgreSQL on the real server (pg_server.py), each test in schemas of its own.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,18 @@ def _sqlite(place: Path) -> Store:
     return SqliteStore(place / "store.db")
 
 
+@contextmanager
+def open_adapter(name: str) -> Iterator[Adapter]:
+    """The adapter called ``name`` (one of ADAPTERS), with what it needs (PostgreSQL: its schemas) for the while."""
+    if name == "sqlite":
+        yield _sqlite
+        return
+    with pg_schemas() as schemas:
+        yield schemas.store
+
+
 class TestStoreConformance(StoreConformance):
     @pytest.fixture(params=ADAPTERS)
     def adapter(self, request: pytest.FixtureRequest) -> Iterator[Adapter]:
-        if request.param == "sqlite":
-            yield _sqlite
-            return
-        with pg_schemas() as schemas:
-            yield schemas.store
+        with open_adapter(request.param) as adapter:
+            yield adapter
