@@ -37,7 +37,7 @@ from proofstream.errors import StaleTaskError, StoreError
 from proofstream.store.postgres.migrate import apply_migrations
 from proofstream.store.sql.engine import Connection, Cursor, DeviceKey, SqlEngine
 
-__all__ = ["CLOSED", "PostgresEngine", "redacted"]
+__all__ = ["CLOSED", "PostgresEngine", "redacted", "valid_schema"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ CLOSED = "store_closed"
 """StoreError code of any call on a closed store: a retry cannot help (as SQLite's)."""
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def valid_schema(name: str) -> bool:
+    """Whether ``name`` is a schema name the store takes: lower-case letters, digits and _, at most 63."""
+    return _SCHEMA_NAME.fullmatch(name) is not None
 
 
 def redacted(url: str) -> str:
@@ -100,7 +105,7 @@ class PostgresEngine(SqlEngine):
         """``url``: a libpq URL (``postgresql://user[:password]@host[:port]/database``); ``schema``: the schema to
         keep the tables in, created when missing (None: the first of the server's search_path, usually
         ``public``); ``pool_size``: connections at most (each concurrent caller holds one while it runs)."""
-        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+        if schema is not None and not valid_schema(schema):
             raise StoreError(f"schema name {schema!r} must be lower-case letters, digits and _ (at most 63)")
         self.url = url
         self.schema = schema
