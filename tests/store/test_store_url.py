@@ -27,6 +27,7 @@ def test_the_default_is_the_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
         ("sqlite:////abs/store.db", StoreLocation(sqlite_path=Path("/abs/store.db"))),
         ("/abs/store.db", StoreLocation(sqlite_path=Path("/abs/store.db"))),
         ("postgresql://ps@db.example:5433/node", StoreLocation(postgres_url="postgresql://ps@db.example:5433/node")),
+        ("postgresql:///node", StoreLocation(postgres_url="postgresql:///node")),
         (
             "postgres://ps:pw@db/node?sslmode=require&schema=fleet_a",
             StoreLocation(postgres_url="postgres://ps:pw@db/node?sslmode=require", schema="fleet_a"),
@@ -45,7 +46,8 @@ def test_urls_name_their_adapter(url: str, expected: StoreLocation, tmp_path: Pa
     [
         ("mysql://u@h/db", "scheme 'mysql'"),
         ("redis://u:secret@h/db", r"redis://u:\*\*\*@h/db"),
-        ("postgresql://u@h", "must name a host and a database"),
+        ("postgresql://u@h", "names no database"),
+        ("postgresql://u@h/", "names no database"),
         ("postgresql://u@h/db?schema=Bad-Name", "schema 'Bad-Name'"),
         ("sqlite:///", "names no file"),
     ],

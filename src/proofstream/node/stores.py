@@ -4,6 +4,7 @@
     sqlite:///relative/file.db              a SQLite file, from the working directory
     sqlite:////absolute/file.db             a SQLite file, absolute
     postgresql://user@host:5432/database    a PostgreSQL database (postgres:// too); ?schema=NAME picks its schema
+    postgresql:///database                  the same over the local socket
 
 A bare path (no scheme) is a SQLite file too: what ``proofstream attester run --store`` always took.
 """
@@ -87,8 +88,8 @@ def parse_store_url(url: str, data_dir: Path) -> StoreLocation:
             "postgresql://USER@HOST[:PORT]/DATABASE"
         )
     parts = urlsplit(text)
-    if not parts.hostname or not parts.path.strip("/"):
-        raise ConfigError(f"store.url {redacted(url)!r} must name a host and a database: postgresql://USER@HOST/DB")
+    if not parts.path.strip("/"):
+        raise ConfigError(f"store.url {redacted(url)!r} names no database: postgresql://USER@HOST[:PORT]/DATABASE")
     params = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [value for key, value in params if key == "schema"]
     schema = schemas[-1] if schemas and schemas[-1] else None
