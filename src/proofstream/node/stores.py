@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from proofstream.errors import ConfigError
 from proofstream.store.ports import Store
@@ -47,9 +47,8 @@ class StoreLocation:
         assert self.postgres_url is not None
         if self.schema is None:
             return self.postgres_url
-        parts = urlsplit(self.postgres_url)
-        query = "&".join(q for q in (parts.query, urlencode({"schema": self.schema})) if q)
-        return urlunsplit(parts._replace(query=query))
+        joiner = "&" if "?" in self.postgres_url else "?"
+        return f"{self.postgres_url}{joiner}{urlencode({'schema': self.schema})}"
 
     @property
     def shown(self) -> str:
@@ -96,4 +95,5 @@ def parse_store_url(url: str, data_dir: Path) -> StoreLocation:
     if schema is not None and not valid_schema(schema):
         raise ConfigError(f"store.url schema {schema!r} must be lower-case letters, digits and _ (at most 63)")
     rest = urlencode([(key, value) for key, value in params if key != "schema"])
-    return StoreLocation(postgres_url=urlunsplit(parts._replace(query=rest)), schema=schema)
+    base = text.partition("?")[0]  # as written: urlunsplit would drop the // of an empty host
+    return StoreLocation(postgres_url=f"{base}?{rest}" if rest else base, schema=schema)
