@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -173,10 +173,6 @@ class PostgresEngine(SqlEngine):
         if self._closed:
             raise StoreError("the store is closed", code=CLOSED)
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
-
     def close(self) -> None:
         with self._lifecycle:
             if self._closed:
@@ -184,12 +180,6 @@ class PostgresEngine(SqlEngine):
             self._closed = True
         self._pool.close()
         log.info(logger, "store closed", path=self.where)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _reason(exc: psycopg.Error) -> str:

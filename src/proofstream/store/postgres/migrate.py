@@ -17,8 +17,7 @@ import psycopg
 from psycopg import sql
 
 from proofstream import logs as log
-from proofstream.errors import StoreError
-from proofstream.store.sql.schema import migrations, statements
+from proofstream.store.sql.schema import pending, statements
 
 __all__ = ["MIGRATION_LOCK", "apply_migrations", "postgres_sql"]
 
@@ -41,7 +40,6 @@ def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], schema: str | No
     """Bring ``schema`` (created when missing; None: the connection's search_path) to the newest schema version in
     one transaction, and return that version; StoreError when it is newer than this proofstream. ``conn`` is an
     autocommit connection; ``where`` names the database in messages."""
-    bundled = migrations()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         if schema is not None:
@@ -53,12 +51,8 @@ def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], schema: str | No
         )
         row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
         current = int(row[0]) if row else 0
-        if current > len(bundled):
-            raise StoreError(
-                f"the store at {where} has schema version {current}, newer than this proofstream "
-                f"({len(bundled)}): upgrade proofstream"
-            )
-        for version, name, script in bundled[current:]:
+        todo = pending(current, where)
+        for version, name, script in todo:
             for statement in statements(script):
                 conn.execute(postgres_sql(statement).encode())
             conn.execute(
@@ -66,4 +60,4 @@ def apply_migrations(conn: psycopg.Connection[tuple[Any, ...]], schema: str | No
                 (version, name, time.time()),
             )
             log.info(logger, "store migrated", path=where, version=version, name=name)
-    return max(current, len(bundled))
+    return current + len(todo)

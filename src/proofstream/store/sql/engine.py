@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 __all__ = ["Connection", "Cursor", "DeviceKey", "SqlEngine"]
 
@@ -60,5 +60,16 @@ class SqlEngine(ABC):
         row = conn.execute("SELECT status FROM tasks WHERE id = ?", (task_id,)).fetchone()
         return None if row is None else str(row[0])
 
+    @property
+    def schema_version(self) -> int:
+        """The newest migration applied (``store.sql.schema``)."""
+        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
+
     @abstractmethod
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -14,7 +14,7 @@ from importlib import resources
 
 from proofstream.errors import StoreError
 
-__all__ = ["MIGRATIONS_PACKAGE", "migrations", "statements"]
+__all__ = ["MIGRATIONS_PACKAGE", "migrations", "pending", "statements"]
 
 MIGRATIONS_PACKAGE = "proofstream.store"
 """Migrations live in ``<package>/migrations/NNNN_name.sql`` and are applied in NNNN order."""
@@ -34,6 +34,18 @@ def migrations() -> list[tuple[int, str, str]]:
     if versions != list(range(1, len(found) + 1)):
         raise StoreError(f"migrations must be numbered 1..n without gaps, found {versions}")
     return found
+
+
+def pending(current: int, where: object) -> list[tuple[int, str, str]]:
+    """The bundled migrations a store at schema version ``current`` still needs, in order; StoreError when it is
+    newer than this proofstream (``where`` names the store in the message)."""
+    bundled = migrations()
+    if current > len(bundled):
+        raise StoreError(
+            f"the store at {where} has schema version {current}, newer than this proofstream "
+            f"({len(bundled)}): upgrade proofstream"
+        )
+    return bundled[current:]
 
 
 def _is_blank(sql: str) -> bool:

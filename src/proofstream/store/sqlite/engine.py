@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from proofstream import logs as log
 from proofstream.errors import StoreError
@@ -176,10 +176,6 @@ class SqliteEngine(SqlEngine):
         """Transactions committed by the writer so far (fewer than writes when group commit batched them)."""
         return self._commits
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
-
     def close(self) -> None:
         with self._lifecycle:
             if self._closed:
@@ -193,9 +189,3 @@ class SqliteEngine(SqlEngine):
             self._readers.clear()
         self._writer.close()
         log.info(logger, "store closed", path=self.path, commits=self._commits)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 from proofstream import logs as log
-from proofstream.errors import StoreError
-from proofstream.store.sql.schema import migrations, statements
+from proofstream.store.sql.schema import pending, statements
 
 __all__ = ["apply_migrations"]
 
@@ -25,17 +24,11 @@ def apply_migrations(conn: sqlite3.Connection, path: Path) -> None:
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
-    bundled = migrations()
     # BEGIN IMMEDIATE takes the write lock first: two processes opening a new file migrate one at a time.
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-        if current > len(bundled):
-            raise StoreError(
-                f"the store at {path} has schema version {current}, newer than this proofstream "
-                f"({len(bundled)}): upgrade proofstream"
-            )
-        for version, name, sql in bundled[current:]:
+        for version, name, sql in pending(current, path):
             for statement in statements(sql):
                 conn.execute(statement)
             conn.execute(
