@@ -46,6 +46,8 @@ from proofstream.ingest.ports import ContentSource, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
+from proofstream.ingest.w3bstream import W3bProjects
+from proofstream.ingest.w3bstream_http import w3bstream_router
 from proofstream.store.ports import ProjectConfig, Store, StoredMessage
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ def create_app(
     liveness: VersionLiveness | None = None,
     clock_window: ClockWindow | None = None,
     task_manager: str | None = None,
+    w3bstream: W3bProjects | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -126,7 +129,8 @@ def create_app(
     a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
     ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings). ``task_manager`` is the
-    TaskManager address receipts name (None: receipts carry null and the verifier must be told)."""
+    TaskManager address receipts name (None: receipts carry null and the verifier must be told). ``w3bstream``
+    says which project versions take W3bStream messages on ``POST /v1/task``, and how (None: none)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -150,6 +154,9 @@ def create_app(
 
     intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
     project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
+    app.include_router(
+        w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes))
+    )
 
     def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
         admitted = intake.accept(raw)

@@ -205,6 +205,7 @@ class Node:
             liveness=ChainLiveness(wiring.core.projects),
             clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
+            w3bstream=wiring.w3bstream(),
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)

@@ -64,6 +64,9 @@ class NewMessage:
 
     message: DeviceMessage
     id: MessageId
+    envelope: str | None = None
+    """What the device signed when that is not the message's own digest (a W3bStream message: its request and
+    signature, ``domain.w3bstream.envelope``), kept so that anyone can check the signature again."""
 
 
 PutOutcome = PutResult | StoreError
@@ -86,6 +89,8 @@ class StoredMessage:
     """Why the message's task failed, when it did."""
     tx_hash: str | None = None
     """The route transaction of the message's task, once sent."""
+    envelope: str | None = None
+    """What the device signed, for a message that came in another format (``NewMessage.envelope``)."""
 
 
 @dataclass(frozen=True)
