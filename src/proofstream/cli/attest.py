@@ -159,7 +159,10 @@ def _manifest_device_registry(project: Path, chain_id: int, router: str) -> str:
 @attester_app.command("run")
 def run(
     project: Annotated[Path, typer.Option("--project", "-p", help="the attest project's folder")],
-    store: Annotated[Path, typer.Option("--store", help="the node's SQLite store (shared with the node)")],
+    store: Annotated[
+        str,
+        typer.Option("--store", help="the node's store, shared with it: its SQLite file, or its store.url"),
+    ],
     key_file: Annotated[Path, typer.Option("--key-file", help="this attester's hex private key (mode 600)")],
     rpc_url: Annotated[str, typer.Option("--rpc-url", help="JSON-RPC endpoint of the chain")],
     router: Annotated[str, typer.Option("--router", help="the Router's address (the attestation domain)")],
@@ -191,23 +194,24 @@ def run(
     from proofstream.chain.attest import AttesterChainView
     from proofstream.chain.client import ChainClient
     from proofstream.domain.types import ProjectId
+    from proofstream.node.stores import parse_store_url
     from proofstream.prover.isolated import IsolatedLogic
-    from proofstream.store.sqlite import SqliteStore
 
     stop = service_process(verbose, log_json)
     try:
         facts = describe_project(project)
         if facts.backend != "attest":
             raise ConfigError(f"project {facts.name} uses the {facts.backend} backend; attesters serve attest projects")
-        if not store.is_file():
-            raise ConfigError(f"no store at {store}: start the node first (the attester shares its store)")
+        location = parse_store_url(store, Path.cwd())
+        if not location.exists():
+            raise ConfigError(f"no store at {location.shown}: start the node first (the attester shares its store)")
         secret = _read_key(key_file)
         client = ChainClient(rpc_url, Account.from_key(secret))
         if client.chain_id != chain_id:
             raise ConfigError(f"{rpc_url} is chain {client.chain_id}, not chain {chain_id}")
         registry = device_registry or _manifest_device_registry(project, chain_id, router)
         chain = AttesterChainView(client, router, registry)
-        opened = SqliteStore(store)
+        opened = location.open()
         attester = Attester(
             opened,
             chain,

@@ -1,4 +1,4 @@
-"""How the SQLite store lays domain values out in its columns, and reads them back (0001_init.sql says why:
+"""How the store lays domain values out in its columns, and reads them back (0001_init.sql says why:
 uint64 as zero-padded text, addresses lower-case, field elements as decimal text)."""
 
 from __future__ import annotations
