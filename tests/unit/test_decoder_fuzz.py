@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fuzz_inputs import change_one, json_values
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from testbed import OWNER, TRACKER, golden
@@ -38,7 +39,7 @@ VALID = [json.loads(entry["body"]) for entry in VECTORS["valid"]]
 
 MQTT_CODES = {mqtt_wire.INVALID_TOPIC, mqtt_wire.PROJECT_MISMATCH, mqtt_wire.DEVICE_MISMATCH}
 SCHEME = mqtt_wire.TopicScheme()
-FUZZ = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Directory:
@@ -61,29 +62,14 @@ DIRECTORY = Directory()
 
 # --- inputs -------------------------------------------------------------------------------------------------
 
-HUGE = st.integers(min_value=-(2**1100), max_value=2**1100)
-JSON = st.recursive(
-    st.none() | st.booleans() | HUGE | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=10,
-)
-"""Any JSON value (NaN and Infinity among the floats, written as Python's json writes them)."""
+JSON = json_values(finite=False)
 
 
 @st.composite
 def changed_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A signed golden body with one part replaced, dropped or added after signing."""
     body: dict[str, Any] = json.loads(json.dumps(draw(st.sampled_from(VALID))))
-    target = draw(st.sampled_from([body, body["payload"]]))
-    key = draw(st.sampled_from(sorted(target)))
-    change = draw(st.sampled_from(["replace", "drop", "add", "keep"]))
-    if change == "replace":
-        target[key] = draw(JSON)
-    elif change == "drop":
-        del target[key]
-    elif change == "add":
-        target[draw(st.text(max_size=10))] = draw(JSON)
-    return body
+    return change_one(draw, body, JSON)
 
 
 def duplicate_key(body: dict[str, Any], key: str, value: Any) -> bytes:
