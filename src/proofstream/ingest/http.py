@@ -41,6 +41,7 @@ from proofstream.ingest.models import (
     NextNonce,
     ProjectOut,
     RegistrationOut,
+    with_gateway_errors,
 )
 from proofstream.ingest.ports import ContentSource, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
@@ -157,6 +158,9 @@ def create_app(
     app.include_router(
         w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes))
     )
+    # The handlers check these shapes themselves, with the codes docs/protocol.md gives; the spec only says them.
+    id_path = Path(description="message id", json_schema_extra={"pattern": f"^{_MESSAGE_ID.pattern}$"})
+    address_path = Path(description="device address", json_schema_extra={"pattern": f"^{_ADDRESS.pattern}$"})
 
     def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
         admitted = intake.accept(raw)
@@ -208,7 +212,7 @@ def create_app(
         return await run_in_threadpool(ingest_batch, ProjectId(project), raw)
 
     @app.get("/messages/{message_id}", response_model=MessageStatusOut, responses={404: {"model": ErrorBody}})
-    async def get_message(message_id: str) -> JSONResponse:
+    async def get_message(message_id: str = id_path) -> JSONResponse:
         if not _MESSAGE_ID.fullmatch(message_id):
             return error_response("unknown_message", "a message id is 0x and 64 hex digits", 404)
         stored = await run_in_threadpool(store.get_message, MessageId(message_id.lower()))
@@ -217,7 +221,7 @@ def create_app(
         return JSONResponse(_status_out(stored))
 
     @app.get("/messages/{message_id}/receipt", responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-    async def get_receipt(message_id: str) -> JSONResponse:
+    async def get_receipt(message_id: str = id_path) -> JSONResponse:
         """The message's inclusion in its task (docs/protocol.md, "Receipts"): everything a device needs to check
         alone, against the chain, that the message is a leaf of a task the chain settled."""
         if not _MESSAGE_ID.fullmatch(message_id):
@@ -229,7 +233,7 @@ def create_app(
         response_model=NextNonce,
         responses={**errors, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
-    async def get_device(address: str, project: int = Query(ge=0, lt=2**64)) -> JSONResponse:
+    async def get_device(address: str = address_path, project: int = Query(ge=0, lt=2**64)) -> JSONResponse:
         if not _ADDRESS.fullmatch(address):
             return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
         configs = await run_in_threadpool(store.project_configs, ProjectId(project))
@@ -282,7 +286,7 @@ def create_app(
         response_model=DeviceOut,
         responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
-    async def get_project_device(address: str, project: int = project_path) -> JSONResponse:
+    async def get_project_device(address: str = address_path, project: int = project_path) -> JSONResponse:
         """Whether the device's messages are admitted yet, its next nonce and its last timestamp."""
         if not _ADDRESS.fullmatch(address):
             return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
@@ -330,4 +334,5 @@ def create_app(
         await run_in_threadpool(store.project_configs)
         return JSONResponse({"status": "ok"})
 
+    app.openapi_schema = with_gateway_errors(app.openapi())
     return app
