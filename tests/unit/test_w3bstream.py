@@ -5,6 +5,7 @@ are either a request or a MessageError with a code, never another exception."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -12,8 +13,9 @@ from hypothesis import strategies as st
 from testbed import golden
 
 from proofstream.domain import w3bstream
-from proofstream.domain.messages import SECP256K1_N, message_id
+from proofstream.domain.messages import SECP256K1_N, DeviceMessage, message_id
 from proofstream.domain.schema import Field, Schema
+from proofstream.domain.types import ConfigVersion, Nonce, ProjectId, Timestamp
 from proofstream.errors import MessageError
 
 VECTORS = golden("w3bstream.json")["vectors"]
@@ -112,3 +114,26 @@ def test_fuzz_garbage_bytes(raw: bytes) -> None:
 )
 def test_fuzz_request_shaped_objects(body: dict[str, object]) -> None:
     _checked(json.dumps(body).encode())
+
+
+def test_an_attester_refuses_a_message_its_envelope_did_not_sign() -> None:
+    vector = VECTORS[0]
+    request = w3bstream.parse_request(vector["body"].encode())
+    digest = w3bstream.digest(request)
+    signer = next(s for s in w3bstream.signers(digest, request.signature) if s.address == vector["address"])
+    envelope = w3bstream.envelope(request, (), signer)
+    payload, timestamp = w3bstream.payload_values(request, SCHEMA, CONFIG, 0)
+    honest = DeviceMessage(
+        SCHEMA,
+        ProjectId(1),
+        ConfigVersion(1),
+        signer.address,
+        Nonce(request.nonce),
+        Timestamp(timestamp),
+        payload,
+        signer.signature,
+    )
+    w3bstream.check_envelope(envelope, honest, CONFIG)
+    swapped = replace(honest, payload=(payload[1], payload[0]))  # what a gateway might have "mapped"
+    with pytest.raises(MessageError, match="not what its W3bStream envelope signed"):
+        w3bstream.check_envelope(envelope, swapped, CONFIG)

@@ -24,7 +24,7 @@ import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from proofstream.domain.messages import SECP256K1_N
+from proofstream.domain.messages import SECP256K1_N, DeviceMessage
 from proofstream.domain.schema import PayloadValue, Schema
 from proofstream.domain.types import Address
 from proofstream.errors import MessageError
@@ -61,7 +61,19 @@ class W3bConfig:
     """W3bStream's ``signedKeys`` (type uint64), in the order their values follow the hash."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"keys": dict(self.keys), "timestamp": self.timestamp, "signedKeys": list(self.signed_keys)}
+        return {
+            "keys": [list(pair) for pair in self.keys],
+            "timestamp": self.timestamp,
+            "signedKeys": list(self.signed_keys),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> W3bConfig:
+        return cls(
+            keys=tuple((str(f), str(k)) for f, k in data["keys"]),
+            timestamp=str(data["timestamp"]),
+            signed_keys=tuple(str(k) for k in data["signedKeys"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -360,6 +372,12 @@ def envelope(request: W3bRequest, signed_keys: tuple[str, ...], signer: Signer) 
 
 def open_envelope(text: str) -> tuple[bytes, Address]:
     """Check an envelope again: its digest, and the address its signature recovers to."""
+    _, message_digest, signer = _open(text)
+    return message_digest, signer
+
+
+def _open(text: str) -> tuple[W3bRequest, bytes, Address]:
+    """The envelope's request, digest and signer."""
     try:
         data: Mapping[str, Any] = json.loads(text)
         signed = str(data["signed"]).encode()
@@ -379,7 +397,23 @@ def open_envelope(text: str) -> tuple[bytes, Address]:
         )
     except Exception as exc:  # coincurve raises a bare Exception when no key recovers
         raise MessageError("the envelope's signature recovers no key", code="bad_signature") from exc
-    return message_digest, _address(key)
+    return request, message_digest, _address(key)
+
+
+def check_envelope(text: str, message: DeviceMessage, config: W3bConfig) -> None:
+    """Check a stored W3bStream message against its envelope, as an attester does: the signature recovers the
+    message's device, and the nonce, project, payload and (unless the gateway's clock set it) timestamp are what
+    the signed request says under ``config``. MessageError ``bad_signature`` otherwise."""
+    request, _, signer = _open(text)
+    payload, timestamp = payload_values(request, message.schema, config, message.timestamp)
+    found = (signer, request.nonce, request.project, payload, timestamp)
+    wanted = (message.device, message.nonce, message.project, message.payload, message.timestamp)
+    if found != wanted:
+        raise MessageError(
+            f"the message is not what its W3bStream envelope signed: (device, nonce, project, payload, timestamp) "
+            f"{wanted} against {found}",
+            code="bad_signature",
+        )
 
 
 def _address(key: coincurve.PublicKey) -> Address:
