@@ -12,11 +12,15 @@ from typing import Any
 import pytest
 from eth_keys.datatypes import PrivateKey
 from fastapi.testclient import TestClient
-from testbed import OWNER, TRACKER, TRACKER_SCHEMA, golden
+from testbed import CHAIN_ID, OWNER, TASK_MANAGER, TRACKER, TRACKER_SCHEMA, golden
 
 from proofstream.domain import w3bstream
-from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.merkle import build_tree
+from proofstream.domain.messages import message_leaf
+from proofstream.domain.receipts import parse_receipt, verify_receipt
+from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.errors import ReceiptError
 from proofstream.ingest.http import create_app
 from proofstream.ingest.w3bstream import W3bProject
 from proofstream.sdk.device import DeviceKey
@@ -181,3 +185,33 @@ def test_the_query_answers_the_trail_of_states(client: TestClient, store: Sqlite
     assert [s["state"] for s in trail] == ["packed", "assigned", "settled"]
     assert trail[1]["transaction_hash"] == "0x" + "aa" * 32 and trail[2]["transaction_hash"] == "0x" + "cd" * 32
     assert all(s["time"].endswith("Z") for s in trail)
+
+
+def test_the_receipt_of_a_w3bstream_message_carries_its_envelope_and_verifies(
+    store: SqliteStore,
+) -> None:
+    with TestClient(create_app(store, clock=lambda: CLOCK, w3bstream=projects(), task_manager=TASK_MANAGER)) as c:
+        message_id = c.post("/v1/task", content=PLAIN["body"]).json()["id"]
+        stored = store.get_message(MessageId(message_id))
+        assert stored is not None
+        row = TaskRow(
+            task_id(CHAIN_ID, TASK_MANAGER, 1, DEVICE.address, 5),
+            ProjectId(1),
+            ConfigVersion(1),
+            DEVICE.address,
+            Nonce(5),
+            Nonce(5),
+            build_tree([message_leaf(1, stored.message)], 3).root,
+            1.0,
+        )
+        store.create_task(row, [MessageId(message_id)])
+        data = c.get(f"/messages/{message_id}/receipt").json()
+    assert data["envelope"] == stored.envelope
+    assert verify_receipt(parse_receipt(data)).id == message_id
+    # The envelope is what is checked: with its signed request changed, its signature is nobody's.
+    envelope = json.loads(data["envelope"])
+    envelope["signed"] = envelope["signed"].replace('"nonce":5', '"nonce":6')
+    forged = {**data, "envelope": json.dumps(envelope)}
+    with pytest.raises(ReceiptError) as refused:
+        verify_receipt(parse_receipt(forged))
+    assert refused.value.code == "bad_signature"
