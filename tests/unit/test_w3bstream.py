@@ -35,12 +35,17 @@ def test_golden_vectors(vector: dict[str, str]) -> None:
     assert all(int.from_bytes(s.signature[32:64], "big") <= SECP256K1_N // 2 for s in signers)
 
 
+def first_vector() -> tuple[w3bstream.W3bRequest, bytes, w3bstream.Signer, str]:
+    """The first vector's request, digest, its device's signer and the envelope the gateway keeps."""
+    request = w3bstream.parse_request(VECTORS[0]["body"].encode())
+    digest = w3bstream.digest(request)
+    signer = next(s for s in w3bstream.signers(digest, request.signature) if s.address == VECTORS[0]["address"])
+    return request, digest, signer, w3bstream.envelope(request, (), signer)
+
+
 def test_the_envelope_checks_out_and_a_tampered_one_does_not() -> None:
     vector = VECTORS[0]
-    request = w3bstream.parse_request(vector["body"].encode())
-    digest = w3bstream.digest(request)
-    signer = next(s for s in w3bstream.signers(digest, request.signature) if s.address == vector["address"])
-    envelope = w3bstream.envelope(request, (), signer)
+    _, digest, _, envelope = first_vector()
     assert w3bstream.open_envelope(envelope) == (digest, vector["address"])
     tampered = json.loads(envelope)
     tampered["signed"] = tampered["signed"].replace("123456789", "123456788")
@@ -117,11 +122,7 @@ def test_fuzz_request_shaped_objects(body: dict[str, object]) -> None:
 
 
 def test_an_attester_refuses_a_message_its_envelope_did_not_sign() -> None:
-    vector = VECTORS[0]
-    request = w3bstream.parse_request(vector["body"].encode())
-    digest = w3bstream.digest(request)
-    signer = next(s for s in w3bstream.signers(digest, request.signature) if s.address == vector["address"])
-    envelope = w3bstream.envelope(request, (), signer)
+    request, _, signer, envelope = first_vector()
     payload, timestamp = w3bstream.payload_values(request, SCHEMA, CONFIG, 0)
     honest = DeviceMessage(
         SCHEMA,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ import coincurve
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from proofstream.domain.messages import SECP256K1_N, DeviceMessage
+from proofstream.domain.messages import SECP256K1_N, DeviceMessage, no_constants, no_duplicate_keys
 from proofstream.domain.schema import PayloadValue, Schema
 from proofstream.domain.types import Address
 from proofstream.errors import MessageError
@@ -106,25 +106,11 @@ class Signer:
     signature: bytes
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise MessageError(f"duplicate key {key!r} in the request", code="invalid_json")
-        seen[key] = value
-    return seen
+_DECODER = json.JSONDecoder(object_pairs_hook=no_duplicate_keys, parse_constant=no_constants)
 
 
-def _no_constant(name: str) -> Any:
-    raise MessageError(f"{name} is not JSON", code="invalid_json")
-
-
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-
-
-def _depth(text: str) -> int:
-    """Deepest nesting of objects and arrays outside strings (a cheap scan before decoding)."""
-    depth = top = 0
+def _chars(text: str) -> Iterator[tuple[str, bool]]:
+    """Each character of JSON text, and whether it lies inside a string (a closing quote does, an opening not)."""
     in_string = escaped = False
     for ch in text:
         if in_string:
@@ -134,9 +120,19 @@ def _depth(text: str) -> int:
                 escaped = True
             elif ch == '"':
                 in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
+            yield ch, True
+        else:
+            in_string = ch == '"'
+            yield ch, False
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of objects and arrays outside strings (a cheap scan before decoding)."""
+    depth = top = 0
+    for ch, inside in _chars(text):
+        if inside:
+            continue
+        if ch in "{[":
             depth += 1
             top = max(top, depth)
         elif ch in "}]":
@@ -244,23 +240,9 @@ def _is_json(data: bytes) -> bool:
 def go_compact(text: str) -> str:
     """What Go's ``json.Marshal`` makes of a ``json.RawMessage``: insignificant whitespace dropped, and ``<``,
     ``>``, ``&``, U+2028 and U+2029 written as ``\\u`` escapes (Go's HTML-safe default); the rest as sent."""
-    out: list[str] = []
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            out.append(_GO_ESCAPES.get(ch, ch))
-        elif ch == '"':
-            in_string = True
-            out.append(ch)
-        elif ch not in " \t\n\r":
-            out.append(ch)
-    return "".join(out)
+    return "".join(
+        _GO_ESCAPES.get(ch, ch) if inside else ch for ch, inside in _chars(text) if inside or ch not in " \t\n\r"
+    )
 
 
 def signed_bytes(request: W3bRequest) -> bytes:
