@@ -30,6 +30,7 @@ from proofstream.ingest.batch import (
     item_result,
     split_batch,
 )
+from proofstream.ingest.dids import did_router
 from proofstream.ingest.errors import describe, error_response
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.models import (
@@ -42,7 +43,7 @@ from proofstream.ingest.models import (
     ProjectOut,
     RegistrationOut,
 )
-from proofstream.ingest.ports import ContentSource, Registrar, VersionLiveness
+from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
@@ -114,6 +115,7 @@ def create_app(
     liveness: VersionLiveness | None = None,
     clock_window: ClockWindow | None = None,
     task_manager: str | None = None,
+    device_states: DeviceStates | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -126,7 +128,8 @@ def create_app(
     a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
     ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings). ``task_manager`` is the
-    TaskManager address receipts name (None: receipts carry null and the verifier must be told)."""
+    TaskManager address receipts name (None: receipts carry null and the verifier must be told). ``device_states``
+    reads devices' registrations on chain for ``GET /did/{did}`` (ingest/dids.py; None: no DIDs served)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -317,6 +320,8 @@ def create_app(
                 "hash": "sha256 over `name NUL sha256(content)` of each file in name order",
             }
         )
+
+    app.include_router(did_router(store, device_states))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
