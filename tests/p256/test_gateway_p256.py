@@ -4,16 +4,22 @@ chain's device states; tests/p256/test_p256_chain.py runs the real one)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, RecordingRegistrar, golden
+from testbed import DOMAIN, OWNER, TASK_MANAGER, TRACKER_SCHEMA, RecordingRegistrar, golden
 
 from proofstream.domain import p256
 from proofstream.domain.did import Membership
+from proofstream.domain.merkle import build_tree
+from proofstream.domain.messages import digest, message_id, message_leaf, parse_body
+from proofstream.domain.receipts import build_receipt, parse_receipt, verify_receipt
+from proofstream.domain.tasks import task_id
 from proofstream.domain.types import Address, ProjectId
+from proofstream.errors import ReceiptError
 from proofstream.ingest.http import create_app
 from proofstream.sdk.device import DeviceKey, P256DeviceKey
 from proofstream.store.sqlite import SqliteStore
@@ -26,7 +32,7 @@ NOW = 1_764_300_100.0
 
 
 class FakeStates:
-    """The chain's registrations: the devices of the store, owner OWNER, the P-256 one deactivated in project 2."""
+    """The chain's registrations: the devices the store has, each owned by OWNER and active."""
 
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
@@ -98,7 +104,7 @@ def test_a_p256_device_registers_through_the_gateway_with_its_key(
 ) -> None:
     (vector,) = VECTORS["bindings"]
     assert UNREGISTERED.address != P256.address
-    response = client.post("/v1/projects/1/devices", content=vector["http_body"].replace(P256.address, P256.address))
+    response = client.post("/v1/projects/1/devices", content=vector["http_body"])
     assert response.status_code == 200  # already indexed: nothing to send
     registration = {
         "device": UNREGISTERED.address,
@@ -162,3 +168,28 @@ def test_without_chain_access_no_did_is_served(store: SqliteStore) -> None:
     with TestClient(create_app(store)) as client:
         response = client.get(f"/did/{P256.did}")
     assert (response.status_code, response.json()["error"]["code"]) == (503, "chain_unavailable")
+
+
+def test_a_p256_receipt_verifies_alone_under_the_key_its_device_id_names() -> None:
+    sent = body(P256, 3)
+    message = parse_body(json.dumps(sent).encode(), lambda _p, _c: TRACKER_SCHEMA)
+    tree = build_tree([message_leaf(1, message)], 2)
+    receipt = build_receipt(
+        message_id_=message_id(digest(message, DOMAIN)),
+        message=message,
+        domain=DOMAIN,
+        leaf_index=0,
+        path=tree.inclusion_proof(0).siblings,
+        task=task_id(DOMAIN.chain_id, TASK_MANAGER, 1, P256.address, 3),
+        first_nonce=3,
+        last_nonce=3,
+        root=tree.root,
+        task_manager=TASK_MANAGER,
+        tx_hash=None,
+        public_key=P256.public_key,
+    ).to_json()
+    assert verify_receipt(parse_receipt(receipt)).public_key == P256.public_key
+    swapped = dict(receipt, public_key="0x" + UNREGISTERED.public_key_bytes.hex())
+    with pytest.raises(ReceiptError) as refused:
+        verify_receipt(parse_receipt(swapped))
+    assert refused.value.code == "bad_signature"

@@ -17,14 +17,16 @@ from eth_account import Account
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
 from proofstream.chain.deploy import attach_core, deploy_core, deploy_project
+from proofstream.chain.gateway import ChainRegistrar
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult
 from proofstream.demo import demo_project
 from proofstream.domain import p256
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.types import Address
-from proofstream.errors import TransactionRevertedError
+from proofstream.domain.types import Address, ProjectId
+from proofstream.errors import ProofstreamError, TransactionRevertedError
 from proofstream.node import Node
+from proofstream.ports import DeviceRegistrationRequest
 from proofstream.sdk.device import Device, P256DeviceKey
 from proofstream.sdk.gateway import GatewayClient
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
@@ -125,7 +127,18 @@ def test_without_the_precompile_registration_reverts_p256_unavailable(compilatio
         r, s = _rs(KEY.sign_binding(domain, project.project, device_owner.address))
         with pytest.raises(TransactionRevertedError) as refused:
             devices.register_p256_device(project.project, *KEY.public_key, device_owner.address, r, s, sender=owner)
-    assert refused.value.error_name == "P256Unavailable"
+        assert refused.value.error_name == "P256Unavailable"
+        # The gateway's registrar tells the device why, with its own code.
+        request = DeviceRegistrationRequest(
+            ProjectId(project.project),
+            KEY.address,
+            Address(device_owner.address),
+            r.to_bytes(32, "big") + s.to_bytes(32, "big"),
+            KEY.public_key,
+        )
+        with pytest.raises(ProofstreamError) as told:
+            ChainRegistrar(devices, owner).register_device(request)
+    assert told.value.code == "key_type_unsupported"
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,8 @@ class DeviceKey:
     def load(cls, path: str | Path) -> DeviceKey:
         text = _read_key_file(path)
         if text.startswith((BJJ_KEY_PREFIX, P256_KEY_PREFIX)):
-            raise ConfigError(f"{path} holds a {text.split(':')[0]} key, not a secp256k1 one: load it with load_key()")
+            kind = "BabyJubJub" if text.startswith(BJJ_KEY_PREFIX) else "P-256"
+            raise ConfigError(f"{path} holds a {kind} key, not a secp256k1 one: load it with load_key()")
         return cls.from_hex(text)
 
     def sign_digest(self, message_digest: bytes) -> bytes:
