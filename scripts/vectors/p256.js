@@ -13,12 +13,10 @@
 "use strict";
 
 const crypto = require("crypto");
-const fs = require("fs");
-const path = require("path");
 const EC = require("elliptic").ec;
 const { utils } = require("ethers");
+const { writeOrCheck } = require("./outputs");
 
-const REPO = path.resolve(__dirname, "..", "..");
 const OUTPUTS = ["tests/vectors/p256.json", "docs/vectors/p256.json"];
 
 const curve = new EC("p256");
@@ -222,23 +220,7 @@ function build() {
 }
 
 function main() {
-  const check = process.argv.includes("--check");
-  const text = JSON.stringify(build(), null, 2) + "\n";
-  let stale = 0;
-  for (const relative of OUTPUTS) {
-    const file = path.join(REPO, relative);
-    if (check) {
-      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
-        console.error(`${relative} is stale: rerun node scripts/vectors/p256.js`);
-        stale = 1;
-      }
-    } else {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text);
-      console.error(`wrote ${relative}`);
-    }
-  }
-  return stale;
+  return writeOrCheck(OUTPUTS, JSON.stringify(build(), null, 2) + "\n", "scripts/vectors/p256.js");
 }
 
 process.exit(main());

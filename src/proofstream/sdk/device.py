@@ -97,7 +97,37 @@ def _secret_from_hex(secret: str) -> bytes:
     return data
 
 
-class DeviceKey:
+class _Eip712Key:
+    """What a secp256k1 and a P-256 key share: both sign EIP-712 digests (messages and the DeviceBinding), each
+    with its own :meth:`sign_digest`."""
+
+    address: Address
+
+    def sign_digest(self, message_digest: bytes) -> bytes:
+        raise NotImplementedError
+
+    def sign_message(
+        self,
+        schema: Schema,
+        domain: Domain,
+        project: int,
+        config: int,
+        nonce: int,
+        timestamp: int,
+        payload: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Sign a message (its EIP-712 digest) and return its JSON body (the dict to POST to ``/messages``)."""
+        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
+        signature = self.sign_digest(digest(unsigned, domain))
+        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
+        return body_dict(signed)
+
+    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
+        """The device's consent to be registered to ``owner`` in ``project`` (registerDevice, registerP256Device)."""
+        return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
+
+
+class DeviceKey(_Eip712Key):
     """A device's secp256k1 private key. Its address is the device id."""
 
     key_type: ClassVar[KeyType] = "secp256k1"
@@ -148,26 +178,6 @@ class DeviceKey:
             raise ValueError("a digest is 32 bytes")
         signature = self._key.sign_recoverable(message_digest, hasher=None)
         return bytes(signature[:64]) + bytes([signature[64] + 27])
-
-    def sign_message(
-        self,
-        schema: Schema,
-        domain: Domain,
-        project: int,
-        config: int,
-        nonce: int,
-        timestamp: int,
-        payload: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """Sign a message and return its JSON body (the dict to POST to ``/messages``)."""
-        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
-        signature = self.sign_digest(digest(unsigned, domain))
-        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
-        return body_dict(signed)
-
-    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
-        """The device's consent to be registered to ``owner`` in ``project`` (for registerDevice)."""
-        return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
 
 
 class BjjDeviceKey:
@@ -243,7 +253,7 @@ class BjjDeviceKey:
         return bjj_messages.sign_binding(self._key, domain, project, Address(owner))
 
 
-class P256DeviceKey:
+class P256DeviceKey(_Eip712Key):
     """A device's P-256 (secp256r1) private key, the curve of secure elements (ATECC608): it signs the same
     EIP-712 digests as a secp256k1 key, 64 bytes ``r || s`` with a low s. Its device id is
     ``uint160(keccak256("ps.p256" || X || Y))`` and its DID a did:key (docs/protocol.md).
@@ -301,26 +311,6 @@ class P256DeviceKey:
     def sign_digest(self, message_digest: bytes) -> bytes:
         """64-byte ``r || s`` (low s) over a 32-byte digest, RFC 6979 deterministic."""
         return self._key.sign_digest(message_digest)
-
-    def sign_message(
-        self,
-        schema: Schema,
-        domain: Domain,
-        project: int,
-        config: int,
-        nonce: int,
-        timestamp: int,
-        payload: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """Sign a message (its EIP-712 digest) and return its JSON body."""
-        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
-        signature = self.sign_digest(digest(unsigned, domain))
-        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
-        return body_dict(signed)
-
-    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
-        """The device's consent to be registered to ``owner`` in ``project`` (for registerP256Device)."""
-        return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
 
 
 AnyDeviceKey = DeviceKey | BjjDeviceKey | P256DeviceKey
