@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {BabyJubJub, IPoseidon5} from "./BabyJubJub.sol";
+import {P256} from "./P256.sol";
 import {ProjectRegistry} from "./ProjectRegistry.sol";
 
 /// @title DeviceRegistry
@@ -15,6 +16,10 @@ import {ProjectRegistry} from "./ProjectRegistry.sol";
 ///   (circomlib) the field element Poseidon(BIND_TAG, chainId, this, project, owner) (`bjjBindingMessage`); the
 ///   device id is `bjjDeviceId(ax, ay)` = the last 20 bytes of keccak256("ps.bjj" || ax || ay), and the key is
 ///   kept for the Router to read (`bjjKeyOf`).
+/// - P-256 (`registerP256Device`), the curve of secure elements: the key (x, y) signs the same EIP-712
+///   DeviceBinding digest as a secp256k1 key, verified through the P256VERIFY precompile (EIP-7951, 0x100; reverts
+///   `P256Unavailable` on a chain without it); the device id is `p256DeviceId(x, y)` = the last 20 bytes of
+///   keccak256("ps.p256" || x || y), and the key is kept (`p256KeyOf`) for gateways to verify messages with.
 /// A binding is written once; changing a device's owner is left to a later version (it needs a nonce so an old
 /// binding cannot be replayed). The project owner may deactivate a device for good (`deactivateDevice`): it stays
 /// registered with its owner but is no longer active (`isActive`), and cannot be registered again.
@@ -62,11 +67,22 @@ contract DeviceRegistry {
     /// @dev By device id, which the key determines: written once, shared by every project the key is in.
     mapping(address device => BjjKey) private _bjjKeys;
 
+    /// @dev A P-256 key (x, y); y is never 0 for a key on the curve, so y == 0 means none.
+    struct P256Key {
+        uint256 x;
+        uint256 y;
+    }
+
+    /// @dev By device id, which the key determines: written once, shared by every project the key is in.
+    mapping(address device => P256Key) private _p256Keys;
+
     /// @notice Emitted for every registered device, whatever its key type.
     event DeviceRegistered(uint64 indexed project, address indexed device, address indexed owner);
     /// @notice Emitted with DeviceRegistered when the device has a BabyJubJub key.
     event BjjKeyRegistered(uint64 indexed project, address indexed device, uint256 ax, uint256 ay);
     event DeviceDeactivated(uint64 indexed project, address indexed device);
+    /// @notice Emitted with DeviceRegistered when the device has a P-256 key.
+    event P256KeyRegistered(uint64 indexed project, address indexed device, uint256 x, uint256 y);
 
     error NotProjectOwner(uint64 project, address caller);
     error ZeroAddress();
@@ -81,6 +97,10 @@ contract DeviceRegistry {
     error BjjInvalidSignature();
     error UnknownDevice(uint64 project, address device);
     error DeviceAlreadyDeactivated(uint64 project, address device);
+    error P256KeyNotOnCurve(uint256 x, uint256 y);
+    error P256InvalidSignature();
+    /// @notice The chain has no P256VERIFY precompile (EIP-7951): P-256 devices cannot be registered on it.
+    error P256Unavailable();
 
     modifier onlyProjectOwner(uint64 project) {
         if (msg.sender != projects.ownerOf(project)) revert NotProjectOwner(project, msg.sender);
@@ -151,6 +171,54 @@ contract DeviceRegistry {
         emit DeviceRegistered(project, device, owner);
         emit BjjKeyRegistered(project, device, ax, ay);
     }
+
+    // --- P-256 devices -------------------------------------------------------------------------------------
+
+    /// @notice Bind the P-256 key (x, y) to `project` with `owner` as the receiver of its rewards; the device id is
+    /// `p256DeviceId(x, y)`.
+    /// @dev Only the project's owner may call. (r, s) is the key's ECDSA signature of
+    /// `bindingDigest(project, p256DeviceId(x, y), owner)`, low s. Refuses a key off the curve or with coordinates
+    /// >= p (P256KeyNotOnCurve), a non-canonical or wrong signature (P256InvalidSignature), and everything on a
+    /// chain without the P256VERIFY precompile (P256Unavailable).
+    function registerP256Device(uint64 project, uint256 x, uint256 y, address owner, uint256 r, uint256 s)
+        external
+        onlyProjectOwner(project)
+    {
+        if (owner == address(0)) revert ZeroAddress();
+        if (!P256.isOnCurve(x, y)) revert P256KeyNotOnCurve(x, y);
+        address device = p256DeviceId(x, y);
+        if (_devices[project][device].owner != address(0)) revert DeviceAlreadyRegistered(project, device);
+        if (!P256.isCanonical(r, s)) revert P256InvalidSignature();
+        if (!P256.verify(bindingDigest(project, device, owner), r, s, x, y)) {
+            if (!P256.available()) revert P256Unavailable();
+            revert P256InvalidSignature();
+        }
+        _devices[project][device] = Device({owner: owner, bjj: false, deactivated: false});
+        if (_p256Keys[device].y == 0) _p256Keys[device] = P256Key({x: x, y: y});
+        emit DeviceRegistered(project, device, owner);
+        emit P256KeyRegistered(project, device, x, y);
+    }
+
+    /// @notice The P-256 key of `device` in `project`; (0, 0) when the device is not registered there or has
+    /// another key type.
+    function p256KeyOf(uint64 project, address device) external view returns (uint256 x, uint256 y) {
+        if (_devices[project][device].owner == address(0)) return (0, 0);
+        P256Key storage key = _p256Keys[device];
+        return (key.x, key.y);
+    }
+
+    /// @notice The device id of the P-256 key (x, y): address(uint160(uint256(keccak256(
+    /// abi.encodePacked("ps.p256", x, y))))).
+    function p256DeviceId(uint256 x, uint256 y) public pure returns (address) {
+        return address(uint160(uint256(keccak256(abi.encodePacked("ps.p256", x, y)))));
+    }
+
+    /// @notice Whether this chain has the P256VERIFY precompile that `registerP256Device` needs.
+    function p256Available() external view returns (bool) {
+        return P256.available();
+    }
+
+    // --- every key type ------------------------------------------------------------------------------------
 
     /// @notice Take `device` out of service in `project`, for good: it keeps its owner (`deviceOwner`) and stays
     /// registered, but `isActive` turns false. Either key type; only the project's owner may call.

@@ -106,6 +106,8 @@ class DeviceRegistrationRequest:
     device: Address
     owner: Address
     signature: bytes
-    """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``)."""
+    """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``; a P-256
+    device: 64 bytes ``r || s``, low s). Its length tells the key type."""
     public_key: tuple[int, int] | None = None
-    """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice."""
+    """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice; a P-256 device's (X, Y):
+    registerP256Device."""

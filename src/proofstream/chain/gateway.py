@@ -1,5 +1,5 @@
-"""The gateway's view of the chain (:mod:`proofstream.ingest.ports`): registering devices as the project owner
-and asking whether a config version still takes messages."""
+"""The gateway's view of the chain (:mod:`proofstream.ingest.ports`): registering devices as the project owner,
+asking whether a config version still takes messages, and a device's registrations (for its DID document)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import time
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.contracts.registries import DeviceRegistry, ProjectRegistry
-from proofstream.domain.types import ConfigVersion, ProjectId
+from proofstream.domain.did import Membership
+from proofstream.domain.messages import SIGNATURE_LENGTH_P256
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ProofstreamError, TransactionRevertedError
 from proofstream.ports import DeviceRegistrationRequest
 
@@ -26,7 +28,12 @@ class ChainRegistrar:
 
     def register_device(self, request: DeviceRegistrationRequest) -> str:
         try:
-            if request.public_key is not None:  # a BabyJubJub device: its key is registered with it
+            if request.public_key is not None and len(request.signature) == SIGNATURE_LENGTH_P256:
+                r, s = (int.from_bytes(request.signature[i : i + 32], "big") for i in (0, 32))
+                receipt = self._devices.register_p256_device(
+                    request.project, *request.public_key, request.owner, r, s, sender=self._owner
+                )
+            elif request.public_key is not None:  # a BabyJubJub device: its key is registered with it
                 r8x, r8y, s = (int.from_bytes(request.signature[i : i + 32], "big") for i in (0, 32, 64))
                 receipt = self._devices.register_bjj_device(
                     request.project, *request.public_key, request.owner, r8x, r8y, s, sender=self._owner
@@ -38,6 +45,11 @@ class ChainRegistrar:
         except TransactionRevertedError as exc:
             if exc.error_name == "DeviceAlreadyRegistered":
                 raise ProofstreamError(str(exc), code="already_registered") from exc
+            if exc.error_name == "P256Unavailable":
+                raise ProofstreamError(
+                    "this chain has no P256VERIFY precompile (EIP-7951): it cannot register P-256 devices",
+                    code="key_type_unsupported",
+                ) from exc
             raise
         return receipt.tx_hash
 
@@ -62,3 +74,17 @@ class ChainLiveness:
         with self._lock:
             self._cache[(project, version)] = (live, now)
         return live
+
+
+class ChainDeviceStates:
+    """DeviceRegistry.deviceOwner and isActive, read for each DID document (two calls per project, uncached: a
+    document says what the chain holds now)."""
+
+    def __init__(self, devices: DeviceRegistry) -> None:
+        self._devices = devices
+
+    def membership(self, project: ProjectId, device: Address) -> Membership | None:
+        owner = self._devices.device_owner(project, device)
+        if owner is None:
+            return None
+        return Membership(project, owner, self._devices.is_active(project, device))

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from proofstream.domain.schema import Schema
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
-from proofstream.sdk.device import BjjDeviceKey, Device, did_pkh, generate_key, load_key
+from proofstream.sdk.device import BjjDeviceKey, Device, P256DeviceKey, did_pkh, generate_key, load_key
 from proofstream.sdk.gateway import DEFAULT_GATEWAY, GatewayClient, ProjectInfo
 from proofstream.sdk.state import DeviceState, state_path_for
 
@@ -49,18 +49,21 @@ REGISTRATION_POLL_S = 0.2
 
 
 class KeyTypeChoice(enum.StrEnum):
-    """The device key types: ``secp256k1`` (EIP-712, checked by the gateway) or ``bjj`` (BabyJubJub
-    EdDSA-Poseidon, checked inside the proof)."""
+    """The device key types: ``secp256k1`` (EIP-712, checked by the gateway), ``bjj`` (BabyJubJub
+    EdDSA-Poseidon, checked inside the proof) or ``p256`` (a secure element's curve, the same EIP-712 digest,
+    checked by the gateway)."""
 
     secp256k1 = "secp256k1"
     bjj = "bjj"
+    p256 = "p256"
 
 
 KeyTypeOption = Annotated[
     KeyTypeChoice,
     typer.Option(
         "--key-type",
-        help="key type of new keys: secp256k1 (EIP-712) or bjj (BabyJubJub EdDSA-Poseidon, verified in the proof); "
+        help="key type of new keys: secp256k1 (EIP-712), bjj (BabyJubJub EdDSA-Poseidon, verified in the proof) or "
+        "p256 (P-256, a secure element's curve, EIP-712); "
         "existing key files say their own type",
         case_sensitive=False,
     ),
@@ -130,18 +133,20 @@ def new(
     key_type: KeyTypeOption = KeyTypeChoice.secp256k1,
 ) -> None:
     """Create a device key (a file readable by its owner only) and print its address and DID (or, for a
-    BabyJubJub key, its public key)."""
+    BabyJubJub key, its public key; a P-256 key prints both)."""
 
     def action() -> None:
         device_key = generate_key(key_type.value)
-        if isinstance(device_key, BjjDeviceKey):
+        if isinstance(device_key, BjjDeviceKey | P256DeviceKey):
             device_key.save(key, overwrite=force)
             if force:
                 state_path_for(key).unlink(missing_ok=True)
             typer.echo(f"address {device_key.address}")
             typer.echo(f"key     {key}")
-            typer.echo("type    bjj")
+            typer.echo(f"type    {device_key.key_type}")
             typer.echo(f"public  0x{device_key.public_key_bytes.hex()}")
+            if isinstance(device_key, P256DeviceKey):
+                typer.echo(f"did     {device_key.did}")
             return
         chain = chain_id
         if chain is None and gateway is not None and project is not None:

@@ -34,8 +34,12 @@ SIGNATURE_LENGTH_BJJ = eddsa.SIGNATURE_BYTES
 """96: a BabyJubJub device's EdDSA-Poseidon ``R8x || R8y || S``, 32 bytes big-endian each (domain/bjj_messages.py, which
 verifies them; :func:`check_signature` refuses them as ``bad_signature``)."""
 
-SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ)
-"""Wire signatures by length: secp256k1 or BabyJubJub."""
+SIGNATURE_LENGTH_P256 = 64
+"""A P-256 device's ECDSA ``r || s``, 32 bytes big-endian each, low ``s``, over the same EIP-712 digest
+(domain/p256.py, which verifies them under the registered key; :func:`check_signature` refuses them)."""
+
+SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ, SIGNATURE_LENGTH_P256)
+"""Wire signatures by length: secp256k1, BabyJubJub or P-256."""
 
 BODY_KEYS = (*(f.name for f in HEADER), "payload", "signature")
 """Top-level keys of the JSON body, in the canonical order :func:`to_body` writes them."""
@@ -88,7 +92,9 @@ class DeviceMessage:
         object.__setattr__(self, "payload", payload)
         if len(self.signature) not in (0, *SIGNATURE_LENGTHS):
             raise MessageError(
-                f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub {SIGNATURE_LENGTH_BJJ}) bytes", code="invalid_field"
+                f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub {SIGNATURE_LENGTH_BJJ}, P-256 "
+                f"{SIGNATURE_LENGTH_P256}) bytes",
+                code="invalid_field",
             )
 
     @property
@@ -182,7 +188,8 @@ def _parse_signature(value: object) -> bytes:
         or len(value) not in (2 + 2 * n for n in SIGNATURE_LENGTHS)
     ):
         raise MessageError(
-            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: {SIGNATURE_LENGTH_BJJ})",
+            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: {SIGNATURE_LENGTH_BJJ}, "
+            f"P-256: {SIGNATURE_LENGTH_P256})",
             code="invalid_field",
         )
     try:
@@ -319,6 +326,7 @@ __all__ = [
     "BODY_KEYS",
     "SIGNATURE_LENGTHS",
     "SIGNATURE_LENGTH_BJJ",
+    "SIGNATURE_LENGTH_P256",
     "DeviceMessage",
     "Field",
     "SchemaLookup",

@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
+from proofstream.domain import p256
 from proofstream.domain.babyjub import Point
 from proofstream.domain.bjj_messages import (
     decode_public_key,
@@ -84,7 +85,7 @@ class Receipt:
     tx_hash: str | None
     """The route transaction that settled the task; None until it is settled."""
     public_key: Point | None = None
-    """A BabyJubJub device's key (its device id is the key's hash); None for a secp256k1 device."""
+    """A BabyJubJub or P-256 device's key (its device id is the key's hash); None for a secp256k1 device."""
     envelope: str | None = None
     """What a W3bStream device signed (``domain.w3bstream.envelope``): its signature is checked over that instead."""
 
@@ -178,7 +179,9 @@ def parse_receipt(data: Any) -> Receipt:
     public_key = data["public_key"]
     if public_key is not None:
         try:
-            public_key = decode_public_key(bytes.fromhex(str(public_key).removeprefix("0x")))
+            raw_key = bytes.fromhex(str(public_key).removeprefix("0x"))
+            p256_signed = signature_key_type(message.signature) == "p256"
+            public_key = p256.decode_public_key(raw_key) if p256_signed else decode_public_key(raw_key)
         except (MessageError, ValueError) as exc:
             raise _malformed(f"public_key: {exc}") from exc
     return Receipt(
@@ -203,8 +206,9 @@ def parse_receipt(data: Any) -> Receipt:
 
 
 def _signed_id(receipt: Receipt) -> MessageId:
-    """The id of what the device signed, once its signature checks out: the EIP-712 digest's hash (secp256k1) or
-    the hash of ``m`` (BabyJubJub, under the receipt's key, whose hash must be the device id)."""
+    """The id of what the device signed, once its signature checks out: the EIP-712 digest's hash (secp256k1, and
+    P-256 under the receipt's key) or the hash of ``m`` (BabyJubJub, under the receipt's key); a key's hash must
+    be the device id."""
     message = receipt.message
     try:
         if receipt.envelope is not None:
@@ -212,10 +216,15 @@ def _signed_id(receipt: Receipt) -> MessageId:
             if signer != message.device:
                 raise MessageError(f"the envelope is signed by {signer}, not {message.device}", code="bad_signature")
             return message_id(digest)
-        if signature_key_type(message.signature) == "secp256k1":
+        key_type = signature_key_type(message.signature)
+        if key_type == "secp256k1":
             return message_id(check_signature(message, receipt.domain))
         if receipt.public_key is None:
-            raise MessageError("a BabyJubJub signature needs the receipt's public_key", code="bad_signature")
+            raise MessageError("a BabyJubJub or P-256 signature needs the receipt's public_key", code="bad_signature")
+        if key_type == "p256":
+            return message_id(
+                p256.verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
+            )
         m = verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
     except MessageError as exc:
         raise ReceiptError(f"the message's signature is not the device's: {exc}", code="bad_signature") from exc

@@ -19,7 +19,8 @@ class DeviceRegistration:
     owner: Address
     block: int
     key: tuple[int, int] | None = None
-    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered)."""
+    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered), or its
+    P-256 key (X, Y) (P256KeyRegistered); the device id tells which."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from proofstream.ingest.batch import (
     item_result,
     split_batch,
 )
+from proofstream.ingest.dids import did_router
 from proofstream.ingest.errors import describe, error_response
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.models import (
@@ -43,7 +44,7 @@ from proofstream.ingest.models import (
     RegistrationOut,
     with_gateway_errors,
 )
-from proofstream.ingest.ports import ContentSource, Registrar, VersionLiveness
+from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
@@ -118,6 +119,7 @@ def create_app(
     clock_window: ClockWindow | None = None,
     task_manager: str | None = None,
     w3bstream: W3bProjects | None = None,
+    device_states: DeviceStates | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -131,7 +133,9 @@ def create_app(
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
     ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings). ``task_manager`` is the
     TaskManager address receipts name (None: receipts carry null and the verifier must be told). ``w3bstream``
-    says which project versions take W3bStream messages on ``POST /v1/task``, and how (None: none)."""
+    says which project versions take W3bStream messages on ``POST /v1/task``, and how (None: none).
+    ``device_states`` reads devices' registrations on chain for ``GET /did/{did}`` (ingest/dids.py; None: no DIDs
+    served)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -328,6 +332,8 @@ def create_app(
                 "hash": "sha256 over `name NUL sha256(content)` of each file in name order",
             }
         )
+
+    app.include_router(did_router(store, device_states))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

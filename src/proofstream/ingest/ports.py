@@ -3,7 +3,7 @@ version still takes messages) and the files behind each version's content hash.
 
 The node composes them from chain adapters (:mod:`proofstream.chain.gateway`) and its builds; tests pass fakes.
 A gateway without a registrar refuses registrations (``registration_disabled``); without liveness every version
-the store knows is live; without content it serves no files.
+the store knows is live; without content it serves no files; without device states it serves no DIDs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from proofstream.domain.types import ConfigVersion, ProjectId
+from proofstream.domain.did import Membership
+from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.ports import DeviceRegistrationRequest
 
 
@@ -32,4 +33,11 @@ class VersionLiveness(Protocol):
 class ContentSource(Protocol):
     def content(self, project: ProjectId, version: ConfigVersion) -> Mapping[str, bytes] | None:
         """The files a config version's content hash covers, by name; None for a version this node does not hold."""
+        ...
+
+
+class DeviceStates(Protocol):
+    def membership(self, project: ProjectId, device: Address) -> Membership | None:
+        """The device's owner and whether it is active in ``project``, as the DeviceRegistry holds them now (None:
+        not registered there); raise a ProofstreamError ``chain_unavailable`` when the chain cannot say."""
         ...

@@ -16,7 +16,7 @@ from proofstream.store.ports import Store
 
 logger = logging.getLogger(__name__)
 
-REGISTRAR_CODES = frozenset({"chain_unavailable", "already_registered"})
+REGISTRAR_CODES = frozenset({"chain_unavailable", "already_registered", "key_type_unsupported"})
 """Registrar error codes passed to the device as they are."""
 
 

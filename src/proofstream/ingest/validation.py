@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from proofstream.domain import bjj_messages
+from proofstream.domain import bjj_messages, p256
 from proofstream.domain.eip712 import binding_digest
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
@@ -38,8 +38,8 @@ class Directory(Protocol):
     def device_projects(self, device: Address) -> set[ProjectId]: ...
 
     def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
-        """The BabyJubJub key the registry holds for ``device`` in ``project`` (None: not registered there, or a
-        secp256k1 device)."""
+        """The public key the registry holds for ``device`` in ``project``: BabyJubJub or P-256, the device id
+        tells which (None: not registered there, or a secp256k1 device)."""
         ...
 
 
@@ -73,8 +73,9 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
 
     message = parse_body(raw, schema_for)
     project_config = found[0]
-    if bjj_messages.signature_key_type(message.signature) == "bjj":
-        return _admit_bjj(message, project_config, directory)
+    key_type = bjj_messages.signature_key_type(message.signature)
+    if key_type != "secp256k1":
+        return _admit_registered_key(message, project_config, directory, key_type)
     message_digest = check_signature(message, project_config.domain)
     _check_membership(message, directory)
     return Admitted(message, message_digest, message_id(message_digest), project_config)
@@ -93,9 +94,12 @@ def _check_membership(message: DeviceMessage, directory: Directory) -> None:
         )
 
 
-def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
-    """A BabyJubJub-signed message: its key is only known from the registration, so membership comes first, then
-    the EdDSA-Poseidon signature under the key the registry holds (docs/protocol.md). The digest is ``m``."""
+def _admit_registered_key(
+    message: DeviceMessage, project_config: ProjectConfig, directory: Directory, key_type: bjj_messages.KeyType
+) -> Admitted:
+    """A BabyJubJub- or P-256-signed message: its key is only known from the registration, so membership comes
+    first, then the signature under the key the registry holds (docs/protocol.md), whose hash must be the device
+    id of the signature's key type. The digest is ``m`` (BabyJubJub) or the EIP-712 digest (P-256)."""
     _check_membership(message, directory)
     key = directory.device_key(message.project, message.device)
     if key is None:
@@ -103,6 +107,9 @@ def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory:
             f"device {message.device} is registered with a secp256k1 key: sign with it (65-byte signature)",
             code="bad_signature",
         )
+    if key_type == "p256":
+        message_digest = p256.verify_message_signature(message, project_config.domain, key, message.signature)
+        return Admitted(message, message_digest, message_id(message_digest), project_config)
     m = bjj_messages.verify_message_signature(message, project_config.domain, key, message.signature)
     return Admitted(message, m.to_bytes(32, "big"), bjj_messages.message_id(m), project_config)
 
@@ -160,7 +167,7 @@ def _registration_object(raw: bytes) -> dict[str, object]:
     if not isinstance(obj, dict) or set(obj) not in (set(REGISTRATION_KEYS), {*REGISTRATION_KEYS, "public_key"}):
         keys = list(REGISTRATION_KEYS)
         raise MessageError(
-            f"a registration request has exactly the keys {keys} (a BabyJubJub device adds 'public_key')",
+            f"a registration request has exactly the keys {keys} (a BabyJubJub or P-256 device adds 'public_key')",
             code="schema_mismatch",
         )
     return obj
@@ -169,7 +176,8 @@ def _registration_object(raw: bytes) -> dict[str, object]:
 def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistrationRequest:
     """Parse ``{"device", "owner", "signature"}`` and check that the device key signed
     ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check); a
-    BabyJubJub device adds ``"public_key"`` and signs ``m_bind`` (docs/protocol.md).
+    BabyJubJub device adds ``"public_key"`` and signs ``m_bind``; a P-256 device adds its ``"public_key"`` and
+    signs the same DeviceBinding digest with a 64-byte ``r || s`` (docs/protocol.md).
 
     Codes: ``invalid_json``, ``schema_mismatch``, ``invalid_field`` (bad or zero address, bad signature hex),
     ``bad_signature``.
@@ -181,6 +189,9 @@ def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistration
     if int(owner, 16) == 0 or int(device, 16) == 0:
         raise MessageError("device and owner must not be the zero address", code="invalid_field")
     if "public_key" in obj:
+        signature_hex = obj["signature"]
+        if isinstance(signature_hex, str) and len(signature_hex) == 2 + 2 * p256.SIGNATURE_LENGTH_P256:
+            return _p256_registration(obj, project, device, owner)
         return _bjj_registration(obj, project, device, owner)
     signature = obj["signature"]
     if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
@@ -216,4 +227,20 @@ def _bjj_registration(
         )
     signature = _hex_bytes(obj["signature"], bjj_messages.SIGNATURE_LENGTH_BJJ, "signature (R8x || R8y || S)")
     bjj_messages.verify_binding_signature(project.domain, project.project, owner, key, signature)
+    return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)
+
+
+def _p256_registration(
+    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
+) -> DeviceRegistrationRequest:
+    """A P-256 device: ``public_key`` (``X || Y``) must lie on the curve and its id be ``device``, and
+    ``signature`` (64 bytes ``r || s``, low s) its ECDSA signature of the DeviceBinding digest (what
+    registerP256Device checks)."""
+    key = p256.decode_public_key(_hex_bytes(obj["public_key"], p256.PUBLIC_KEY_LENGTH, "public_key (X || Y)"))
+    if p256.device_id(key) != device:
+        raise MessageError(
+            f"device {device} is not the id of this P-256 key ({p256.device_id(key)})", code="bad_signature"
+        )
+    signature = _hex_bytes(obj["signature"], p256.SIGNATURE_LENGTH_P256, "signature (r || s)")
+    p256.verify_binding_signature(project.domain, project.project, owner, key, signature)
     return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)

@@ -31,7 +31,7 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
 from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
-from proofstream.chain.gateway import ChainLiveness, ChainRegistrar
+from proofstream.chain.gateway import ChainDeviceStates, ChainLiveness, ChainRegistrar
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.roles import Roles, roles_for
 from proofstream.domain.schema import Schema
@@ -206,6 +206,7 @@ class Node:
             clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
             w3bstream=wiring.w3bstream(),
+            device_states=ChainDeviceStates(wiring.core.devices),
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)

@@ -264,11 +264,12 @@ class Store(Protocol):
         self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
     ) -> None:
         """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``); ``key`` is
-        its BabyJubJub public key (Ax, Ay) when it has one (kept when an update passes None)."""
+        its BabyJubJub or P-256 public key (x, y) when it has one (kept when an update passes None)."""
         ...
 
     def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
-        """The BabyJubJub key of ``device`` in ``project``; None for an unknown or secp256k1 device."""
+        """The BabyJubJub or P-256 key of ``device`` in ``project`` (its device id tells which); None for an
+        unknown or secp256k1 device."""
         ...
 
     def get_checkpoint(self, name: str) -> str | None:

@@ -83,6 +83,17 @@ class BjjKeyRegisteredEvent:
 
 
 @dataclass(frozen=True)
+class P256KeyRegisteredEvent:
+    """A device with a P-256 key was registered (a DeviceRegisteredEvent comes with it)."""
+
+    project: ProjectId
+    device: Address
+    x: int
+    y: int
+    position: EventPosition
+
+
+@dataclass(frozen=True)
 class DeviceDeactivatedEvent:
     project: ProjectId
     device: Address

@@ -18,6 +18,7 @@ from proofstream.chain.contracts.events import (
     BjjKeyRegisteredEvent,
     DeviceDeactivatedEvent,
     DeviceRegisteredEvent,
+    P256KeyRegisteredEvent,
     VersionAddedEvent,
     VersionRetiredEvent,
 )
@@ -188,6 +189,44 @@ class DeviceRegistry(Wrapper):
         EdDSA-Poseidon signature of the binding message (:meth:`bjj_binding_message`). ``sender`` must be the
         project owner. The device id is :meth:`bjj_device_id` of the key."""
         return self._send("registerBjjDevice", project, ax, ay, to_checksum_address(owner), r8x, r8y, s, sender=sender)
+
+    # --- P-256 devices ---
+
+    def register_p256_device(
+        self, project: int, x: int, y: int, owner: str, r: int, s: int, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        """Bind the P-256 key (x, y) to ``project`` and ``owner``; (r, s) is the key's low-s ECDSA signature of
+        :meth:`binding_digest` for its device id (:meth:`p256_device_id`). ``sender`` must be the project owner.
+        Reverts ``P256Unavailable`` on a chain without the P256VERIFY precompile."""
+        return self._send("registerP256Device", project, x, y, to_checksum_address(owner), r, s, sender=sender)
+
+    def p256_key_of(self, project: int, device: str) -> tuple[int, int] | None:
+        """The P-256 key (x, y) of ``device`` in ``project``; None when it is not registered there or has another
+        key type."""
+        x, y = self._call("p256KeyOf", project, to_checksum_address(device))
+        return None if y == 0 else (int(x), int(y))
+
+    def p256_device_id(self, x: int, y: int) -> Address:
+        """The id of the device with P-256 key (x, y): last 20 bytes of keccak256("ps.p256" || x || y)."""
+        return Address(to_checksum_address(self._call("p256DeviceId", x, y)))
+
+    def p256_available(self) -> bool:
+        """Whether the chain has the P256VERIFY precompile (EIP-7951) that P-256 registrations need."""
+        return bool(self._call("p256Available"))
+
+    def p256_key_registered_events(self, from_block: int, to_block: int | str) -> list[P256KeyRegisteredEvent]:
+        return [
+            P256KeyRegisteredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                x=int(e["args"]["x"]),
+                y=int(e["args"]["y"]),
+                position=position(e),
+            )
+            for e in self._logs("P256KeyRegistered", from_block, to_block)
+        ]
+
+    # --- every key type ---
 
     def deactivate_device(self, project: int, device: str, *, sender: LocalAccount | None = None) -> Receipt:
         """Take ``device`` out of service in ``project`` for good; ``sender`` must be the project owner."""
