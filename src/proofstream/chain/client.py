@@ -26,7 +26,14 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractEvent, ContractFunction
-from web3.exceptions import BlockNotFound, ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.providers.rpc import HTTPProvider
 from web3.types import BlockIdentifier, TxParams, Wei
 
@@ -133,6 +140,15 @@ class ChainClient:
             except BlockNotFound:
                 return None
         return HexBytes(block["hash"]).to_0x_hex()
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction, mined in its chain as it is now or in its mempool."""
+        with self._mapped("eth_getTransactionByHash"):
+            try:
+                self._w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return False
+        return True
 
     def confirmed_block(self, confirmations: int) -> BlockIdentifier:
         """The block to read state at that is ``confirmations`` deep: ``"latest"`` for 0."""
