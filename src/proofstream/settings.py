@@ -129,9 +129,20 @@ class MqttSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    url: str = ""
+    """Where the node keeps its messages and tasks (``proofstream.node.stores`` reads it). Empty: the SQLite file
+    ``proofstream.sqlite3`` under ``data_dir``, zero setup. ``sqlite:///PATH``: another SQLite file (a relative
+    PATH from the working directory, ``sqlite:////abs/path`` an absolute one). ``postgresql://USER[:PASSWORD]@HOST
+    [:PORT]/DATABASE``: a PostgreSQL database that many gateways, provers and nodes may share; ``?schema=NAME``
+    keeps the tables in that schema (created if missing), any other parameter is libpq's."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: str = "proofstream-data"
-    """Where the SQLite store, the local chain's state and the deployments manifest live."""
+    """Where the SQLite store (unless ``store.url`` says otherwise), the local chain's state and the deployments
+    manifest live."""
     cache_dir: str = ""
     """Circuits, keys and compiled contracts, keyed by content hash; empty: the user's cache directory."""
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
@@ -139,6 +150,7 @@ class Settings:
     batching: BatchingSettings = field(default_factory=BatchingSettings)
     prover: ProverSettings = field(default_factory=ProverSettings)
     mqtt: MqttSettings = field(default_factory=MqttSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
 
     @property
     def is_local_chain(self) -> bool:
@@ -182,6 +194,7 @@ _SECTIONS = {
     "batching": BatchingSettings,
     "prover": ProverSettings,
     "mqtt": MqttSettings,
+    "store": StoreSettings,
 }
 
 

@@ -1,5 +1,6 @@
-"""Two gateways on one SQLite file racing on one device (tests/ingest/test_gateway_race.py): what each side sends,
-round by round, and how it runs, in a thread or in a process of its own (importable by a spawned child).
+"""Two gateways on one store (a SQLite file or a PostgreSQL schema) racing on one device
+(tests/ingest/test_gateway_race.py): what each side sends, round by round, and how it runs, in a thread or in a
+process of its own (importable by a spawned child).
 
 Each round, both sides send at once: the COPIER's nonce ``r`` with a payload of the side's own (exactly one may
 be stored: ``nonce_conflict``), and a REWINDER nonce whose timestamp disagrees with the other side's nonce order
@@ -19,9 +20,9 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.ingest.http import create_app
+from proofstream.node.stores import parse_store_url
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import ProjectConfig
-from proofstream.store.sqlite import SqliteStore
+from proofstream.store.ports import ProjectConfig, Store
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
 SCHEMA = Schema(payload=(Field("lat", "uint32"), Field("lon", "uint32")))
@@ -38,11 +39,19 @@ Outcome = str
 """``accepted`` or the error code of one message."""
 
 
-def seed(path: Path) -> None:
-    with SqliteStore(path) as store:
+def open_store(url: str) -> Store:
+    """A store of its own on the shared one: ``url`` as ``store.url`` takes it (a SQLite path, or PostgreSQL)."""
+    return parse_store_url(url, Path.cwd()).open()
+
+
+def seed(url: str) -> None:
+    store = open_store(url)
+    try:
         store.upsert_project(ProjectConfig(PROJECT, ConfigVersion(1), SCHEMA, DOMAIN))
         for key in (COPIER, REWINDER):
             store.upsert_device(PROJECT, key.address, OWNER)
+    finally:
+        store.close()
 
 
 def rewinder_nonce(side: int, round_: int) -> tuple[int, int]:
@@ -84,16 +93,20 @@ class Gate(Protocol):
     def abort(self) -> None: ...
 
 
-def run_side(path: Path, side: int, rounds: int, gate: Gate) -> list[list[Outcome]]:
-    """Gateway ``side``: its own store object on ``path`` and its own app, sending each round once both sides
+def run_side(url: str, side: int, rounds: int, gate: Gate) -> list[list[Outcome]]:
+    """Gateway ``side``: its own store object on ``url`` and its own app, sending each round once both sides
     are at ``gate``; a side that fails breaks the gate, so the other stops at once instead of timing out."""
     prepared = [messages(side, r) for r in range(rounds)]
     out: list[list[Outcome]] = []
     try:
-        with SqliteStore(path) as store, TestClient(create_app(store)) as client:
-            for round_ in range(rounds):
-                gate.wait()
-                out.append(post(client, prepared[round_], uses_batch(side, round_)))
+        store = open_store(url)
+        try:
+            with TestClient(create_app(store)) as client:
+                for round_ in range(rounds):
+                    gate.wait()
+                    out.append(post(client, prepared[round_], uses_batch(side, round_)))
+        finally:
+            store.close()
     except BaseException:
         gate.abort()
         raise
@@ -101,11 +114,11 @@ def run_side(path: Path, side: int, rounds: int, gate: Gate) -> list[list[Outcom
 
 
 def run_side_in_child(
-    path: Path,
+    url: str,
     side: int,
     rounds: int,
     barrier: multiprocessing.synchronize.Barrier,
     results: multiprocessing.Queue[tuple[int, list[list[Outcome]]]],
 ) -> None:
     """A gateway process's entry point: its outcomes go back on ``results``."""
-    results.put((side, run_side(path, side, rounds, barrier)))
+    results.put((side, run_side(url, side, rounds, barrier)))

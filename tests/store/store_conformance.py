@@ -1,7 +1,7 @@
 """The store conformance suite: the behaviour every Store adapter must have, whatever it keeps its data in.
 
-It knows no adapter. ``test_store_conformance.py`` runs it on each adapter of its ``ADAPTERS`` (SQLite today; a
-PostgreSQL adapter adds itself there); an adapter shipped elsewhere subclasses StoreConformance and provides the
+It knows no adapter. ``test_store_conformance.py`` runs it on each adapter of its ``ADAPTERS`` (SQLite and
+PostgreSQL); an adapter shipped elsewhere subclasses StoreConformance and provides the
 ``adapter`` fixture. Not collected by itself (the class name does not start with ``Test``).
 """
 

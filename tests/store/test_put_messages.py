@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from store_conformance import KEYS, OTHER_PROJECT, Adapter, new_task, signed
-from test_store_conformance import ADAPTERS
+from test_store_conformance import ADAPTERS, open_adapter
 from testbed import TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.types import ConfigVersion, ProjectId
@@ -20,9 +20,10 @@ from proofstream.store.ports import NewMessage, ProjectConfig, PutResult, Store
 from proofstream.store.sqlite import SqliteStore
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
-def adapter(request: pytest.FixtureRequest) -> Adapter:
-    return ADAPTERS[request.param]
+@pytest.fixture(params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
+    with open_adapter(request.param) as adapter:
+        yield adapter
 
 
 @pytest.fixture

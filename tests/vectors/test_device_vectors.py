@@ -42,7 +42,7 @@ SCHEMAS = {p["project"]: Schema.from_json(p["schema"]) for p in VECTORS["gateway
 BINDING_MEMBERS = (("project", "uint64"), ("device", "address"), ("owner", "address"))
 
 
-@pytest.mark.parametrize("script", ["messages.py", "device_messages.py"])
+@pytest.mark.parametrize("script", ["messages.py", "device_messages.py", "w3bstream.py"])
 def test_the_files_are_what_the_generators_make(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "vectors" / script), "--check"], capture_output=True, text=True

@@ -30,7 +30,8 @@ READY_TIMEOUT_S = 60.0
 @dataclass(frozen=True)
 class AttesterLaunch:
     project_dir: Path
-    store: Path
+    store: str
+    """The node's store, as ``attester run --store`` takes it: a SQLite file's path or a ``store.url``."""
     rpc_url: str
     router: str
     device_registry: str
@@ -73,7 +74,7 @@ class AttesterProcesses:
             "--project",
             str(launch.project_dir),
             "--store",
-            str(launch.store),
+            launch.store,
             "--key-file",
             str(key_file),
             "--rpc-url",

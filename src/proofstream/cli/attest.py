@@ -30,6 +30,7 @@ from rich.console import Console
 from proofstream import logs as log
 from proofstream.cli.output import LogJson, fail, service_process
 from proofstream.domain.schema import Schema
+from proofstream.domain.w3bstream import W3bConfig
 from proofstream.errors import ConfigError, ProofstreamError
 
 __all__ = ["ProjectFacts", "attester_app", "describe_project"]
@@ -58,7 +59,8 @@ try:
     spec = load_project(sys.argv[2])
     facts = {"name": spec.name, "backend": spec.backend, "capacity": spec.capacity, "quorum": spec.quorum,
              "provers": spec.provers, "logic_path": str(spec.logic_path), "outputs": list(spec.outputs),
-             "config_hash": spec.content_hash().hex(), "schema": spec.schema.to_json()}
+             "config_hash": spec.content_hash().hex(), "schema": spec.schema.to_json(),
+             "w3bstream": None if spec.w3bstream is None else spec.w3bstream.to_json()}
 except ProofstreamError as exc:
     facts = {"error": str(exc)}
 print(json.dumps(facts))
@@ -81,6 +83,8 @@ class ProjectFacts:
     """``ProjectSpec.content_hash()``: must be the version's config hash on chain."""
     schema: Schema
     """The message schema of the folder's proofstream.toml (what its content hash covers)."""
+    w3bstream: W3bConfig | None = None
+    """Its ``[w3bstream]`` section, if any."""
 
 
 def describe_project(path: Path) -> ProjectFacts:
@@ -113,6 +117,7 @@ def describe_project(path: Path) -> ProjectFacts:
         outputs=tuple(str(o) for o in facts["outputs"]),
         config_hash=bytes.fromhex(facts["config_hash"]),
         schema=Schema.from_json(facts["schema"]),
+        w3bstream=None if facts.get("w3bstream") is None else W3bConfig.from_json(facts["w3bstream"]),
     )
 
 
@@ -159,7 +164,10 @@ def _manifest_device_registry(project: Path, chain_id: int, router: str) -> str:
 @attester_app.command("run")
 def run(
     project: Annotated[Path, typer.Option("--project", "-p", help="the attest project's folder")],
-    store: Annotated[Path, typer.Option("--store", help="the node's SQLite store (shared with the node)")],
+    store: Annotated[
+        str,
+        typer.Option("--store", help="the node's store, shared with it: its SQLite file, or its store.url"),
+    ],
     key_file: Annotated[Path, typer.Option("--key-file", help="this attester's hex private key (mode 600)")],
     rpc_url: Annotated[str, typer.Option("--rpc-url", help="JSON-RPC endpoint of the chain")],
     router: Annotated[str, typer.Option("--router", help="the Router's address (the attestation domain)")],
@@ -191,23 +199,24 @@ def run(
     from proofstream.chain.attest import AttesterChainView
     from proofstream.chain.client import ChainClient
     from proofstream.domain.types import ProjectId
+    from proofstream.node.stores import parse_store_url
     from proofstream.prover.isolated import IsolatedLogic
-    from proofstream.store.sqlite import SqliteStore
 
     stop = service_process(verbose, log_json)
     try:
         facts = describe_project(project)
         if facts.backend != "attest":
             raise ConfigError(f"project {facts.name} uses the {facts.backend} backend; attesters serve attest projects")
-        if not store.is_file():
-            raise ConfigError(f"no store at {store}: start the node first (the attester shares its store)")
+        location = parse_store_url(store, Path.cwd())
+        if not location.exists():
+            raise ConfigError(f"no store at {location.shown}: start the node first (the attester shares its store)")
         secret = _read_key(key_file)
         client = ChainClient(rpc_url, Account.from_key(secret))
         if client.chain_id != chain_id:
             raise ConfigError(f"{rpc_url} is chain {client.chain_id}, not chain {chain_id}")
         registry = device_registry or _manifest_device_registry(project, chain_id, router)
         chain = AttesterChainView(client, router, registry)
-        opened = SqliteStore(store)
+        opened = location.open()
         attester = Attester(
             opened,
             chain,
@@ -217,6 +226,7 @@ def run(
                 config_hash=facts.config_hash,
                 capacity=facts.capacity,
                 schema=facts.schema,
+                w3bstream=facts.w3bstream,
                 project=None if project_id is None else ProjectId(project_id),
             ),
         )

@@ -41,6 +41,13 @@ def node(
     project: Annotated[
         Path | None, typer.Option("--project", "-p", help="project folder (default: the embedded demo project)")
     ] = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="the store (store.url): sqlite:///PATH or postgresql://USER@HOST[:PORT]/DB (default: SQLite)",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     log_json: LogJson = False,
 ) -> None:
@@ -59,6 +66,8 @@ def node(
         if project is not None and not settings_file:
             # A project's node keeps its chain, store and deployments in the project's own .proofstream/.
             settings = replace(settings, data_dir=str(spec.state_dir))
+        if store_url is not None:
+            settings = replace(settings, store=replace(settings.store, url=store_url))
         running = Node(settings, project=spec, on_step=lambda s: print_step(console, s)).start()
     except ProofstreamError as exc:
         raise fail(exc) from exc

@@ -141,7 +141,7 @@ def build_message(
 # --- parsing ------------------------------------------------------------------------------------------------
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
@@ -150,7 +150,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _no_constants(name: str) -> Any:
+def no_constants(name: str) -> Any:
     raise MessageError(f"{name} is not a JSON number", code="invalid_json")
 
 
@@ -160,7 +160,7 @@ def _load_json(raw: bytes) -> Any:
         raise MessageError("body nests too many objects or arrays for a message", code="schema_mismatch")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=no_duplicate_keys, parse_constant=no_constants)
     except MessageError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -31,6 +31,7 @@ from proofstream.domain.messages import DeviceMessage, body_dict, check_signatur
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId, Nonce, TaskId
+from proofstream.domain.w3bstream import open_envelope
 from proofstream.errors import MessageError, ReceiptError
 
 RECEIPT_FORMAT = "proofstream-receipt/1"
@@ -84,6 +85,8 @@ class Receipt:
     """The route transaction that settled the task; None until it is settled."""
     public_key: Point | None = None
     """A BabyJubJub device's key (its device id is the key's hash); None for a secp256k1 device."""
+    envelope: str | None = None
+    """What a W3bStream device signed (``domain.w3bstream.envelope``): its signature is checked over that instead."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class Receipt:
             "task_manager": self.task_manager,
             "tx_hash": self.tx_hash,
             "public_key": None if self.public_key is None else "0x" + encode_public_key(self.public_key).hex(),
+            **({} if self.envelope is None else {"envelope": self.envelope}),
         }
 
 
@@ -141,7 +145,7 @@ def parse_receipt(data: Any) -> Receipt:
         raise _malformed("not a JSON object")
     if data.get("format") != RECEIPT_FORMAT:
         raise _malformed(f"format must be {RECEIPT_FORMAT!r}, got {data.get('format')!r}")
-    missing, extra = RECEIPT_KEYS - set(data), set(data) - RECEIPT_KEYS
+    missing, extra = RECEIPT_KEYS - set(data), set(data) - RECEIPT_KEYS - {"envelope"}
     if missing or extra:
         raise _malformed(f"missing keys {sorted(missing)}, unexpected keys {sorted(extra)}")
     try:
@@ -194,6 +198,7 @@ def parse_receipt(data: Any) -> Receipt:
         task_manager=None if data["task_manager"] is None else _address(data["task_manager"], "task_manager"),
         tx_hash=tx_hash,
         public_key=public_key,
+        envelope=None if data.get("envelope") is None else str(data["envelope"]),
     )
 
 
@@ -202,6 +207,11 @@ def _signed_id(receipt: Receipt) -> MessageId:
     the hash of ``m`` (BabyJubJub, under the receipt's key, whose hash must be the device id)."""
     message = receipt.message
     try:
+        if receipt.envelope is not None:
+            digest, signer = open_envelope(receipt.envelope)
+            if signer != message.device:
+                raise MessageError(f"the envelope is signed by {signer}, not {message.device}", code="bad_signature")
+            return message_id(digest)
         if signature_key_type(message.signature) == "secp256k1":
             return message_id(check_signature(message, receipt.domain))
         if receipt.public_key is None:
@@ -298,6 +308,7 @@ def build_receipt(
     task_manager: str | None,
     tx_hash: str | None,
     public_key: Point | None = None,
+    envelope: str | None = None,
 ) -> Receipt:
     """A receipt for ``message`` (the gateway's side); its leaf is recomputed here from the message.
     ``public_key``: the registered key of a BabyJubJub device."""
@@ -318,4 +329,5 @@ def build_receipt(
         task_manager=None if task_manager is None else Address(to_checksum_address(task_manager)),
         tx_hash=tx_hash,
         public_key=public_key,
+        envelope=envelope,
     )

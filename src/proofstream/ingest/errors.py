@@ -25,6 +25,8 @@ STATUS_OF_CODE: dict[str, int] = {
     "unknown_device": 403,
     "device_not_in_project": 403,
     "registration_disabled": 403,
+    "w3bstream_refused": 403,
+    "w3bstream_disabled": 403,
     "unknown_project": 404,
     "unknown_config": 404,
     "unknown_message": 404,

@@ -47,7 +47,7 @@ from proofstream.projects.deploy import LOCAL_ATTESTER_FIRST
 from proofstream.projects.localchain import local_state_path, local_url_path, running_local_chain
 from proofstream.projects.spec import ProjectSpec
 from proofstream.settings import Settings
-from proofstream.store.sqlite import SqliteStore
+from proofstream.store.ports import Store
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Node:
         return self.wiring.chain.client
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         return self.wiring.store
 
     @property
@@ -205,6 +205,7 @@ class Node:
             liveness=ChainLiveness(wiring.core.projects, confirmations=self.settings.confirmations),
             clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
+            w3bstream=wiring.w3bstream(),
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)

@@ -28,6 +28,8 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ConfigError
 from proofstream.indexer.service import Indexer
+from proofstream.ingest.w3bstream import W3bProject, W3bProjects
+from proofstream.node.stores import StoreLocation, parse_store_url
 from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import (
@@ -48,13 +50,10 @@ from proofstream.prover.service import DeviceSigning, ProverWorker
 from proofstream.prover.warm import choose_prover
 from proofstream.sequencer.service import Sequencer
 from proofstream.settings import Settings
-from proofstream.store.ports import ProjectConfig
-from proofstream.store.sqlite import SqliteStore
+from proofstream.store.ports import ProjectConfig, Store
 from proofstream.submitter.service import Submitter
 
 logger = logging.getLogger(__name__)
-
-STORE_FILE = "proofstream.sqlite3"
 
 OnStep = Callable[[str], None]
 
@@ -101,7 +100,9 @@ class Wiring:
     token: RewardToken
     versions: dict[ConfigVersion, ProjectBuild]
     """Every live config version, built from the files it was deployed with."""
-    store: SqliteStore
+    store: Store
+    store_location: StoreLocation
+    """Where ``store`` is (``store.url``): what the node's attester processes are told to open."""
     pipeline: Pipeline
     late_limit_s: int
     """The batch window plus its grace: the gateway's clock window never refuses a message this late."""
@@ -123,6 +124,13 @@ class Wiring:
         vkey = build.artifacts.vkey.read_bytes() if build.artifacts is not None else None
         return build.spec.content_files(vkey)
 
+    def w3bstream(self) -> W3bProjects:
+        """What the W3bStream endpoint knows of each live version: its ``[w3bstream]`` section, if any."""
+        return {
+            (self.project, version): W3bProject(build.spec.w3bstream, build.spec.circuit_signatures)
+            for version, build in self.versions.items()
+        }
+
     def attester_launches(self, rpc_url: str, poll_s: float) -> list[tuple[ConfigVersion, int, AttesterLaunch]]:
         """(version, how many provers, launch) for every live attest version: what the local node runs."""
         launches = []
@@ -131,7 +139,7 @@ class Wiring:
                 continue
             launch = AttesterLaunch(
                 project_dir=build.spec.root,
-                store=self.store.path,
+                store=self.store_location.url,
                 rpc_url=rpc_url,
                 router=self.manifest.core.router,
                 device_registry=self.manifest.core.device_registry,
@@ -144,9 +152,29 @@ class Wiring:
 
 
 def wire(settings: Settings, project: ProjectSpec, data_dir: Path, chain: ChainAccess, on_step: OnStep) -> Wiring:
-    """Build, deploy (on a local chain, the first time), register the prover, open the store, compose the roles.
+    """Open the store, build, deploy (on a local chain, the first time), register the prover, compose the roles.
 
-    The store is open when this returns: the caller closes it (``wiring.store.close()``)."""
+    The store is opened first, so a wrong ``store.url`` or an unreachable database stops the node before any
+    build; it is open when this returns: the caller closes it (``wiring.store.close()``)."""
+    location = parse_store_url(settings.store.url, data_dir)
+    store = location.open()
+    log.info(logger, "store", path=location.shown)
+    try:
+        return _compose(settings, project, data_dir, chain, on_step, store, location)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _compose(
+    settings: Settings,
+    project: ProjectSpec,
+    data_dir: Path,
+    chain: ChainAccess,
+    on_step: OnStep,
+    store: Store,
+    location: StoreLocation,
+) -> Wiring:
     cache = Path(settings.cache_dir).expanduser() if settings.cache_dir else None
     ptau = Path(settings.prover.ptau).expanduser() if settings.prover.ptau else None
 
@@ -163,19 +191,12 @@ def wire(settings: Settings, project: ProjectSpec, data_dir: Path, chain: ChainA
     prover = chain.roles.prover
     if not core.provers.is_prover(prover.address):
         core.provers.register_prover(prover.address, sender=prover)
-    store = SqliteStore(data_dir / STORE_FILE)
-    try:
-        domain = Domain(chain.client.chain_id, manifest.core.device_registry)
-        for version, version_build in versions.items():
-            store.upsert_project(
-                ProjectConfig(ProjectId(deployment.project), version, version_build.spec.schema, domain)
-            )
-        current = versions[max(versions)].spec  # the deployed current version, whatever the folder holds
-        window = settings.batching.window_seconds or current.window_seconds
-        pipeline = _pipeline(settings, store, chain, core, manifest, deployment, versions, current, window, compilation)
-    except BaseException:
-        store.close()
-        raise
+    domain = Domain(chain.client.chain_id, manifest.core.device_registry)
+    for version, version_build in versions.items():
+        store.upsert_project(ProjectConfig(ProjectId(deployment.project), version, version_build.spec.schema, domain))
+    current = versions[max(versions)].spec  # the deployed current version, whatever the folder holds
+    window = settings.batching.window_seconds or current.window_seconds
+    pipeline = _pipeline(settings, store, chain, core, manifest, deployment, versions, current, window, compilation)
     return Wiring(
         chain=chain,
         build=current_build,
@@ -185,6 +206,7 @@ def wire(settings: Settings, project: ProjectSpec, data_dir: Path, chain: ChainA
         token=token,
         versions=versions,
         store=store,
+        store_location=location,
         pipeline=pipeline,
         late_limit_s=window + settings.batching.grace_seconds,
     )
@@ -275,7 +297,7 @@ def _live_versions(
 
 def _pipeline(
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     chain: ChainAccess,
     core: CoreContracts,
     manifest: DeploymentManifest,
@@ -330,7 +352,7 @@ def _backend(
     core: CoreContracts,
     manifest: DeploymentManifest,
     deployment: ProjectDeployment,
-    store: SqliteStore,
+    store: Store,
     version: ConfigVersion,
     build: ProjectBuild,
     compilation: CompilationResult,

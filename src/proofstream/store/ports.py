@@ -1,8 +1,9 @@
 """The store port: what the gateway, sequencer, prover and submitter need from durable storage.
 
-The SQLite adapter (``store.sqlite``, the embedded default) implements it; a PostgreSQL adapter, for many processes
-sharing one store, is planned. Every adapter must pass the same conformance suite (``tests/store/store_conformance.py``,
-run on each adapter by ``tests/store/test_store_conformance.py``). The port speaks in domain types only; how an
+The SQLite adapter (``store.sqlite``, the embedded default) and the PostgreSQL adapter (``store.postgres``, for many
+processes sharing one store) implement it, with the same queries (``store.sql``). Every adapter must pass the same
+conformance suite (``tests/store/store_conformance.py``, run on each adapter by
+``tests/store/test_store_conformance.py``). The port speaks in domain types only; how an
 adapter lays out its tables (e.g. uint64 columns) is its own business.
 
 A message's status is not stored on the message: it is ``received`` until the message is in a task, and then
@@ -63,6 +64,9 @@ class NewMessage:
 
     message: DeviceMessage
     id: MessageId
+    envelope: str | None = None
+    """What the device signed when that is not the message's own digest (a W3bStream message: its request and
+    signature, ``domain.w3bstream.envelope``), kept so that anyone can check the signature again."""
 
 
 PutOutcome = PutResult | StoreError
@@ -85,6 +89,8 @@ class StoredMessage:
     """Why the message's task failed, when it did."""
     tx_hash: str | None = None
     """The route transaction of the message's task, once sent."""
+    envelope: str | None = None
+    """What the device signed, for a message that came in another format (``NewMessage.envelope``)."""
 
 
 @dataclass(frozen=True)
@@ -373,7 +379,10 @@ class Store(Protocol):
         With ``expect``, the update happens only if the task is in that status: how one of many provers claims a
         task. A new ``status`` must be a legal transition from the task's current one (``domain.tasks``; setting
         the status it already has is no transition). Either refusal is StaleTaskError (``stale_task``), checked in
-        the same write; an unknown task is StoreError ``unknown_task``."""
+        the same write; an unknown task is StoreError ``unknown_task``. A store shared by many processes may also
+        refuse an ``expect`` update as StaleTaskError while another transaction is writing that very task, rather
+        than wait for it (PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``): a claim that meets another claim in
+        flight loses, as it would a moment later."""
         ...
 
     def task_messages(self, task_id: TaskId) -> list[StoredMessage]:

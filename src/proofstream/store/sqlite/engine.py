@@ -19,14 +19,15 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from proofstream import logs as log
 from proofstream.errors import StoreError
+from proofstream.store.sql.engine import Connection, DeviceKey, SqlEngine
 from proofstream.store.sqlite.migrate import apply_migrations
 
 __all__ = ["SqliteEngine"]
@@ -45,7 +46,7 @@ class _Job:
     future: Future[Any] = field(default_factory=Future)
 
 
-class SqliteEngine:
+class SqliteEngine(SqlEngine):
     """One SQLite file, migrated on open: ``_read`` runs a query on the calling thread's connection, ``_write``
     runs a job in the writer thread's next group commit. Every SQLite error leaves as StoreError."""
 
@@ -112,6 +113,10 @@ class SqliteEngine:
         result: T = job.future.result()
         return result
 
+    def _lock_devices(self, conn: Connection, devices: Iterable[DeviceKey]) -> None:
+        """Nothing to take: the writer's transaction began with ``BEGIN IMMEDIATE`` and holds the database's write
+        lock, which covers every device."""
+
     def _run_writer(self) -> None:
         stop = False
         while not stop:
@@ -171,10 +176,6 @@ class SqliteEngine:
         """Transactions committed by the writer so far (fewer than writes when group commit batched them)."""
         return self._commits
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
-
     def close(self) -> None:
         with self._lifecycle:
             if self._closed:
@@ -188,9 +189,3 @@ class SqliteEngine:
             self._readers.clear()
         self._writer.close()
         log.info(logger, "store closed", path=self.path, commits=self._commits)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

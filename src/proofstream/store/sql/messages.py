@@ -1,9 +1,8 @@
-"""The SQLite store's messages: admission rules checked in the write (nonce, timestamp and config order per
+"""The store's messages: admission rules checked in the write (nonce, timestamp and config order per
 device), and the reads the gateway and the sequencer make."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,30 +10,38 @@ from proofstream.domain.messages import DeviceMessage, to_body
 from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, Timestamp
 from proofstream.errors import ConflictError, StoreError
 from proofstream.store.ports import NewMessage, PutOutcome, PutResult, StoredMessage
-from proofstream.store.sqlite.engine import SqliteEngine
-from proofstream.store.sqlite.rows import MESSAGE_COLUMNS, MESSAGE_FROM, addr, stored_message, u64
+from proofstream.store.sql.engine import Connection, DeviceKey, SqlEngine
+from proofstream.store.sql.rows import MESSAGE_COLUMNS, MESSAGE_FROM, addr, stored_message, u64
 
 __all__ = ["MessageQueries"]
 
 
-class MessageQueries(SqliteEngine):
+class MessageQueries(SqlEngine):
     def put_message(self, message: DeviceMessage, message_id: MessageId, received_at: float) -> PutResult:
         body = to_body(message).decode()
-        return self._write(lambda conn: _insert_message(conn, message, message_id, body, received_at))
+
+        def job(conn: Connection) -> PutResult:
+            self._lock_devices(conn, [device_key(message)])
+            return _insert_message(conn, message, message_id, body, received_at)
+
+        return self._write(job)
 
     def put_messages(self, items: Sequence[NewMessage], received_at: float) -> list[PutOutcome]:
         if not items:
             return []
         bodies = [to_body(item.message).decode() for item in items]
 
-        def job(conn: sqlite3.Connection) -> list[PutOutcome]:
+        def job(conn: Connection) -> list[PutOutcome]:
+            # Every device of the request at once, in one order for every writer: two requests that share
+            # devices never wait on each other's locks in a cycle.
+            self._lock_devices(conn, sorted({device_key(item.message) for item in items}))
             outcomes: list[PutOutcome] = []
             for item, body in zip(items, bodies, strict=True):
                 # Its own savepoint inside the request's transaction: a refused item leaves nothing behind, and
                 # the items after it see exactly what the items before it wrote.
                 conn.execute("SAVEPOINT item")
                 try:
-                    outcomes.append(_insert_message(conn, item.message, item.id, body, received_at))
+                    outcomes.append(_insert_message(conn, item.message, item.id, body, received_at, item.envelope))
                 except StoreError as exc:
                     conn.execute("ROLLBACK TO item")
                     outcomes.append(exc)
@@ -72,9 +79,12 @@ class MessageQueries(SqliteEngine):
         return [stored_message(row) for row in self._read(sql, params)]
 
 
-def _check_device_order(
-    conn: sqlite3.Connection, message: DeviceMessage, project: str, device: str, nonce: str
-) -> None:
+def device_key(message: DeviceMessage) -> DeviceKey:
+    """The message's device as the admission lock names it."""
+    return u64(message.project), addr(message.device)
+
+
+def _check_device_order(conn: Connection, message: DeviceMessage, project: str, device: str, nonce: str) -> None:
     """Refuse a message that does not fit between the device's stored neighbours in nonce order: its timestamp must
     lie strictly between theirs (ConflictError ``stale_timestamp``) and its config version between theirs
     (``stale_config``): nonce order, timestamp order and config order of a device always agree.
@@ -122,12 +132,18 @@ def _check_device_order(
 
 
 def _insert_message(
-    conn: sqlite3.Connection, message: DeviceMessage, message_id: MessageId, body: str, received_at: float
+    conn: Connection,
+    message: DeviceMessage,
+    message_id: MessageId,
+    body: str,
+    received_at: float,
+    envelope: str | None = None,
 ) -> PutResult:
     """The store's admission rules (Store.put_message), checked and applied inside the writer's transaction.
 
-    That transaction began with ``BEGIN IMMEDIATE``: it holds the database's write lock, which every connection of
-    every process takes before writing, so what these SELECTs see cannot change before the INSERT commits. The
+    That transaction holds the device's admission lock (``SqlEngine._lock_devices``: SQLite's database write lock,
+    taken by ``BEGIN IMMEDIATE``; PostgreSQL's per-device advisory lock), which every writer of every process takes
+    before reading the device's rows, so what these SELECTs see cannot change before the INSERT commits. The
     unique index on (project, device, nonce) backs the nonce rule should anything write around this function."""
     project, device, nonce = u64(message.project), addr(message.device), u64(message.nonce)
     if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
@@ -161,8 +177,8 @@ def _insert_message(
             code="unknown_project",
         )
     conn.execute(
-        "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at),
+        "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at, envelope)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at, envelope),
     )
     return PutResult(message_id, created=True)

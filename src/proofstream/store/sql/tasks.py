@@ -1,9 +1,8 @@
-"""The SQLite store's tasks: created with their messages in one write, updated under the task state machine."""
+"""The store's tasks: created with their messages in one write, updated under the task state machine."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +12,8 @@ from proofstream.domain.tasks import InvalidTransitionError, TaskStatus, check_t
 from proofstream.domain.types import Address, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import StaleTaskError, StoreError
 from proofstream.store.ports import NO_CHANGE, StoredMessage, TaskRow, TaskUpdate
-from proofstream.store.sqlite.engine import SqliteEngine
-from proofstream.store.sqlite.rows import (
+from proofstream.store.sql.engine import Connection, SqlEngine
+from proofstream.store.sql.rows import (
     MESSAGE_COLUMNS,
     MESSAGE_FROM,
     TASK_COLUMNS,
@@ -31,11 +30,12 @@ __all__ = ["TaskQueries"]
 logger = logging.getLogger(__name__)
 
 
-class TaskQueries(SqliteEngine):
+class TaskQueries(SqlEngine):
     def create_task(self, task: TaskRow, message_ids: Sequence[MessageId]) -> None:
         project, device = u64(task.project), addr(task.device)
 
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
+            self._lock_devices(conn, [(project, device)])  # no message of the device is admitted meanwhile
             if conn.execute("SELECT 1 FROM tasks WHERE id = ?", (str(task.id),)).fetchone():
                 raise StoreError(f"task {task.id} already exists", code="task_conflict")
             values = task_values(task)
@@ -91,11 +91,11 @@ class TaskQueries(SqliteEngine):
             sets["status"] = TaskStatus(status).value
         sets["updated_at"] = time.time()
 
-        def job(conn: sqlite3.Connection) -> TaskRow:
-            row = conn.execute("SELECT status FROM tasks WHERE id = ?", (str(task_id),)).fetchone()
-            if row is None:
+        def job(conn: Connection) -> TaskRow:
+            found = self._task_status(conn, str(task_id), claim=expect is not None)
+            if found is None:
                 raise StoreError(f"task {task_id} is unknown", code="unknown_task")
-            current = TaskStatus(row[0])
+            current = TaskStatus(found)
             if expect is not None and current is not TaskStatus(expect):
                 raise StaleTaskError(f"task {task_id} is {current}, not {expect}")
             if status is not None and TaskStatus(status) is not current:

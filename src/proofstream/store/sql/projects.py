@@ -1,27 +1,26 @@
-"""The SQLite store's projects, devices and checkpoints: what the indexer and the CLI feed from the chain."""
+"""The store's projects, devices and checkpoints: what the indexer and the CLI feed from the chain."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import StoreError
 from proofstream.store.ports import ProjectConfig
-from proofstream.store.sqlite.engine import SqliteEngine
-from proofstream.store.sqlite.rows import PROJECT_COLUMNS, addr, project_config, u64
+from proofstream.store.sql.engine import Connection, SqlEngine
+from proofstream.store.sql.rows import PROJECT_COLUMNS, addr, project_config, u64
 
 __all__ = ["ProjectQueries"]
 
 
-class ProjectQueries(SqliteEngine):
+class ProjectQueries(SqlEngine):
     def upsert_project(self, config: ProjectConfig) -> None:
         schema_json = json.dumps(config.schema.to_json(), separators=(",", ":"))
         d = config.domain
         key = (u64(config.project), config.config)
 
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
             row = conn.execute("SELECT schema_json FROM projects WHERE project = ? AND config = ?", key).fetchone()
             if row is not None and row[0] != schema_json:
                 raise StoreError(
@@ -70,7 +69,7 @@ class ProjectQueries(SqliteEngine):
     ) -> None:
         bjj = None if key is None else "0x" + b"".join(c.to_bytes(32, "big") for c in key).hex()
 
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
             row = (u64(project), addr(device))
             if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", row).fetchone():
                 conn.execute(
@@ -109,7 +108,7 @@ class ProjectQueries(SqliteEngine):
         )
 
     def rewind_devices(self, after_block: int) -> None:
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
             conn.execute("DELETE FROM devices WHERE registered_block > ?", (after_block,))
             conn.execute(
                 "UPDATE devices SET deactivated = 0, deactivated_block = NULL WHERE deactivated_block > ?",
@@ -127,7 +126,7 @@ class ProjectQueries(SqliteEngine):
         return str(rows[0][0]) if rows else None
 
     def set_checkpoint(self, name: str, value: str) -> None:
-        def job(conn: sqlite3.Connection) -> None:
+        def job(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO checkpoints (name, value) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -1,27 +1,26 @@
-"""The SQLite store's attestations: one signed result per (task, attester)."""
+"""The store's attestations: one signed result per (task, attester)."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from proofstream import logs as log
 from proofstream.domain.types import TaskId
 from proofstream.errors import ConflictError, StoreError
 from proofstream.store.ports import StoredAttestation
-from proofstream.store.sqlite.engine import SqliteEngine
-from proofstream.store.sqlite.rows import ATTESTATION_COLUMNS, attestation_from_row, attestation_values
+from proofstream.store.sql.engine import Connection, SqlEngine
+from proofstream.store.sql.rows import ATTESTATION_COLUMNS, attestation_from_row, attestation_values
 
 __all__ = ["AttestationQueries"]
 
 logger = logging.getLogger(__name__)
 
 
-class AttestationQueries(SqliteEngine):
+class AttestationQueries(SqlEngine):
     def put_attestation(self, attestation: StoredAttestation) -> bool:
         row = attestation_values(attestation)
 
-        def job(conn: sqlite3.Connection) -> bool:
+        def job(conn: Connection) -> bool:
             existing = conn.execute(
                 f"SELECT {ATTESTATION_COLUMNS} FROM attestations WHERE task_id = ? AND attester = ?", row[:2]
             ).fetchone()
