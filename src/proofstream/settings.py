@@ -24,6 +24,10 @@ from proofstream.errors import ConfigError
 PROVER_BACKENDS = ("auto", "snarkjs", "fast")
 """What ``prover.backend`` may name (proofstream.prover.warm.choose_prover reads it)."""
 
+DEFAULT_CONFIRMATIONS = 12
+"""``chain.confirmations`` of a chain at a ``chain.rpc_url`` unless set: deeper than the reorgs an L1 or a rollup's
+unsafe head usually sees."""
+
 KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
 """The environment variable that may hold the node's private key (hex) for a non-local chain."""
 
@@ -61,6 +65,10 @@ class ChainSettings:
     deadline_blocks: int = 1000
     """Blocks a prover has to route an assigned task."""
     poll_seconds: float = 0.5
+    confirmations: int = -1
+    """Blocks that must follow a block before the indexer reads its events and the gateway trusts its state
+    (config version liveness, registrations). -1 (the default): 0 on the local chain the node starts itself,
+    which mines a block only per transaction, and :data:`DEFAULT_CONFIRMATIONS` on a chain at ``rpc_url``."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,17 @@ class Settings:
     def is_local_chain(self) -> bool:
         """No ``chain.rpc_url``: the node starts its own anvil, the only chain it treats as local."""
         return not self.chain.rpc_url
+
+    @property
+    def confirmations(self) -> int:
+        """``chain.confirmations`` with its default resolved for this chain (see :class:`ChainSettings`)."""
+        if self.chain.confirmations >= 0:
+            return self.chain.confirmations
+        if self.chain.confirmations != -1:
+            raise ConfigError(
+                f"chain.confirmations must be -1 (the default) or at least 0, got {self.chain.confirmations}"
+            )
+        return 0 if self.is_local_chain else DEFAULT_CONFIRMATIONS
 
     def has_key(self, env: Mapping[str, str]) -> bool:
         """Whether the user gave the node a key (key file or environment)."""

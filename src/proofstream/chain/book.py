@@ -98,6 +98,9 @@ class ChainBook:
     def latest_block(self) -> int:
         return self._client.block_number()
 
+    def block_hash(self, number: int) -> str | None:
+        return self._client.block_hash(number)
+
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
         devices = self._core.devices
         # A BabyJubJub (P-256) registration emits BjjKeyRegistered (P256KeyRegistered) with its DeviceRegistered:

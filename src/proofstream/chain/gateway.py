@@ -53,13 +53,19 @@ class ChainRegistrar:
             raise
         return receipt.tx_hash
 
+    def still_pending(self, tx_hash: str) -> bool:
+        return self._devices.transaction_known(tx_hash)
+
 
 class ChainLiveness:
-    """ProjectRegistry.isLive, cached ``cache_s`` seconds: asked for every new message, and a grace period ends
-    at a block, so a message arriving that close to it is held back by the sequencer instead (never lost)."""
+    """ProjectRegistry.isLive as of the block ``confirmations`` deep (a version added or retired in a block a
+    reorganisation may still take away does not count yet), cached ``cache_s`` seconds: asked for every new
+    message, and a grace period ends at a block, so a message arriving that close to it is held back by the
+    sequencer instead (never lost)."""
 
-    def __init__(self, projects: ProjectRegistry, *, cache_s: float = LIVE_CACHE_S) -> None:
+    def __init__(self, projects: ProjectRegistry, *, confirmations: int = 0, cache_s: float = LIVE_CACHE_S) -> None:
         self._projects = projects
+        self._confirmations = confirmations
         self._cache_s = cache_s
         self._lock = threading.Lock()
         self._cache: dict[tuple[ProjectId, ConfigVersion], tuple[bool, float]] = {}
@@ -70,7 +76,7 @@ class ChainLiveness:
             cached = self._cache.get((project, version))
         if cached is not None and now - cached[1] < self._cache_s:
             return cached[0]
-        live = self._projects.is_live(project, version)
+        live = self._projects.is_live(project, version, confirmations=self._confirmations)
         with self._lock:
             self._cache[(project, version)] = (live, now)
         return live

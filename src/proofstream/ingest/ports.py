@@ -23,6 +23,11 @@ class Registrar(Protocol):
         device as they are, anything else becomes ``registration_failed``)."""
         ...
 
+    def still_pending(self, tx_hash: str) -> bool:
+        """Whether a registration this registrar sent in ``tx_hash`` may still take effect: mined in the chain as it
+        is now, or waiting to be. False once a reorganisation dropped it: the gateway then sends it again."""
+        ...
+
 
 class VersionLiveness(Protocol):
     def is_live(self, project: ProjectId, version: ConfigVersion) -> bool:

@@ -55,6 +55,9 @@ class Registrations:
         # One registration at a time: two concurrent requests for one device must not send two transactions.
         with self._lock:
             earlier = self._pending.get((project, request.device))
+            if earlier is not None and not registrar.still_pending(earlier[1]):
+                log.warning(logger, "registration dropped by the chain", project=project, device=request.device)
+                earlier = None  # a reorganisation took it away: send it again
             if earlier is not None:
                 owner, tx_hash = earlier
                 if owner != request.owner:

@@ -202,7 +202,7 @@ class Node:
             max_batch_messages=gateway.max_batch_messages,
             registrar=ChainRegistrar(wiring.core.devices, self.roles.owner) if open_registration else None,
             content=wiring,
-            liveness=ChainLiveness(wiring.core.projects),
+            liveness=ChainLiveness(wiring.core.projects, confirmations=self.settings.confirmations),
             clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
             w3bstream=wiring.w3bstream(),
@@ -232,7 +232,9 @@ class Node:
         if not settings.broker_url:
             return
         intake = Intake(
-            self.wiring.store, liveness=ChainLiveness(self.wiring.core.projects), clock_window=self._clock_window()
+            self.wiring.store,
+            liveness=ChainLiveness(self.wiring.core.projects, confirmations=self.settings.confirmations),
+            clock_window=self._clock_window(),
         )
         admit = admit_batched(intake) if settings.batch > 1 else admit_each(intake)
         subscriber = MqttGateway(

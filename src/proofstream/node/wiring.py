@@ -339,7 +339,7 @@ def _pipeline(
         for version, build in versions.items()
     ]
     submitter = Submitter(store, book, deadline_blocks=settings.chain.deadline_blocks)
-    indexer = Indexer(store, book, start_block=manifest.core.start_block)
+    indexer = Indexer(store, book, start_block=manifest.core.start_block, confirmations=settings.confirmations)
     released = provers[0].release_orphans()
     if released:
         log.info(logger, "released tasks a previous run left unproven", count=released)

@@ -261,10 +261,17 @@ class Store(Protocol):
         ...
 
     def upsert_device(
-        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+        self,
+        project: ProjectId,
+        device: Address,
+        owner: Address,
+        key: tuple[int, int] | None = None,
+        *,
+        block: int | None = None,
     ) -> None:
         """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``); ``key`` is
-        its BabyJubJub or P-256 public key (x, y) when it has one (kept when an update passes None)."""
+        its BabyJubJub or P-256 public key (x, y) when it has one (kept when an update passes None); ``block`` the
+        chain block of the registration (kept when an update passes None), for :meth:`rewind_devices`."""
         ...
 
     def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
@@ -280,9 +287,15 @@ class Store(Protocol):
 
     def remove_device(self, project: ProjectId, device: Address) -> None: ...
 
-    def deactivate_device(self, project: ProjectId, device: Address) -> None:
-        """The device was deactivated on chain: no longer in :meth:`device_projects` (the gateway refuses it), for
-        good (a later upsert does not bring it back); :meth:`device_key` still answers, for its receipts."""
+    def deactivate_device(self, project: ProjectId, device: Address, *, block: int | None = None) -> None:
+        """The device was deactivated on chain (in ``block``): no longer in :meth:`device_projects` (the gateway
+        refuses it), for good (a later upsert does not bring it back; only :meth:`rewind_devices` does);
+        :meth:`device_key` still answers, for its receipts."""
+        ...
+
+    def rewind_devices(self, after_block: int) -> None:
+        """Undo the chain blocks after ``after_block`` (a reorganisation took them away): devices registered in
+        them are gone, their deactivations lifted. Rows written without a block are left alone."""
         ...
 
     def device_projects(self, device: Address) -> set[ProjectId]:

@@ -82,9 +82,10 @@ class ProjectRegistry(Wrapper):
         """Retire a version other than the current one now (ends its grace period early); owner only."""
         return self._send("retireVersion", project, version, sender=sender)
 
-    def is_live(self, project: int, version: int) -> bool:
-        """Whether new tasks may be assigned under ``version`` now; False for an unknown project or version."""
-        return bool(self._call("isLive", project, version))
+    def is_live(self, project: int, version: int, *, confirmations: int = 0) -> bool:
+        """Whether new tasks may be assigned under ``version`` now (as of the block ``confirmations`` deep); False
+        for an unknown project or version."""
+        return bool(self._call("isLive", project, version, confirmations=confirmations))
 
     def retires_at(self, project: int, version: int) -> int | None:
         """First block in which ``version`` is retired, or None while no retirement is set (the current one)."""
