@@ -19,6 +19,7 @@ from typing import Protocol
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.vouchers import Permit, Voucher
 
 
 class ChainTaskState(StrEnum):
@@ -109,3 +110,8 @@ class DeviceRegistrationRequest:
     """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``)."""
     public_key: tuple[int, int] | None = None
     """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice."""
+    voucher: Voucher | None = None
+    """An issuer's voucher: registerDeviceWithVoucher (with ``permit``) or registerDeviceByVoucher (without), which
+    anyone may send; ``signature`` is then the permit's (empty without one)."""
+    permit: Permit | None = None
+    """The device's DevicePermit, with a voucher (its ``signature`` is the request's)."""
