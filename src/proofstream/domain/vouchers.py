@@ -15,6 +15,7 @@ docs/signing.md ("Vouchers") walks through both byte by byte; docs/vectors/devic
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,28 @@ class Voucher:
     @property
     def names_owner(self) -> bool:
         return int(self.owner, 16) != 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``voucher`` object of a registration request (docs/protocol.md); ``owner`` only when it names one."""
+        body: dict[str, Any] = {"issuer": self.issuer, "nonce": self.nonce, "expiry": self.expiry}
+        if self.names_owner:
+            body["owner"] = self.owner
+        return {**body, "signature": "0x" + self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Voucher:
+        """The inverse of :meth:`as_json` (a voucher file); the gateway checks what it is sent itself."""
+        try:
+            signature = bytes.fromhex(str(body["signature"]).removeprefix("0x"))
+            return cls(
+                Address(to_checksum_address(body["issuer"])),
+                Address(to_checksum_address(body.get("owner", ZERO_ADDRESS))),
+                int(body["nonce"]),
+                int(body["expiry"]),
+                signature,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a voucher ({sorted(body)}): {exc}") from exc
 
 
 @dataclass(frozen=True)
