@@ -241,8 +241,8 @@ def _voucher_registration(
     voucher = Voucher(
         issuer,
         voucher_owner,
-        int(Field("voucher.nonce", "uint64").check(body["nonce"])),
-        int(Field("voucher.expiry", "uint64").check(body["expiry"])),
+        int(Field("nonce", "uint64").check(body["nonce"])),
+        int(Field("expiry", "uint64").check(body["expiry"])),
         _secp_signature(body["signature"], "voucher.signature"),
     )
     terms = voucher.terms(project.project, device)
