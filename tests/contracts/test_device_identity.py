@@ -76,6 +76,7 @@ def test_a_manufacturer_voucher_and_the_device_permit_register_and_mint(manufact
     assert w.core.devices.owner_of_token(token) == addr(w.device_owner)
     assert w.core.devices.balance_of(w.device_owner.address) == 2  # the world's device and this one
     assert w.core.devices.voucher_nonce_used(MANUFACTURER.address, 1)
+    print(f"registerDeviceWithVoucher gas: {gas}")
     assert gas < 130_000, gas
 
 
@@ -93,6 +94,7 @@ def test_a_voucher_naming_the_owner_registers_alone(manufactured: World) -> None
         w.project_id, device.address, w.device_owner.address, v, sender=w.other
     ).gas_used
     assert w.core.devices.device_owner(w.project_id, device.address) == addr(w.device_owner)
+    print(f"registerDeviceByVoucher gas: {gas}")
     assert gas < 110_000, gas
     with reverts("VoucherOwnerMismatch"):
         other = Account.create()

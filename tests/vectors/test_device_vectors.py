@@ -174,7 +174,7 @@ def test_signing_md_quotes_only_values_from_the_file() -> None:
     secp256k1 one, or the BabyJubJub one for its BabyJubJub walkthrough)."""
     text = (REPO / "docs" / "signing.md").read_text()
     quoted = set(re.findall(r"0x[0-9a-fA-F]{40,}", text))
-    files = (FILE, REPO / "docs" / "vectors" / "babyjub.json")
+    files = (FILE, REPO / "docs" / "vectors" / "babyjub.json", REPO / "docs" / "vectors" / "device-vouchers.json")
     known = {v for f in files for v in re.findall(r"0x[0-9a-fA-F]{40,}", f.read_text())} | {f"0x{SECP256K1_N:064X}"}
     # A walkthrough may show a part of a vector's value (R8x, the first 32 bytes of a 96-byte wire signature).
     blob = " ".join(known).lower()
