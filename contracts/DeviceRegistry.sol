@@ -133,9 +133,10 @@ contract DeviceRegistry is DeviceNFT {
     /// `bjjBindingMessage(project, owner)`. Refuses a key off the curve or with non-canonical coordinates
     /// (BjjKeyNotOnCurve), a key of small order, the identity included (BjjKeySmallOrder), a key outside the
     /// prime-order subgroup (BjjKeyNotInSubgroup) and a bad signature (BjjInvalidSignature). Gas, measured on anvil
-    /// (tests/contracts/test_bjj_registry.py): 610k for a key new to the registry, 570k for a key already registered
-    /// in another project. Of that, the two Poseidon(5) calls (binding message, then hm) take 100k each, the curve
-    /// arithmetic of the signature check ~160k, the subgroup check (L * A) ~150k, storage ~66k.
+    /// (tests/contracts/test_bjj_registry.py): 618k for a key new to the registry, 594k for a key already registered
+    /// in another project (to an owner new to the registry). Of that, the two Poseidon(5) calls (binding message,
+    /// then hm) take 100k each, the curve arithmetic of the signature check ~160k, the subgroup check (L * A)
+    /// ~150k, storage ~66k, the device NFT's mint 7k (24k for an owner's first device).
     function registerBjjDevice(
         uint64 project,
         uint256 ax,

@@ -172,6 +172,8 @@ def test_transfer_moves_the_device_and_its_future_rewards(world: World) -> None:
     )
     assert devices.device_owner(world.project_id, world.device.address) == addr(new_owner)
     assert (devices.balance_of(new_owner.address), devices.balance_of(world.device_owner.address)) == (1, 0)
+    (moved,) = devices.device_transferred_events(receipt.block_number, receipt.block_number)
+    assert (moved.project, moved.device, moved.owner) == (world.project_id, addr(world.device), addr(new_owner))
     print(f"safeTransferFrom gas: {receipt.gas_used}")
     before = world.token.balance_of(world.device_owner.address)
     record = world.assign()

@@ -18,6 +18,7 @@ from proofstream.chain.contracts.events import (
     BjjKeyRegisteredEvent,
     DeviceDeactivatedEvent,
     DeviceRegisteredEvent,
+    DeviceTransferredEvent,
     VersionAddedEvent,
     VersionRetiredEvent,
 )
@@ -342,6 +343,17 @@ class DeviceRegistry(Wrapper):
                 position=position(e),
             )
             for e in self._logs("BjjKeyRegistered", from_block, to_block)
+        ]
+
+    def device_transferred_events(self, from_block: int, to_block: int | str) -> list[DeviceTransferredEvent]:
+        return [
+            DeviceTransferredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                owner=Address(e["args"]["owner"]),
+                position=position(e),
+            )
+            for e in self._logs("DeviceTransferred", from_block, to_block)
         ]
 
     def device_deactivated_events(self, from_block: int, to_block: int | str) -> list[DeviceDeactivatedEvent]:
