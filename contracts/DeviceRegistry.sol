@@ -291,8 +291,7 @@ contract DeviceRegistry is DeviceNFT {
         view
         returns (bytes32)
     {
-        bytes32 structHash = keccak256(abi.encode(DEVICE_VOUCHER_TYPEHASH, project, device, owner, nonce, expiry));
-        return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
+        return _termsDigest(DEVICE_VOUCHER_TYPEHASH, project, device, owner, nonce, expiry);
     }
 
     /// @notice The digest a device key signs to accept a voucher registration to `owner`.
@@ -301,7 +300,19 @@ contract DeviceRegistry is DeviceNFT {
         view
         returns (bytes32)
     {
-        bytes32 structHash = keccak256(abi.encode(DEVICE_PERMIT_TYPEHASH, project, device, owner, nonce, expiry));
+        return _termsDigest(DEVICE_PERMIT_TYPEHASH, project, device, owner, nonce, expiry);
+    }
+
+    /// @dev EIP-712 digest of a voucher or a permit: the two structs have the same members.
+    function _termsDigest(
+        bytes32 typeHash,
+        uint64 project,
+        address device,
+        address owner,
+        uint64 nonce,
+        uint64 expiry
+    ) private view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(typeHash, project, device, owner, nonce, expiry));
         return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
     }
 

@@ -238,23 +238,12 @@ def _voucher_registration(
     voucher_owner = Address(str(Field("owner", "address").check(body.get("owner", ZERO_ADDRESS))))
     if voucher_owner not in (ZERO_ADDRESS, owner):
         raise MessageError(f"the voucher binds owner {voucher_owner}, not {owner}", code="invalid_field")
-    voucher = Voucher(
-        issuer,
-        voucher_owner,
-        int(Field("nonce", "uint64").check(body["nonce"])),
-        int(Field("expiry", "uint64").check(body["expiry"])),
-        _secp_signature(body["signature"], "voucher.signature"),
-    )
-    terms = voucher.terms(project.project, device)
-    signer = recover_device(voucher_digest(project.domain, terms), voucher.signature)
-    if signer != issuer:
-        raise MessageError(
-            f"the voucher is signed by {signer}, not by issuer {issuer}: a voucher binds one chain, registry, "
-            "project, device, owner (or none), nonce and expiry",
-            code="bad_voucher",
-        )
-    if voucher.expiry < now:
-        raise MessageError(f"the voucher expired at {voucher.expiry} (now {int(now)})", code="voucher_expired")
+    voucher = Voucher(issuer, voucher_owner, *_signed_terms(body, "voucher.signature"))
+    _check_signed(
+        voucher_digest(project.domain, voucher.terms(project.project, device)), voucher, issuer, now,
+        ("voucher", "bad_voucher", "voucher_expired"),
+        "a voucher binds one chain, registry, project, device, owner (or none), nonce and expiry",
+    )  # fmt: skip
     if "signature" not in obj:
         if not voucher.names_owner:
             raise MessageError(
@@ -262,22 +251,32 @@ def _voucher_registration(
                 code="schema_mismatch",
             )
         return DeviceRegistrationRequest(project.project, device, owner, b"", voucher=voucher)
-    permit = Permit(
-        int(Field("nonce", "uint64").check(obj["nonce"])),
-        int(Field("expiry", "uint64").check(obj["expiry"])),
-        _secp_signature(obj["signature"]),
-    )
-    permit_terms = Terms(project.project, device, owner, permit.nonce, permit.expiry)
-    signer = recover_device(permit_digest(project.domain, permit_terms), permit.signature)
-    if signer != device:
-        raise MessageError(
-            f"the permit is signed by {signer}, not by device {device}: sign DevicePermit(project, device, owner, "
-            "nonce, expiry) with the device key",
-            code="bad_signature",
-        )
-    if permit.expiry < now:
-        raise MessageError(f"the device's permit expired at {permit.expiry} (now {int(now)})", code="binding_expired")
+    permit = Permit(*_signed_terms(obj, "signature"))
+    _check_signed(
+        permit_digest(project.domain, Terms(project.project, device, owner, permit.nonce, permit.expiry)), permit,
+        device, now, ("device's permit", "bad_signature", "binding_expired"),
+        "sign DevicePermit(project, device, owner, nonce, expiry) with the device key",
+    )  # fmt: skip
     return DeviceRegistrationRequest(project.project, device, owner, permit.signature, voucher=voucher, permit=permit)
+
+
+def _signed_terms(obj: dict[str, object], what: str) -> tuple[int, int, bytes]:
+    """``nonce``, ``expiry`` (uint64) and the signature of a voucher or a permit (``invalid_field`` if malformed)."""
+    nonce = int(Field("nonce", "uint64").check(obj["nonce"]))
+    return nonce, int(Field("expiry", "uint64").check(obj["expiry"])), _secp_signature(obj["signature"], what)
+
+
+def _check_signed(
+    digest: bytes, signed: Voucher | Permit, signer: Address, now: float, names: tuple[str, str, str], hint: str
+) -> None:
+    """``signed`` is signed by ``signer`` and not expired; ``names`` is (what it is, bad-signature code,
+    expired code)."""
+    what, bad, expired = names
+    recovered = recover_device(digest, signed.signature)
+    if recovered != signer:
+        raise MessageError(f"the {what} is signed by {recovered}, not by {signer}: {hint}", code=bad)
+    if signed.expiry < now:
+        raise MessageError(f"the {what} expired at {signed.expiry} (now {int(now)})", code=expired)
 
 
 def _hex_bytes(value: object, length: int, what: str) -> bytes:
