@@ -104,6 +104,7 @@ def test_without_the_owner_key_online_a_plain_binding_needs_a_voucher(
         (lambda: body(voucher(OWNER), owner=ZERO_ADDRESS[:-1] + "1"), 422, "invalid_field"),  # binds another owner
         (lambda: {"device": DEVICE.address, "owner": OWNER, "voucher": voucher().as_json()}, 422, "schema_mismatch"),
         (lambda: body(voucher={"issuer": MANUFACTURER.address}), 422, "schema_mismatch"),
+        (lambda: body(voucher=None), 422, "schema_mismatch"),  # found by fuzzing: "voucher": null
         (lambda: body(voucher={**voucher().as_json(), "extra": 1}), 422, "schema_mismatch"),
         (lambda: body(voucher={**voucher().as_json(), "nonce": {"a": 1}}), 422, "schema_mismatch"),
         (lambda: body(voucher={**voucher().as_json(), "expiry": 2**64}), 422, "invalid_field"),

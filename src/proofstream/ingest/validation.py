@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -180,7 +181,7 @@ def _registration_object(raw: bytes) -> dict[str, object]:
         list(voucher.values()) if isinstance(voucher, dict) else []
     )
     if any(isinstance(v, dict) for v in nested) or (
-        voucher is not None and (not isinstance(voucher, dict) or set(voucher) - {"owner"} != VOUCHER_KEYS)
+        "voucher" in obj and (not isinstance(voucher, dict) or set(voucher) - {"owner"} != VOUCHER_KEYS)
     ):
         raise MessageError(
             f"voucher is an object with the keys {sorted(VOUCHER_KEYS)} (and 'owner' when it binds one)",
@@ -195,12 +196,12 @@ def _secp_signature(value: object, what: str = "signature") -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def admit_registration(raw: bytes, project: ProjectConfig, now: float) -> DeviceRegistrationRequest:
+def admit_registration(raw: bytes, project: ProjectConfig, now: float | None = None) -> DeviceRegistrationRequest:
     """Parse ``{"device", "owner", "signature"}`` and check that the device key signed
     ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check); a
     BabyJubJub device adds ``"public_key"`` and signs ``m_bind`` (docs/protocol.md). With a ``voucher``, the
     voucher and the device's DevicePermit are checked instead (:func:`_voucher_registration`); ``now`` is the
-    gateway's clock, against their expiries.
+    gateway's clock, against their expiries (None: read it).
 
     Codes: ``invalid_json``, ``schema_mismatch``, ``invalid_field`` (bad or zero address, bad signature hex),
     ``bad_signature``; with a voucher also ``bad_voucher``, ``voucher_expired``, ``binding_expired``.
@@ -212,7 +213,7 @@ def admit_registration(raw: bytes, project: ProjectConfig, now: float) -> Device
     if int(owner, 16) == 0 or int(device, 16) == 0:
         raise MessageError("device and owner must not be the zero address", code="invalid_field")
     if "voucher" in obj:
-        return _voucher_registration(obj, project, device, owner, now)
+        return _voucher_registration(obj, project, device, owner, time.time() if now is None else now)
     if "public_key" in obj:
         return _bjj_registration(obj, project, device, owner)
     raw_signature = _secp_signature(obj["signature"])
