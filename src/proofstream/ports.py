@@ -101,7 +101,8 @@ class AnchorSource(Protocol):
 @dataclass(frozen=True)
 class DeviceRegistrationRequest:
     """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
-    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
+    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding, or with a voucher the DevicePermit)
+    and the voucher's signature and expiry before handing it on."""
 
     project: ProjectId
     device: Address

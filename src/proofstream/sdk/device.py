@@ -8,6 +8,7 @@ BabyJubJub keys (EdDSA-Poseidon, verified inside the proof) are pure Python (``p
     client = GatewayClient("http://gateway:10545")
     device = Device.open("device.key", client, project=1)      # key file (either type), domain, nonce resumed
     device.register(owner="0x...")                              # once: the gateway submits the binding
+    device.register(owner="0x...", voucher=voucher)             # or with a manufacturer's voucher, via any gateway
     device.send({"lat": 142345678, "lon": 193456789})           # signed, stored durably by the gateway
 """
 
