@@ -19,6 +19,7 @@ from typing import Protocol
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.vouchers import Permit, Voucher
 
 
 class ChainTaskState(StrEnum):
@@ -100,7 +101,8 @@ class AnchorSource(Protocol):
 @dataclass(frozen=True)
 class DeviceRegistrationRequest:
     """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
-    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
+    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding, or with a voucher the DevicePermit)
+    and the voucher's signature and expiry before handing it on."""
 
     project: ProjectId
     device: Address
@@ -111,3 +113,8 @@ class DeviceRegistrationRequest:
     public_key: tuple[int, int] | None = None
     """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice; a P-256 device's (X, Y):
     registerP256Device."""
+    voucher: Voucher | None = None
+    """An issuer's voucher: registerDeviceWithVoucher (with ``permit``) or registerDeviceByVoucher (without), which
+    anyone may send; ``signature`` is then the permit's (empty without one)."""
+    permit: Permit | None = None
+    """The device's DevicePermit, with a voucher (its ``signature`` is the request's)."""

@@ -46,6 +46,10 @@ class GatewaySettings:
     """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
     as project owner. Always on for the local chain the node starts itself; off by default on any chain at a
     ``chain.rpc_url`` (whatever its chain id), since any key could ask."""
+    voucher_registration: bool = True
+    """Let devices register through this gateway with a voucher signed by the project owner or a manufacturer it
+    registered (docs/protocol.md, "Vouchers"), the node's key paying the gas (it need not own the project). The
+    voucher is the authority, so this is on by default on every chain; off, the gateway sends nothing for them."""
     max_future_seconds: int = 60
     """The gateway refuses a new message timestamped more than this ahead of its clock (``timestamp_in_future``)."""
     max_past_seconds: int = 3600

@@ -175,7 +175,10 @@ def test_signing_md_quotes_only_values_from_the_file() -> None:
     secp256k1 one, or the BabyJubJub or P-256 one for their walkthroughs)."""
     text = (REPO / "docs" / "signing.md").read_text()
     quoted = set(re.findall(r"0x[0-9a-fA-F]{40,}", text))
-    files = (FILE, *(REPO / "docs" / "vectors" / name for name in ("babyjub.json", "p256.json")))
+    files = (
+        FILE,
+        *(REPO / "docs" / "vectors" / name for name in ("babyjub.json", "p256.json", "device-vouchers.json")),
+    )
     known = {v for f in files for v in re.findall(r"0x[0-9a-fA-F]{40,}", f.read_text())} | {f"0x{SECP256K1_N:064X}"}
     # The P-256 walkthrough shows the whole keccak256 its device id is the tail of, from the file's X and Y.
     p256_keys = json.loads((REPO / "docs" / "vectors" / "p256.json").read_text())["keys"]

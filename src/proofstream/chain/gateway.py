@@ -19,8 +19,25 @@ LIVE_CACHE_S = 2.0
 """How long the gateway trusts its last answer to "is this config version live?"."""
 
 
+REVERT_CODES = {
+    "DeviceAlreadyRegistered": "already_registered",
+    "VoucherExpired": "voucher_expired",
+    "PermitExpired": "binding_expired",
+    "VoucherNonceUsed": "voucher_used",
+    "PermitNonceUsed": "binding_used",
+    "NotAVoucherIssuer": "unauthorized_issuer",
+    "WrongVoucherSigner": "bad_voucher",
+    "WrongSigner": "bad_signature",
+    "VoucherOwnerMismatch": "invalid_field",
+    "VoucherNamesNoOwner": "invalid_field",
+}
+"""The gateway's error code for each DeviceRegistry revert a registration can meet (the simulation before the
+send catches them, so a refused registration costs no gas)."""
+
+
 class ChainRegistrar:
-    """Sends a device's own signed binding to the DeviceRegistry, paid by the project owner."""
+    """Sends a device's own signed binding to the DeviceRegistry, paid by the project owner; or a registration
+    with a voucher, which any funded key may send (``owner`` is then just the payer)."""
 
     def __init__(self, devices: DeviceRegistry, owner: LocalAccount) -> None:
         self._devices = devices
@@ -38,18 +55,27 @@ class ChainRegistrar:
                 receipt = self._devices.register_bjj_device(
                     request.project, *request.public_key, request.owner, r8x, r8y, s, sender=self._owner
                 )
+            elif request.voucher is not None and request.permit is not None:
+                receipt = self._devices.register_device_with_voucher(
+                    request.project, request.device, request.owner, request.voucher, request.permit, sender=self._owner
+                )
+            elif request.voucher is not None:
+                receipt = self._devices.register_device_by_voucher(
+                    request.project, request.device, request.owner, request.voucher, sender=self._owner
+                )
             else:
                 receipt = self._devices.register_device(
                     request.project, request.device, request.owner, request.signature, sender=self._owner
                 )
         except TransactionRevertedError as exc:
-            if exc.error_name == "DeviceAlreadyRegistered":
-                raise ProofstreamError(str(exc), code="already_registered") from exc
             if exc.error_name == "P256Unavailable":
                 raise ProofstreamError(
                     "this chain has no P256VERIFY precompile (EIP-7951): it cannot register P-256 devices",
                     code="key_type_unsupported",
                 ) from exc
+            code = REVERT_CODES.get(exc.error_name or "")
+            if code is not None:
+                raise ProofstreamError(str(exc), code=code) from exc
             raise
         return receipt.tx_hash
 

@@ -114,6 +114,7 @@ def create_app(
     max_batch_messages: int = DEFAULT_MAX_BATCH_MESSAGES,
     clock: Callable[[], float] = time.time,
     registrar: Registrar | None = None,
+    owner_registration: bool = True,
     content: ContentSource | None = None,
     liveness: VersionLiveness | None = None,
     clock_window: ClockWindow | None = None,
@@ -127,7 +128,9 @@ def create_app(
     ``max_batch_body_bytes`` and ``max_batch_messages`` (docs/protocol.md, "Batches").
 
     ``registrar`` submits device registrations that passed the signature check (None: the gateway refuses them
-    with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
+    with ``registration_disabled`` and devices are registered by the project owner directly);
+    ``owner_registration`` False has it send only registrations with a voucher (``voucher_required`` for the rest:
+    the registrar's key need not own the project). ``content`` serves
     each config version's files, so anyone can recompute the content hash the chain records. ``liveness`` says whether
     a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
@@ -253,7 +256,7 @@ def create_app(
 
         return JSONResponse(await run_in_threadpool(look))
 
-    registrations = Registrations(store, registrar)
+    registrations = Registrations(store, registrar, owner_registration=owner_registration, clock=clock)
 
     @app.get("/v1/projects/{project}", response_model=ProjectOut, responses={404: {"model": ErrorBody}})
     async def get_project(project: int = project_path) -> JSONResponse:

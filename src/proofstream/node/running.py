@@ -195,12 +195,14 @@ class Node:
         wiring = self.wiring
         # Anyone may ask to be registered (the node pays the gas): on by itself only on the chain this node started.
         open_registration = gateway.open_registration or self.local_chain
+        registrar = ChainRegistrar(wiring.core.devices, self.roles.owner)
         app = create_app(
             wiring.store,
             max_body_bytes=gateway.max_body_bytes,
             max_batch_body_bytes=gateway.max_batch_body_bytes,
             max_batch_messages=gateway.max_batch_messages,
-            registrar=ChainRegistrar(wiring.core.devices, self.roles.owner) if open_registration else None,
+            registrar=registrar if open_registration or gateway.voucher_registration else None,
+            owner_registration=open_registration,
             content=wiring,
             liveness=ChainLiveness(wiring.core.projects, confirmations=self.settings.confirmations),
             clock_window=self._clock_window(),

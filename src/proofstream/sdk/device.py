@@ -9,6 +9,7 @@ keys (a secure element's curve) sign through ``cryptography`` (``proofstream.dom
     client = GatewayClient("http://gateway:10545")
     device = Device.open("device.key", client, project=1)      # key file (either type), domain, nonce resumed
     device.register(owner="0x...")                              # once: the gateway submits the binding
+    device.register(owner="0x...", voucher=voucher)             # or with a manufacturer's voucher, via any gateway
     device.send({"lat": 142345678, "lon": 193456789})           # signed, stored durably by the gateway
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import stat
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +36,7 @@ from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.messages import body_dict, build_message, digest
 from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, Nonce
+from proofstream.domain.vouchers import Permit, Terms, Voucher, permit_digest, voucher_digest
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
 from proofstream.sdk.gateway import DeviceStatus, GatewayClient, ProjectInfo, RegistrationResult, SendResult
 from proofstream.sdk.state import DeviceState, state_path_for
@@ -53,6 +56,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+PERMIT_TTL_S = 3600
+"""How long a device's permit for a voucher registration stays valid: long enough for the gateway to send it."""
 
 KEY_FILE_MODE = 0o600
 """A device key file is readable by its owner only."""
@@ -178,6 +184,17 @@ class DeviceKey(_Eip712Key):
             raise ValueError("a digest is 32 bytes")
         signature = self._key.sign_recoverable(message_digest, hasher=None)
         return bytes(signature[:64]) + bytes([signature[64] + 27])
+
+    def sign_permit(self, domain: Domain, terms: Terms) -> Permit:
+        """The device's DevicePermit accepting a voucher registration on ``terms`` (whose device is this key's)."""
+        if terms.device != self.address:
+            raise ValueError(f"a permit is signed by the device itself, not for {terms.device}")
+        return Permit(terms.nonce, terms.expiry, self.sign_digest(permit_digest(domain, terms)))
+
+    def sign_voucher(self, domain: Domain, terms: Terms) -> Voucher:
+        """This key's DeviceVoucher for ``terms``, as the project owner or a registered manufacturer signs it."""
+        signature = self.sign_digest(voucher_digest(domain, terms))
+        return Voucher(self.address, terms.owner, terms.nonce, terms.expiry, signature)
 
 
 class BjjDeviceKey:
@@ -402,9 +419,29 @@ class Device:
         bytes; P-256, 64 bytes) or EdDSA-Poseidon over ``m_bind`` (BabyJubJub, 96 bytes)."""
         return self.key.sign_binding(self.project.domain, self.project.project, owner)
 
-    def register(self, owner: str) -> RegistrationResult:
+    def register(
+        self, owner: str, voucher: Voucher | None = None, *, permit_ttl_s: int = PERMIT_TTL_S
+    ) -> RegistrationResult:
         """Ask the gateway to register this device to ``owner``; it submits DeviceRegistry.registerDevice. A
-        BabyJubJub or P-256 device also sends its public key (the gateway cannot recover it from the signature)."""
+        BabyJubJub or P-256 device also sends its public key (the gateway cannot recover it from the signature).
+
+        With a ``voucher`` (the project owner's or a manufacturer's) the device signs a DevicePermit to ``owner``
+        valid ``permit_ttl_s`` seconds, under a fresh random nonce, and the gateway sends
+        registerDeviceWithVoucher, paying the gas itself."""
+        if voucher is not None:
+            if not isinstance(self.key, DeviceKey):
+                raise ConfigError("vouchers register secp256k1 devices; a BabyJubJub device registers with its binding")
+            terms = Terms(
+                self.project.project,
+                self.address,
+                Address(owner),
+                secrets.randbits(64),
+                int(time.time()) + permit_ttl_s,
+            )
+            permit = self.key.sign_permit(self.project.domain, terms)
+            return self.client.register(
+                self.project.project, self.address, owner, permit.signature, voucher=voucher, permit=permit
+            )
         public_key = None if isinstance(self.key, DeviceKey) else self.key.public_key_bytes
         return self.client.register(
             self.project.project, self.address, owner, self.binding_signature(owner), public_key=public_key

@@ -101,6 +101,16 @@ class DeviceDeactivatedEvent:
 
 
 @dataclass(frozen=True)
+class DeviceTransferredEvent:
+    """The device's NFT changed hands: its rewards now go to ``owner``."""
+
+    project: ProjectId
+    device: Address
+    owner: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
 class RewardedEvent:
     project: ProjectId
     task_id: TaskId
