@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from proofstream import logs as log
+from proofstream.domain.messages import DeviceMessage
 from proofstream.domain.types import ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError, ProofstreamError, StoreError
 from proofstream.ingest import validation
+from proofstream.ingest.directory import CachedDirectory
 from proofstream.ingest.ports import VersionLiveness
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
 from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
@@ -44,13 +46,14 @@ class Intake:
         clock_window: ClockWindow | None = None,
     ) -> None:
         self._store = store
+        self._directory = CachedDirectory(store)
         self._clock = clock
         self._liveness = liveness
         self._clock_window = clock_window
 
     def accept(self, raw: bytes) -> Admitted:
         """Admit one message: raise the ProofstreamError of its refusal, or return it once durably stored."""
-        admitted = admit(raw, self._store)
+        admitted = admit(raw, self._directory)
         now = self._clock()
         self._check_new(admitted, now)
         # The store refuses, atomically with the insert, a nonce or timestamp out of order (stale_timestamp).
@@ -68,7 +71,7 @@ class Intake:
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
-                admitted = admit(raw, self._store)
+                admitted = admit(raw, self._directory)
                 if project is not None and admitted.message.project != project:
                     raise MessageError(
                         f"message of project {admitted.message.project} sent to project {project}: post it to "
@@ -93,12 +96,15 @@ class Intake:
 
     def _check_new(self, admitted: validation.Admitted, now: float) -> None:
         """The version's liveness and the clock window, for a message not stored yet: a resend of a stored
-        message gets its status, whatever the version's liveness or the clock say by now."""
-        if self._liveness is None and self._clock_window is None:
-            return
-        if self._store.get_message(admitted.id) is not None:
-            return
-        message = admitted.message
+        message gets its status, whatever the version's liveness or the clock say by now (so the store is asked
+        only about a message these checks refuse)."""
+        try:
+            self._check_live_and_clock(admitted.message, now)
+        except MessageError:
+            if self._store.get_message(admitted.id) is None:
+                raise
+
+    def _check_live_and_clock(self, message: DeviceMessage, now: float) -> None:
         project, version = ProjectId(message.project), ConfigVersion(message.config)
         if self._liveness is not None and not self._liveness.is_live(project, version):
             # A new message under a retired version would be stored and never settled: say so instead.
