@@ -51,6 +51,10 @@ class Intake:
         self._liveness = liveness
         self._clock_window = clock_window
 
+    def now(self) -> float:
+        """The gateway's clock (what stamps ``received_at``)."""
+        return self._clock()
+
     def accept(self, raw: bytes) -> Admitted:
         """Admit one message: raise the ProofstreamError of its refusal, or return it once durably stored."""
         admitted = admit(raw, self._directory)
@@ -71,18 +75,29 @@ class Intake:
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
-                admitted = admit(raw, self._directory)
-                if project is not None and admitted.message.project != project:
-                    raise MessageError(
-                        f"message of project {admitted.message.project} sent to project {project}: post it to "
-                        f"/v1/projects/{admitted.message.project}/messages",
-                        code="project_mismatch",
-                    )
-                self._check_new(admitted, now)
+                checked.append(self.check(raw, now, project))
             except MessageError as exc:
                 checked.append(exc)
-            else:
-                checked.append(admitted)
+        return self.store(checked, now)
+
+    def check(self, raw: bytes, now: float, project: ProjectId | None = None) -> validation.Admitted:
+        """Every check of :meth:`accept` short of the store's own ordering rules: raise the MessageError of its
+        refusal. With ``project``, a message of another project is refused (``project_mismatch``)."""
+        admitted = admit(raw, self._directory)
+        if project is not None and admitted.message.project != project:
+            raise MessageError(
+                f"message of project {admitted.message.project} sent to project {project}: post it to "
+                f"/v1/projects/{admitted.message.project}/messages",
+                code="project_mismatch",
+            )
+        self._check_new(admitted, now)
+        return admitted
+
+    def store(
+        self, checked: Sequence[validation.Admitted | ProofstreamError], now: float
+    ) -> list[Admitted | ProofstreamError]:
+        """Store what :meth:`check` passed in one durable commit (a refusal in ``checked`` keeps its place): one
+        outcome per item, in order; raises StoreError if the commit fails, and then nothing of it is stored."""
         passed = [item for item in checked if isinstance(item, validation.Admitted)]
         stored = iter(self._store.put_messages([NewMessage(a.message, a.id) for a in passed], now))
         results: list[Admitted | ProofstreamError] = []
