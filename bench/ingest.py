@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_batch import DOMAIN, OWNER, PROJECT, SCHEMA, cpu_seconds, free_port
+from ingest_batch import DOMAIN, OWNER, PROJECT, SCHEMA, cpu_seconds, free_port, spawn_gateway
 
 from proofstream.domain.types import ConfigVersion
 from proofstream.sdk.device import DeviceKey
@@ -108,7 +108,12 @@ def serve(kind: str, store_kind: str, where: str, port: int, broker: str, run: i
         window = ClockWindow(max_future_seconds=60, max_past_seconds=86_400)
         app = create_app(store, clock_window=window)
         if broker:
-            settings = MqttSettings(broker_url=broker, client_id=f"bench-gateway-{run}", topic_prefix=topic_prefix(run))
+            settings = MqttSettings(
+                broker_url=broker,
+                client_id=f"bench-gateway-{run}",
+                topic_prefix=topic_prefix(run),
+                session_expiry_seconds=0,
+            )
             intake = Intake(store, clock_window=window)
             MqttGateway(settings, admit_batched(intake), max_body_bytes=16384, max_batch=settings.batch).start()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -189,27 +194,10 @@ def baseline_app(path: Path) -> Any:
 
 @contextmanager
 def gateway(kind: str, store_kind: str, where: Path, broker: str) -> Iterator[tuple[str, int]]:
+    """The ``kind`` gateway in a process of its own, once it answers: its URL and pid."""
     port = free_port()
-    ctx = multiprocessing.get_context("spawn")
-    server = ctx.Process(target=serve, args=(kind, store_kind, str(where), port, broker, os.getpid()), daemon=True)
-    server.start()
-    assert server.pid is not None
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or not server.is_alive():
-                raise SystemExit(f"the {kind} gateway did not start")
-            time.sleep(0.2)
-        yield url, server.pid
-    finally:
-        server.terminate()
-        server.join(10)
+    with spawn_gateway(serve, (kind, store_kind, str(where), port, broker, os.getpid()), port, kind) as pid:
+        yield f"http://127.0.0.1:{port}", pid
 
 
 # --- signing --------------------------------------------------------------------------------------------------
@@ -269,7 +257,7 @@ def load(kind: str, url: str, work: list[Any], options: dict[str, Any]) -> dict[
 async def http_load(kind: str, url: str, work: list[Any], options: dict[str, Any], latencies: list[float]) -> int:
     limits = httpx.Limits(max_connections=options["clients"], max_keepalive_connections=options["clients"])
     headers = {"content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(120, pool=None), limits=limits) as client:
 
         async def send(item: Any) -> int:
             began = time.perf_counter()
@@ -318,12 +306,16 @@ def mqtt_load(broker: str, prefix: str, work: list[bytes]) -> int:
     address = urlsplit(broker)
     done, accepted, lock = threading.Event(), [0, 0], threading.Lock()
     refusals: list[bytes] = []
+    # Mosquitto queues at most 1,000 messages per client by default and drops the rest (docs/protocol.md): keep
+    # fewer than that unanswered, as a fleet of devices each waiting for its result would.
+    window = threading.Semaphore(500)
 
     def on_message(_: Any, __: Any, message: Any) -> None:
         outcome = json.loads(message.payload).get("result")
         with lock:
             if outcome != "accepted":
                 refusals.append(message.payload)
+            window.release()
             accepted[0 if outcome == "accepted" else 1] += 1
             if sum(accepted) == len(work):
                 done.set()
@@ -340,6 +332,7 @@ def mqtt_load(broker: str, prefix: str, work: list[bytes]) -> int:
     time.sleep(0.5)
     for raw in work:
         device = json.loads(raw)["device"]
+        window.acquire()
         client.publish(f"{prefix}/projects/{PROJECT}/devices/{device}/messages", raw, qos=1)
     if not done.wait(300):
         raise SystemExit(f"MQTT: {sum(accepted)} of {len(work)} results came back")
