@@ -146,7 +146,16 @@ def send_batch(client: httpx.Client, bodies: list[dict[str, Any]]) -> int:
 def gateway(path: Path) -> Iterator[tuple[str, int]]:
     """The gateway process on a free port, once it answers: its URL and pid."""
     port = free_port()
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(str(path), port), daemon=True)
+    with spawn_gateway(serve, (str(path), port), port) as pid:
+        yield f"http://127.0.0.1:{port}", pid
+
+
+@contextmanager
+def spawn_gateway(
+    target: Callable[..., None], args: tuple[Any, ...], port: int, name: str = "proofstream"
+) -> Iterator[int]:
+    """``target(*args)`` in a process of its own, once it answers /healthz on ``port``: its pid."""
+    server = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
     server.start()
     assert server.pid is not None
     url = f"http://127.0.0.1:{port}"
@@ -159,9 +168,9 @@ def gateway(path: Path) -> Iterator[tuple[str, int]]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or not server.is_alive():
-                raise SystemExit("the gateway did not start")
+                raise SystemExit(f"the {name} gateway did not start")
             time.sleep(0.2)
-        yield url, server.pid
+        yield server.pid
     finally:
         server.terminate()
         server.join(10)

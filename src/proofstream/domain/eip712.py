@@ -16,13 +16,14 @@ the chain adapter, the tests) derives its digest or its JSON from that declarati
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from Crypto.Hash import keccak as _keccak
 from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from proofstream.domain.types import Address
 
@@ -63,7 +64,7 @@ class Domain:
 
     def __post_init__(self) -> None:
         # Normalise once so equal domains compare equal whatever case the address came in.
-        object.__setattr__(self, "verifying_contract", Address(to_checksum_address(self.verifying_contract)))
+        object.__setattr__(self, "verifying_contract", checksum_address(self.verifying_contract))
 
     def as_dict(self) -> dict[str, Any]:
         """The domain as EIP-712 JSON (``eth_account.messages.encode_typed_data``'s ``domain``)."""
@@ -73,6 +74,23 @@ class Domain:
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
+
+
+def keccak(data: bytes = b"", *, text: str | None = None) -> bytes:
+    """keccak256 of ``data`` (or of ``text`` as UTF-8), straight from pycryptodome: the same bytes as
+    ``eth_utils.keccak`` without its argument checks, which cost more than the hash on the gateway's path."""
+    return _keccak.new(data=data if text is None else text.encode(), digest_bits=256).digest()
+
+
+def checksum_address(address: str) -> Address:
+    """EIP-55 form of ``address`` (0x and 40 hex digits, any case), remembered: the gateway checksums the same
+    few thousand device addresses over and over, and each costs a keccak."""
+    return _checksum(address) if isinstance(address, str) else Address(to_checksum_address(address))
+
+
+@lru_cache(maxsize=1 << 16)
+def _checksum(address: str) -> Address:
+    return Address(to_checksum_address(address))
 
 
 def encode_type(primary_type: str, members: Sequence[Member]) -> str:
@@ -96,15 +114,63 @@ def encode_value(type_: str, value: Any) -> bytes:
     return encode([type_], [value])
 
 
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def _slot_encoder(type_: str) -> Callable[[Any], bytes]:
+    """``encode_value`` for one member type, with the common cases (an unsigned integer in range, a hex address)
+    written straight to their 32 bytes; anything else goes through ``encode_value`` (eth_abi), so the bytes and the
+    errors are eth_abi's exactly."""
+    if type_.startswith("uint"):
+        bound = 1 << int(type_[4:])
+
+        def uint(value: Any) -> bytes:
+            if type(value) is int and 0 <= value < bound:
+                return value.to_bytes(32, "big")
+            return encode_value(type_, value)
+
+        return uint
+    if type_ == "address":
+
+        def address(value: Any) -> bytes:
+            if isinstance(value, str) and _HEX_ADDRESS.fullmatch(value) and _checksum(value) == value:
+                return bytes.fromhex(value[2:]).rjust(32, b"\0")
+            return encode_value(type_, value)
+
+        return address
+    return lambda value: encode_value(type_, value)
+
+
+@dataclass(frozen=True)
+class StructLayout:
+    """What hashing one flat struct type needs that does not change per value: its type hash and one slot encoder
+    per member. Made once per struct type (:func:`struct_layout`)."""
+
+    primary_type: str
+    type_hash: bytes
+    encoders: tuple[Callable[[Any], bytes], ...]
+
+    def hash(self, values: Sequence[Any]) -> bytes:
+        """``hashStruct(values)``, the same bytes as :func:`hash_struct`."""
+        if len(values) != len(self.encoders):
+            raise ValueError(f"{self.primary_type} has {len(self.encoders)} members, got {len(values)} values")
+        return keccak(self.type_hash + b"".join(enc(v) for enc, v in zip(self.encoders, values, strict=True)))
+
+
+@lru_cache(maxsize=256)
+def struct_layout(primary_type: str, members: tuple[Member, ...]) -> StructLayout:
+    """The (remembered) layout of ``primary_type(members)``; raises ValueError for a member type it cannot hash."""
+    return StructLayout(primary_type, type_hash(primary_type, members), tuple(_slot_encoder(t) for _, t in members))
+
+
 def hash_struct(primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> bytes:
     """``keccak256(typeHash || encodeData(values))`` with ``values`` in member order."""
-    if len(values) != len(members):
-        raise ValueError(f"{primary_type} has {len(members)} members, got {len(values)} values")
-    data = b"".join(encode_value(type_, v) for (_, type_), v in zip(members, values, strict=True))
-    return keccak(type_hash(primary_type, members) + data)
+    return struct_layout(primary_type, tuple(members)).hash(values)
 
 
+@lru_cache(maxsize=256)
 def domain_separator(domain: Domain) -> bytes:
+    """``hashStruct(EIP712Domain)``, remembered per domain: it is the same for every message of a project."""
     return hash_struct(
         "EIP712Domain",
         DOMAIN_MEMBERS,
@@ -112,9 +178,14 @@ def domain_separator(domain: Domain) -> bytes:
     )
 
 
+def layout_digest(domain: Domain, layout: StructLayout, values: Sequence[Any]) -> bytes:
+    """:func:`typed_data_digest` with the struct's layout already made."""
+    return keccak(b"\x19\x01" + domain_separator(domain) + layout.hash(values))
+
+
 def typed_data_digest(domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> bytes:
     """``keccak256(0x1901 || domainSeparator || hashStruct(message))``: the 32 bytes a key signs."""
-    return keccak(b"\x19\x01" + domain_separator(domain) + hash_struct(primary_type, members, values))
+    return layout_digest(domain, struct_layout(primary_type, tuple(members)), values)
 
 
 def typed_data(domain: Domain, primary_type: str, members: Sequence[Member], values: Sequence[Any]) -> dict[str, Any]:
@@ -134,7 +205,7 @@ def typed_data(domain: Domain, primary_type: str, members: Sequence[Member], val
 
 
 def _binding_values(project: int, device: str, owner: str) -> tuple[int, Address, Address]:
-    return project, Address(to_checksum_address(device)), Address(to_checksum_address(owner))
+    return project, checksum_address(device), checksum_address(owner)
 
 
 def binding_digest(domain: Domain, project: int, device: str, owner: str) -> bytes:

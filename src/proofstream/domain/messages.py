@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import coincurve
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from proofstream.domain import eddsa
-from proofstream.domain.eip712 import Domain, typed_data_digest
+from proofstream.domain.eip712 import Domain, StructLayout, checksum_address, keccak, layout_digest, struct_layout
 from proofstream.domain.merkle import leaf_hash
 from proofstream.domain.schema import HEADER, WIRE_VERSION, Field, PayloadValue, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, Timestamp
@@ -276,10 +275,15 @@ def message_leaf(project: int, message: DeviceMessage) -> int:
 # --- digest, id and signatures ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def message_layout(schema: Schema) -> StructLayout:
+    """The EIP-712 struct of ``schema``'s messages (type hash and member encoders), made once per schema."""
+    return struct_layout(schema.name, tuple((f.name, f.type) for f in schema.fields))
+
+
 def digest(message: DeviceMessage, domain: Domain) -> bytes:
     """The EIP-712 digest the device signs (docs/protocol.md)."""
-    members = [(f.name, f.type) for f in message.schema.fields]
-    return typed_data_digest(domain, message.schema.name, members, message.values())
+    return layout_digest(domain, message_layout(message.schema), message.values())
 
 
 def message_id(message_digest: bytes) -> MessageId:
@@ -307,7 +311,7 @@ def recover_device(message_digest: bytes, signature: bytes) -> Address:
         )
     except ValueError as exc:  # libsecp256k1 found no point for this r
         raise MessageError("signature does not recover a key", code="bad_signature") from exc
-    return Address(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
+    return checksum_address("0x" + keccak(public.format(compressed=False)[1:])[-20:].hex())
 
 
 def check_signature(message: DeviceMessage, domain: Domain) -> bytes:

@@ -13,8 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from eth_utils.address import to_checksum_address
-
+from proofstream.domain.eip712 import checksum_address
 from proofstream.errors import MessageError
 
 MAX_UINT_BITS = 248
@@ -67,7 +66,7 @@ class Field:
         if self.type == "address":
             if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
                 raise MessageError(f"{self.name} must be a 0x-prefixed 20-byte hex address", code="invalid_field")
-            return to_checksum_address(value)
+            return checksum_address(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise MessageError(f"{self.name} must be an integer ({self.type})", code="invalid_field")
         if not 0 <= value < 1 << self.bits:

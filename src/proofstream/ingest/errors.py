@@ -54,6 +54,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "receipt_unavailable": 500,
     "registration_failed": 502,
     "store_error": 503,
+    "overloaded": 503,
     "chain_unavailable": 503,
 }
 """HTTP status of each error code; a code not listed is a 400 (MessageError) or 500 (anything else)."""

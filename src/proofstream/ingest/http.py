@@ -8,10 +8,12 @@ batches the concurrent requests that the thread pool hands it. Every refusal is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -23,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError, ProofstreamError
+from proofstream.ingest.admission import DEFAULT_MAX_PENDING, AdmissionQueue, OverloadedError
 from proofstream.ingest.batch import (
     BATCH_SHAPE,
     DEFAULT_MAX_BATCH_BODY_BYTES,
@@ -57,6 +60,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 """A tracker message is about 300 bytes; 16 KiB leaves room for wide schemas and bounds what a client can
 make the gateway buffer."""
+
+REGISTRATION_THREADS = 8
+"""Registrations submitted at once. They wait for a chain receipt in threads of their own, so a burst of them never
+holds the threads that store messages."""
+
+MAX_PENDING_REGISTRATIONS = 64
+"""Registrations a gateway takes at once (waiting for a thread or for their receipt); more are ``overloaded``."""
 
 _MESSAGE_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -112,6 +122,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch_body_bytes: int = DEFAULT_MAX_BATCH_BODY_BYTES,
     max_batch_messages: int = DEFAULT_MAX_BATCH_MESSAGES,
+    max_pending_messages: int = DEFAULT_MAX_PENDING,
     clock: Callable[[], float] = time.time,
     registrar: Registrar | None = None,
     owner_registration: bool = True,
@@ -125,7 +136,9 @@ def create_app(
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
     ``max_body_bytes`` bounds a single message's body (and a registration's); a batch has its own bounds,
-    ``max_batch_body_bytes`` and ``max_batch_messages`` (docs/protocol.md, "Batches").
+    ``max_batch_body_bytes`` and ``max_batch_messages`` (docs/protocol.md, "Batches"). ``max_pending_messages``
+    bounds the messages being admitted at once; a request that would go over is refused ``overloaded`` (503 with
+    ``Retry-After``, docs/protocol.md, "Back-pressure").
 
     ``registrar`` submits device registrations that passed the signature check (None: the gateway refuses them
     with ``registration_disabled`` and devices are registered by the project owner directly);
@@ -149,7 +162,10 @@ def create_app(
     @app.exception_handler(ProofstreamError)
     async def _proofstream_error(_: Request, exc: ProofstreamError) -> JSONResponse:
         status, code, message = describe(exc)
-        return error_response(code, message, status)
+        response = error_response(code, message, status)
+        if isinstance(exc, OverloadedError):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -161,17 +177,15 @@ def create_app(
         return error_response(code, str(exc.detail), exc.status_code)
 
     intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
-    project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
+    admission = AdmissionQueue(intake, max_pending=max_pending_messages)
+    app.state.admission = admission
     app.include_router(
-        w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes))
+        w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes), admission)
     )
+    project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
     # The handlers check these shapes themselves, with the codes docs/protocol.md gives; the spec only says them.
     id_path = Path(description="message id", json_schema_extra={"pattern": f"^{_MESSAGE_ID.pattern}$"})
     address_path = Path(description="device address", json_schema_extra={"pattern": f"^{_ADDRESS.pattern}$"})
-
-    def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
-        admitted = intake.accept(raw)
-        return (202 if admitted.created else 200), {"id": admitted.id, "status": str(admitted.status)}
 
     @app.post(
         "/messages",
@@ -179,7 +193,7 @@ def create_app(
         response_model=Accepted,
         responses={
             200: {"model": Accepted, "description": "The same message was already stored."},
-            **{status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422)},
+            **{status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 503)},
         },
         openapi_extra={
             "requestBody": {
@@ -191,14 +205,9 @@ def create_app(
     )
     async def post_message(request: Request) -> JSONResponse:
         raw = await _read_body(request, max_body_bytes)
-        status, body = await run_in_threadpool(ingest, raw)
-        return JSONResponse(body, status_code=status)
-
-    def ingest_batch(project: ProjectId, raw: bytes) -> JSONResponse:
-        if not store.project_configs(project):
-            return error_response("unknown_project", f"project {project} is unknown to this gateway", 404)
-        outcomes = intake.accept_many(split_batch(raw, max_batch_messages), project)
-        return JSONResponse({"results": [item_result(outcome) for outcome in outcomes]})
+        admitted = await admission.admit_one(raw)
+        body = {"id": admitted.id, "status": str(admitted.status)}
+        return JSONResponse(body, status_code=202 if admitted.created else 200)
 
     @app.post(
         "/v1/projects/{project}/messages",
@@ -216,7 +225,10 @@ def create_app(
     async def post_messages(request: Request, project: int = project_path) -> JSONResponse:
         """Many messages in one request and one durable commit: 200 with one result per message, in order."""
         raw = await _read_body(request, max_batch_body_bytes)
-        return await run_in_threadpool(ingest_batch, ProjectId(project), raw)
+        if not await run_in_threadpool(store.project_configs, ProjectId(project)):
+            return error_response("unknown_project", f"project {project} is unknown to this gateway", 404)
+        outcomes = await admission.admit_many(split_batch(raw, max_batch_messages), ProjectId(project))
+        return JSONResponse({"results": [item_result(outcome) for outcome in outcomes]})
 
     @app.get("/messages/{message_id}", response_model=MessageStatusOut, responses={404: {"model": ErrorBody}})
     async def get_message(message_id: str = id_path) -> JSONResponse:
@@ -257,6 +269,8 @@ def create_app(
         return JSONResponse(await run_in_threadpool(look))
 
     registrations = Registrations(store, registrar, owner_registration=owner_registration, clock=clock)
+    registration_threads = ThreadPoolExecutor(REGISTRATION_THREADS, thread_name_prefix="registration")
+    registering = 0
 
     @app.get("/v1/projects/{project}", response_model=ProjectOut, responses={404: {"model": ErrorBody}})
     async def get_project(project: int = project_path) -> JSONResponse:
@@ -284,8 +298,18 @@ def create_app(
     )
     async def post_registration(request: Request, project: int = project_path) -> JSONResponse:
         """Ask for the device to be registered to ``owner``; the gateway checks the binding and submits it."""
+        nonlocal registering
         raw = await _read_body(request, max_body_bytes)
-        status, body = await run_in_threadpool(registrations.request, ProjectId(project), raw)
+        if registering >= MAX_PENDING_REGISTRATIONS:
+            raise OverloadedError(f"the gateway is submitting {registering} registrations: retry later")
+        registering += 1
+        try:
+            loop = asyncio.get_running_loop()
+            status, body = await loop.run_in_executor(
+                registration_threads, registrations.request, ProjectId(project), raw
+            )
+        finally:
+            registering -= 1
         return JSONResponse(body, status_code=status)
 
     @app.get(

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from proofstream import logs as log
+from proofstream.domain.messages import DeviceMessage
 from proofstream.domain.types import ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError, ProofstreamError, StoreError
 from proofstream.ingest import validation
+from proofstream.ingest.directory import CachedDirectory
 from proofstream.ingest.ports import VersionLiveness
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
 from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
@@ -44,13 +46,18 @@ class Intake:
         clock_window: ClockWindow | None = None,
     ) -> None:
         self._store = store
+        self._directory = CachedDirectory(store)
         self._clock = clock
         self._liveness = liveness
         self._clock_window = clock_window
 
+    def now(self) -> float:
+        """The gateway's clock (what stamps ``received_at``)."""
+        return self._clock()
+
     def accept(self, raw: bytes) -> Admitted:
         """Admit one message: raise the ProofstreamError of its refusal, or return it once durably stored."""
-        admitted = admit(raw, self._store)
+        admitted = admit(raw, self._directory)
         now = self._clock()
         self._check_new(admitted, now)
         # The store refuses, atomically with the insert, a nonce or timestamp out of order (stale_timestamp).
@@ -68,18 +75,29 @@ class Intake:
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
-                admitted = admit(raw, self._store)
-                if project is not None and admitted.message.project != project:
-                    raise MessageError(
-                        f"message of project {admitted.message.project} sent to project {project}: post it to "
-                        f"/v1/projects/{admitted.message.project}/messages",
-                        code="project_mismatch",
-                    )
-                self._check_new(admitted, now)
+                checked.append(self.check(raw, now, project))
             except MessageError as exc:
                 checked.append(exc)
-            else:
-                checked.append(admitted)
+        return self.store(checked, now)
+
+    def check(self, raw: bytes, now: float, project: ProjectId | None = None) -> validation.Admitted:
+        """Every check of :meth:`accept` short of the store's own ordering rules: raise the MessageError of its
+        refusal. With ``project``, a message of another project is refused (``project_mismatch``)."""
+        admitted = admit(raw, self._directory)
+        if project is not None and admitted.message.project != project:
+            raise MessageError(
+                f"message of project {admitted.message.project} sent to project {project}: post it to "
+                f"/v1/projects/{admitted.message.project}/messages",
+                code="project_mismatch",
+            )
+        self._check_new(admitted, now)
+        return admitted
+
+    def store(
+        self, checked: Sequence[validation.Admitted | ProofstreamError], now: float
+    ) -> list[Admitted | ProofstreamError]:
+        """Store what :meth:`check` passed in one durable commit (a refusal in ``checked`` keeps its place): one
+        outcome per item, in order; raises StoreError if the commit fails, and then nothing of it is stored."""
         passed = [item for item in checked if isinstance(item, validation.Admitted)]
         stored = iter(self._store.put_messages([NewMessage(a.message, a.id) for a in passed], now))
         results: list[Admitted | ProofstreamError] = []
@@ -94,25 +112,24 @@ class Intake:
     def accept_admitted(self, admitted: validation.Admitted, envelope: str | None = None) -> Admitted:
         """Store a message another format's admission checked (``ingest.w3bstream``), with what its device signed
         (``envelope``), by the same rules as :meth:`accept`: liveness, clock window, the store's ordering."""
-        now = self._clock()
+        now = self.now()
         self._check_new(admitted, now)
         (outcome,) = self._store.put_messages([NewMessage(admitted.message, admitted.id, envelope)], now)
         if isinstance(outcome, StoreError):
             raise outcome
         return self._answer(admitted, outcome.created)
 
-    @property
-    def clock(self) -> Callable[[], float]:
-        return self._clock
-
     def _check_new(self, admitted: validation.Admitted, now: float) -> None:
         """The version's liveness and the clock window, for a message not stored yet: a resend of a stored
-        message gets its status, whatever the version's liveness or the clock say by now."""
-        if self._liveness is None and self._clock_window is None:
-            return
-        if self._store.get_message(admitted.id) is not None:
-            return
-        message = admitted.message
+        message gets its status, whatever the version's liveness or the clock say by now (so the store is asked
+        only about a message these checks refuse)."""
+        try:
+            self._check_live_and_clock(admitted.message, now)
+        except MessageError:
+            if self._store.get_message(admitted.id) is None:
+                raise
+
+    def _check_live_and_clock(self, message: DeviceMessage, now: float) -> None:
         project, version = ProjectId(message.project), ConfigVersion(message.config)
         if self._liveness is not None and not self._liveness.is_live(project, version):
             # A new message under a retired version would be stored and never settled: say so instead.

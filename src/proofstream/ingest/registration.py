@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from proofstream import logs as log
@@ -56,6 +57,8 @@ class Registrations:
         self._lock = threading.Lock()
         self._pending: dict[tuple[int, str], tuple[str, str]] = {}
         """(project, device) -> (owner, tx hash)."""
+        self._submitting: dict[tuple[int, str], tuple[str, Future[str]]] = {}
+        """(project, device) -> (owner, its tx hash to come): registrations being submitted right now."""
 
     def pending(self, project: int, device: str) -> str | None:
         entry = self._pending.get((project, device))
@@ -84,27 +87,55 @@ class Registrations:
                 "it registered (docs/protocol.md, 'Vouchers')",
                 code="voucher_required",
             )
-        # One registration at a time: two concurrent requests for one device must not send two transactions.
+        key = (int(project), request.device)
+        stale = self._pending.get(key)
+        if stale is not None and not registrar.still_pending(stale[1]):  # asked of the chain: outside the lock
+            log.warning(logger, "registration dropped by the chain", project=project, device=request.device)
+            with self._lock:
+                if self._pending.get(key) == stale:
+                    del self._pending[key]  # a reorganisation took it away: send it again
         with self._lock:
-            earlier = self._pending.get((project, request.device))
-            if earlier is not None and not registrar.still_pending(earlier[1]):
-                log.warning(logger, "registration dropped by the chain", project=project, device=request.device)
-                earlier = None  # a reorganisation took it away: send it again
+            earlier = self._pending.get(key)
+            submitting = self._submitting.get(key)
+            mine: Future[str] | None = None
+            if earlier is None and submitting is None:
+                mine = Future()
+                self._submitting[key] = (request.owner, mine)
+        if mine is None:
             if earlier is not None:
-                owner, tx_hash = earlier
-                if owner != request.owner:
-                    raise MessageError(
-                        f"device {request.device} already has a registration to {owner} pending in tx {tx_hash}",
-                        code="already_registered",
-                    )
-                return 202, {**out, "status": "submitted", "tx_hash": tx_hash}
-            try:
-                tx_hash = registrar.register_device(request)
-            except ProofstreamError as exc:
-                log.warning(logger, "registration failed", project=project, device=request.device, error=exc)
-                code = exc.code if exc.code in REGISTRAR_CODES else "registration_failed"
-                raise ProofstreamError(f"the registration could not be submitted: {exc}", code=code) from exc
-            self._pending[(project, request.device)] = (request.owner, tx_hash)
+                owner, tx = earlier
+            else:
+                assert submitting is not None
+                owner, tx = submitting[0], None
+            if owner != request.owner:
+                where = f"in tx {tx}" if tx is not None else "(being submitted)"
+                raise MessageError(
+                    f"device {request.device} already has a registration to {owner} pending {where}",
+                    code="already_registered",
+                )
+            if tx is None:  # wait for the submission under way (or raise its error)
+                assert submitting is not None
+                tx = submitting[1].result()
+            return 202, {**out, "status": "submitted", "tx_hash": tx}
+        try:
+            tx_hash = registrar.register_device(request)
+        except ProofstreamError as exc:
+            log.warning(logger, "registration failed", project=project, device=request.device, error=exc)
+            code = exc.code if exc.code in REGISTRAR_CODES else "registration_failed"
+            failure = ProofstreamError(f"the registration could not be submitted: {exc}", code=code)
+            with self._lock:
+                self._submitting.pop(key, None)
+            mine.set_exception(failure)
+            raise failure from exc
+        except BaseException as exc:
+            with self._lock:
+                self._submitting.pop(key, None)
+            mine.set_exception(exc)
+            raise
+        with self._lock:
+            self._pending[key] = (request.owner, tx_hash)
+            self._submitting.pop(key, None)
+        mine.set_result(tx_hash)
         log.info(
             logger, "registration submitted", project=project, device=request.device, owner=request.owner, tx=tx_hash
         )

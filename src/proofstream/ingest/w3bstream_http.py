@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import MessageId
+from proofstream.ingest.admission import AdmissionQueue
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.w3bstream import W3bProjects, admit_w3b
 from proofstream.store.ports import Store, StoredMessage
@@ -57,12 +58,14 @@ def w3bstream_router(
     intake: Intake,
     projects: W3bProjects,
     read_body: Callable[[Request], Awaitable[bytes]],
+    admission: AdmissionQueue,
 ) -> APIRouter:
-    """The two endpoints over ``store``; ``read_body`` reads a request within the gateway's body limit."""
+    """The two endpoints over ``store``; ``read_body`` reads a request within the gateway's body limit, and
+    ``admission`` bounds what is being admitted, with every other transport's messages."""
     router = APIRouter(tags=["W3bStream"])
 
     def create(raw: bytes) -> dict[str, Any]:
-        checked = admit_w3b(raw, store, projects, intake.clock())
+        checked = admit_w3b(raw, store, projects, intake.now())
         admitted = intake.accept_admitted(checked.admitted, checked.envelope)
         return {"taskID": admitted.id, "id": admitted.id, "status": str(admitted.status), "created": admitted.created}
 
@@ -84,7 +87,7 @@ def w3bstream_router(
         """200 ``{"taskID", "id", "status", "created"}`` once durably stored; the same message again: 200 with the
         same id and ``created`` false. ``taskID`` is the message id (W3bStream's field name)."""
         raw = await read_body(request)
-        return JSONResponse(await run_in_threadpool(create, raw))
+        return JSONResponse(await admission.run(lambda: create(raw)))
 
     @router.get("/v1/task/{task_id}")
     async def get_task(task_id: str) -> JSONResponse:
