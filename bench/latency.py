@@ -11,7 +11,7 @@ processes are warm and every device has its anchor on chain, as on a node that h
 checks that every message was settled and that every owner's token balance rose, and splits each task's time
 into waiting to be cut (from its first message's send), proving, and the rest (assignment, hand-overs, route).
 
-    .venv/bin/python bench/latency.py [--devices 2] [--seconds 60] [--workers 2] [--window 1] [--json]
+    .venv/bin/python bench/latency.py [--devices 2] [--seconds 60] [--workers 2] [--window 1] [--no-warm-up] [--json]
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def run(devices: int, seconds: int, workers: int, window: int) -> Figures:
+def run(devices: int, seconds: int, workers: int, window: int, *, warm_up: bool = True) -> Figures:
     spec = load_project(template_dir(TEMPLATE))
     with tempfile.TemporaryDirectory(prefix="proofstream-latency-") as tmp:
         settings = Settings(
@@ -121,10 +121,10 @@ def run(devices: int, seconds: int, workers: int, window: int) -> Figures:
             prover=ProverSettings(workers=workers),
         )
         with Node(settings, project=spec, env={}) as node:
-            return _drive(node, devices, seconds, workers, window)
+            return _drive(node, devices, seconds, workers, window, warm_up)
 
 
-def _drive(node: Node, n_devices: int, seconds: int, workers: int, window: int) -> Figures:
+def _drive(node: Node, n_devices: int, seconds: int, workers: int, window: int, warm_up: bool) -> Figures:
     project = node.deployment.project
     config = node.core.projects.current_version(project)
     domain = Domain(node.client.chain_id, node.manifest.core.device_registry)
@@ -140,8 +140,9 @@ def _drive(node: Node, n_devices: int, seconds: int, workers: int, window: int) 
     generator = node.project.generator()
     fixes = [generator.readings(random.Random(i), i, seconds + 1, 0) for i in range(n_devices)]
     book = ChainBook(node.client, node.core, sequencer=node.roles.sequencer, prover=node.roles.prover)
-    warm_up: dict[str, float] = {}
+    warmed: dict[str, float] = {}
     sent: dict[str, float] = {}
+    first_nonce = int(warm_up)
 
     def send(index: int, nonce: int, timestamp: int, into: dict[str, float]) -> None:
         with GatewayClient(node.gateway_url) as client:
@@ -151,19 +152,20 @@ def _drive(node: Node, n_devices: int, seconds: int, workers: int, window: int) 
             into[client.send(body).id] = before
 
     def device(index: int) -> None:
-        for k in range(1, seconds + 1):
+        for k in range(first_nonce, first_nonce + seconds):
             timestamp = first_second + k
             # Device i sends in the (i / n)-th part of each second, stamping the second it is in.
             time.sleep(max(0.0, timestamp + index / n_devices - time.time()))
             send(index, k, timestamp, sent)
 
     with SettlementWatcher(book) as watcher, ThreadPoolExecutor(n_devices) as pool:
-        first_second = int(time.time()) - 1
-        list(pool.map(lambda i: send(i, 0, first_second, warm_up), range(n_devices)))
-        _wait_settled(node, watcher, len(warm_up))
+        if warm_up:
+            first_second = int(time.time()) - 1
+            list(pool.map(lambda i: send(i, 0, first_second, warmed), range(n_devices)))
+            _wait_settled(node, watcher, len(warmed))
         first_second = int(time.time())
         list(pool.map(device, range(n_devices)))
-        _wait_settled(node, watcher, len(warm_up) + len(sent))
+        _wait_settled(node, watcher, len(warmed) + len(sent))
     return _figures(node, watcher, sent, owners, seconds, workers, window)
 
 
@@ -187,7 +189,8 @@ def _figures(
     workers: int,
     window: int,
 ) -> Figures:
-    tasks = [t for t in node.store.tasks_with_status(*TaskStatus) if t.first_nonce > 0]  # not the warm-up's
+    every = node.store.tasks_with_status(*TaskStatus)
+    tasks = [t for t in every if node.store.task_messages(t.id)[0].id in sent]  # not the warm-up's
     latencies, cut, proving, rest = [], [], [], []
     for task in tasks:
         sends = [sent[message.id] for message in node.store.task_messages(task.id)]
@@ -226,9 +229,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="how long each device sends")
     parser.add_argument("--workers", type=int, default=2, help="prover.workers")
     parser.add_argument("--window", type=int, default=1, help="batching.window_seconds (latency mode)")
+    parser.add_argument("--no-warm-up", action="store_true", help="start the clock on a cold node (a smoke run)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args()
-    figures = run(args.devices, args.seconds, args.workers, args.window)
+    figures = run(args.devices, args.seconds, args.workers, args.window, warm_up=not args.no_warm_up)
     if args.json:
         print(json.dumps(asdict(figures)))
         return
