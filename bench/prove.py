@@ -187,7 +187,7 @@ def main() -> None:
                 sys.exit(f"{name} ({signatures}): {done.stderr[-3000:]}")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             print(f"{result['circuit']}: {json.dumps({k: v for k, v in result.items() if k != 'circuit'})}", flush=True)
-        results.append(result)
+            results.append(result)
     print()
     print(table(results))
 
