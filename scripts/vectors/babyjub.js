@@ -19,8 +19,8 @@ const { buildEddsa, buildPoseidon } = require("circomlibjs");
 const createBlakeHash = require("blake-hash");
 const { keccak256 } = require("js-sha3");
 const { utils: ethersUtils } = require("ethers");
+const { writeOrCheck } = require("./outputs");
 
-const REPO = path.resolve(__dirname, "..", "..");
 const OUTPUTS = ["tests/vectors/babyjub.json", "docs/vectors/babyjub.json"];
 
 const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -316,23 +316,7 @@ async function build() {
 }
 
 async function main() {
-  const check = process.argv.includes("--check");
-  const text = JSON.stringify(await build(), null, 2) + "\n";
-  let stale = 0;
-  for (const relative of OUTPUTS) {
-    const file = path.join(REPO, relative);
-    if (check) {
-      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
-        console.error(`${relative} is stale: rerun node scripts/vectors/babyjub.js`);
-        stale = 1;
-      }
-    } else {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, text);
-      console.error(`wrote ${relative}`);
-    }
-  }
-  return stale;
+  return writeOrCheck(OUTPUTS, JSON.stringify(await build(), null, 2) + "\n", "scripts/vectors/babyjub.js");
 }
 
 main().then(

@@ -169,7 +169,9 @@ def bad_vectors(base: dict[str, Any]) -> list[dict[str, Any]]:
     add("nonce_over_uint64", json.dumps({**obj, "nonce": 2**64}), "invalid_field")
     add("device_bad_hex", json.dumps({**obj, "device": "0x" + "zz" * 20}), "invalid_field")
     add("device_short", json.dumps({**obj, "device": obj["device"][:-2]}), "invalid_field")
-    add("signature_short", json.dumps({**obj, "signature": obj["signature"][:-2]}), "invalid_field")
+    add(
+        "signature_short", json.dumps({**obj, "signature": obj["signature"][:-4]}), "invalid_field"
+    )  # 63 bytes: 64 is a P-256 r || s
     add("signature_bad_hex", json.dumps({**obj, "signature": "0x" + "g" * 130}), "invalid_field")
     add("version_2", json.dumps({**obj, "version": 2}), "unsupported_version")
     return bad

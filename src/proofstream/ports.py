@@ -19,6 +19,7 @@ from typing import Protocol
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskCommitment
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.vouchers import Permit, Voucher
 
 
 class ChainTaskState(StrEnum):
@@ -100,12 +101,20 @@ class AnchorSource(Protocol):
 @dataclass(frozen=True)
 class DeviceRegistrationRequest:
     """A device key's signed consent to be bound to ``owner`` in ``project``: DeviceRegistry.registerDevice's
-    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding) before handing it on."""
+    arguments. The gateway has checked ``signature`` (EIP-712 DeviceBinding, or with a voucher the DevicePermit)
+    and the voucher's signature and expiry before handing it on."""
 
     project: ProjectId
     device: Address
     owner: Address
     signature: bytes
-    """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``)."""
+    """65 bytes ``r || s || v``, v in {27, 28}, low s (a BabyJubJub device: 96 bytes ``R8x || R8y || S``; a P-256
+    device: 64 bytes ``r || s``, low s). Its length tells the key type."""
     public_key: tuple[int, int] | None = None
-    """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice."""
+    """A BabyJubJub device's key (Ax, Ay): registerBjjDevice instead of registerDevice; a P-256 device's (X, Y):
+    registerP256Device."""
+    voucher: Voucher | None = None
+    """An issuer's voucher: registerDeviceWithVoucher (with ``permit``) or registerDeviceByVoucher (without), which
+    anyone may send; ``signature`` is then the permit's (empty without one)."""
+    permit: Permit | None = None
+    """The device's DevicePermit, with a voucher (its ``signature`` is the request's)."""

@@ -33,6 +33,10 @@ LATENCY_WINDOW_S = 1
 LATENCY_POLL_S = 0.1
 """The longest an idle loop of the node (pipeline, provers, attesters) waits in the latency mode."""
 
+DEFAULT_CONFIRMATIONS = 12
+"""``chain.confirmations`` of a chain at a ``chain.rpc_url`` unless set: deeper than the reorgs an L1 or a rollup's
+unsafe head usually sees."""
+
 KEY_ENV = "PROOFSTREAM_PRIVATE_KEY"
 """The environment variable that may hold the node's private key (hex) for a non-local chain."""
 
@@ -51,6 +55,10 @@ class GatewaySettings:
     """Let devices ask the gateway to register them (POST /v1/projects/{id}/devices), the node paying the gas
     as project owner. Always on for the local chain the node starts itself; off by default on any chain at a
     ``chain.rpc_url`` (whatever its chain id), since any key could ask."""
+    voucher_registration: bool = True
+    """Let devices register through this gateway with a voucher signed by the project owner or a manufacturer it
+    registered (docs/protocol.md, "Vouchers"), the node's key paying the gas (it need not own the project). The
+    voucher is the authority, so this is on by default on every chain; off, the gateway sends nothing for them."""
     max_future_seconds: int = 60
     """The gateway refuses a new message timestamped more than this ahead of its clock (``timestamp_in_future``)."""
     max_past_seconds: int = 3600
@@ -70,6 +78,10 @@ class ChainSettings:
     deadline_blocks: int = 1000
     """Blocks a prover has to route an assigned task."""
     poll_seconds: float = 0.5
+    confirmations: int = -1
+    """Blocks that must follow a block before the indexer reads its events and the gateway trusts its state
+    (config version liveness, registrations). -1 (the default): 0 on the local chain the node starts itself,
+    which mines a block only per transaction, and :data:`DEFAULT_CONFIRMATIONS` on a chain at ``rpc_url``."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,17 @@ class Settings:
     def is_local_chain(self) -> bool:
         """No ``chain.rpc_url``: the node starts its own anvil, the only chain it treats as local."""
         return not self.chain.rpc_url
+
+    @property
+    def confirmations(self) -> int:
+        """``chain.confirmations`` with its default resolved for this chain (see :class:`ChainSettings`)."""
+        if self.chain.confirmations >= 0:
+            return self.chain.confirmations
+        if self.chain.confirmations != -1:
+            raise ConfigError(
+                f"chain.confirmations must be -1 (the default) or at least 0, got {self.chain.confirmations}"
+            )
+        return 0 if self.is_local_chain else DEFAULT_CONFIRMATIONS
 
     def has_key(self, env: Mapping[str, str]) -> bool:
         """Whether the user gave the node a key (key file or environment)."""

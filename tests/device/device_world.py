@@ -44,6 +44,9 @@ class FakeRegistrar:
             index()
         return "0x" + f"{len(self.requests):064x}"
 
+    def still_pending(self, tx_hash: str) -> bool:
+        return True
+
 
 @dataclass
 class LiveGateway:

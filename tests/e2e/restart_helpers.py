@@ -40,6 +40,15 @@ def write_settings(tmp: Path, rpc_url: str, key: str) -> Path:
     return path
 
 
+def spawn(argv: list[str], log_path: Path) -> subprocess.Popen[str]:
+    """``argv`` as a child in a session of its own (so a SIGKILL of its group reaches it and its children alone):
+    its stdout piped for its READY line, its stderr appended to ``log_path``."""
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, start_new_session=True
+        )
+
+
 @dataclass(frozen=True)
 class Ready:
     gateway_url: str
@@ -63,15 +72,9 @@ class NodeProcess:
 
     def start(self, timeout_s: float) -> Ready:
         """Start the node and wait for its READY line."""
-        with self.log_path.open("a") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "proofstream.cli.main", "node", "--settings", str(self.settings)],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                start_new_session=True,
-            )
+        self._process = spawn(
+            [sys.executable, "-m", "proofstream.cli.main", "node", "--settings", str(self.settings)], self.log_path
+        )
         assert self._process.stdout is not None
         # A reader thread, so waiting for READY can time out instead of blocking on readline().
         threading.Thread(target=self._drain, args=(self._process.stdout,), daemon=True).start()

@@ -121,6 +121,15 @@ def test_the_vector_binding_signature_is_accepted(client: TestClient, registrar:
     assert registrar.requests[0].owner == vector["message"]["owner"]
 
 
+def test_a_registration_a_reorg_dropped_is_sent_again(client: TestClient, registrar: RecordingRegistrar) -> None:
+    assert client.post("/v1/projects/1/devices", json=request_body()).status_code == 202
+    registrar.dropped.add(registrar.tx_hash)  # the chain forgot the transaction, and the device
+    registrar.registered.clear()
+    registrar.tx_hash = "0x" + "cd" * 32
+    again = client.post("/v1/projects/1/devices", json=request_body())
+    assert (again.status_code, again.json()["tx_hash"], len(registrar.requests)) == (202, registrar.tx_hash, 2)
+
+
 def test_another_owner_while_pending_is_a_conflict(client: TestClient, registrar: RecordingRegistrar) -> None:
     assert client.post("/v1/projects/1/devices", json=request_body()).status_code == 202
     response = client.post("/v1/projects/1/devices", json=request_body(owner=OTHER_OWNER))

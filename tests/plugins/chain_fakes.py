@@ -202,9 +202,26 @@ class FakeEvents:
         self.registered: list[DeviceRegistration] = []
         self.deactivated: list[DeviceDeactivation] = []
         self.outcomes: list[TaskOutcome] = []
+        self._forks: list[int] = []
+        """The block each reorganisation kept (the blocks after it were replaced), in the order they happened."""
 
     def latest_block(self) -> int:
         return self.block
+
+    def block_hash(self, number: int) -> str | None:
+        if number > self.block:
+            return None
+        # A block's hash names the fork it was mined on: the last reorganisation that replaced it.
+        fork = max((i + 1 for i, kept in enumerate(self._forks) if kept < number), default=0)
+        return f"0x{fork:032x}{number:032x}"
+
+    def reorg(self, kept: int) -> None:
+        """The chain drops the blocks after ``kept``, and their events; the test then adds the new chain's."""
+        self._forks.append(kept)
+        self.block = kept
+        self.registered = [r for r in self.registered if r.block <= kept]
+        self.deactivated = [d for d in self.deactivated if d.block <= kept]
+        self.outcomes = [o for o in self.outcomes if o.block <= kept]
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
         self._check_range(to_block)

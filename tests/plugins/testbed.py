@@ -79,6 +79,8 @@ class RecordingRegistrar:
     error: ProofstreamError | None = None
     requests: list[DeviceRegistrationRequest] = field(default_factory=list)
     registered: set[tuple[int, str]] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
+    """Transactions a reorganisation took away: no longer pending."""
 
     def register_device(self, request: DeviceRegistrationRequest) -> str:
         self.requests.append(request)
@@ -89,6 +91,9 @@ class RecordingRegistrar:
             raise ProofstreamError(f"device {request.device} is already registered", code="already_registered")
         self.registered.add(key)
         return self.tx_hash
+
+    def still_pending(self, tx_hash: str) -> bool:
+        return tx_hash == self.tx_hash and tx_hash not in self.dropped
 
 
 @dataclass

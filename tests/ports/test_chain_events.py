@@ -7,6 +7,7 @@ settled or failed by its DApp; and says at which block and in which transaction 
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 import pytest
@@ -138,6 +139,13 @@ class TestChainEvents:
         before = w.events.latest_block()
         registered = w.register_device()
         assert w.events.latest_block() == registered.block > before
+
+    def test_each_block_up_to_the_head_has_its_own_hash(self, w: EventsWorld) -> None:
+        registered = w.register_device()
+        hashes = [w.events.block_hash(n) for n in (registered.block - 1, registered.block)]
+        assert all(h is not None and re.fullmatch(r"0x[0-9a-f]{64}", h) for h in hashes)
+        assert hashes[0] != hashes[1] and w.events.block_hash(registered.block) == hashes[1]
+        assert w.events.block_hash(w.events.latest_block() + 1) is None
 
     def test_a_registration_is_reported_in_every_range_that_holds_its_block(self, w: EventsWorld) -> None:
         registered = w.register_device()

@@ -84,6 +84,10 @@ class TestRegistrar:
         first, second = (w.registrar.register_device(w.request(Account.create())) for _ in range(2))
         assert TX_HASH.fullmatch(first) and TX_HASH.fullmatch(second)
 
+    def test_a_registration_just_sent_is_pending_and_an_unknown_transaction_is_not(self, w: GatewayWorld) -> None:
+        assert w.registrar.still_pending(w.registrar.register_device(w.request(Account.create())))
+        assert not w.registrar.still_pending("0x" + "ef" * 32)
+
 
 class TestVersionLiveness:
     def test_the_current_version_takes_messages(self, w: GatewayWorld) -> None:

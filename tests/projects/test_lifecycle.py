@@ -22,7 +22,9 @@ from proofstream.chain.gateway import LIVE_CACHE_S
 from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.tasks import TaskStatus
-from proofstream.errors import MessageError
+from proofstream.domain.types import Address
+from proofstream.domain.vouchers import ZERO_ADDRESS, Terms
+from proofstream.errors import MessageError, ProofstreamError
 from proofstream.node import Node
 from proofstream.projects.circuit import reference_outputs
 from proofstream.projects.deploy import version_dir
@@ -161,6 +163,24 @@ def test_upgrade_grace_content_pause_resume_retire(tmp_path: Path) -> None:
         assert len(node.store.unbatched_messages(project)) == 8
         cli("project", "resume", "--project", str(root))
         wait(lambda: settled_messages(node) == 32, "the messages sent while paused to settle after resume")
+
+        # --- a manufacturer the owner registers vouches for a device, which registers through the gateway --------
+        maker, vouched, owner = DeviceKey.generate(), DeviceKey.generate(), Address(Account.create().address)
+        assert "allowed" in cli("project", "manufacturer", maker.address, "--project", str(root))
+        with GatewayClient(node.gateway_url) as client:
+            domain, expiry = client.project(project).domain, int(time.time()) + 600
+            voucher = maker.sign_voucher(domain, Terms(project, vouched.address, ZERO_ADDRESS, 1, expiry))
+            permit = vouched.sign_permit(domain, Terms(project, vouched.address, owner, 1, expiry))
+            for attempt in range(3):  # the CLI just sent from the node's own key: its first nonce may be stale
+                try:
+                    client.register(project, vouched.address, owner, permit.signature, voucher=voucher, permit=permit)
+                    break
+                except ProofstreamError as exc:
+                    assert exc.code == "gateway_unavailable" and attempt < 2, exc  # 502 registration_failed
+            wait(lambda: client.device(project, vouched.address).registered, "the vouched device to be indexed")
+        assert node.core.devices.device_owner(project, vouched.address) == owner
+        assert "removed" in cli("project", "manufacturer", maker.address, "--remove", "--project", str(root))
+        assert not node.core.devices.is_voucher_issuer(project, maker.address)
 
         # --- retire version 1: the gateway refuses new messages under it; what it took before is never lost -----
         cli("project", "retire", "1", "--project", str(root))

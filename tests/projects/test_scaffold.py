@@ -67,6 +67,10 @@ def _edit_config(root: Path, old: str, new: str) -> None:
         ('rate = "1000000000000000"', 'rate = "lots"', "must be an integer"),
         ("[reward]", "[rewards]", "unknown table"),
         ('contract = "WeatherRewards"', 'contract = "Weather Rewards"', "not a Solidity contract name"),
+        ("[reward]", '[w3bstream]\nkeys = { wind = "w" }\n[reward]', "not fields of"),
+        ("[reward]", '[w3bstream]\nsigned_keys = "ts"\n[reward]', "signed_keys must be a list"),
+        ("[reward]", '[w3bstream]\nstamp = "ts"\n[reward]', "unknown key"),
+        ("provers = 3", 'provers = 3\nsignatures = "circuit"\n[w3bstream]', "cannot take W3bStream"),
     ],
 )
 def test_config_errors_name_the_file_and_key(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -75,6 +79,21 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path, old: str, new: str,
     with pytest.raises(ConfigError, match=message) as caught:
         load_project(root)
     assert CONFIG_FILE in str(caught.value)
+
+
+def test_a_w3bstream_section_maps_every_schema_field(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    _edit_config(
+        root,
+        "[reward]",
+        '[w3bstream]\ntimestamp = "ts"\nsigned_keys = ["ts"]\n[w3bstream.keys]\ntemperature = "s.t"\n[reward]',
+    )
+    spec = load_project(root)
+    assert spec.w3bstream is not None
+    assert dict(spec.w3bstream.keys)["temperature"] == "s.t"
+    assert {name for name, _ in spec.w3bstream.keys} == set(spec.schema.payload_names)
+    assert (spec.w3bstream.timestamp, spec.w3bstream.signed_keys) == ("ts", ("ts",))
+    assert load_project(_project(tmp_path / "plain")).w3bstream is None
 
 
 def test_missing_or_broken_files_are_named(tmp_path: Path) -> None:

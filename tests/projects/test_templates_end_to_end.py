@@ -1,24 +1,33 @@
 """Every template, with Groth16 and with attest, the way a developer uses it: scaffold, build, test, deploy to the
 local chain and run with simulated devices. Each device owner's on-chain balance must equal the project's own
-Python logic over the very messages its tasks settled, times the DApp's rate."""
+Python logic over the very messages its tasks settled, times the DApp's rate. One of them keeps its node's store
+(and its attesters') in PostgreSQL, the real server (pg_server.py), as an operator who outgrew SQLite would."""
 
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
+from pg_server import pg_schemas
 
 from projects.helpers import cli
+from proofstream.domain.tasks import TaskStatus
 from proofstream.projects.scaffold import TEMPLATES, scaffold
 from proofstream.projects.spec import load_project
+from proofstream.settings import GatewaySettings, Settings, StoreSettings
 from proofstream.simulation import run_project
+from proofstream.store.postgres import PostgresStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
 
 TUTORIAL = {("weather-quality", "groth16"), ("uptime", "attest")}
 """The two the tutorial builds, deploys and runs (tests/e2e/test_tutorial.py checks its rewards): not again here."""
+
+ON_POSTGRES = ("tracker-distance", "attest")
+"""The case whose node (and its attesters) keep the store in PostgreSQL: the whole pipeline, no extra run."""
 
 
 @pytest.mark.parametrize(
@@ -43,7 +52,19 @@ def test_scaffold_build_test_deploy_run(tmp_path: Path, template: str, backend: 
     assert (state / "anvil-state.json").is_file()  # the local chain keeps its state between runs
 
     spec = load_project(root)
-    summary = run_project(spec, devices=2, messages=9, data_dir=spec.state_dir)
+    with ExitStack() as stack:
+        settings = None
+        if (template, backend) == ON_POSTGRES:
+            schemas = stack.enter_context(pg_schemas())
+            schema = schemas.new()
+            store = StoreSettings(url=f"{schemas.url}?schema={schema}")
+            settings = Settings(gateway=GatewaySettings(port=0), store=store)
+        summary = run_project(spec, devices=2, messages=9, data_dir=spec.state_dir, settings=settings)
+        if settings is not None:  # the tasks are where the setting said, not in a SQLite file
+            assert not list(spec.state_dir.glob("*.sqlite3"))
+            with closing(PostgresStore(schemas.url, schema=schema)) as kept:
+                settled = kept.tasks_with_status(TaskStatus.SETTLED)
+                assert sorted(t.route_tx or "" for t in settled) == sorted(t.route_tx or "" for t in summary.tasks)
 
     assert summary.project == 1  # the deployed project, found again on the restarted local chain
     assert summary.backend == backend

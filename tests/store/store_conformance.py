@@ -190,6 +190,22 @@ class StoreConformance:
         store.upsert_device(ProjectId(1), device, OWNER, key=(5, 6))  # a re-read registration event
         assert store.device_projects(device) == {2}
 
+    def test_rewinding_undoes_the_device_events_of_later_blocks_only(self, store: Store) -> None:
+        early, late, by_hand = (k.address for k in KEYS[:3])
+        store.upsert_device(ProjectId(1), early, OWNER, block=5)
+        store.upsert_device(ProjectId(1), late, OWNER, block=9)
+        store.upsert_device(ProjectId(1), by_hand, OWNER)
+        store.upsert_device(ProjectId(2), early, OWNER, block=5)
+        store.deactivate_device(ProjectId(1), early, block=8)
+        store.deactivate_device(ProjectId(2), early, block=6)
+        store.rewind_devices(7)
+        assert store.device_projects(early) == {1}  # its deactivation at 8 is undone, the one at 6 stays
+        assert store.device_projects(late) == set()
+        assert store.device_key(ProjectId(1), late) is None
+        assert store.device_projects(by_hand) == {1}
+        store.upsert_device(ProjectId(1), late, OWNER, block=8)  # read again from the new chain
+        assert store.device_projects(late) == {1}
+
     # --- messages ---
 
     def test_put_then_get(self, store: Store) -> None:

@@ -9,11 +9,12 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
-from proofstream.indexer.service import Indexer
+from proofstream.indexer.service import CHECKPOINT, Indexer
 from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
 
 DEVICE = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+OTHER = Address("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC")
 
 
 def test_a_deactivated_device_leaves_the_allowlist(empty_store: SqliteStore) -> None:
@@ -80,3 +81,93 @@ def test_task_outcomes_finish_the_tasks_the_chain_finished(empty_store: SqliteSt
         (TaskStatus.SETTLED, "0xcc", None),
     ]
     assert empty_store.get_task(TaskId(4242)) is None
+
+
+def _allowed(store: SqliteStore) -> tuple[set[ProjectId], set[ProjectId]]:
+    """The projects DEVICE and OTHER are admitted to."""
+    return store.device_projects(DEVICE), store.device_projects(OTHER)
+
+
+def _registered(events: FakeEvents, *at: tuple[int, Address, int]) -> None:
+    """Registrations of (project, device, block) added to ``events``."""
+    events.registered += [DeviceRegistration(ProjectId(p), device, OWNER, block) for p, device, block in at]
+
+
+def test_events_wait_for_their_confirmations(empty_store: SqliteStore) -> None:
+    events = FakeEvents(block=9)
+    events.registered.append(DeviceRegistration(ProjectId(1), DEVICE, OWNER, 8))
+    indexer = Indexer(empty_store, events, start_block=0, confirmations=2)
+    assert indexer.tick() == 7
+    assert empty_store.device_projects(DEVICE) == set()
+    events.block = 10
+    assert indexer.tick() == 8
+    assert empty_store.device_projects(DEVICE) == {1}
+
+
+def test_a_new_indexer_resumes_after_the_checkpoint(empty_store: SqliteStore) -> None:
+    events = FakeEvents(block=10)
+    events.registered.append(DeviceRegistration(ProjectId(1), DEVICE, OWNER, 4))
+    Indexer(empty_store, events, start_block=0).tick()
+    empty_store.remove_device(ProjectId(1), DEVICE)  # were block 4 read again, the device would be back
+    events.registered.append(DeviceRegistration(ProjectId(1), OTHER, OWNER, 12))
+    events.block = 12
+    Indexer(empty_store, events, start_block=0).tick()  # a restarted node
+    assert _allowed(empty_store) == (set(), {1})
+
+
+def test_a_checkpoint_of_a_bare_block_number_is_resumed_from(empty_store: SqliteStore) -> None:
+    """As the indexer wrote it before it kept block hashes."""
+    empty_store.set_checkpoint(CHECKPOINT, "5")
+    events = FakeEvents(block=10)
+    _registered(events, (1, DEVICE, 5), (1, OTHER, 6))
+    Indexer(empty_store, events, start_block=0).tick()
+    assert _allowed(empty_store) == (set(), {1})
+
+
+def test_a_reorg_undoes_the_devices_of_the_orphaned_blocks(empty_store: SqliteStore) -> None:
+    events = FakeEvents(block=10)
+    _registered(events, (1, DEVICE, 3), (2, DEVICE, 4))
+    indexer = Indexer(empty_store, events, start_block=0)
+    indexer.tick()
+    _registered(events, (1, OTHER, 11))
+    events.deactivated.append(DeviceDeactivation(ProjectId(2), DEVICE, 12))
+    events.block = 12
+    indexer.tick()
+    assert _allowed(empty_store) == ({1}, {1})
+    events.reorg(10)  # blocks 11 and 12 are replaced: another registration instead
+    _registered(events, (3, OTHER, 11))
+    events.block = 13
+    indexer.tick()
+    assert _allowed(empty_store) == ({1, 2}, {3})
+
+
+def test_a_reorg_deeper_than_the_kept_hashes_reads_again_from_the_start(empty_store: SqliteStore) -> None:
+    events = FakeEvents(block=10)
+    _registered(events, (1, DEVICE, 3), (1, OTHER, 7))
+    indexer = Indexer(empty_store, events, start_block=2)
+    indexer.tick()  # one range: the only kept hash is block 10's
+    events.reorg(5)
+    events.block = 10
+    indexer.tick()
+    assert _allowed(empty_store) == ({1}, set())
+
+
+class _ReorgWhileReading(FakeEvents):
+    """Replaces block 8 between the indexer's reads of one range, once."""
+
+    def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]:
+        if not self._forks:
+            self.reorg(7)
+            self.block = 10
+        return super().device_deactivations(from_block, to_block)
+
+
+def test_a_range_the_chain_changed_under_is_read_again(empty_store: SqliteStore) -> None:
+    events = _ReorgWhileReading(block=10)
+    events.registered.append(DeviceRegistration(ProjectId(1), DEVICE, OWNER, 8))
+    indexer = Indexer(empty_store, events, start_block=0)
+    indexer.tick()
+    assert empty_store.device_projects(DEVICE) == set()  # read on the old chain: not written
+    events.registered.append(DeviceRegistration(ProjectId(1), OTHER, OWNER, 9))
+    indexer.tick()
+    assert _allowed(empty_store) == (set(), {1})

@@ -260,7 +260,7 @@ def test_message_constructor_validates_every_field() -> None:
     with pytest.raises(MessageError):
         replace(message, payload=(1,))
     with pytest.raises(MessageError):
-        replace(message, signature=b"\x00" * 64)
+        replace(message, signature=b"\x00" * 63)
     with pytest.raises(MessageError) as caught:
         replace(message, version=2)
     assert caught.value.code == "unsupported_version"

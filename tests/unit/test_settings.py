@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from proofstream.errors import ConfigError
-from proofstream.settings import KEY_ENV, load_settings
+from proofstream.settings import DEFAULT_CONFIRMATIONS, KEY_ENV, load_settings
 
 
 def test_defaults_are_a_local_chain_without_key() -> None:
@@ -36,6 +36,16 @@ def test_real_chain_needs_a_key_from_the_user(tmp_path: Path) -> None:
         env={"PROOFSTREAM_CHAIN_RPC_URL": "http://x", "PROOFSTREAM_CHAIN_KEY_FILE": str(key_file)}
     )
     assert with_file.private_key({}) == "0xdef"
+
+
+def test_confirmations_default_to_none_on_the_local_chain_only() -> None:
+    assert load_settings(env={}).confirmations == 0
+    remote = {"PROOFSTREAM_CHAIN_RPC_URL": "http://10.0.0.1:8545"}
+    assert load_settings(env=remote).confirmations == DEFAULT_CONFIRMATIONS
+    assert load_settings(env={**remote, "PROOFSTREAM_CHAIN_CONFIRMATIONS": "0"}).confirmations == 0
+    assert load_settings(env={"PROOFSTREAM_CHAIN_CONFIRMATIONS": "3"}).confirmations == 3
+    with pytest.raises(ConfigError, match=r"chain\.confirmations"):
+        _ = load_settings(env={"PROOFSTREAM_CHAIN_CONFIRMATIONS": "-2"}).confirmations
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 from testbed import OWNER, REPO, RecordingRegistrar, by_name
 
@@ -42,7 +43,7 @@ SCHEMAS = {p["project"]: Schema.from_json(p["schema"]) for p in VECTORS["gateway
 BINDING_MEMBERS = (("project", "uint64"), ("device", "address"), ("owner", "address"))
 
 
-@pytest.mark.parametrize("script", ["messages.py", "device_messages.py"])
+@pytest.mark.parametrize("script", ["messages.py", "device_messages.py", "w3bstream.py"])
 def test_the_files_are_what_the_generators_make(script: str) -> None:
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "vectors" / script), "--check"], capture_output=True, text=True
@@ -171,11 +172,17 @@ def test_every_error_code_of_the_protocol_has_a_bad_vector() -> None:
 
 def test_signing_md_quotes_only_values_from_the_file() -> None:
     """docs/signing.md walks through vectors: every long hex string it shows must be in the vector files (the
-    secp256k1 one, or the BabyJubJub one for its BabyJubJub walkthrough)."""
+    secp256k1 one, or the BabyJubJub or P-256 one for their walkthroughs)."""
     text = (REPO / "docs" / "signing.md").read_text()
     quoted = set(re.findall(r"0x[0-9a-fA-F]{40,}", text))
-    files = (FILE, REPO / "docs" / "vectors" / "babyjub.json")
+    files = (
+        FILE,
+        *(REPO / "docs" / "vectors" / name for name in ("babyjub.json", "p256.json", "device-vouchers.json")),
+    )
     known = {v for f in files for v in re.findall(r"0x[0-9a-fA-F]{40,}", f.read_text())} | {f"0x{SECP256K1_N:064X}"}
+    # The P-256 walkthrough shows the whole keccak256 its device id is the tail of, from the file's X and Y.
+    p256_keys = json.loads((REPO / "docs" / "vectors" / "p256.json").read_text())["keys"]
+    known |= {"0x" + keccak(b"ps.p256" + bytes.fromhex(k["x"][2:] + k["y"][2:])).hex() for k in p256_keys}
     # A walkthrough may show a part of a vector's value (R8x, the first 32 bytes of a 96-byte wire signature).
     blob = " ".join(known).lower()
     assert len(quoted) >= 10

@@ -44,6 +44,7 @@ from proofstream.domain.messages import DeviceMessage, check_signature, message_
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
+from proofstream.domain.w3bstream import W3bConfig, check_envelope
 from proofstream.errors import ConfigError, MessageError, ProofstreamError, ProverError
 from proofstream.prover.attest import LogicRunner
 from proofstream.prover.isolated import LogicRejectedError
@@ -78,6 +79,9 @@ class AttesterSettings:
     """Only this project's tasks; None: every project whose registered config hash is ``config_hash``."""
     max_attempts: int = 3
     """Logic crashes or timeouts tolerated per task before it is given up."""
+    w3bstream: W3bConfig | None = None
+    """The folder's ``[w3bstream]`` section: how a W3bStream message's signed request maps to the schema (None: a
+    task holding one is refused)."""
 
     @property
     def depth(self) -> int:
@@ -254,7 +258,7 @@ class Attester:
                     f"{where} is not of project {on_chain.project} config {on_chain.config} device {on_chain.device}"
                 )
             try:
-                check_signature(message, self._message_domain)
+                self._check_signed(m, message)
             except MessageError as exc:
                 raise AttestRefusedError(f"{where}: {exc}") from exc
             if messages and not (message.nonce > messages[-1].nonce and message.timestamp > messages[-1].timestamp):
@@ -270,6 +274,16 @@ class Attester:
         if root != on_chain.root:
             raise AttestRefusedError(f"the messages' Merkle root {root} is not the committed root {on_chain.root}")
         return tuple(messages)
+
+    def _check_signed(self, stored: StoredMessage, message: DeviceMessage) -> None:
+        """The device signed this message: its EIP-712 digest, or for a W3bStream message the request its
+        envelope holds, read again under this attester's own ``[w3bstream]`` section."""
+        if stored.envelope is None:
+            check_signature(message, self._message_domain)
+            return
+        if self._settings.w3bstream is None:
+            raise MessageError("a W3bStream message, and the project folder has no [w3bstream] section")
+        check_envelope(stored.envelope, message, self._settings.w3bstream)
 
     def _own_reading(self, stored: StoredMessage) -> DeviceMessage:
         """The stored message's wire body read again under this attester's own schema, so the store's schema

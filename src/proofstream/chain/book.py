@@ -98,13 +98,20 @@ class ChainBook:
     def latest_block(self) -> int:
         return self._client.block_number()
 
+    def block_hash(self, number: int) -> str | None:
+        return self._client.block_hash(number)
+
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
         devices = self._core.devices
-        # A BabyJubJub registration emits BjjKeyRegistered with its DeviceRegistered: the key goes with it.
+        # A BabyJubJub (P-256) registration emits BjjKeyRegistered (P256KeyRegistered) with its DeviceRegistered:
+        # the key goes with it, and the device id (a hash of the key with its type's prefix) tells the type.
         keys = {
             (e.project, e.device): (int(e.ax), int(e.ay))
             for e in devices.bjj_key_registered_events(from_block, to_block)
         }
+        keys.update(
+            ((e.project, e.device), (e.x, e.y)) for e in devices.p256_key_registered_events(from_block, to_block)
+        )
         return [
             DeviceRegistration(e.project, e.device, e.owner, e.position.block_number, keys.get((e.project, e.device)))
             for e in devices.device_registered_events(from_block, to_block)

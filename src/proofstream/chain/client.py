@@ -26,7 +26,14 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractEvent, ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+from web3.exceptions import (
+    BlockNotFound,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.providers.rpc import HTTPProvider
 from web3.types import BlockIdentifier, TxParams, Wei
 
@@ -124,6 +131,28 @@ class ChainClient:
     def block_number(self) -> int:
         with self._mapped("eth_blockNumber"):
             return int(self._w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The 0x-hex hash of block ``number`` in the chain the node follows now; None past its head."""
+        with self._mapped("eth_getBlockByNumber"):
+            try:
+                block = self._w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+        return HexBytes(block["hash"]).to_0x_hex()
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the node holds the transaction, mined in its chain as it is now or in its mempool."""
+        with self._mapped("eth_getTransactionByHash"):
+            try:
+                self._w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return False
+        return True
+
+    def confirmed_block(self, confirmations: int) -> BlockIdentifier:
+        """The block to read state at that is ``confirmations`` deep: ``"latest"`` for 0."""
+        return "latest" if confirmations == 0 else max(self.block_number() - confirmations, 0)
 
     def code_at(self, address: str) -> bytes:
         """The runtime bytecode at ``address`` (empty for an account without code)."""

@@ -161,6 +161,11 @@ class Localnet:
         """Mine ``blocks`` empty blocks at once (to pass a deadline in a test)."""
         self._rpc("anvil_mine", [hex(blocks)])
 
+    def reorg(self, depth: int, transactions: list[bytes]) -> None:
+        """Replace the last ``depth`` blocks (``anvil_reorg``) with as many new ones, the first holding the signed
+        ``transactions``; the replaced blocks' transactions are dropped. For tests."""
+        self._rpc("anvil_reorg", [depth, [["0x" + raw.hex(), 0] for raw in transactions]])
+
     def _rpc(self, method: str, params: list[object]) -> object:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
         request = urllib.request.Request(self.rpc_url, data=body, headers={"Content-Type": "application/json"})

@@ -30,6 +30,7 @@ from rich.console import Console
 from proofstream import logs as log
 from proofstream.cli.output import LogJson, fail, service_process
 from proofstream.domain.schema import Schema
+from proofstream.domain.w3bstream import W3bConfig
 from proofstream.errors import ConfigError, ProofstreamError
 
 __all__ = ["ProjectFacts", "attester_app", "describe_project"]
@@ -58,7 +59,8 @@ try:
     spec = load_project(sys.argv[2])
     facts = {"name": spec.name, "backend": spec.backend, "capacity": spec.capacity, "quorum": spec.quorum,
              "provers": spec.provers, "logic_path": str(spec.logic_path), "outputs": list(spec.outputs),
-             "config_hash": spec.content_hash().hex(), "schema": spec.schema.to_json()}
+             "config_hash": spec.content_hash().hex(), "schema": spec.schema.to_json(),
+             "w3bstream": None if spec.w3bstream is None else spec.w3bstream.to_json()}
 except ProofstreamError as exc:
     facts = {"error": str(exc)}
 print(json.dumps(facts))
@@ -81,6 +83,8 @@ class ProjectFacts:
     """``ProjectSpec.content_hash()``: must be the version's config hash on chain."""
     schema: Schema
     """The message schema of the folder's proofstream.toml (what its content hash covers)."""
+    w3bstream: W3bConfig | None = None
+    """Its ``[w3bstream]`` section, if any."""
 
 
 def describe_project(path: Path) -> ProjectFacts:
@@ -113,6 +117,7 @@ def describe_project(path: Path) -> ProjectFacts:
         outputs=tuple(str(o) for o in facts["outputs"]),
         config_hash=bytes.fromhex(facts["config_hash"]),
         schema=Schema.from_json(facts["schema"]),
+        w3bstream=None if facts.get("w3bstream") is None else W3bConfig.from_json(facts["w3bstream"]),
     )
 
 
@@ -221,6 +226,7 @@ def run(
                 config_hash=facts.config_hash,
                 capacity=facts.capacity,
                 schema=facts.schema,
+                w3bstream=facts.w3bstream,
                 project=None if project_id is None else ProjectId(project_id),
             ),
         )

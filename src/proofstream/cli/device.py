@@ -9,6 +9,7 @@ Errors print what to fix, never a traceback.
 from __future__ import annotations
 
 import enum
+import json
 import random
 import time
 from collections import Counter
@@ -20,8 +21,10 @@ import typer
 from rich.console import Console
 
 from proofstream.domain.schema import Schema
+from proofstream.domain.types import Address
+from proofstream.domain.vouchers import ZERO_ADDRESS, Terms, Voucher
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
-from proofstream.sdk.device import BjjDeviceKey, Device, did_pkh, generate_key, load_key
+from proofstream.sdk.device import BjjDeviceKey, Device, DeviceKey, P256DeviceKey, did_pkh, generate_key, load_key
 from proofstream.sdk.gateway import DEFAULT_GATEWAY, GatewayClient, ProjectInfo
 from proofstream.sdk.state import DeviceState, state_path_for
 
@@ -39,6 +42,11 @@ HINTS: dict[str, str] = {
     "schema_mismatch": "pass exactly the project's payload fields as name=value",
     "nonce_conflict": "another message already has this nonce: is the key used by two devices?",
     "registration_disabled": "this gateway does not register devices; the project owner must register it on chain",
+    "voucher_required": "ask the project owner or the manufacturer for a voucher: `proofstream device voucher`",
+    "unauthorized_issuer": "the voucher's issuer is not the project owner nor a manufacturer it registered "
+    "(`proofstream project manufacturer ADDRESS`)",
+    "voucher_used": "this voucher (its issuer's nonce) was used or cancelled: ask for a new one",
+    "voucher_expired": "ask the issuer for a new voucher",
 }
 """What to do about a gateway refusal, by its code."""
 
@@ -46,21 +54,26 @@ GatewayOption = Annotated[str, typer.Option("--gateway", help="the gateway's URL
 ProjectOption = Annotated[int, typer.Option("--project", min=0, help="project id (ProjectRegistry)")]
 KeyOption = Annotated[Path, typer.Option("--key", help="the device key file", show_default=True)]
 REGISTRATION_POLL_S = 0.2
+VOUCHER_TTL_S = 30 * 86400
+"""Default validity of a voucher: a month from signing."""
 
 
 class KeyTypeChoice(enum.StrEnum):
-    """The device key types: ``secp256k1`` (EIP-712, checked by the gateway) or ``bjj`` (BabyJubJub
-    EdDSA-Poseidon, checked inside the proof)."""
+    """The device key types: ``secp256k1`` (EIP-712, checked by the gateway), ``bjj`` (BabyJubJub
+    EdDSA-Poseidon, checked inside the proof) or ``p256`` (a secure element's curve, the same EIP-712 digest,
+    checked by the gateway)."""
 
     secp256k1 = "secp256k1"
     bjj = "bjj"
+    p256 = "p256"
 
 
 KeyTypeOption = Annotated[
     KeyTypeChoice,
     typer.Option(
         "--key-type",
-        help="key type of new keys: secp256k1 (EIP-712) or bjj (BabyJubJub EdDSA-Poseidon, verified in the proof); "
+        help="key type of new keys: secp256k1 (EIP-712), bjj (BabyJubJub EdDSA-Poseidon, verified in the proof) or "
+        "p256 (P-256, a secure element's curve, EIP-712); "
         "existing key files say their own type",
         case_sensitive=False,
     ),
@@ -130,18 +143,20 @@ def new(
     key_type: KeyTypeOption = KeyTypeChoice.secp256k1,
 ) -> None:
     """Create a device key (a file readable by its owner only) and print its address and DID (or, for a
-    BabyJubJub key, its public key)."""
+    BabyJubJub key, its public key; a P-256 key prints both)."""
 
     def action() -> None:
         device_key = generate_key(key_type.value)
-        if isinstance(device_key, BjjDeviceKey):
+        if isinstance(device_key, BjjDeviceKey | P256DeviceKey):
             device_key.save(key, overwrite=force)
             if force:
                 state_path_for(key).unlink(missing_ok=True)
             typer.echo(f"address {device_key.address}")
             typer.echo(f"key     {key}")
-            typer.echo("type    bjj")
+            typer.echo(f"type    {device_key.key_type}")
             typer.echo(f"public  0x{device_key.public_key_bytes.hex()}")
+            if isinstance(device_key, P256DeviceKey):
+                typer.echo(f"did     {device_key.did}")
             return
         chain = chain_id
         if chain is None and gateway is not None and project is not None:
@@ -167,13 +182,35 @@ def register(
     key: KeyOption = Path("device.key"),
     gateway: GatewayOption = DEFAULT_GATEWAY,
     wait: Annotated[float, typer.Option("--wait", min=0, help="seconds to wait until the gateway admits it")] = 0,
+    voucher: Annotated[
+        Path | None,
+        typer.Option("--voucher", help="a voucher file (`proofstream device voucher`): the gateway pays the gas"),
+    ] = None,
+    voucher_only: Annotated[
+        bool,
+        typer.Option(
+            "--voucher-only",
+            help="send the voucher alone, for a device that cannot sign (it must name OWNER); reads no key",
+        ),
+    ] = False,
 ) -> None:
-    """Sign the device's binding to OWNER in the project and ask the gateway to register it on chain."""
+    """Sign the device's binding to OWNER in the project and ask the gateway to register it on chain (with a
+    voucher: the device's permit, or the voucher alone)."""
 
     def action() -> None:
+        vouched = None if voucher is None else _read_voucher(voucher, project)
         with GatewayClient(gateway) as client:
+            if voucher_only:
+                if vouched is None:
+                    raise ConfigError("--voucher-only needs --voucher FILE")
+                result = client.register(project, vouched[0], owner, b"", voucher=vouched[1])
+                typer.echo(f"device  {vouched[0]}")
+                typer.echo(f"status  {result.status}" + (f" tx {result.tx_hash}" if result.tx_hash else ""))
+                return
             device = Device.open(key, client, project)
-            result = device.register(owner)
+            if vouched is not None and vouched[0] != device.address:
+                raise ConfigError(f"the voucher is for device {vouched[0]}, not {device.address} ({key})")
+            result = device.register(owner, None if vouched is None else vouched[1])
             typer.echo(f"device  {device.address}")
             if device.did is not None:
                 typer.echo(f"did     {device.did}")
@@ -188,6 +225,59 @@ def register(
                         code="registration_pending",
                     )
                 typer.echo("status  registered")
+
+    _run(action)
+
+
+def _read_voucher(path: Path, project: int) -> tuple[Address, Voucher]:
+    """A voucher file's device and voucher, for ``project``."""
+    try:
+        data = json.loads(path.read_text())
+        device, voucher = Address(data["device"]), Voucher.from_json(data["voucher"])
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path} is not a voucher file (`proofstream device voucher`): {exc}") from exc
+    if data.get("project") != project:
+        raise ConfigError(f"{path} is a voucher for project {data.get('project')}, not {project}")
+    return device, voucher
+
+
+@device_app.command()
+def voucher(
+    device: Annotated[str, typer.Option("--device", help="the address of the device it is for")],
+    project: ProjectOption,
+    nonce: Annotated[
+        int, typer.Option("--nonce", min=0, max=2**64 - 1, help="the issuer's voucher number, used once (a serial)")
+    ],
+    issuer_key: Annotated[
+        Path, typer.Option("--issuer-key", help="the project owner's or a registered manufacturer's key file")
+    ],
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="bind this owner (required for --voucher-only); default: the device's choice"),
+    ] = None,
+    ttl: Annotated[int, typer.Option("--ttl", min=1, help="seconds it stays valid")] = VOUCHER_TTL_S,
+    out: Annotated[Path | None, typer.Option("--out", help="write it to this file (default: print it)")] = None,
+    gateway: GatewayOption = DEFAULT_GATEWAY,
+) -> None:
+    """Sign a voucher for one device as the project owner or a manufacturer the owner registered (`proofstream
+    project manufacturer ADDRESS`): the device then registers through any gateway with `device register
+    --voucher FILE`."""
+
+    def action() -> None:
+        issuer = DeviceKey.load(issuer_key)
+        with GatewayClient(gateway) as client:
+            info = client.project(project)
+        try:
+            terms = Terms(project, Address(device), Address(owner or ZERO_ADDRESS), nonce, int(time.time()) + ttl)
+        except ValueError as exc:
+            raise MessageError(f"--device and --owner must be addresses: {exc}", code="invalid_field") from exc
+        signed = issuer.sign_voucher(info.domain, terms)
+        text = json.dumps({"project": project, "device": terms.device, "voucher": signed.as_json()}, indent=1)
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text + "\n")
+            err.print(f"voucher for {terms.device} (nonce {nonce}, expires {terms.expiry}) written to {out}")
 
     _run(action)
 

@@ -26,6 +26,7 @@ import typer
 from rich.console import Console
 
 from proofstream.cli.output import fail, print_step, run_and_report
+from proofstream.domain.schema import Field
 from proofstream.errors import ProofstreamError
 
 if TYPE_CHECKING:
@@ -297,6 +298,31 @@ def _lifecycle(project: Path, chain: str, key_file: Path | None, action: str) ->
     except ProofstreamError as exc:
         raise fail(exc) from exc
     console.print(f"[green]{action}d[/] project {on.deployment.project} (tx {receipt.tx_hash}); active: {active}")
+
+
+@project_app.command()
+def manufacturer(
+    address: Annotated[str, typer.Argument(help="the manufacturer's signing address")],
+    remove: Annotated[bool, typer.Option("--remove", help="stop it from issuing vouchers")] = False,
+    project: ProjectDir = Path(),
+    chain: Chain = "local",
+    key_file: KeyFile = None,
+) -> None:
+    """Let a manufacturer's key sign device vouchers for the project (`proofstream device voucher`), or stop it."""
+    from proofstream.chain.contracts.registries import DeviceRegistry
+
+    try:
+        checked = str(Field("address", "address").check(address))
+        with _deployed(project, chain, key_file) as on:
+            devices = DeviceRegistry.at(on.session.client, on.manifest.core.device_registry, on.built.compilation)
+            project_id = on.deployment.project
+            receipt = devices.set_manufacturer(project_id, checked, not remove, sender=on.session.roles.owner)
+            allowed = devices.is_manufacturer(project_id, checked)
+    except ProofstreamError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"manufacturer {checked} of project {project_id}: {'allowed' if allowed else 'removed'} (tx {receipt.tx_hash})"
+    )
 
 
 @project_app.command()

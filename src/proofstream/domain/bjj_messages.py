@@ -25,7 +25,14 @@ from eth_utils.crypto import keccak
 from proofstream.domain import eddsa
 from proofstream.domain.babyjub import Point
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.messages import SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ, DeviceMessage, body_dict, message_leaf
+from proofstream.domain.messages import (
+    SIGNATURE_LENGTH,
+    SIGNATURE_LENGTH_BJJ,
+    SIGNATURE_LENGTH_P256,
+    DeviceMessage,
+    body_dict,
+    message_leaf,
+)
 from proofstream.domain.poseidon import poseidon
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId
 from proofstream.errors import MessageError
@@ -66,8 +73,9 @@ PUBLIC_KEY_LENGTH = 64
 """``Ax || Ay``, each 32 bytes big-endian."""
 
 
-KeyType = Literal["secp256k1", "bjj"]
-KEY_TYPES: tuple[KeyType, ...] = ("secp256k1", "bjj")
+KeyType = Literal["secp256k1", "bjj", "p256"]
+KEY_TYPES: tuple[KeyType, ...] = ("secp256k1", "bjj", "p256")
+"""Every device key type; a P-256 device (domain/p256.py) signs the secp256k1 device's EIP-712 digest."""
 
 
 def _field(value: int, what: str) -> int:
@@ -159,9 +167,11 @@ def signature_key_type(signature: bytes) -> KeyType:
         return "secp256k1"
     if len(signature) == SIGNATURE_LENGTH_BJJ:
         return "bjj"
+    if len(signature) == SIGNATURE_LENGTH_P256:
+        return "p256"
     raise MessageError(
-        f"a signature is {SIGNATURE_LENGTH} (secp256k1) or {SIGNATURE_LENGTH_BJJ} (BabyJubJub) bytes, "
-        f"got {len(signature)}",
+        f"a signature is {SIGNATURE_LENGTH} (secp256k1), {SIGNATURE_LENGTH_BJJ} (BabyJubJub) or "
+        f"{SIGNATURE_LENGTH_P256} (P-256) bytes, got {len(signature)}",
         code="invalid_field",
     )
 

@@ -34,8 +34,12 @@ SIGNATURE_LENGTH_BJJ = eddsa.SIGNATURE_BYTES
 """96: a BabyJubJub device's EdDSA-Poseidon ``R8x || R8y || S``, 32 bytes big-endian each (domain/bjj_messages.py, which
 verifies them; :func:`check_signature` refuses them as ``bad_signature``)."""
 
-SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ)
-"""Wire signatures by length: secp256k1 or BabyJubJub."""
+SIGNATURE_LENGTH_P256 = 64
+"""A P-256 device's ECDSA ``r || s``, 32 bytes big-endian each, low ``s``, over the same EIP-712 digest
+(domain/p256.py, which verifies them under the registered key; :func:`check_signature` refuses them)."""
+
+SIGNATURE_LENGTHS = (SIGNATURE_LENGTH, SIGNATURE_LENGTH_BJJ, SIGNATURE_LENGTH_P256)
+"""Wire signatures by length: secp256k1, BabyJubJub or P-256."""
 
 BODY_KEYS = (*(f.name for f in HEADER), "payload", "signature")
 """Top-level keys of the JSON body, in the canonical order :func:`to_body` writes them."""
@@ -88,7 +92,9 @@ class DeviceMessage:
         object.__setattr__(self, "payload", payload)
         if len(self.signature) not in (0, *SIGNATURE_LENGTHS):
             raise MessageError(
-                f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub {SIGNATURE_LENGTH_BJJ}) bytes", code="invalid_field"
+                f"a signature is {SIGNATURE_LENGTH} (or BabyJubJub {SIGNATURE_LENGTH_BJJ}, P-256 "
+                f"{SIGNATURE_LENGTH_P256}) bytes",
+                code="invalid_field",
             )
 
     @property
@@ -141,7 +147,7 @@ def build_message(
 # --- parsing ------------------------------------------------------------------------------------------------
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
@@ -150,7 +156,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _no_constants(name: str) -> Any:
+def no_constants(name: str) -> Any:
     raise MessageError(f"{name} is not a JSON number", code="invalid_json")
 
 
@@ -160,7 +166,7 @@ def _load_json(raw: bytes) -> Any:
         raise MessageError("body nests too many objects or arrays for a message", code="schema_mismatch")
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=no_duplicate_keys, parse_constant=no_constants)
     except MessageError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -182,7 +188,8 @@ def _parse_signature(value: object) -> bytes:
         or len(value) not in (2 + 2 * n for n in SIGNATURE_LENGTHS)
     ):
         raise MessageError(
-            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: {SIGNATURE_LENGTH_BJJ})",
+            f"signature must be 0x-prefixed hex of {SIGNATURE_LENGTH} bytes (BabyJubJub: {SIGNATURE_LENGTH_BJJ}, "
+            f"P-256: {SIGNATURE_LENGTH_P256})",
             code="invalid_field",
         )
     try:
@@ -319,6 +326,7 @@ __all__ = [
     "BODY_KEYS",
     "SIGNATURE_LENGTHS",
     "SIGNATURE_LENGTH_BJJ",
+    "SIGNATURE_LENGTH_P256",
     "DeviceMessage",
     "Field",
     "SchemaLookup",

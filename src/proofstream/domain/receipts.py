@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
+from proofstream.domain import p256
 from proofstream.domain.babyjub import Point
 from proofstream.domain.bjj_messages import (
     decode_public_key,
@@ -31,6 +32,7 @@ from proofstream.domain.messages import DeviceMessage, body_dict, check_signatur
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId, Nonce, TaskId
+from proofstream.domain.w3bstream import open_envelope
 from proofstream.errors import MessageError, ReceiptError
 
 RECEIPT_FORMAT = "proofstream-receipt/1"
@@ -83,7 +85,9 @@ class Receipt:
     tx_hash: str | None
     """The route transaction that settled the task; None until it is settled."""
     public_key: Point | None = None
-    """A BabyJubJub device's key (its device id is the key's hash); None for a secp256k1 device."""
+    """A BabyJubJub or P-256 device's key (its device id is the key's hash); None for a secp256k1 device."""
+    envelope: str | None = None
+    """What a W3bStream device signed (``domain.w3bstream.envelope``): its signature is checked over that instead."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +108,7 @@ class Receipt:
             "task_manager": self.task_manager,
             "tx_hash": self.tx_hash,
             "public_key": None if self.public_key is None else "0x" + encode_public_key(self.public_key).hex(),
+            **({} if self.envelope is None else {"envelope": self.envelope}),
         }
 
 
@@ -141,7 +146,7 @@ def parse_receipt(data: Any) -> Receipt:
         raise _malformed("not a JSON object")
     if data.get("format") != RECEIPT_FORMAT:
         raise _malformed(f"format must be {RECEIPT_FORMAT!r}, got {data.get('format')!r}")
-    missing, extra = RECEIPT_KEYS - set(data), set(data) - RECEIPT_KEYS
+    missing, extra = RECEIPT_KEYS - set(data), set(data) - RECEIPT_KEYS - {"envelope"}
     if missing or extra:
         raise _malformed(f"missing keys {sorted(missing)}, unexpected keys {sorted(extra)}")
     try:
@@ -174,7 +179,9 @@ def parse_receipt(data: Any) -> Receipt:
     public_key = data["public_key"]
     if public_key is not None:
         try:
-            public_key = decode_public_key(bytes.fromhex(str(public_key).removeprefix("0x")))
+            raw_key = bytes.fromhex(str(public_key).removeprefix("0x"))
+            p256_signed = signature_key_type(message.signature) == "p256"
+            public_key = p256.decode_public_key(raw_key) if p256_signed else decode_public_key(raw_key)
         except (MessageError, ValueError) as exc:
             raise _malformed(f"public_key: {exc}") from exc
     return Receipt(
@@ -194,18 +201,30 @@ def parse_receipt(data: Any) -> Receipt:
         task_manager=None if data["task_manager"] is None else _address(data["task_manager"], "task_manager"),
         tx_hash=tx_hash,
         public_key=public_key,
+        envelope=None if data.get("envelope") is None else str(data["envelope"]),
     )
 
 
 def _signed_id(receipt: Receipt) -> MessageId:
-    """The id of what the device signed, once its signature checks out: the EIP-712 digest's hash (secp256k1) or
-    the hash of ``m`` (BabyJubJub, under the receipt's key, whose hash must be the device id)."""
+    """The id of what the device signed, once its signature checks out: the EIP-712 digest's hash (secp256k1, and
+    P-256 under the receipt's key) or the hash of ``m`` (BabyJubJub, under the receipt's key); a key's hash must
+    be the device id."""
     message = receipt.message
     try:
-        if signature_key_type(message.signature) == "secp256k1":
+        if receipt.envelope is not None:
+            digest, signer = open_envelope(receipt.envelope)
+            if signer != message.device:
+                raise MessageError(f"the envelope is signed by {signer}, not {message.device}", code="bad_signature")
+            return message_id(digest)
+        key_type = signature_key_type(message.signature)
+        if key_type == "secp256k1":
             return message_id(check_signature(message, receipt.domain))
         if receipt.public_key is None:
-            raise MessageError("a BabyJubJub signature needs the receipt's public_key", code="bad_signature")
+            raise MessageError("a BabyJubJub or P-256 signature needs the receipt's public_key", code="bad_signature")
+        if key_type == "p256":
+            return message_id(
+                p256.verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
+            )
         m = verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
     except MessageError as exc:
         raise ReceiptError(f"the message's signature is not the device's: {exc}", code="bad_signature") from exc
@@ -298,6 +317,7 @@ def build_receipt(
     task_manager: str | None,
     tx_hash: str | None,
     public_key: Point | None = None,
+    envelope: str | None = None,
 ) -> Receipt:
     """A receipt for ``message`` (the gateway's side); its leaf is recomputed here from the message.
     ``public_key``: the registered key of a BabyJubJub device."""
@@ -318,4 +338,5 @@ def build_receipt(
         task_manager=None if task_manager is None else Address(to_checksum_address(task_manager)),
         tx_hash=tx_hash,
         public_key=public_key,
+        envelope=envelope,
     )

@@ -19,7 +19,8 @@ class DeviceRegistration:
     owner: Address
     block: int
     key: tuple[int, int] | None = None
-    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered)."""
+    """The device's BabyJubJub public key (Ax, Ay) when it was registered with one (BjjKeyRegistered), or its
+    P-256 key (X, Y) (P256KeyRegistered); the device id tells which."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class ChainEvents(Protocol):
     past its head; the tests' fake refuses any range that ends past it)."""
 
     def latest_block(self) -> int: ...
+
+    def block_hash(self, number: int) -> str | None:
+        """The 0x-hex hash of block ``number`` on the chain as it is now (another after a reorg); None past the
+        head."""
+        ...
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]: ...
 

@@ -30,6 +30,7 @@ from proofstream.ingest.batch import (
     item_result,
     split_batch,
 )
+from proofstream.ingest.dids import did_router
 from proofstream.ingest.errors import describe, error_response
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.models import (
@@ -41,11 +42,14 @@ from proofstream.ingest.models import (
     NextNonce,
     ProjectOut,
     RegistrationOut,
+    with_gateway_errors,
 )
-from proofstream.ingest.ports import ContentSource, Registrar, VersionLiveness
+from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
+from proofstream.ingest.w3bstream import W3bProjects
+from proofstream.ingest.w3bstream_http import w3bstream_router
 from proofstream.store.ports import ProjectConfig, Store, StoredMessage
 
 logger = logging.getLogger(__name__)
@@ -110,10 +114,13 @@ def create_app(
     max_batch_messages: int = DEFAULT_MAX_BATCH_MESSAGES,
     clock: Callable[[], float] = time.time,
     registrar: Registrar | None = None,
+    owner_registration: bool = True,
     content: ContentSource | None = None,
     liveness: VersionLiveness | None = None,
     clock_window: ClockWindow | None = None,
     task_manager: str | None = None,
+    w3bstream: W3bProjects | None = None,
+    device_states: DeviceStates | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -121,12 +128,17 @@ def create_app(
     ``max_batch_body_bytes`` and ``max_batch_messages`` (docs/protocol.md, "Batches").
 
     ``registrar`` submits device registrations that passed the signature check (None: the gateway refuses them
-    with ``registration_disabled`` and devices are registered by the project owner directly). ``content`` serves
+    with ``registration_disabled`` and devices are registered by the project owner directly);
+    ``owner_registration`` False has it send only registrations with a voucher (``voucher_required`` for the rest:
+    the registrar's key need not own the project). ``content`` serves
     each config version's files, so anyone can recompute the content hash the chain records. ``liveness`` says whether
     a version still takes new messages (None: every version the store knows does). ``clock_window`` bounds how
     far a new message's timestamp may lie from ``clock`` (None: no bound; the node always sets one, from the
     ``gateway.max_future_seconds`` / ``gateway.max_past_seconds`` settings). ``task_manager`` is the
-    TaskManager address receipts name (None: receipts carry null and the verifier must be told)."""
+    TaskManager address receipts name (None: receipts carry null and the verifier must be told). ``w3bstream``
+    says which project versions take W3bStream messages on ``POST /v1/task``, and how (None: none).
+    ``device_states`` reads devices' registrations on chain for ``GET /did/{did}`` (ingest/dids.py; None: no DIDs
+    served)."""
     app = FastAPI(
         title="proofstream gateway",
         version="1",
@@ -150,6 +162,12 @@ def create_app(
 
     intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
     project_path = Path(ge=0, lt=2**64, description="project id (ProjectRegistry)")
+    app.include_router(
+        w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes))
+    )
+    # The handlers check these shapes themselves, with the codes docs/protocol.md gives; the spec only says them.
+    id_path = Path(description="message id", json_schema_extra={"pattern": f"^{_MESSAGE_ID.pattern}$"})
+    address_path = Path(description="device address", json_schema_extra={"pattern": f"^{_ADDRESS.pattern}$"})
 
     def ingest(raw: bytes) -> tuple[int, dict[str, Any]]:
         admitted = intake.accept(raw)
@@ -201,7 +219,7 @@ def create_app(
         return await run_in_threadpool(ingest_batch, ProjectId(project), raw)
 
     @app.get("/messages/{message_id}", response_model=MessageStatusOut, responses={404: {"model": ErrorBody}})
-    async def get_message(message_id: str) -> JSONResponse:
+    async def get_message(message_id: str = id_path) -> JSONResponse:
         if not _MESSAGE_ID.fullmatch(message_id):
             return error_response("unknown_message", "a message id is 0x and 64 hex digits", 404)
         stored = await run_in_threadpool(store.get_message, MessageId(message_id.lower()))
@@ -210,7 +228,7 @@ def create_app(
         return JSONResponse(_status_out(stored))
 
     @app.get("/messages/{message_id}/receipt", responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-    async def get_receipt(message_id: str) -> JSONResponse:
+    async def get_receipt(message_id: str = id_path) -> JSONResponse:
         """The message's inclusion in its task (docs/protocol.md, "Receipts"): everything a device needs to check
         alone, against the chain, that the message is a leaf of a task the chain settled."""
         if not _MESSAGE_ID.fullmatch(message_id):
@@ -222,7 +240,7 @@ def create_app(
         response_model=NextNonce,
         responses={**errors, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
-    async def get_device(address: str, project: int = Query(ge=0, lt=2**64)) -> JSONResponse:
+    async def get_device(address: str = address_path, project: int = Query(ge=0, lt=2**64)) -> JSONResponse:
         if not _ADDRESS.fullmatch(address):
             return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
         configs = await run_in_threadpool(store.project_configs, ProjectId(project))
@@ -238,7 +256,7 @@ def create_app(
 
         return JSONResponse(await run_in_threadpool(look))
 
-    registrations = Registrations(store, registrar)
+    registrations = Registrations(store, registrar, owner_registration=owner_registration, clock=clock)
 
     @app.get("/v1/projects/{project}", response_model=ProjectOut, responses={404: {"model": ErrorBody}})
     async def get_project(project: int = project_path) -> JSONResponse:
@@ -275,7 +293,7 @@ def create_app(
         response_model=DeviceOut,
         responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
     )
-    async def get_project_device(address: str, project: int = project_path) -> JSONResponse:
+    async def get_project_device(address: str = address_path, project: int = project_path) -> JSONResponse:
         """Whether the device's messages are admitted yet, its next nonce and its last timestamp."""
         if not _ADDRESS.fullmatch(address):
             return error_response("invalid_field", "address must be 0x and 40 hex digits", 422)
@@ -318,9 +336,12 @@ def create_app(
             }
         )
 
+    app.include_router(did_router(store, device_states))
+
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         await run_in_threadpool(store.project_configs)
         return JSONResponse({"status": "ok"})
 
+    app.openapi_schema = with_gateway_errors(app.openapi())
     return app

@@ -91,6 +91,20 @@ class Intake:
             results.append(outcome if isinstance(outcome, StoreError) else self._answer(item, outcome.created))
         return results
 
+    def accept_admitted(self, admitted: validation.Admitted, envelope: str | None = None) -> Admitted:
+        """Store a message another format's admission checked (``ingest.w3bstream``), with what its device signed
+        (``envelope``), by the same rules as :meth:`accept`: liveness, clock window, the store's ordering."""
+        now = self._clock()
+        self._check_new(admitted, now)
+        (outcome,) = self._store.put_messages([NewMessage(admitted.message, admitted.id, envelope)], now)
+        if isinstance(outcome, StoreError):
+            raise outcome
+        return self._answer(admitted, outcome.created)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
     def _check_new(self, admitted: validation.Admitted, now: float) -> None:
         """The version's liveness and the clock window, for a message not stored yet: a resend of a stored
         message gets its status, whatever the version's liveness or the clock say by now."""

@@ -3,7 +3,7 @@ handlers build the same shapes as plain dicts."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,3 +93,24 @@ class BatchItemOut(BaseModel):
 class BatchOut(BaseModel):
     results: list[BatchItemOut]
     """One per message of the request, in its order."""
+
+
+def with_gateway_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI spec FastAPI generates, told how the gateway refuses a request: a parameter or body that is not
+    of its declared type is 400 ``invalid_request`` in :class:`ErrorBody` (the app's own handler), never FastAPI's
+    422 body, which only the routes that declare 422 themselves answer (with ErrorBody)."""
+    refused = {
+        "description": "Refused, nothing stored: the error body (docs/protocol.md, Errors).",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            responses = operation["responses"]
+            if "HTTPValidationError" in str(responses.get("422", {})):
+                del responses["422"]
+            if operation.get("parameters") or "requestBody" in operation:
+                responses.setdefault("400", refused)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return spec

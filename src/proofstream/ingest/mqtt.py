@@ -105,7 +105,10 @@ class BrokerAddress:
     @classmethod
     def parse(cls, url: str) -> BrokerAddress:
         """``mqtt://[user:password@]host[:port]`` (port 1883) or ``mqtts://...`` (TLS, port 8883)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # an unclosed [IPv6 literal
+            raise ConfigError(f"mqtt.broker_url {url!r} is not a URL: {exc}") from exc
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ConfigError(f"mqtt.broker_url {url!r} must be mqtt://host[:port] or mqtts://host[:port]")
         try:

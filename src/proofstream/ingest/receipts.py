@@ -58,5 +58,6 @@ def receipt_response(store: Store, message_id: MessageId, task_manager: str | No
         task_manager=task_manager,
         tx_hash=task.route_tx if task.status is TaskStatus.SETTLED else None,
         public_key=store.device_key(task.project, task.device),
+        envelope=stored.envelope,
     )
     return JSONResponse(receipt.to_json())

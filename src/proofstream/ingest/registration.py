@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from proofstream import logs as log
@@ -16,17 +18,41 @@ from proofstream.store.ports import Store
 
 logger = logging.getLogger(__name__)
 
-REGISTRAR_CODES = frozenset({"chain_unavailable", "already_registered"})
-"""Registrar error codes passed to the device as they are."""
+REGISTRAR_CODES = frozenset(
+    {
+        "chain_unavailable",
+        "already_registered",
+        "bad_signature",
+        "bad_voucher",
+        "invalid_field",
+        "unauthorized_issuer",
+        "voucher_expired",
+        "binding_expired",
+        "voucher_used",
+        "binding_used",
+        "key_type_unsupported",
+    }
+)
+"""Registrar error codes passed to the device as they are (the chain's refusals of a voucher registration)."""
 
 
 class Registrations:
     """Registrations this gateway has submitted and not yet seen indexed, so a device that asks again (a retry,
     a reboot) gets the same transaction instead of a second one that would revert."""
 
-    def __init__(self, store: Store, registrar: Registrar | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registrar: Registrar | None,
+        *,
+        owner_registration: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
         self._registrar = registrar
+        self._owner_registration = owner_registration
+        """False: the registrar sends only voucher registrations (anyone may; the owner's key need not be here)."""
+        self._clock = clock
         self._lock = threading.Lock()
         self._pending: dict[tuple[int, str], tuple[str, str]] = {}
         """(project, device) -> (owner, tx hash)."""
@@ -39,7 +65,7 @@ class Registrations:
         configs = self._store.project_configs(project)
         if not configs:
             raise MessageError(f"project {project} is unknown to this gateway", code="unknown_project")
-        request = admit_registration(raw, configs[-1])
+        request = admit_registration(raw, configs[-1], self._clock())
         if project in self._store.device_projects(request.device):
             # Its owner is whatever the chain recorded (maybe not this request's): say nothing about it.
             self._pending.pop((project, request.device), None)
@@ -52,9 +78,18 @@ class Registrations:
                 "DeviceRegistry.registerDevice(project, device, owner, signature) with this signature",
                 code="registration_disabled",
             )
+        if request.voucher is None and not self._owner_registration:
+            raise MessageError(
+                "this gateway registers devices only with a voucher signed by the project owner or a manufacturer "
+                "it registered (docs/protocol.md, 'Vouchers')",
+                code="voucher_required",
+            )
         # One registration at a time: two concurrent requests for one device must not send two transactions.
         with self._lock:
             earlier = self._pending.get((project, request.device))
+            if earlier is not None and not registrar.still_pending(earlier[1]):
+                log.warning(logger, "registration dropped by the chain", project=project, device=request.device)
+                earlier = None  # a reorganisation took it away: send it again
             if earlier is not None:
                 owner, tx_hash = earlier
                 if owner != request.owner:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from proofstream.domain import bjj_messages
+from proofstream.domain import bjj_messages, p256
 from proofstream.domain.eip712 import binding_digest
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
+from proofstream.domain.vouchers import ZERO_ADDRESS, Permit, Terms, Voucher, permit_digest, voucher_digest
 from proofstream.errors import MessageError
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.store.ports import ProjectConfig
@@ -38,8 +40,8 @@ class Directory(Protocol):
     def device_projects(self, device: Address) -> set[ProjectId]: ...
 
     def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
-        """The BabyJubJub key the registry holds for ``device`` in ``project`` (None: not registered there, or a
-        secp256k1 device)."""
+        """The public key the registry holds for ``device`` in ``project``: BabyJubJub or P-256, the device id
+        tells which (None: not registered there, or a secp256k1 device)."""
         ...
 
 
@@ -73,8 +75,9 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
 
     message = parse_body(raw, schema_for)
     project_config = found[0]
-    if bjj_messages.signature_key_type(message.signature) == "bjj":
-        return _admit_bjj(message, project_config, directory)
+    key_type = bjj_messages.signature_key_type(message.signature)
+    if key_type != "secp256k1":
+        return _admit_registered_key(message, project_config, directory, key_type)
     message_digest = check_signature(message, project_config.domain)
     _check_membership(message, directory)
     return Admitted(message, message_digest, message_id(message_digest), project_config)
@@ -93,9 +96,12 @@ def _check_membership(message: DeviceMessage, directory: Directory) -> None:
         )
 
 
-def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
-    """A BabyJubJub-signed message: its key is only known from the registration, so membership comes first, then
-    the EdDSA-Poseidon signature under the key the registry holds (docs/protocol.md). The digest is ``m``."""
+def _admit_registered_key(
+    message: DeviceMessage, project_config: ProjectConfig, directory: Directory, key_type: bjj_messages.KeyType
+) -> Admitted:
+    """A BabyJubJub- or P-256-signed message: its key is only known from the registration, so membership comes
+    first, then the signature under the key the registry holds (docs/protocol.md), whose hash must be the device
+    id of the signature's key type. The digest is ``m`` (BabyJubJub) or the EIP-712 digest (P-256)."""
     _check_membership(message, directory)
     key = directory.device_key(message.project, message.device)
     if key is None:
@@ -103,6 +109,9 @@ def _admit_bjj(message: DeviceMessage, project_config: ProjectConfig, directory:
             f"device {message.device} is registered with a secp256k1 key: sign with it (65-byte signature)",
             code="bad_signature",
         )
+    if key_type == "p256":
+        message_digest = p256.verify_message_signature(message, project_config.domain, key, message.signature)
+        return Admitted(message, message_digest, message_id(message_digest), project_config)
     m = bjj_messages.verify_message_signature(message, project_config.domain, key, message.signature)
     return Admitted(message, m.to_bytes(32, "big"), bjj_messages.message_id(m), project_config)
 
@@ -140,7 +149,14 @@ def check_clock(timestamp: int, now: float, window: ClockWindow) -> None:
 # --- device registration requests ---------------------------------------------------------------------------
 
 REGISTRATION_KEYS = ("device", "owner", "signature")
-"""Keys of the body of ``POST /v1/projects/{project}/devices``."""
+"""Keys of the body of ``POST /v1/projects/{project}/devices`` (the device's DeviceBinding signature)."""
+PERMIT_KEYS = frozenset({"device", "owner", "signature", "nonce", "expiry", "voucher"})
+"""A voucher with the device's DevicePermit (``signature``, ``nonce``, ``expiry``)."""
+VOUCHER_ALONE_KEYS = frozenset({"device", "owner", "voucher"})
+"""A voucher alone (it must name the owner)."""
+VOUCHER_KEYS = frozenset({"issuer", "nonce", "expiry", "signature"})
+"""Keys of ``voucher``; ``owner`` may be added (the voucher then binds that owner)."""
+MAX_REGISTRATION_BYTES = 2048
 
 
 def _registration_object(raw: bytes) -> dict[str, object]:
@@ -149,30 +165,55 @@ def _registration_object(raw: bytes) -> dict[str, object]:
             raise MessageError("duplicate key in the body", code="invalid_json")
         return dict(pairs)
 
-    if len(raw) > 1024 or raw.count(b"{") + raw.count(b"[") > 1:
-        raise MessageError("a registration request is one flat JSON object", code="schema_mismatch")
+    if len(raw) > MAX_REGISTRATION_BYTES or raw.count(b"{") > 2 or b"[" in raw:
+        raise MessageError(
+            "a registration request is one JSON object (with at most a flat 'voucher' object)", code="schema_mismatch"
+        )
     try:
         obj = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
     except MessageError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:
         raise MessageError(f"body is not valid UTF-8 JSON: {exc}", code="invalid_json") from exc
-    if not isinstance(obj, dict) or set(obj) not in (set(REGISTRATION_KEYS), {*REGISTRATION_KEYS, "public_key"}):
+    shapes = (set(REGISTRATION_KEYS), {*REGISTRATION_KEYS, "public_key"}, PERMIT_KEYS, VOUCHER_ALONE_KEYS)
+    if not isinstance(obj, dict) or set(obj) not in shapes:
         keys = list(REGISTRATION_KEYS)
         raise MessageError(
-            f"a registration request has exactly the keys {keys} (a BabyJubJub device adds 'public_key')",
+            f"a registration request has exactly the keys {keys} (a BabyJubJub or P-256 device adds 'public_key'; "
+            "with a voucher: 'device', 'owner', 'voucher' and, for the device's permit, 'signature', 'nonce', "
+            "'expiry')",
+            code="schema_mismatch",
+        )
+    voucher = obj.get("voucher")
+    nested = [v for k, v in obj.items() if k != "voucher"] + (
+        list(voucher.values()) if isinstance(voucher, dict) else []
+    )
+    if any(isinstance(v, dict) for v in nested) or (
+        "voucher" in obj and (not isinstance(voucher, dict) or set(voucher) - {"owner"} != VOUCHER_KEYS)
+    ):
+        raise MessageError(
+            f"voucher is an object with the keys {sorted(VOUCHER_KEYS)} (and 'owner' when it binds one)",
             code="schema_mismatch",
         )
     return obj
 
 
-def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistrationRequest:
+def _secp_signature(value: object, what: str = "signature") -> bytes:
+    if not isinstance(value, str) or not _SIGNATURE.fullmatch(value):
+        raise MessageError(f"{what} must be 0x and 130 hex digits (r || s || v)", code="invalid_field")
+    return bytes.fromhex(value[2:])
+
+
+def admit_registration(raw: bytes, project: ProjectConfig, now: float | None = None) -> DeviceRegistrationRequest:
     """Parse ``{"device", "owner", "signature"}`` and check that the device key signed
     ``DeviceBinding(project, device, owner)`` under the project's domain (what DeviceRegistry will check); a
-    BabyJubJub device adds ``"public_key"`` and signs ``m_bind`` (docs/protocol.md).
+    BabyJubJub device adds ``"public_key"`` and signs ``m_bind``; a P-256 device adds its ``"public_key"`` and
+    signs the same DeviceBinding digest with a 64-byte ``r || s`` (docs/protocol.md). With a ``voucher``, the
+    voucher and the device's DevicePermit are checked instead (:func:`_voucher_registration`); ``now`` is the
+    gateway's clock, against their expiries (None: read it).
 
     Codes: ``invalid_json``, ``schema_mismatch``, ``invalid_field`` (bad or zero address, bad signature hex),
-    ``bad_signature``.
+    ``bad_signature``; with a voucher also ``bad_voucher``, ``voucher_expired``, ``binding_expired``.
     """
     obj = _registration_object(raw)
     address = Field("device", "address")
@@ -180,12 +221,14 @@ def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistration
     owner = Address(str(Field("owner", "address").check(obj["owner"])))
     if int(owner, 16) == 0 or int(device, 16) == 0:
         raise MessageError("device and owner must not be the zero address", code="invalid_field")
+    if "voucher" in obj:
+        return _voucher_registration(obj, project, device, owner, time.time() if now is None else now)
     if "public_key" in obj:
+        signature_hex = obj["signature"]
+        if isinstance(signature_hex, str) and len(signature_hex) == 2 + 2 * p256.SIGNATURE_LENGTH_P256:
+            return _p256_registration(obj, project, device, owner)
         return _bjj_registration(obj, project, device, owner)
-    signature = obj["signature"]
-    if not isinstance(signature, str) or not _SIGNATURE.fullmatch(signature):
-        raise MessageError("signature must be 0x and 130 hex digits (r || s || v)", code="invalid_field")
-    raw_signature = bytes.fromhex(signature[2:])
+    raw_signature = _secp_signature(obj["signature"])
     signer = recover_device(binding_digest(project.domain, project.project, device, owner), raw_signature)
     if signer != device:
         raise MessageError(
@@ -194,6 +237,59 @@ def admit_registration(raw: bytes, project: ProjectConfig) -> DeviceRegistration
             code="bad_signature",
         )
     return DeviceRegistrationRequest(project.project, device, owner, raw_signature)
+
+
+def _voucher_registration(
+    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address, now: float
+) -> DeviceRegistrationRequest:
+    """A voucher (DeviceVoucher, signed by ``issuer``) and, unless the voucher names the owner, the device's
+    DevicePermit: both signatures and expiries are checked here; whether the issuer may issue for the project and
+    whether the nonces are fresh only the chain knows (the registrar's codes)."""
+    body = obj["voucher"]
+    assert isinstance(body, dict)  # checked by _registration_object
+    issuer = Address(str(Field("issuer", "address").check(body["issuer"])))
+    voucher_owner = Address(str(Field("owner", "address").check(body.get("owner", ZERO_ADDRESS))))
+    if voucher_owner not in (ZERO_ADDRESS, owner):
+        raise MessageError(f"the voucher binds owner {voucher_owner}, not {owner}", code="invalid_field")
+    voucher = Voucher(issuer, voucher_owner, *_signed_terms(body, "voucher.signature"))
+    _check_signed(
+        voucher_digest(project.domain, voucher.terms(project.project, device)), voucher, issuer, now,
+        ("voucher", "bad_voucher", "voucher_expired"),
+        "a voucher binds one chain, registry, project, device, owner (or none), nonce and expiry",
+    )  # fmt: skip
+    if "signature" not in obj:
+        if not voucher.names_owner:
+            raise MessageError(
+                "a voucher that names no owner needs the device's permit ('signature', 'nonce', 'expiry')",
+                code="schema_mismatch",
+            )
+        return DeviceRegistrationRequest(project.project, device, owner, b"", voucher=voucher)
+    permit = Permit(*_signed_terms(obj, "signature"))
+    _check_signed(
+        permit_digest(project.domain, Terms(project.project, device, owner, permit.nonce, permit.expiry)), permit,
+        device, now, ("device's permit", "bad_signature", "binding_expired"),
+        "sign DevicePermit(project, device, owner, nonce, expiry) with the device key",
+    )  # fmt: skip
+    return DeviceRegistrationRequest(project.project, device, owner, permit.signature, voucher=voucher, permit=permit)
+
+
+def _signed_terms(obj: dict[str, object], what: str) -> tuple[int, int, bytes]:
+    """``nonce``, ``expiry`` (uint64) and the signature of a voucher or a permit (``invalid_field`` if malformed)."""
+    nonce = int(Field("nonce", "uint64").check(obj["nonce"]))
+    return nonce, int(Field("expiry", "uint64").check(obj["expiry"])), _secp_signature(obj["signature"], what)
+
+
+def _check_signed(
+    digest: bytes, signed: Voucher | Permit, signer: Address, now: float, names: tuple[str, str, str], hint: str
+) -> None:
+    """``signed`` is signed by ``signer`` and not expired; ``names`` is (what it is, bad-signature code,
+    expired code)."""
+    what, bad, expired = names
+    recovered = recover_device(digest, signed.signature)
+    if recovered != signer:
+        raise MessageError(f"the {what} is signed by {recovered}, not by {signer}: {hint}", code=bad)
+    if signed.expiry < now:
+        raise MessageError(f"the {what} expired at {signed.expiry} (now {int(now)})", code=expired)
 
 
 def _hex_bytes(value: object, length: int, what: str) -> bytes:
@@ -216,4 +312,20 @@ def _bjj_registration(
         )
     signature = _hex_bytes(obj["signature"], bjj_messages.SIGNATURE_LENGTH_BJJ, "signature (R8x || R8y || S)")
     bjj_messages.verify_binding_signature(project.domain, project.project, owner, key, signature)
+    return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)
+
+
+def _p256_registration(
+    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
+) -> DeviceRegistrationRequest:
+    """A P-256 device: ``public_key`` (``X || Y``) must lie on the curve and its id be ``device``, and
+    ``signature`` (64 bytes ``r || s``, low s) its ECDSA signature of the DeviceBinding digest (what
+    registerP256Device checks)."""
+    key = p256.decode_public_key(_hex_bytes(obj["public_key"], p256.PUBLIC_KEY_LENGTH, "public_key (X || Y)"))
+    if p256.device_id(key) != device:
+        raise MessageError(
+            f"device {device} is not the id of this P-256 key ({p256.device_id(key)})", code="bad_signature"
+        )
+    signature = _hex_bytes(obj["signature"], p256.SIGNATURE_LENGTH_P256, "signature (r || s)")
+    p256.verify_binding_signature(project.domain, project.project, owner, key, signature)
     return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)

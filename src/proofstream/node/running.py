@@ -31,7 +31,7 @@ from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
 from proofstream.chain.contracts.rewards import RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
-from proofstream.chain.gateway import ChainLiveness, ChainRegistrar
+from proofstream.chain.gateway import ChainDeviceStates, ChainLiveness, ChainRegistrar
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.roles import Roles, roles_for
 from proofstream.domain.schema import Schema
@@ -195,16 +195,20 @@ class Node:
         wiring = self.wiring
         # Anyone may ask to be registered (the node pays the gas): on by itself only on the chain this node started.
         open_registration = gateway.open_registration or self.local_chain
+        registrar = ChainRegistrar(wiring.core.devices, self.roles.owner)
         app = create_app(
             wiring.store,
             max_body_bytes=gateway.max_body_bytes,
             max_batch_body_bytes=gateway.max_batch_body_bytes,
             max_batch_messages=gateway.max_batch_messages,
-            registrar=ChainRegistrar(wiring.core.devices, self.roles.owner) if open_registration else None,
+            registrar=registrar if open_registration or gateway.voucher_registration else None,
+            owner_registration=open_registration,
             content=wiring,
-            liveness=ChainLiveness(wiring.core.projects),
+            liveness=ChainLiveness(wiring.core.projects, confirmations=self.settings.confirmations),
             clock_window=self._clock_window(),
             task_manager=wiring.manifest.core.task_manager,
+            w3bstream=wiring.w3bstream(),
+            device_states=ChainDeviceStates(wiring.core.devices),
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
@@ -230,7 +234,9 @@ class Node:
         if not settings.broker_url:
             return
         intake = Intake(
-            self.wiring.store, liveness=ChainLiveness(self.wiring.core.projects), clock_window=self._clock_window()
+            self.wiring.store,
+            liveness=ChainLiveness(self.wiring.core.projects, confirmations=self.settings.confirmations),
+            clock_window=self._clock_window(),
         )
         admit = admit_batched(intake) if settings.batch > 1 else admit_each(intake)
         subscriber = MqttGateway(

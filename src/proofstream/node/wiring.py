@@ -28,6 +28,7 @@ from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ConfigError
 from proofstream.indexer.service import Indexer
+from proofstream.ingest.w3bstream import W3bProject, W3bProjects
 from proofstream.node.stores import StoreLocation, parse_store_url
 from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
@@ -122,6 +123,13 @@ class Wiring:
             return None
         vkey = build.artifacts.vkey.read_bytes() if build.artifacts is not None else None
         return build.spec.content_files(vkey)
+
+    def w3bstream(self) -> W3bProjects:
+        """What the W3bStream endpoint knows of each live version: its ``[w3bstream]`` section, if any."""
+        return {
+            (self.project, version): W3bProject(build.spec.w3bstream, build.spec.circuit_signatures)
+            for version, build in self.versions.items()
+        }
 
     def attester_launches(self, rpc_url: str, poll_s: float) -> list[tuple[ConfigVersion, int, AttesterLaunch]]:
         """(version, how many provers, launch) for every live attest version: what the local node runs."""
@@ -331,7 +339,7 @@ def _pipeline(
         for version, build in versions.items()
     ]
     submitter = Submitter(store, book, deadline_blocks=settings.chain.deadline_blocks)
-    indexer = Indexer(store, book, start_block=manifest.core.start_block)
+    indexer = Indexer(store, book, start_block=manifest.core.start_block, confirmations=settings.confirmations)
     released = provers[0].release_orphans()
     if released:
         log.info(logger, "released tasks a previous run left unproven", count=released)

@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.layout import SIGNATURE_INPUTS
 from proofstream.domain.schema import Field, Schema
+from proofstream.domain.w3bstream import MAX_SIGNED_KEYS, RECEIVED, W3bConfig
 from proofstream.errors import ConfigError
 from proofstream.projects.generator import ProjectGenerator
 
@@ -62,6 +63,8 @@ class ProjectSpec:
     """Names of the proven outputs, from ``logic.OUTPUTS``; ``outputs[0]`` is what the DApp pays for."""
     signatures: Literal["gateway", "circuit"] = "gateway"
     """``[proof] signatures``: who checks device signatures, the gateway or the circuit (BabyJubJub devices)."""
+    w3bstream: W3bConfig | None = None
+    """``[w3bstream]``: how the gateway's W3bStream endpoint reads a payload (None: the endpoint refuses it)."""
 
     @property
     def circuit_signatures(self) -> bool:
@@ -223,6 +226,7 @@ def load_project(path: str | Path) -> ProjectSpec:
         unit=str(reward.get("unit", "unit")),
         dapp_contract=dapp_contract,
         signatures=cast(Literal["gateway", "circuit"], signatures),
+        w3bstream=_w3bstream(raw.get("w3bstream"), schema, signatures, config_path),
     )
     for required in (spec.logic_path, spec.generator_path, spec.dapp_path):
         if not required.is_file():
@@ -230,6 +234,42 @@ def load_project(path: str | Path) -> ProjectSpec:
     if backend == "groth16" and not spec.circuit_path.is_file():
         raise ConfigError(f"project {spec.name} uses groth16 but has no {CIRCUIT_FILE} in {root}")
     return _with_outputs(spec)
+
+
+def _w3bstream(table: object, schema: Schema, signatures: str, path: Path) -> W3bConfig | None:
+    """``[w3bstream]``: ``timestamp`` (a payload key, or "received"), ``signed_keys`` and ``[w3bstream.keys]``
+    (schema field = payload key, for the fields whose key is not their own name)."""
+    if table is None:
+        return None
+    where = f"{path} [w3bstream]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    if signatures == "circuit":
+        raise ConfigError(
+            f'{where}: a project whose circuit checks the signatures (signatures = "circuit") cannot take W3bStream '
+            "messages, whose sha256 signature binds no chain: remove the section or check signatures at the gateway"
+        )
+    unknown = set(table) - {"timestamp", "signed_keys", "keys"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: keys, signed_keys, timestamp")
+    keys = table.get("keys", {})
+    timestamp = table.get("timestamp", RECEIVED)
+    signed = table.get("signed_keys", [])
+    if not isinstance(keys, dict) or not all(isinstance(v, str) and v for v in keys.values()):
+        raise ConfigError(f"{where} keys must be a table of schema field = payload key (a dotted path)")
+    strange = set(keys) - set(schema.payload_names)
+    if strange:
+        raise ConfigError(f"{where} keys names {sorted(strange)}, which are not fields of [schema]")
+    if not isinstance(timestamp, str) or not timestamp:
+        raise ConfigError(f'{where} timestamp must be a payload key or "{RECEIVED}" (the gateway\'s clock)')
+    names_ok = isinstance(signed, list) and all(isinstance(k, str) and k for k in signed)
+    if not names_ok or len(signed) > MAX_SIGNED_KEYS:
+        raise ConfigError(f"{where} signed_keys must be a list of at most {MAX_SIGNED_KEYS} payload keys (uint64)")
+    return W3bConfig(
+        keys=tuple((name, keys.get(name, name)) for name in schema.payload_names),
+        timestamp=timestamp,
+        signed_keys=tuple(signed),
+    )
 
 
 def _project_name(declared: object, root: Path) -> str:
@@ -276,7 +316,7 @@ class _Reader:
     def __init__(self, raw: Mapping[str, Any], path: Path) -> None:
         self._raw = raw
         self._path = path
-        known = {"project", "schema", "batching", "proof", "reward"}
+        known = {"project", "schema", "batching", "proof", "reward", "w3bstream"}
         unknown = set(raw) - known
         if unknown:
             raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}; known: {sorted(known)}")

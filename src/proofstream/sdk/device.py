@@ -1,13 +1,15 @@
-"""Device SDK: a device's key (secp256k1 or BabyJubJub), message signing, registration and sending with a nonce
+"""Device SDK: a device's key (secp256k1, BabyJubJub or P-256), message signing, registration and sending with a nonce
 that survives reboots.
 
 This is what ``pip install proofstream[device]`` is for (a Raspberry Pi, a gateway-less sensor box): it uses
 coincurve (libsecp256k1), eth-abi, eth-utils and httpx only, never web3, fastapi or ``proofstream.chain``.
-BabyJubJub keys (EdDSA-Poseidon, verified inside the proof) are pure Python (``proofstream.domain.eddsa``).
+BabyJubJub keys (EdDSA-Poseidon, verified inside the proof) are pure Python (``proofstream.domain.eddsa``); P-256
+keys (a secure element's curve) sign through ``cryptography`` (``proofstream.domain.p256``).
 
     client = GatewayClient("http://gateway:10545")
     device = Device.open("device.key", client, project=1)      # key file (either type), domain, nonce resumed
     device.register(owner="0x...")                              # once: the gateway submits the binding
+    device.register(owner="0x...", voucher=voucher)             # or with a manufacturer's voucher, via any gateway
     device.send({"lat": 142345678, "lon": 193456789})           # signed, stored durably by the gateway
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import stat
 import time
 from collections.abc import Callable, Mapping
@@ -26,13 +29,14 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from proofstream import logs as log
-from proofstream.domain import bjj_messages, eddsa
+from proofstream.domain import bjj_messages, did, eddsa, p256
 from proofstream.domain.babyjub import Point
 from proofstream.domain.bjj_messages import KeyType
 from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.messages import body_dict, build_message, digest
 from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, Nonce
+from proofstream.domain.vouchers import Permit, Terms, Voucher, permit_digest, voucher_digest
 from proofstream.errors import ConfigError, MessageError, ProofstreamError
 from proofstream.sdk.gateway import DeviceStatus, GatewayClient, ProjectInfo, RegistrationResult, SendResult
 from proofstream.sdk.state import DeviceState, state_path_for
@@ -43,6 +47,7 @@ __all__ = [
     "Device",
     "DeviceKey",
     "GatewayClient",
+    "P256DeviceKey",
     "ProjectInfo",
     "SendResult",
     "did_pkh",
@@ -52,11 +57,17 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+PERMIT_TTL_S = 3600
+"""How long a device's permit for a voucher registration stays valid: long enough for the gateway to send it."""
+
 KEY_FILE_MODE = 0o600
 """A device key file is readable by its owner only."""
 
 BJJ_KEY_PREFIX = "bjj:"
 """A BabyJubJub key file holds ``bjj:0x<64 hex digits>``; a secp256k1 key file the bare ``0x<64 hex digits>``."""
+
+P256_KEY_PREFIX = "p256:"
+"""A P-256 key file holds ``p256:0x<64 hex digits>`` (the scalar, big-endian)."""
 
 
 def _write_key_file(path: str | Path, text: str, *, overwrite: bool) -> None:
@@ -92,7 +103,37 @@ def _secret_from_hex(secret: str) -> bytes:
     return data
 
 
-class DeviceKey:
+class _Eip712Key:
+    """What a secp256k1 and a P-256 key share: both sign EIP-712 digests (messages and the DeviceBinding), each
+    with its own :meth:`sign_digest`."""
+
+    address: Address
+
+    def sign_digest(self, message_digest: bytes) -> bytes:
+        raise NotImplementedError
+
+    def sign_message(
+        self,
+        schema: Schema,
+        domain: Domain,
+        project: int,
+        config: int,
+        nonce: int,
+        timestamp: int,
+        payload: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Sign a message (its EIP-712 digest) and return its JSON body (the dict to POST to ``/messages``)."""
+        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
+        signature = self.sign_digest(digest(unsigned, domain))
+        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
+        return body_dict(signed)
+
+    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
+        """The device's consent to be registered to ``owner`` in ``project`` (registerDevice, registerP256Device)."""
+        return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
+
+
+class DeviceKey(_Eip712Key):
     """A device's secp256k1 private key. Its address is the device id."""
 
     key_type: ClassVar[KeyType] = "secp256k1"
@@ -132,8 +173,9 @@ class DeviceKey:
     @classmethod
     def load(cls, path: str | Path) -> DeviceKey:
         text = _read_key_file(path)
-        if text.startswith(BJJ_KEY_PREFIX):
-            raise ConfigError(f"{path} holds a BabyJubJub key, not a secp256k1 one: load it with load_key()")
+        if text.startswith((BJJ_KEY_PREFIX, P256_KEY_PREFIX)):
+            kind = "BabyJubJub" if text.startswith(BJJ_KEY_PREFIX) else "P-256"
+            raise ConfigError(f"{path} holds a {kind} key, not a secp256k1 one: load it with load_key()")
         return cls.from_hex(text)
 
     def sign_digest(self, message_digest: bytes) -> bytes:
@@ -143,25 +185,16 @@ class DeviceKey:
         signature = self._key.sign_recoverable(message_digest, hasher=None)
         return bytes(signature[:64]) + bytes([signature[64] + 27])
 
-    def sign_message(
-        self,
-        schema: Schema,
-        domain: Domain,
-        project: int,
-        config: int,
-        nonce: int,
-        timestamp: int,
-        payload: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """Sign a message and return its JSON body (the dict to POST to ``/messages``)."""
-        unsigned = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload))
-        signature = self.sign_digest(digest(unsigned, domain))
-        signed = build_message(schema, project, config, self.address, nonce, timestamp, dict(payload), signature)
-        return body_dict(signed)
+    def sign_permit(self, domain: Domain, terms: Terms) -> Permit:
+        """The device's DevicePermit accepting a voucher registration on ``terms`` (whose device is this key's)."""
+        if terms.device != self.address:
+            raise ValueError(f"a permit is signed by the device itself, not for {terms.device}")
+        return Permit(terms.nonce, terms.expiry, self.sign_digest(permit_digest(domain, terms)))
 
-    def sign_binding(self, domain: Domain, project: int, owner: str) -> bytes:
-        """The device's consent to be registered to ``owner`` in ``project`` (for registerDevice)."""
-        return self.sign_digest(binding_digest(domain, project, self.address, Address(owner)))
+    def sign_voucher(self, domain: Domain, terms: Terms) -> Voucher:
+        """This key's DeviceVoucher for ``terms``, as the project owner or a registered manufacturer signs it."""
+        signature = self.sign_digest(voucher_digest(domain, terms))
+        return Voucher(self.address, terms.owner, terms.nonce, terms.expiry, signature)
 
 
 class BjjDeviceKey:
@@ -237,30 +270,96 @@ class BjjDeviceKey:
         return bjj_messages.sign_binding(self._key, domain, project, Address(owner))
 
 
-AnyDeviceKey = DeviceKey | BjjDeviceKey
-"""Either kind of device key: both sign message bodies and bindings the same way from the caller's side."""
+class P256DeviceKey(_Eip712Key):
+    """A device's P-256 (secp256r1) private key, the curve of secure elements (ATECC608): it signs the same
+    EIP-712 digests as a secp256k1 key, 64 bytes ``r || s`` with a low s. Its device id is
+    ``uint160(keccak256("ps.p256" || X || Y))`` and its DID a did:key (docs/protocol.md).
 
-KEY_CLASSES: dict[KeyType, type[DeviceKey] | type[BjjDeviceKey]] = {"secp256k1": DeviceKey, "bjj": BjjDeviceKey}
+    Same interface as :class:`DeviceKey`; the key file holds ``p256:0x<64 hex digits>``. A device whose key never
+    leaves its secure element signs there instead (the digest in, ``r || s`` out) and uses this class's
+    :meth:`sign_message` logic as a recipe."""
+
+    key_type: ClassVar[KeyType] = "p256"
+
+    def __init__(self, secret: bytes) -> None:
+        try:
+            self._key = p256.P256Key(bytes(secret))
+        except MessageError as exc:
+            raise ConfigError(str(exc)) from exc
+        self.public_key: Point = self._key.public
+        """``(X, Y)``: registered with the device (DeviceRegistry keeps it; the gateway verifies with it)."""
+        self.address = p256.device_id(self.public_key)
+
+    @classmethod
+    def generate(cls) -> P256DeviceKey:
+        return cls(p256.P256Key.generate().private_key)
+
+    @classmethod
+    def from_hex(cls, secret: str) -> P256DeviceKey:
+        return cls(_secret_from_hex(secret.strip().removeprefix(P256_KEY_PREFIX)))
+
+    def to_hex(self) -> str:
+        return "0x" + self._key.private_key.hex()
+
+    @property
+    def public_key_bytes(self) -> bytes:
+        """64 bytes ``X || Y`` big-endian, as the registration body carries them."""
+        return p256.encode_public_key(self.public_key)
+
+    @property
+    def did(self) -> str:
+        """The key's ``did:key`` (multicodec p256-pub, compressed point, base58btc)."""
+        return did.did_key_p256(self.public_key)
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"P256DeviceKey(address={self.address})"
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write ``p256:0x<hex>`` to a file created with mode 0600."""
+        _write_key_file(path, P256_KEY_PREFIX + self.to_hex(), overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> P256DeviceKey:
+        text = _read_key_file(path)
+        if not text.startswith(P256_KEY_PREFIX):
+            raise ConfigError(f"{path} holds no P-256 key: load it with load_key()")
+        return cls.from_hex(text)
+
+    def sign_digest(self, message_digest: bytes) -> bytes:
+        """64-byte ``r || s`` (low s) over a 32-byte digest, RFC 6979 deterministic."""
+        return self._key.sign_digest(message_digest)
+
+
+AnyDeviceKey = DeviceKey | BjjDeviceKey | P256DeviceKey
+"""Any kind of device key: all sign message bodies and bindings the same way from the caller's side."""
+
+KEY_CLASSES: dict[KeyType, type[DeviceKey] | type[BjjDeviceKey] | type[P256DeviceKey]] = {
+    "secp256k1": DeviceKey,
+    "bjj": BjjDeviceKey,
+    "p256": P256DeviceKey,
+}
 
 
 def generate_key(key_type: KeyType = "secp256k1") -> AnyDeviceKey:
-    """A fresh random key of ``key_type`` (``secp256k1`` or ``bjj``)."""
+    """A fresh random key of ``key_type`` (``secp256k1``, ``bjj`` or ``p256``)."""
     if key_type not in KEY_CLASSES:
         raise ConfigError(f"unknown key type {key_type!r}: use one of {', '.join(KEY_CLASSES)}")
     return KEY_CLASSES[key_type].generate()
 
 
 def load_key(path: str | Path) -> AnyDeviceKey:
-    """The key in a key file, of whichever type the file holds (``bjj:`` prefix: BabyJubJub)."""
+    """The key in a key file, of whichever type the file holds (``bjj:`` prefix: BabyJubJub, ``p256:``: P-256)."""
     text = _read_key_file(path)
     if text.startswith(BJJ_KEY_PREFIX):
         return BjjDeviceKey.from_hex(text)
+    if text.startswith(P256_KEY_PREFIX):
+        return P256DeviceKey.from_hex(text)
     return DeviceKey.from_hex(text)
 
 
 def did_pkh(chain_id: int, address: str) -> str:
     """The device's DID in the ``did:pkh`` method (CAIP-10 account id): ``did:pkh:eip155:<chainId>:<address>``."""
-    return f"did:pkh:eip155:{chain_id}:{to_checksum_address(address)}"
+    return did.did_pkh(chain_id, address)
 
 
 class Device:
@@ -305,22 +404,45 @@ class Device:
 
     @property
     def did(self) -> str | None:
-        """``did:pkh`` for a secp256k1 key; None for a BabyJubJub key (its id is a hash, not an account)."""
+        """``did:pkh`` for a secp256k1 key, ``did:key`` for a P-256 key; None for a BabyJubJub key (its id is a hash,
+        not an account, and it has no did:key multicodec)."""
         if isinstance(self.key, BjjDeviceKey):
             return None
+        if isinstance(self.key, P256DeviceKey):
+            return self.key.did
         return did_pkh(self.project.chain_id, self.key.address)
 
     # --- registration ---
 
     def binding_signature(self, owner: str) -> bytes:
         """The device's binding signature for ``owner`` in this project: EIP-712 DeviceBinding (secp256k1, 65
-        bytes) or EdDSA-Poseidon over ``m_bind`` (BabyJubJub, 96 bytes)."""
+        bytes; P-256, 64 bytes) or EdDSA-Poseidon over ``m_bind`` (BabyJubJub, 96 bytes)."""
         return self.key.sign_binding(self.project.domain, self.project.project, owner)
 
-    def register(self, owner: str) -> RegistrationResult:
+    def register(
+        self, owner: str, voucher: Voucher | None = None, *, permit_ttl_s: int = PERMIT_TTL_S
+    ) -> RegistrationResult:
         """Ask the gateway to register this device to ``owner``; it submits DeviceRegistry.registerDevice. A
-        BabyJubJub device also sends its public key (the gateway cannot recover it from the signature)."""
-        public_key = self.key.public_key_bytes if isinstance(self.key, BjjDeviceKey) else None
+        BabyJubJub or P-256 device also sends its public key (the gateway cannot recover it from the signature).
+
+        With a ``voucher`` (the project owner's or a manufacturer's) the device signs a DevicePermit to ``owner``
+        valid ``permit_ttl_s`` seconds, under a fresh random nonce, and the gateway sends
+        registerDeviceWithVoucher, paying the gas itself."""
+        if voucher is not None:
+            if not isinstance(self.key, DeviceKey):
+                raise ConfigError("vouchers register secp256k1 devices; a BabyJubJub device registers with its binding")
+            terms = Terms(
+                self.project.project,
+                self.address,
+                Address(owner),
+                secrets.randbits(64),
+                int(time.time()) + permit_ttl_s,
+            )
+            permit = self.key.sign_permit(self.project.domain, terms)
+            return self.client.register(
+                self.project.project, self.address, owner, permit.signature, voucher=voucher, permit=permit
+            )
+        public_key = None if isinstance(self.key, DeviceKey) else self.key.public_key_bytes
         return self.client.register(
             self.project.project, self.address, owner, self.binding_signature(owner), public_key=public_key
         )

@@ -16,6 +16,7 @@ from proofstream.domain.defaults import GATEWAY_HOST, GATEWAY_PORT
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
+from proofstream.domain.vouchers import Permit, Voucher
 from proofstream.errors import MessageError, ProofstreamError
 
 DEFAULT_GATEWAY = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}"
@@ -177,19 +178,30 @@ class GatewayClient:
         return ProjectInfo.from_json(self._request("GET", f"/v1/projects/{project}").json())
 
     def register(
-        self, project: int, device: str, owner: str, signature: bytes, *, public_key: bytes | None = None
+        self,
+        project: int,
+        device: str,
+        owner: str,
+        signature: bytes,
+        *,
+        public_key: bytes | None = None,
+        voucher: Voucher | None = None,
+        permit: Permit | None = None,
     ) -> RegistrationResult:
         """Ask the gateway to register ``device`` to ``owner`` in ``project`` with the device's binding signature.
 
         A BabyJubJub device passes its 64-byte ``public_key`` (``Ax || Ay``); the body then carries it as
-        ``"public_key": "0x..."`` (docs/protocol.md)."""
-        body = {
-            "device": to_checksum_address(device),
-            "owner": to_checksum_address(owner),
-            "signature": "0x" + signature.hex(),
-        }
+        ``"public_key": "0x..."`` (docs/protocol.md). With a ``voucher``, ``signature`` is the device's ``permit``
+        signature, or empty for a voucher alone (it must name ``owner``)."""
+        body: dict[str, Any] = {"device": to_checksum_address(device), "owner": to_checksum_address(owner)}
+        if signature:
+            body["signature"] = "0x" + signature.hex()
         if public_key is not None:
             body["public_key"] = "0x" + public_key.hex()
+        if permit is not None:
+            body.update(nonce=permit.nonce, expiry=permit.expiry)
+        if voucher is not None:
+            body["voucher"] = voucher.as_json()
         data = self._request("POST", f"/v1/projects/{project}/devices", json=body).json()
         return RegistrationResult(status=str(data["status"]), tx_hash=data.get("tx_hash"))
 

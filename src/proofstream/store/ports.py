@@ -64,6 +64,9 @@ class NewMessage:
 
     message: DeviceMessage
     id: MessageId
+    envelope: str | None = None
+    """What the device signed when that is not the message's own digest (a W3bStream message: its request and
+    signature, ``domain.w3bstream.envelope``), kept so that anyone can check the signature again."""
 
 
 PutOutcome = PutResult | StoreError
@@ -86,6 +89,8 @@ class StoredMessage:
     """Why the message's task failed, when it did."""
     tx_hash: str | None = None
     """The route transaction of the message's task, once sent."""
+    envelope: str | None = None
+    """What the device signed, for a message that came in another format (``NewMessage.envelope``)."""
 
 
 @dataclass(frozen=True)
@@ -256,14 +261,22 @@ class Store(Protocol):
         ...
 
     def upsert_device(
-        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+        self,
+        project: ProjectId,
+        device: Address,
+        owner: Address,
+        key: tuple[int, int] | None = None,
+        *,
+        block: int | None = None,
     ) -> None:
         """Allow ``device`` to send messages to ``project`` (its DeviceRegistry binding to ``owner``); ``key`` is
-        its BabyJubJub public key (Ax, Ay) when it has one (kept when an update passes None)."""
+        its BabyJubJub or P-256 public key (x, y) when it has one (kept when an update passes None); ``block`` the
+        chain block of the registration (kept when an update passes None), for :meth:`rewind_devices`."""
         ...
 
     def device_key(self, project: ProjectId, device: Address) -> tuple[int, int] | None:
-        """The BabyJubJub key of ``device`` in ``project``; None for an unknown or secp256k1 device."""
+        """The BabyJubJub or P-256 key of ``device`` in ``project`` (its device id tells which); None for an
+        unknown or secp256k1 device."""
         ...
 
     def get_checkpoint(self, name: str) -> str | None:
@@ -274,9 +287,15 @@ class Store(Protocol):
 
     def remove_device(self, project: ProjectId, device: Address) -> None: ...
 
-    def deactivate_device(self, project: ProjectId, device: Address) -> None:
-        """The device was deactivated on chain: no longer in :meth:`device_projects` (the gateway refuses it), for
-        good (a later upsert does not bring it back); :meth:`device_key` still answers, for its receipts."""
+    def deactivate_device(self, project: ProjectId, device: Address, *, block: int | None = None) -> None:
+        """The device was deactivated on chain (in ``block``): no longer in :meth:`device_projects` (the gateway
+        refuses it), for good (a later upsert does not bring it back; only :meth:`rewind_devices` does);
+        :meth:`device_key` still answers, for its receipts."""
+        ...
+
+    def rewind_devices(self, after_block: int) -> None:
+        """Undo the chain blocks after ``after_block`` (a reorganisation took them away): devices registered in
+        them are gone, their deactivations lifted. Rows written without a block are left alone."""
         ...
 
     def device_projects(self, device: Address) -> set[ProjectId]:

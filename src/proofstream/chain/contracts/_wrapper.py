@@ -39,11 +39,17 @@ class Wrapper:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.address})"
 
-    def _call(self, function: str, *args: Any) -> Any:
-        return self._client.call(getattr(self._contract.functions, function)(*args))
+    def _call(self, function: str, *args: Any, confirmations: int = 0) -> Any:
+        """``function``'s answer as of the block ``confirmations`` deep (0: the latest)."""
+        block = self._client.confirmed_block(confirmations)
+        return self._client.call(getattr(self._contract.functions, function)(*args), block=block)
 
     def _send(self, function: str, *args: Any, sender: LocalAccount | None, gas: int | None = None) -> Receipt:
         return self._client.send(getattr(self._contract.functions, function)(*args), sender=sender, gas=gas)
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the chain holds ``tx_hash``, mined or waiting (a transaction to this contract, or any)."""
+        return self._client.transaction_known(tx_hash)
 
     def _event(self, name: str) -> ContractEvent:
         event: ContractEvent = getattr(self._contract.events, name)()

@@ -83,9 +83,30 @@ class BjjKeyRegisteredEvent:
 
 
 @dataclass(frozen=True)
+class P256KeyRegisteredEvent:
+    """A device with a P-256 key was registered (a DeviceRegisteredEvent comes with it)."""
+
+    project: ProjectId
+    device: Address
+    x: int
+    y: int
+    position: EventPosition
+
+
+@dataclass(frozen=True)
 class DeviceDeactivatedEvent:
     project: ProjectId
     device: Address
+    position: EventPosition
+
+
+@dataclass(frozen=True)
+class DeviceTransferredEvent:
+    """The device's NFT changed hands: its rewards now go to ``owner``."""
+
+    project: ProjectId
+    device: Address
+    owner: Address
     position: EventPosition
 
 

@@ -18,11 +18,14 @@ from proofstream.chain.contracts.events import (
     BjjKeyRegisteredEvent,
     DeviceDeactivatedEvent,
     DeviceRegisteredEvent,
+    DeviceTransferredEvent,
+    P256KeyRegisteredEvent,
     VersionAddedEvent,
     VersionRetiredEvent,
 )
 from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId
+from proofstream.domain.vouchers import Permit, Terms, Voucher, permit_digest, voucher_digest
 
 
 def sign_device_binding(
@@ -31,6 +34,23 @@ def sign_device_binding(
     """The device key's signature (r || s || v, v in {27, 28}) binding itself to ``project`` and ``owner``."""
     digest = binding_digest(Domain(chain_id, Address(device_registry)), project, device_key.address, owner)
     return bytes(device_key.unsafe_sign_hash(Hash32(digest)).signature)
+
+
+def sign_voucher(issuer: LocalAccount, chain_id: int, device_registry: str, terms: Terms) -> Voucher:
+    """``issuer``'s (the project owner's or a manufacturer's) voucher for ``terms``."""
+    digest = voucher_digest(Domain(chain_id, Address(device_registry)), terms)
+    signature = bytes(issuer.unsafe_sign_hash(Hash32(digest)).signature)
+    return Voucher(Address(issuer.address), terms.owner, terms.nonce, terms.expiry, signature)
+
+
+def sign_permit(device_key: LocalAccount, chain_id: int, device_registry: str, terms: Terms) -> Permit:
+    """The device key's permit accepting a voucher registration on ``terms`` (its ``device`` is the key's)."""
+    digest = permit_digest(Domain(chain_id, Address(device_registry)), terms)
+    return Permit(terms.nonce, terms.expiry, bytes(device_key.unsafe_sign_hash(Hash32(digest)).signature))
+
+
+def _voucher_tuple(voucher: Voucher) -> tuple[str, str, int, int, bytes]:
+    return (voucher.issuer, to_checksum_address(voucher.owner), voucher.nonce, voucher.expiry, voucher.signature)
 
 
 @dataclass(frozen=True)
@@ -81,9 +101,10 @@ class ProjectRegistry(Wrapper):
         """Retire a version other than the current one now (ends its grace period early); owner only."""
         return self._send("retireVersion", project, version, sender=sender)
 
-    def is_live(self, project: int, version: int) -> bool:
-        """Whether new tasks may be assigned under ``version`` now; False for an unknown project or version."""
-        return bool(self._call("isLive", project, version))
+    def is_live(self, project: int, version: int, *, confirmations: int = 0) -> bool:
+        """Whether new tasks may be assigned under ``version`` now (as of the block ``confirmations`` deep); False
+        for an unknown project or version."""
+        return bool(self._call("isLive", project, version, confirmations=confirmations))
 
     def retires_at(self, project: int, version: int) -> int | None:
         """First block in which ``version`` is retired, or None while no retirement is set (the current one)."""
@@ -189,6 +210,120 @@ class DeviceRegistry(Wrapper):
         project owner. The device id is :meth:`bjj_device_id` of the key."""
         return self._send("registerBjjDevice", project, ax, ay, to_checksum_address(owner), r8x, r8y, s, sender=sender)
 
+    # --- P-256 devices ---
+
+    def register_p256_device(
+        self, project: int, x: int, y: int, owner: str, r: int, s: int, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        """Bind the P-256 key (x, y) to ``project`` and ``owner``; (r, s) is the key's low-s ECDSA signature of
+        :meth:`binding_digest` for its device id (:meth:`p256_device_id`). ``sender`` must be the project owner.
+        Reverts ``P256Unavailable`` on a chain without the P256VERIFY precompile."""
+        return self._send("registerP256Device", project, x, y, to_checksum_address(owner), r, s, sender=sender)
+
+    def p256_key_of(self, project: int, device: str) -> tuple[int, int] | None:
+        """The P-256 key (x, y) of ``device`` in ``project``; None when it is not registered there or has another
+        key type."""
+        x, y = self._call("p256KeyOf", project, to_checksum_address(device))
+        return None if y == 0 else (int(x), int(y))
+
+    def p256_device_id(self, x: int, y: int) -> Address:
+        """The id of the device with P-256 key (x, y): last 20 bytes of keccak256("ps.p256" || x || y)."""
+        return Address(to_checksum_address(self._call("p256DeviceId", x, y)))
+
+    def p256_available(self) -> bool:
+        """Whether the chain has the P256VERIFY precompile (EIP-7951) that P-256 registrations need."""
+        return bool(self._call("p256Available"))
+
+    def p256_key_registered_events(self, from_block: int, to_block: int | str) -> list[P256KeyRegisteredEvent]:
+        return [
+            P256KeyRegisteredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                x=int(e["args"]["x"]),
+                y=int(e["args"]["y"]),
+                position=position(e),
+            )
+            for e in self._logs("P256KeyRegistered", from_block, to_block)
+        ]
+
+    def register_device_with_voucher(
+        self, project: int, device: str, owner: str, voucher: Voucher, permit: Permit, *, sender: LocalAccount | None
+    ) -> Receipt:
+        """Register ``device`` to ``owner`` with an issuer's voucher and the device's permit; anyone may send."""
+        return self._send(
+            "registerDeviceWithVoucher",
+            project,
+            to_checksum_address(device),
+            to_checksum_address(owner),
+            _voucher_tuple(voucher),
+            (permit.nonce, permit.expiry, permit.signature),
+            sender=sender,
+        )
+
+    def register_device_by_voucher(
+        self, project: int, device: str, owner: str, voucher: Voucher, *, sender: LocalAccount | None
+    ) -> Receipt:
+        """Register ``device`` to ``owner`` with a voucher alone (it must name ``owner``); anyone may send."""
+        return self._send(
+            "registerDeviceByVoucher",
+            project,
+            to_checksum_address(device),
+            to_checksum_address(owner),
+            _voucher_tuple(voucher),
+            sender=sender,
+        )
+
+    def set_manufacturer(
+        self, project: int, manufacturer: str, allowed: bool = True, *, sender: LocalAccount | None = None
+    ) -> Receipt:
+        """Allow (or stop) ``manufacturer`` to sign vouchers for ``project``; ``sender`` must be its owner."""
+        return self._send("setManufacturer", project, to_checksum_address(manufacturer), allowed, sender=sender)
+
+    def is_manufacturer(self, project: int, manufacturer: str) -> bool:
+        return bool(self._call("isManufacturer", project, to_checksum_address(manufacturer)))
+
+    def is_voucher_issuer(self, project: int, issuer: str) -> bool:
+        """The project's owner or one of its manufacturers."""
+        return bool(self._call("isVoucherIssuer", project, to_checksum_address(issuer)))
+
+    def voucher_nonce_used(self, issuer: str, nonce: int) -> bool:
+        return bool(self._call("voucherNonceUsed", to_checksum_address(issuer), nonce))
+
+    def cancel_voucher(self, nonce: int, *, sender: LocalAccount | None = None) -> Receipt:
+        """Withdraw ``sender``'s unused voucher ``nonce``."""
+        return self._send("cancelVoucher", nonce, sender=sender)
+
+    def voucher_digest(self, terms: Terms) -> bytes:
+        return bytes(self._call("voucherDigest", *terms.values))
+
+    def permit_digest(self, terms: Terms) -> bytes:
+        return bytes(self._call("permitDigest", *terms.values))
+
+    # --- the device NFT (ERC-721) ---
+
+    def token_id_of(self, project: int, device: str) -> int:
+        """The device's token id: ``project << 160 | device``."""
+        return int(self._call("tokenIdOf", project, to_checksum_address(device)))
+
+    def owner_of_token(self, token_id: int) -> Address:
+        return Address(to_checksum_address(self._call("ownerOf", token_id)))
+
+    def balance_of(self, owner: str) -> int:
+        return int(self._call("balanceOf", to_checksum_address(owner)))
+
+    def transfer_device(
+        self, project: int, device: str, to: str, *, sender: LocalAccount, owner: str | None = None
+    ) -> Receipt:
+        """Move ``device``'s token (and so its future rewards) from ``owner`` (by default ``sender``) to ``to``:
+        ERC-721 ``safeTransferFrom``, which the owner, its operator or the token's approved account may send."""
+        token = self.token_id_of(project, device)
+        source = to_checksum_address(owner or sender.address)
+        return self._client.send(
+            self._contract.functions.safeTransferFrom(source, to_checksum_address(to), token), sender=sender
+        )
+
+    # --- every key type ---
+
     def deactivate_device(self, project: int, device: str, *, sender: LocalAccount | None = None) -> Receipt:
         """Take ``device`` out of service in ``project`` for good; ``sender`` must be the project owner."""
         return self._send("deactivateDevice", project, to_checksum_address(device), sender=sender)
@@ -248,6 +383,17 @@ class DeviceRegistry(Wrapper):
                 position=position(e),
             )
             for e in self._logs("BjjKeyRegistered", from_block, to_block)
+        ]
+
+    def device_transferred_events(self, from_block: int, to_block: int | str) -> list[DeviceTransferredEvent]:
+        return [
+            DeviceTransferredEvent(
+                project=ProjectId(e["args"]["project"]),
+                device=Address(e["args"]["device"]),
+                owner=Address(e["args"]["owner"]),
+                position=position(e),
+            )
+            for e in self._logs("DeviceTransferred", from_block, to_block)
         ]
 
     def device_deactivated_events(self, from_block: int, to_block: int | str) -> list[DeviceDeactivatedEvent]:

@@ -41,7 +41,7 @@ class MessageQueries(SqlEngine):
                 # the items after it see exactly what the items before it wrote.
                 conn.execute("SAVEPOINT item")
                 try:
-                    outcomes.append(_insert_message(conn, item.message, item.id, body, received_at))
+                    outcomes.append(_insert_message(conn, item.message, item.id, body, received_at, item.envelope))
                 except StoreError as exc:
                     conn.execute("ROLLBACK TO item")
                     outcomes.append(exc)
@@ -132,7 +132,12 @@ def _check_device_order(conn: Connection, message: DeviceMessage, project: str, 
 
 
 def _insert_message(
-    conn: Connection, message: DeviceMessage, message_id: MessageId, body: str, received_at: float
+    conn: Connection,
+    message: DeviceMessage,
+    message_id: MessageId,
+    body: str,
+    received_at: float,
+    envelope: str | None = None,
 ) -> PutResult:
     """The store's admission rules (Store.put_message), checked and applied inside the writer's transaction.
 
@@ -172,8 +177,8 @@ def _insert_message(
             code="unknown_project",
         )
     conn.execute(
-        "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at),
+        "INSERT INTO messages (id, project, config, device, nonce, device_time, body, received_at, envelope)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (message_id, project, message.config, device, nonce, u64(message.timestamp), body, received_at, envelope),
     )
     return PutResult(message_id, created=True)

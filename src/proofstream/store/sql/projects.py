@@ -59,7 +59,13 @@ class ProjectQueries(SqlEngine):
         return [project_config(row) for row in self._read(sql + " ORDER BY project, config", params)]
 
     def upsert_device(
-        self, project: ProjectId, device: Address, owner: Address, key: tuple[int, int] | None = None
+        self,
+        project: ProjectId,
+        device: Address,
+        owner: Address,
+        key: tuple[int, int] | None = None,
+        *,
+        block: int | None = None,
     ) -> None:
         bjj = None if key is None else "0x" + b"".join(c.to_bytes(32, "big") for c in key).hex()
 
@@ -67,13 +73,14 @@ class ProjectQueries(SqlEngine):
             row = (u64(project), addr(device))
             if conn.execute("SELECT 1 FROM devices WHERE project = ? AND device = ?", row).fetchone():
                 conn.execute(
-                    "UPDATE devices SET owner = ?, bjj_key = COALESCE(?, bjj_key) WHERE project = ? AND device = ?",
-                    (addr(owner), bjj, *row),
+                    "UPDATE devices SET owner = ?, bjj_key = COALESCE(?, bjj_key),"
+                    " registered_block = COALESCE(?, registered_block) WHERE project = ? AND device = ?",
+                    (addr(owner), bjj, block, *row),
                 )
             else:
                 conn.execute(
-                    "INSERT INTO devices (project, device, owner, bjj_key) VALUES (?, ?, ?, ?)",
-                    (*row, addr(owner), bjj),
+                    "INSERT INTO devices (project, device, owner, bjj_key, registered_block) VALUES (?, ?, ?, ?, ?)",
+                    (*row, addr(owner), bjj, block),
                 )
 
         self._write(job)
@@ -92,12 +99,23 @@ class ProjectQueries(SqlEngine):
             )
         )
 
-    def deactivate_device(self, project: ProjectId, device: Address) -> None:
+    def deactivate_device(self, project: ProjectId, device: Address, *, block: int | None = None) -> None:
         self._write(
             lambda conn: conn.execute(
-                "UPDATE devices SET deactivated = 1 WHERE project = ? AND device = ?", (u64(project), addr(device))
+                "UPDATE devices SET deactivated = 1, deactivated_block = ? WHERE project = ? AND device = ?",
+                (block, u64(project), addr(device)),
             )
         )
+
+    def rewind_devices(self, after_block: int) -> None:
+        def job(conn: Connection) -> None:
+            conn.execute("DELETE FROM devices WHERE registered_block > ?", (after_block,))
+            conn.execute(
+                "UPDATE devices SET deactivated = 0, deactivated_block = NULL WHERE deactivated_block > ?",
+                (after_block,),
+            )
+
+        self._write(job)
 
     def device_projects(self, device: Address) -> set[ProjectId]:
         rows = self._read("SELECT project FROM devices WHERE device = ? AND deactivated = 0", (addr(device),))

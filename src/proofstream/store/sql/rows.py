@@ -28,7 +28,8 @@ from proofstream.store.ports import (
 
 PROJECT_COLUMNS = "project, config, schema_json, domain_name, domain_version, chain_id, verifying_contract"
 MESSAGE_COLUMNS = (
-    "m.id, m.body, m.received_at, m.task_id, m.leaf_index, p.schema_json, t.status, t.reason, t.root, t.route_tx"
+    "m.id, m.body, m.received_at, m.task_id, m.leaf_index, p.schema_json, t.status, t.reason, t.root, t.route_tx, "
+    "m.envelope"
 )
 MESSAGE_FROM = (
     "FROM messages m JOIN projects p ON p.project = m.project AND p.config = m.config "
@@ -67,7 +68,7 @@ def project_config(row: Sequence[Any]) -> ProjectConfig:
 
 
 def stored_message(row: Sequence[Any]) -> StoredMessage:
-    message_id, body, received_at, task_id, leaf_index, schema_json, task_status, reason, root, route_tx = row
+    message_id, body, received_at, task_id, leaf_index, schema_json, task_status, reason, root, route_tx, envelope = row
     schema = _schema(schema_json)
     try:
         message = parse_body(body.encode(), lambda _project, _config: schema)
@@ -84,6 +85,7 @@ def stored_message(row: Sequence[Any]) -> StoredMessage:
         root=None if root is None else int(root),
         reason=reason,
         tx_hash=route_tx,
+        envelope=envelope,
     )
 
 
