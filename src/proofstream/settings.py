@@ -24,6 +24,15 @@ from proofstream.errors import ConfigError
 PROVER_BACKENDS = ("auto", "snarkjs", "fast")
 """What ``prover.backend`` may name (proofstream.prover.warm.choose_prover reads it)."""
 
+BATCHING_MODES = ("throughput", "latency")
+"""What ``batching.mode`` may name."""
+
+LATENCY_WINDOW_S = 1
+"""The batching window of the latency mode when ``batching.window_seconds`` does not set one."""
+
+LATENCY_POLL_S = 0.1
+"""The longest an idle loop of the node (pipeline, provers, attesters) waits in the latency mode."""
+
 DEFAULT_CONFIRMATIONS = 12
 """``chain.confirmations`` of a chain at a ``chain.rpc_url`` unless set: deeper than the reorgs an L1 or a rollup's
 unsafe head usually sees."""
@@ -77,9 +86,33 @@ class ChainSettings:
 
 @dataclass(frozen=True)
 class BatchingSettings:
+    mode: str = "throughput"
+    """``throughput``: tasks are cut by the project's window (plus ``grace_seconds``) or at capacity, the cost
+    guard of docs/protocol.md ("Tasks"). ``latency``: a window of 1 s unless ``window_seconds`` sets one, no
+    grace, the node's loops wait at most 0.1 s, and a device's messages wait for its task in flight and then
+    all join its next task (docs/protocol.md, "Latency mode"). It drops the cost guard: see there."""
     window_seconds: int = 0
-    """Overrides the project's ``[batching] window_seconds`` when set (0: the project's)."""
+    """Overrides the project's ``[batching] window_seconds`` when set (0: the project's, or 1 s in the latency
+    mode)."""
     grace_seconds: int = 5
+    """How long after a window ends late messages may still join it; the latency mode uses none."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in BATCHING_MODES:
+            raise ConfigError(f"batching.mode must be one of {', '.join(BATCHING_MODES)}, got {self.mode!r}")
+
+    @property
+    def latency(self) -> bool:
+        return self.mode == "latency"
+
+    def window(self, project_window: int) -> int:
+        """The window the sequencer cuts by, for a project whose ``[batching] window_seconds`` is given."""
+        return self.window_seconds or (LATENCY_WINDOW_S if self.latency else project_window)
+
+    @property
+    def grace(self) -> int:
+        """The grace the sequencer waits after a window (none in the latency mode)."""
+        return 0 if self.latency else self.grace_seconds
 
 
 @dataclass(frozen=True)
@@ -155,6 +188,11 @@ class Settings:
     prover: ProverSettings = field(default_factory=ProverSettings)
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+
+    @property
+    def poll_seconds(self) -> float:
+        """How long an idle loop of the node waits: ``chain.poll_seconds``, at most 0.1 s in the latency mode."""
+        return min(self.chain.poll_seconds, LATENCY_POLL_S) if self.batching.latency else self.chain.poll_seconds
 
     @property
     def is_local_chain(self) -> bool:

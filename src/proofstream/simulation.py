@@ -138,7 +138,7 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     kind = "BabyJubJub " if spec.circuit_signatures else ""
     progress.step(f"registering {n_devices} {kind}devices (each binding signed by the device key)")
     for key, owner in zip(keys, owners, strict=True):
-        _register(node, project, domain, key, owner)
+        register_device(node, project, domain, key, owner)
     _wait(lambda: all(node.store.device_projects(k.address) for k in keys), "the indexer to see the devices")
 
     progress.step(f"devices send {n_messages} signed messages each over HTTP")
@@ -178,7 +178,8 @@ def _drive(node: Node, n_devices: int, n_messages: int, progress: Progress, seed
     return _summary(node, keys, owners, accepted)
 
 
-def _register(node: Node, project: int, domain: Domain, key: AnyDeviceKey, owner: str) -> None:
+def register_device(node: Node, project: int, domain: Domain, key: AnyDeviceKey, owner: str) -> None:
+    """Register ``key`` in ``project`` for ``owner`` as the project owner, with the binding the device key signs."""
     signature = key.sign_binding(domain, project, owner)
     devices, sender = node.core.devices, node.roles.owner
     if isinstance(key, BjjDeviceKey):

@@ -85,7 +85,7 @@ def test_a_device_switching_back_and_forth_gets_one_task_per_run() -> None:
 @pytest.mark.parametrize("kwargs", [{"capacity": 0, "window_seconds": 1}, {"capacity": 1, "window_seconds": 0}])
 def test_policy_rejects_nonsense(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="must"):
-        BatchPolicy(**kwargs)
+        BatchPolicy(kwargs["capacity"], kwargs["window_seconds"])
 
 
 @given(

@@ -11,6 +11,11 @@ first:
 
 The last task of a device stays open while more messages could still join it: until its window has closed on the
 node's clock (plus a grace period for late arrivals), or until the caller flushes.
+
+With ``backlog_joins`` (the node's latency mode) the window only says when a task may close, not which messages
+it holds: every pending message of the device joins, up to capacity. The sequencer then hands the policy no
+message of a device whose previous task is still in flight, so what queued meanwhile becomes one task, not one
+task per window.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class BatchPolicy:
     """Length of a task's device-timestamp window, from its first message."""
     grace_seconds: int = 5
     """How long after a window ends (node clock) late messages may still join it."""
+    backlog_joins: bool = False
+    """Let every pending message of a device join its task (up to capacity), whatever its timestamp's window."""
 
     def __post_init__(self) -> None:
         if self.capacity < 1:
@@ -98,7 +105,7 @@ def _fits(current: Sequence[Pending], message: Pending, policy: BatchPolicy) -> 
     return (
         len(current) < policy.capacity
         and message.config == current[0].config
-        and message.timestamp < current[0].timestamp + policy.window_seconds
+        and (policy.backlog_joins or message.timestamp < current[0].timestamp + policy.window_seconds)
         and message.timestamp > current[-1].timestamp
     )
 

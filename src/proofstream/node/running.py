@@ -177,7 +177,7 @@ class Node:
 
     def _start_attesters(self, rpc_url: str) -> None:
         """On the chain this node started, run the attesting provers of every live attest version as children."""
-        launches = self.wiring.attester_launches(rpc_url, self.settings.chain.poll_seconds)
+        launches = self.wiring.attester_launches(rpc_url, self.settings.poll_seconds)
         if not launches:
             return
         if not self.local_chain or self.settings.has_key(self._env):
@@ -283,7 +283,7 @@ class Node:
                 log.error(logger, "step crashed, retrying", loop=name, exc_info=True)
                 busy = False
             if not busy:
-                self._stopping.wait(self.settings.chain.poll_seconds)
+                self._stopping.wait(self.settings.poll_seconds)
 
     def flush(self) -> None:
         """Cut every open batch now instead of waiting for its window to close (the demo's last step)."""

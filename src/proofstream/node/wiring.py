@@ -195,7 +195,7 @@ def _compose(
     for version, version_build in versions.items():
         store.upsert_project(ProjectConfig(ProjectId(deployment.project), version, version_build.spec.schema, domain))
     current = versions[max(versions)].spec  # the deployed current version, whatever the folder holds
-    window = settings.batching.window_seconds or current.window_seconds
+    window = settings.batching.window(current.window_seconds)
     pipeline = _pipeline(settings, store, chain, core, manifest, deployment, versions, current, window, compilation)
     return Wiring(
         chain=chain,
@@ -208,7 +208,7 @@ def _compose(
         store=store,
         store_location=location,
         pipeline=pipeline,
-        late_limit_s=window + settings.batching.grace_seconds,
+        late_limit_s=window + settings.batching.grace,
     )
 
 
@@ -314,7 +314,7 @@ def _pipeline(
         book,
         project=deployment.project,
         depth=current.depth,
-        policy=BatchPolicy(current.capacity, window, settings.batching.grace_seconds),
+        policy=BatchPolicy(current.capacity, window, settings.batching.grace, backlog_joins=settings.batching.latency),
         prover=Address(roles.prover.address),
         deadline_blocks=settings.chain.deadline_blocks,
     )

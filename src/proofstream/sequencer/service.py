@@ -8,6 +8,9 @@ Config versions (docs/protocol.md, "Versions and upgrades"): a task holds messag
 assigned under it. Messages of a version that is no longer live on chain are left unbatched (kept in the store,
 counted in :attr:`Sequencer.held_back`, logged once per version); a task cut while its version was live but not yet
 assigned when it retired fails with that reason. While the project is paused nothing is cut or assigned.
+
+In the latency mode (a policy with ``backlog_joins``) a device with a task in flight (batched, proving or
+submitted) gets no new task: its messages wait, and join one task once that task is final.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from proofstream import logs as log
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
-from proofstream.domain.tasks import TaskStatus, task_id
+from proofstream.domain.tasks import FINAL, TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
@@ -119,8 +122,11 @@ class Sequencer:
         stored = {m.id: m for m in messages}
         held: Counter[ConfigVersion] = Counter()
         pending = []
+        busy = self._in_flight() if self._policy.backlog_joins else set()
         for m in messages:
             version = ConfigVersion(m.message.config)
+            if m.message.device.lower() in busy:
+                continue  # the latency mode: it joins the device's next task once the one in flight is final
             if live(version):
                 pending.append(Pending(m.id, m.message.device, m.message.nonce, m.message.timestamp, version))
             else:
@@ -142,6 +148,11 @@ class Sequencer:
             )
             created.append(task)
         return created
+
+    def _in_flight(self) -> set[str]:
+        """Devices (lower-case) of this project with a task not yet settled or failed."""
+        open_statuses = [status for status in TaskStatus if status not in FINAL]
+        return {t.device.lower() for t in self._store.tasks_with_status(*open_statuses) if t.project == self._project}
 
     def _report_held(self, held: Counter[ConfigVersion]) -> None:
         for version in sorted(held.keys() - self._reported_versions):
