@@ -35,6 +35,8 @@ def write_settings(tmp: Path, rpc_url: str, key: str) -> Path:
         f'data_dir = "{tmp / "data"}"\n'
         "[gateway]\nport = 0\n"
         f'[chain]\nrpc_url = "{rpc_url}"\nkey_file = "{key_file}"\npoll_seconds = 0.2\n'
+        # The test's anvil mines a block per transaction only: no confirmation would ever follow the last one.
+        "confirmations = 0\n"
         "[batching]\nwindow_seconds = 3600\n"
     )
     return path
