@@ -20,7 +20,6 @@ import httpx
 import pytest
 from eth_account import Account
 
-from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.circuit_task import CircuitTask, TaskRecord, record_of
@@ -37,15 +36,16 @@ from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.warm import choose_prover
-from proofstream.sdk.device import DeviceKey
+from proofstream.sdk.device import AnyDeviceKey, BjjDeviceKey, DeviceKey
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
+from proofstream.simulation import register_device
 
 SETTLE_TIMEOUT_S = 240.0
 
 
 @dataclass
 class Attacker:
-    key: DeviceKey
+    key: AnyDeviceKey
     owner: str
     nonce: int = 0
 
@@ -82,12 +82,11 @@ class AttackWorld:
 
     # --- devices ------------------------------------------------------------------------------------------------
 
-    def device(self) -> Attacker:
-        """A fresh device registered on chain (as the project owner) and known to the gateway."""
-        key, owner = DeviceKey.generate(), Account.create().address
-        self.node.core.devices.register_device(
-            self.project, key.address, owner, key.sign_binding(self.domain, self.project, owner), sender=dev_account(0)
-        )
+    def device(self, kind: type[DeviceKey | BjjDeviceKey] = DeviceKey) -> Attacker:
+        """A fresh device with a key of ``kind`` (secp256k1 by default), registered on chain as the project owner
+        and known to the gateway."""
+        key, owner = kind.generate(), Account.create().address
+        register_device(self.node, self.project, self.domain, key, owner)
         deadline = time.monotonic() + 30
         while self.project not in self.node.store.device_projects(Address(key.address)):
             if time.monotonic() > deadline:
