@@ -6,6 +6,7 @@ both the Solidity library and proofstream's Python; Poseidon values come from ``
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ def binding(world: World, key: str = KEY, *, project: int | None = None, owner: 
     return sign(key, message)
 
 
+@functools.cache  # three circomlibjs runs (a Node start and its wasm set-up each): once per module
 def small_order_points() -> list[tuple[int, int]]:
     """The 8 points of the torsion subgroup: multiples of a point of order 8 (generator * l)."""
     answer = circomlibjs({})
