@@ -103,12 +103,32 @@ contract AttestVerifier is IVerifier {
 
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
+        if (proof.length != quorum * SIGNATURE_BYTES) return false;
+        return _verify(publicInputs, proof, 0);
+    }
+
+    /// @inheritdoc IVerifier
+    /// @dev Attestations have no batched check: each task's quorum is checked as verify() checks it.
+    function verifyBatch(uint256[][] calldata publicInputs, bytes calldata proofs) external view returns (bool) {
+        uint256 size = quorum * SIGNATURE_BYTES;
+        if (proofs.length != publicInputs.length * size) return false;
+        for (uint256 i = 0; i < publicInputs.length; ++i) {
+            if (!_verify(publicInputs[i], proofs, i * size)) return false;
+        }
+        return true;
+    }
+
+    /// @dev The quorum's signatures at `offset` in `proofs` over the attestation of `publicInputs`.
+    function _verify(uint256[] calldata publicInputs, bytes calldata proofs, uint256 offset)
+        private
+        view
+        returns (bool)
+    {
         bytes32 digest = digestOf(publicInputs);
         uint256 k = quorum;
-        if (proof.length != k * SIGNATURE_BYTES) return false;
         address previous = address(0);
         for (uint256 i = 0; i < k; ++i) {
-            address signer = _recover(digest, proof, i * SIGNATURE_BYTES);
+            address signer = _recover(digest, proofs, offset + i * SIGNATURE_BYTES);
             // Strictly increasing: distinct signers, and a failed recovery (address 0) never passes.
             if (signer <= previous) return false;
             if (!isAttester[signer] || !provers.isProver(signer)) return false;

@@ -33,7 +33,8 @@ class ChainVerdict:
 
 
 def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> ChainVerdict:
-    """Read ``TaskManager.getTask(receipt.task_id)`` and check it against the receipt; ReceiptError with the first
+    """Read the task's record (its events, checked with ``TaskManager.recordMatches``) and check it against the
+    receipt; ReceiptError with the first
     failure's code otherwise: ``wrong_chain``, ``task_manager_mismatch``, ``unknown_task``, ``root_mismatch``,
     ``device_mismatch``, ``project_mismatch``, ``config_mismatch``, ``nonce_out_of_range``, ``not_settled``,
     ``tx_not_found``, ``tx_failed``. Call it on a receipt :func:`verify_receipt` accepted."""
@@ -47,9 +48,10 @@ def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> Cha
         raise ReceiptError(
             f"the receipt names TaskManager {receipt.task_manager}, not {tasks.address}", code="task_manager_mismatch"
         )
-    record = tasks.get_task(receipt.task_id)
-    if record.status is TaskStatus.NONE:
+    if tasks.status_of(receipt.task_id) is TaskStatus.NONE:
         raise ReceiptError(f"TaskManager {tasks.address} has no task {receipt.task_id}", code="unknown_task")
+    # The fields come from the task's events, checked against the record hash TaskManager stores.
+    record = tasks.get_task(receipt.task_id)
     if record.root != receipt.root:
         raise ReceiptError(
             f"task {receipt.task_id} has root {record.root} on chain, the receipt says {receipt.root}",
