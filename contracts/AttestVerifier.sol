@@ -103,28 +103,25 @@ contract AttestVerifier is IVerifier {
 
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
+        bytes32 digest = digestOf(publicInputs);
         if (proof.length != quorum * SIGNATURE_BYTES) return false;
-        return _verify(publicInputs, proof, 0);
+        return _signedByQuorum(digest, proof, 0);
     }
 
     /// @inheritdoc IVerifier
     /// @dev Attestations have no batched check: each task's quorum is checked as verify() checks it.
     function verifyBatch(uint256[][] calldata publicInputs, bytes calldata proofs) external view returns (bool) {
         uint256 size = quorum * SIGNATURE_BYTES;
-        if (proofs.length != publicInputs.length * size) return false;
+        bool lengthOk = proofs.length == publicInputs.length * size;
         for (uint256 i = 0; i < publicInputs.length; ++i) {
-            if (!_verify(publicInputs[i], proofs, i * size)) return false;
+            bytes32 digest = digestOf(publicInputs[i]); // reverts on inputs of the wrong shape, as verify() does
+            if (!lengthOk || !_signedByQuorum(digest, proofs, i * size)) return false;
         }
-        return true;
+        return lengthOk;
     }
 
-    /// @dev The quorum's signatures at `offset` in `proofs` over the attestation of `publicInputs`.
-    function _verify(uint256[] calldata publicInputs, bytes calldata proofs, uint256 offset)
-        private
-        view
-        returns (bool)
-    {
-        bytes32 digest = digestOf(publicInputs);
+    /// @dev Whether the quorum's signatures at `offset` in `proofs` sign `digest`.
+    function _signedByQuorum(bytes32 digest, bytes calldata proofs, uint256 offset) private view returns (bool) {
         uint256 k = quorum;
         address previous = address(0);
         for (uint256 i = 0; i < k; ++i) {

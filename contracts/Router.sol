@@ -95,9 +95,10 @@ contract Router {
         bytes calldata proof
     ) external {
         (uint256 taskId, uint256[] memory inputs) = _check(task, outputs, prev, lastTime, lastLeaf);
+        // Settled before the proof is checked, as in a batch: a bad proof reverts the settlement with it.
+        taskManager.settle(task, prev, lastTime, lastLeaf);
         address verifier = projects.verifierOf(task.project, task.configVersion);
         if (!IVerifier(verifier).verify(inputs, proof)) revert InvalidProof(taskId);
-        taskManager.settle(task, prev, lastTime, lastLeaf);
         _process(projects.dappOf(task.project), task, taskId, outputs);
     }
 
@@ -151,10 +152,11 @@ contract Router {
     }
 
     /// @dev The Router's checks on the record given (TaskManager.settle then checks it against the stored hash,
-    /// with the status, the predecessor and the anchor) and the public inputs built from it. Effects come after
-    /// the proof is checked in route(); in a batch each task settles as it is checked, and the batched check
-    /// reverts them all when a proof fails. Either way the task is settled before its DApp is called: a DApp that
-    /// calls back finds it settled, and the anchor moves whatever the DApp does (those messages are spent).
+    /// with the status, the predecessor and the anchor) and the public inputs built from it. The task is then
+    /// settled before its proof is checked (in a batch, as each is checked, so a device's later task meets the
+    /// anchor this one leaves): a proof that fails reverts the settlements with it. Either way the task is
+    /// settled before its DApp is called: a DApp that calls back finds it settled, and the anchor moves whatever
+    /// the DApp does (those messages are spent).
     function _check(
         TaskManager.Task calldata task,
         uint256[] calldata outputs,

@@ -102,7 +102,8 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
     client = ChainClient(rpc_url, dev_account(0))
     core = attach_core(client, manifest.core, compilation)
     token = RewardToken.at(client, deployment.reward_token, compilation)
-    rate = RewardDApp.at(client, deployment.reward_dapp, compilation).rate_per_unit()
+    dapp = RewardDApp.at(client, deployment.reward_dapp, compilation)
+    rate = dapp.rate_per_unit()
     project = deployment.project
     config = core.projects.current_version(project)
     domain = Domain(client.chain_id, manifest.core.device_registry)
@@ -228,6 +229,7 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
         previous[device] = fixes[-1]
         expected[device] += metres * rate
     assert all(amount > 0 for amount in expected)
+    dapp.claim([k.address for k in keys], sender=dev_account(0))  # rewards accrue per device until claimed
     assert [token.balance_of(owner) for owner in owners] == expected
 
     assert second.terminate() == 0, second.log_tail()
