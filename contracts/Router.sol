@@ -94,6 +94,7 @@ contract Router {
         uint256 lastLeaf,
         bytes calldata proof
     ) external {
+        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
         (uint256 taskId, uint256[] memory inputs) = _check(task, outputs, prev, lastTime, lastLeaf);
         // Settled before the proof is checked, as in a batch: a bad proof reverts the settlement with it.
         taskManager.settle(task, prev, lastTime, lastLeaf);
@@ -109,31 +110,45 @@ contract Router {
     /// the good ones again without it. A task whose predecessor is in the same batch, before it, is routed after
     /// it (its anchor is the one the predecessor leaves).
     function routeBatch(Route[] calldata routes, bytes calldata proofs) external {
-        uint256 n = routes.length;
-        if (n == 0) revert EmptyBatch();
-        uint256[] memory ids = new uint256[](n);
-        uint256[][] memory inputs = new uint256[][](n);
-        address verifier;
-        for (uint256 i = 0; i < n; ++i) {
-            Route calldata r = routes[i];
-            (ids[i], inputs[i]) = _check(r.task, r.outputs, r.prev, r.lastTime, r.lastLeaf);
-            // Settled as it goes, so a device's later task in the batch meets the anchor this one leaves; the
-            // batched check below reverts every settlement when a proof fails.
-            taskManager.settle(r.task, r.prev, r.lastTime, r.lastLeaf);
-            address own = projects.verifierOf(r.task.project, r.task.configVersion);
-            if (i == 0) verifier = own;
-            else if (own != verifier) revert MixedVerifiers(i);
-        }
-        if (!IVerifier(verifier).verifyBatch(inputs, proofs)) revert InvalidBatch(n);
+        if (routes.length == 0) revert EmptyBatch();
+        (uint256[] memory ids, uint256[][] memory inputs, address verifier) = _settleAll(routes);
+        if (!IVerifier(verifier).verifyBatch(inputs, proofs)) revert InvalidBatch(routes.length);
         address dapp;
         uint64 dappProject;
-        for (uint256 i = 0; i < n; ++i) {
+        for (uint256 i = 0; i < routes.length; ++i) {
             TaskManager.Task calldata task = routes[i].task;
             if (i == 0 || task.project != dappProject) {
                 dapp = projects.dappOf(task.project);
                 dappProject = task.project;
             }
             _process(dapp, task, ids[i], routes[i].outputs);
+        }
+    }
+
+    /// @dev routeBatch's checks and settlements, in order; the tasks' ids, public inputs and common verifier.
+    function _settleAll(Route[] calldata routes)
+        private
+        returns (uint256[] memory ids, uint256[][] memory inputs, address verifier)
+    {
+        uint256 n = routes.length;
+        ids = new uint256[](n);
+        inputs = new uint256[][](n);
+        uint64 project;
+        uint32 version;
+        for (uint256 i = 0; i < n; ++i) {
+            Route calldata r = routes[i];
+            // The project and its version's verifier are read when they change, not once per task.
+            if (i == 0 || r.task.project != project || r.task.configVersion != version) {
+                (project, version) = (r.task.project, r.task.configVersion);
+                if (!projects.isActive(project)) revert ProjectNotActive(project);
+                address own = projects.verifierOf(project, version);
+                if (i == 0) verifier = own;
+                else if (own != verifier) revert MixedVerifiers(i);
+            }
+            (ids[i], inputs[i]) = _check(r.task, r.outputs, r.prev, r.lastTime, r.lastLeaf);
+            // Settled as it goes, so a device's later task in the batch meets the anchor this one leaves; the
+            // batched check after reverts every settlement when a proof fails.
+            taskManager.settle(r.task, r.prev, r.lastTime, r.lastLeaf);
         }
     }
 
@@ -151,7 +166,7 @@ contract Router {
         return _publicInputs(task, _taskId(task), outputs, prev, lastTime, lastLeaf, keyAx, keyAy);
     }
 
-    /// @dev The Router's checks on the record given (TaskManager.settle then checks it against the stored hash,
+    /// @dev The Router's checks on the record given (the caller checked that its project is active) (TaskManager.settle then checks it against the stored hash,
     /// with the status, the predecessor and the anchor) and the public inputs built from it. The task is then
     /// settled before its proof is checked (in a batch, as each is checked, so a device's later task meets the
     /// anchor this one leaves): a proof that fails reverts the settlements with it. Either way the task is
@@ -167,9 +182,8 @@ contract Router {
         taskId = _taskId(task);
         if (msg.sender != task.prover) revert NotAssignedProver(taskId, msg.sender);
         if (block.number > task.deadline) revert DeadlinePassed(taskId, task.deadline);
-        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
-        if (!devices.isActive(task.project, task.device)) revert DeviceNotActive(taskId, task.device);
-        (uint256 keyAx, uint256 keyAy) = devices.bjjKeyOf(task.project, task.device);
+        (bool active, uint256 keyAx, uint256 keyAy) = devices.routeKeyOf(task.project, task.device);
+        if (!active) revert DeviceNotActive(taskId, task.device);
         inputs = _publicInputs(task, taskId, outputs, prev, lastTime, lastLeaf, keyAx, keyAy);
     }
 

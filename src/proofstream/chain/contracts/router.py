@@ -31,6 +31,11 @@ ECMULs), its settlement and its DApp call take some 100k; the Router needs DAPP_
 DApp call, which ROUTE_GAS covers."""
 
 
+MAX_BATCH_GAS = 16_000_000
+"""The most gas a routeBatch transaction is given: below the 2^24 cap on one transaction's gas (EIP-7825, Osaka). A
+batch of 64 tasks uses some 10M."""
+
+
 @dataclass(frozen=True)
 class RouteCall:
     """One task of a route: its record and the anchor its proof was made against (as TaskManager holds them), the
@@ -111,7 +116,7 @@ class Router(Wrapper):
     ) -> list[RouteResult]:
         """Route ``calls`` in one transaction with one batched check of their proofs (all under one verifier);
         one result per call, in order. Reverts (InvalidBatch) when any proof is bad: none settles then."""
-        limit = gas if gas is not None else ROUTE_GAS + BATCH_GAS_PER_TASK * len(calls)
+        limit = gas if gas is not None else min(ROUTE_GAS + BATCH_GAS_PER_TASK * len(calls), MAX_BATCH_GAS)
         proofs = b"".join(c.proof for c in calls)
         receipt = self._send("routeBatch", [c.as_tuple() for c in calls], proofs, sender=sender, gas=limit)
         return self._outcomes(receipt, calls)
