@@ -87,7 +87,8 @@ class TaskBook(Protocol):
         ...
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
-        """The anchor the device's next task is proven against (TaskManager.anchorOf)."""
+        """The anchor the device's next task is proven against (the last AnchorAdvanced, checked against
+        TaskManager.anchorHashOf)."""
         ...
 
     def predecessor_pending(self, task_id: TaskId) -> bool:

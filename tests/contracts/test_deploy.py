@@ -15,7 +15,7 @@ from eth_utils.address import to_checksum_address
 
 from proofstream.chain.accounts import dev_account
 from proofstream.chain.client import ChainClient
-from proofstream.chain.deploy import DeploymentManifest, attach_core, deploy_project
+from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core, deploy_project
 from proofstream.circuits.ptau import find_ptau
 from proofstream.domain.types import FIELD_MODULUS
 from proofstream.errors import ConfigError, ToolchainError
@@ -124,14 +124,9 @@ def _prove(work: Path, inputs: dict[str, int]) -> tuple[list[int], bytes]:
     return [int(x, 16) for x in public], proof
 
 
-def _ints(value: Any) -> Any:
-    return [_ints(v) for v in value] if isinstance(value, list) else int(value, 16)
-
-
-@pytest.mark.slow
-def test_project_with_a_real_snarkjs_verifier(world: World, tiny_proof: TinyProof) -> None:
-    assert tiny_proof.public == [33, 11]
-    deployment = deploy_project(
+def _deploy_tiny(world: World, tiny_proof: TinyProof) -> ProjectDeployment:
+    """A project whose verifiers (the snarkjs-exported one and the batch one) are the tiny circuit's."""
+    return deploy_project(
         world.client,
         world.core_deployment,
         tiny_proof.verifier_source,
@@ -143,6 +138,16 @@ def test_project_with_a_real_snarkjs_verifier(world: World, tiny_proof: TinyProo
         owner=world.owner,
         verifying_key=tiny_proof.vkey,
     )
+
+
+def _ints(value: Any) -> Any:
+    return [_ints(v) for v in value] if isinstance(value, list) else int(value, 16)
+
+
+@pytest.mark.slow
+def test_project_with_a_real_snarkjs_verifier(world: World, tiny_proof: TinyProof) -> None:
+    assert tiny_proof.public == [33, 11]
+    deployment = _deploy_tiny(world, tiny_proof)
     assert deployment.snark_verifier is not None
     assert world.core.projects.verifier_of(deployment.project, 1) == deployment.verifier
     abi = world.compilation.artifact("Groth16VerifierAdapter").abi
@@ -160,18 +165,7 @@ def test_project_with_a_real_snarkjs_verifier(world: World, tiny_proof: TinyProo
 def test_real_verifier_short_of_gas_says_false(world: World, tiny_proof: TinyProof) -> None:
     """Why route() takes an explicit gas limit: short of gas, the pairing check fails and verify() is
     false."""
-    deployment = deploy_project(
-        world.client,
-        world.core_deployment,
-        tiny_proof.verifier_source,
-        2,
-        RATE,
-        config_hash=b"\x07" * 32,
-        uri="ipfs://tiny",
-        sequencer=world.sequencer.address,
-        owner=world.owner,
-        verifying_key=tiny_proof.vkey,
-    )
+    deployment = _deploy_tiny(world, tiny_proof)
     client = ChainClient(world.net.rpc_url, dev_account(0))
     abi = world.compilation.artifact("Groth16VerifierAdapter").abi
     adapter = client.web3.eth.contract(address=to_checksum_address(deployment.verifier), abi=list(abi))
@@ -184,18 +178,7 @@ def test_real_verifier_short_of_gas_says_false(world: World, tiny_proof: TinyPro
 def test_batch_verifier_checks_every_real_proof_at_once(world: World, tiny_proof: TinyProof) -> None:
     """The batch verifier generated from the key accepts real proofs together, and refuses the batch when any
     one proof or public input is wrong, or when they are paired with the wrong statement."""
-    deployment = deploy_project(
-        world.client,
-        world.core_deployment,
-        tiny_proof.verifier_source,
-        2,
-        RATE,
-        config_hash=b"\x08" * 32,
-        uri="ipfs://tiny-batch",
-        sequencer=world.sequencer.address,
-        owner=world.owner,
-        verifying_key=tiny_proof.vkey,
-    )
+    deployment = _deploy_tiny(world, tiny_proof)
     abi = world.compilation.artifact("Groth16VerifierAdapter").abi
     adapter = world.client.contract(deployment.verifier, abi)
     (public2, proof2) = tiny_proof.second

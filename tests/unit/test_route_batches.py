@@ -4,35 +4,19 @@ still join."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from chain_fakes import FakeBook
-from testbed import DOMAIN, PROVER, TRACKER_SCHEMA
+from test_pipeline_roles import put, sequencer
+from testbed import PROOF
 
-from proofstream.domain.anchor import RECORD_INPUTS
-from proofstream.domain.batching import BatchPolicy
-from proofstream.domain.messages import digest, message_id, parse_body
 from proofstream.domain.tasks import TaskStatus
-from proofstream.domain.types import ProjectId, TaskId
+from proofstream.domain.types import TaskId
 from proofstream.ports import ChainTaskState
 from proofstream.sdk.device import DeviceKey
-from proofstream.sequencer.service import Sequencer
-from proofstream.store.ports import StoredProof, TaskUpdate
+from proofstream.store.ports import TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
-
-PROOF = StoredProof(
-    backend="groth16",
-    outputs=(7,),
-    calldata=bytes(256),
-    public_signals=(7, *([0] * (len(RECORD_INPUTS) - 2)), 1_003, 5),
-    prev_time=0,
-    prev_leaf=0,
-    last_time=1_003,
-    last_leaf=5,
-)
-"""A proof made against no anchor (a device's first task), leaving (1003, 5)."""
 
 
 def _tasks(store: SqliteStore, book: FakeBook, devices: int, *, proven: int | None = None) -> list[TaskId]:
@@ -41,20 +25,8 @@ def _tasks(store: SqliteStore, book: FakeBook, devices: int, *, proven: int | No
     keys = [DeviceKey.generate() for _ in range(devices)]
     for key in keys:
         for nonce in range(4):
-            body = key.sign_message(TRACKER_SCHEMA, DOMAIN, 1, 1, nonce, 1_000 + nonce, {"lat": 100, "lon": 200})
-            message = parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
-            store.put_message(message, message_id(digest(message, DOMAIN)), 1.0)
-    sequencer = Sequencer(
-        store,
-        book,
-        project=ProjectId(1),
-        depth=2,
-        policy=BatchPolicy(4, 3600),
-        prover=PROVER,
-        deadline_blocks=10,
-        clock=lambda: 0.0,
-    )
-    tasks = sequencer.tick()
+            put(store, key, nonce)
+    tasks = sequencer(store, book).tick()
     ids = []
     for index, task in enumerate(tasks):
         book.states[task.id] = ChainTaskState.ASSIGNED
