@@ -10,7 +10,10 @@ tasks one ``route`` per task (today's path, the baseline) and in ``routeBatch`` 
 task is every assign and route transaction's gas over the tasks; per message, over their messages. Rewards accrue
 in the DApp; the one claim that mints them is reported apart (it is per device, not per task).
 
-    .venv/bin/python bench/settle.py [--tasks 64] [--sizes 1,4,16,64] [--backends groth16,attest]
+``--capacity 16`` runs the same with the template scaffolded at capacity 16 (``TrackerDistance(4)``, 2^15 powers of
+tau): what a task of 16 fixes costs against one of 8.
+
+    .venv/bin/python bench/settle.py [--tasks 64] [--sizes 1,4,16,64] [--backends groth16,attest] [--capacity 8]
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from proofstream.chain.contracts.rewards import RewardDApp
 from proofstream.chain.contracts.router import RouteCall
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.localnet import Localnet
-from proofstream.demo import demo_project
+from proofstream.demo import DEMO_TEMPLATE, demo_project
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.attestation import Attestation, attest_domain, sign_digest
 from proofstream.domain.circuit_task import CircuitTask, TaskRecord
@@ -43,7 +46,8 @@ from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce
 from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import deploy_built_project
-from proofstream.projects.spec import ProjectSpec
+from proofstream.projects.scaffold import scaffold
+from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.warm import WarmProver, fast_prover_installed
 from proofstream.sdk.device import DeviceKey
@@ -51,6 +55,8 @@ from proofstream.sdk.device import DeviceKey
 START = 1_764_300_000
 OWNER, SEQUENCER, PROVER = dev_account(0), dev_account(2), dev_account(3)
 ATTESTERS = (dev_account(6), dev_account(7), dev_account(8))
+GENERATOR = demo_project().generator()
+"""The tracker template's simulated fixes (imported once)."""
 MAX_TX_GAS = 16_000_000
 """Below the 2^24 gas cap a transaction may have since Osaka (EIP-7825)."""
 
@@ -90,7 +96,7 @@ class Figures:
 
 def _fixes(index: int, capacity: int, round_: int) -> list[TaskRecord]:
     """Device ``index``'s fixes of task ``round_`` (0: its first): nonces and times follow on from the task before."""
-    readings = demo_project().generator().readings(random.Random(index), index, 2 * capacity, START)
+    readings = GENERATOR.readings(random.Random(index), index, 2 * capacity, START)
     records = [TaskRecord(nonce, timestamp, payload) for nonce, (timestamp, payload) in enumerate(readings)]
     return records[round_ * capacity : (round_ + 1) * capacity]
 
@@ -271,19 +277,31 @@ def run_backend(
     return manifest, figures
 
 
+def _at_capacity(parent: Path, capacity: int) -> ProjectSpec:
+    """The tracker template scaffolded with ``capacity`` fixes per task (its circuit's depth to match)."""
+    root = scaffold(f"tracker-{capacity}", DEMO_TEMPLATE, parent)
+    config = root / "proofstream.toml"
+    config.write_text(config.read_text().replace("capacity = 8", f"capacity = {capacity}", 1))
+    circuit = root / "circuit.circom"
+    text = circuit.read_text()
+    circuit.write_text(text[: text.rindex("(3);")] + f"({capacity.bit_length() - 1});\n")
+    return load_project(root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=64)
     parser.add_argument("--sizes", default="1,4,16,64")
     parser.add_argument("--backends", default="groth16,attest")
+    parser.add_argument("--capacity", type=int, default=8, choices=(8, 16))
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     def step(text: str) -> None:
         print(f"• {text}", flush=True)
 
-    spec = demo_project()
     with tempfile.TemporaryDirectory(prefix="proofstream-settle-") as tmp, Localnet() as net:
+        spec = demo_project() if args.capacity == 8 else _at_capacity(Path(tmp), args.capacity)
         manifest: DeploymentManifest | None = None
         rows: list[Figures] = []
         for backend in args.backends.split(","):
@@ -293,7 +311,10 @@ def main() -> None:
             manifest, figures = run_backend(net.rpc_url, build, manifest, args.tasks, sizes, step)
             rows += figures
     print()
-    print(f"tracker-distance, capacity 8: {args.tasks} devices, one full task of 8 fixes each per round (task 1, 2)")
+    print(
+        f"tracker-distance, capacity {args.capacity}: {args.tasks} devices, one full task of {args.capacity} fixes each"
+        " per round (task 1, 2)"
+    )
     print(
         f"{'backend':8} {'tasks/tx':>9} {'gas/task':>9} {'gas/msg':>8} {'assign/task':>12} {'route/task':>11}"
         f" {'vs route':>9} {'claim/device':>13}"
