@@ -155,12 +155,14 @@ def attach_core(client: ChainClient, core: CoreDeployment, compilation: Compilat
     """Wrappers over an existing core deployment."""
     if core.chain_id != client.chain_id:
         raise ConfigError(f"deployment is for chain {core.chain_id}, the node is chain {client.chain_id}")
+    tasks = TaskManager.at(client, core.task_manager, compilation)
+    tasks.first_block = core.start_block
     return CoreContracts(
         projects=ProjectRegistry.at(client, core.project_registry, compilation),
         devices=DeviceRegistry.at(client, core.device_registry, compilation),
         provers=ProverRegistry.at(client, core.prover_registry, compilation),
-        tasks=TaskManager.at(client, core.task_manager, compilation),
-        router=Router.at(client, core.router, compilation),
+        tasks=tasks,
+        router=Router(client, core.router, compilation.artifact(Router.CONTRACT).abi, tasks),
     )
 
 

@@ -95,6 +95,10 @@ class AssignResult:
 class TaskManager(Wrapper):
     CONTRACT = "TaskManager"
 
+    first_block = 0
+    """The block the deployment began in: records and anchors are looked up in the events from there on
+    (``chain.deploy.attach_core`` sets it)."""
+
     def set_router(self, router: str, *, sender: LocalAccount | None = None) -> Receipt:
         return self._send("setRouter", router, sender=sender)
 
@@ -133,12 +137,12 @@ class TaskManager(Wrapper):
         """The task's record from its TaskAssigned (and latest TaskReassigned) event, checked against the stored
         hash with ``recordMatches``; ChainError when the chain has no such task or the events do not match."""
         topics = {"taskId": task_id}
-        assigned = self._client.get_logs(self._event("TaskAssigned"), 0, "latest", topics)
+        assigned = self._client.get_logs(self._event("TaskAssigned"), self.first_block, "latest", topics)
         if not assigned:
             raise ChainError(f"TaskManager {self.address} has no task {task_id}")
         a = assigned[-1]["args"]
         prover, deadline = Address(a["prover"]), int(a["deadline"])
-        reassigned = self._client.get_logs(self._event("TaskReassigned"), 0, "latest", topics)
+        reassigned = self._client.get_logs(self._event("TaskReassigned"), self.first_block, "latest", topics)
         if reassigned:
             prover, deadline = Address(reassigned[-1]["args"]["prover"]), int(reassigned[-1]["args"]["deadline"])
         record = TaskRecord(
@@ -172,7 +176,7 @@ class TaskManager(Wrapper):
         if stored == bytes(32):
             return Anchor()
         topics = {"project": project, "device": to_checksum_address(device)}
-        events = self._client.get_logs(self._event("AnchorAdvanced"), 0, "latest", topics)
+        events = self._client.get_logs(self._event("AnchorAdvanced"), self.first_block, "latest", topics)
         if events:
             a = events[-1]["args"]
             anchor = Anchor(int(a["timestamp"]), int(a["leaf"]), int(a["configVersion"]))
