@@ -79,7 +79,7 @@ class ChainSettings:
     """Blocks a prover has to route an assigned task."""
     route_batch: int = 64
     """Most tasks one route transaction carries (Router.routeBatch, one batched proof check for them all)."""
-    route_wait_seconds: float = 60.0
+    route_wait_seconds: float = 20.0
     """How long a proven task may wait for others to join its route transaction (never longer than it takes the
     tasks in flight to be proven); the latency mode waits none."""
 
