@@ -11,20 +11,6 @@ contract FakeTaskManager {
     address public immutable projects;
     mapping(uint256 => bool) private _known;
 
-    event TaskAssigned(
-        uint256 indexed taskId,
-        uint64 indexed project,
-        address device,
-        address prover,
-        uint256 root,
-        uint64 firstNonce,
-        uint64 lastNonce,
-        uint32 configVersion,
-        uint64 deadline,
-        uint64 prevFirstNonce,
-        bool hasPrev
-    );
-
     constructor(address router_, address projects_) {
         router = router_;
         projects = projects_;
@@ -32,7 +18,7 @@ contract FakeTaskManager {
 
     function setTask(uint256 taskId, TaskManager.Task calldata t) external {
         _known[taskId] = true;
-        emit TaskAssigned(
+        emit TaskManager.TaskAssigned(
             taskId,
             t.project,
             t.device,
