@@ -166,6 +166,7 @@ def _drive(node: Node, n_devices: int, seconds: int, workers: int, window: int, 
         first_second = int(time.time())
         list(pool.map(device, range(n_devices)))
         _wait_settled(node, watcher, len(warmed) + len(sent))
+    node.dapp.claim([k.address for k in keys], sender=node.roles.owner)  # rewards accrue per device until claimed
     return _figures(node, watcher, sent, owners, seconds, workers, window)
 
 

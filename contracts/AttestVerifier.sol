@@ -104,11 +104,28 @@ contract AttestVerifier is IVerifier {
     /// @inheritdoc IVerifier
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
         bytes32 digest = digestOf(publicInputs);
+        if (proof.length != quorum * SIGNATURE_BYTES) return false;
+        return _signedByQuorum(digest, proof, 0);
+    }
+
+    /// @inheritdoc IVerifier
+    /// @dev Attestations have no batched check: each task's quorum is checked as verify() checks it.
+    function verifyBatch(uint256[][] calldata publicInputs, bytes calldata proofs) external view returns (bool) {
+        uint256 size = quorum * SIGNATURE_BYTES;
+        bool lengthOk = proofs.length == publicInputs.length * size;
+        for (uint256 i = 0; i < publicInputs.length; ++i) {
+            bytes32 digest = digestOf(publicInputs[i]); // reverts on inputs of the wrong shape, as verify() does
+            if (!lengthOk || !_signedByQuorum(digest, proofs, i * size)) return false;
+        }
+        return lengthOk;
+    }
+
+    /// @dev Whether the quorum's signatures at `offset` in `proofs` sign `digest`.
+    function _signedByQuorum(bytes32 digest, bytes calldata proofs, uint256 offset) private view returns (bool) {
         uint256 k = quorum;
-        if (proof.length != k * SIGNATURE_BYTES) return false;
         address previous = address(0);
         for (uint256 i = 0; i < k; ++i) {
-            address signer = _recover(digest, proof, i * SIGNATURE_BYTES);
+            address signer = _recover(digest, proofs, offset + i * SIGNATURE_BYTES);
             // Strictly increasing: distinct signers, and a failed recovery (address 0) never passes.
             if (signer <= previous) return false;
             if (!isAttester[signer] || !provers.isProver(signer)) return false;

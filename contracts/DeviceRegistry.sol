@@ -435,6 +435,17 @@ contract DeviceRegistry is DeviceNFT {
         return entry.owner != address(0) && !entry.deactivated;
     }
 
+    /// @notice What the Router reads per task in one call: whether `device` is active in `project`, and its
+    /// BabyJubJub key ((0, 0) for another key type).
+    function routeKeyOf(uint64 project, address device) external view returns (bool active, uint256 ax, uint256 ay) {
+        Device storage entry = _devices[project][device];
+        active = entry.owner != address(0) && !entry.deactivated;
+        if (entry.bjj) {
+            BjjKey storage key = _bjjKeys[device];
+            (ax, ay) = (key.ax, key.ay);
+        }
+    }
+
     /// @notice The BabyJubJub key of `device` in `project`; (0, 0) when the device is not registered there or has
     /// a secp256k1 key.
     function bjjKeyOf(uint64 project, address device) external view returns (uint256 ax, uint256 ay) {

@@ -17,6 +17,9 @@ import {TaskManager} from "./TaskManager.sol";
 /// A task is verified with the verifier of the config version it was assigned under, even when that version has
 /// retired since: retirement only stops new assignments, so a task assigned while its version was live can still
 /// be routed until its deadline. Nothing is routed while the project is paused.
+/// A route passes the task's record and the device's anchor in calldata: TaskManager stores only their hashes and
+/// checks them (TaskManager.settle). `routeBatch` routes many tasks under one verifier in one transaction, with one
+/// batched check of all their proofs (IVerifier.verifyBatch): it settles all of them or none.
 /// Protocol v2: a device's tasks are routed in assignment order (a task whose predecessor is still Assigned is
 /// refused with PredecessorPending: wait, or expire the predecessor past its deadline), and each proof is checked
 /// against the device's anchor in TaskManager (prevTime, prevLeaf) and pins the next one (lastTime, lastLeaf),
@@ -44,6 +47,16 @@ contract Router {
     /// @dev What the Router spends after the DApp returns: markFailed and TaskFailed with the revert data.
     uint256 internal constant AFTER_DAPP_GAS = 60_000;
 
+    /// @notice One task of a routeBatch: its record, the proven outputs, the device's anchor the proof was made
+    /// against, and the anchor it leaves (its last message's timestamp and leaf).
+    struct Route {
+        TaskManager.Task task;
+        uint256[] outputs;
+        TaskManager.Anchor prev;
+        uint64 lastTime;
+        uint256 lastLeaf;
+    }
+
     TaskManager public immutable taskManager;
     ProjectRegistry public immutable projects;
     DeviceRegistry public immutable devices;
@@ -51,14 +64,15 @@ contract Router {
     event TaskSettled(uint256 indexed taskId, address indexed prover);
     event TaskFailed(uint256 indexed taskId, bytes reason);
 
-    error TaskNotAssigned(uint256 taskId, TaskManager.Status status);
     error NotAssignedProver(uint256 taskId, address caller);
     error DeadlinePassed(uint256 taskId, uint64 deadline);
     error ProjectNotActive(uint64 project);
     error OutputOutOfField(uint256 index);
     error InvalidProof(uint256 taskId);
+    error InvalidBatch(uint256 tasks);
+    error EmptyBatch();
+    error MixedVerifiers(uint256 index);
     error DappGasTooLow(uint256 taskId, uint256 available, uint256 needed);
-    error PredecessorPending(uint256 taskId, uint256 predecessor);
     error DeviceNotActive(uint256 taskId, address device);
 
     constructor(TaskManager taskManager_, ProjectRegistry projectRegistry, DeviceRegistry deviceRegistry) {
@@ -67,24 +81,124 @@ contract Router {
         devices = deviceRegistry;
     }
 
-    /// @notice Settle task `taskId` with the proven `outputs`; only the task's prover, before its deadline, once
-    /// the device's previous task is no longer Assigned. `lastTime` and `lastLeaf` are the timestamp and leaf of
-    /// the batch's last message, which the proof pins and which become the device's anchor.
+    /// @notice Settle the task of record `task` with the proven `outputs`; only the task's prover, before its
+    /// deadline, once the device's previous task is no longer Assigned. `prev` is the device's anchor (as
+    /// AnchorAdvanced gave it; all zero before its first task); `lastTime` and `lastLeaf` are the timestamp and
+    /// leaf of the batch's last message, which the proof pins and which become the device's anchor.
     /// @dev If the DApp reverts, the task ends Failed with the revert data in TaskFailed, and route() succeeds.
     function route(
-        uint256 taskId,
+        TaskManager.Task calldata task,
         uint256[] calldata outputs,
+        TaskManager.Anchor calldata prev,
         uint64 lastTime,
         uint256 lastLeaf,
         bytes calldata proof
     ) external {
-        TaskManager.Task memory task = _routable(taskId);
-        _verify(task, taskId, outputs, lastTime, lastLeaf, proof);
+        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
+        (uint256 taskId, uint256[] memory inputs) = _check(task, outputs, prev, lastTime, lastLeaf);
+        // Settled before the proof is checked, as in a batch: a bad proof reverts the settlement with it.
+        taskManager.settle(task, prev, lastTime, lastLeaf);
+        address verifier = projects.verifierOf(task.project, task.configVersion);
+        if (!IVerifier(verifier).verify(inputs, proof)) revert InvalidProof(taskId);
+        _process(projects.dappOf(task.project), task, taskId, outputs);
+    }
 
-        // Effects before the interaction: a DApp that calls back finds the task already settled, and the anchor
-        // moves whatever the DApp does (the proof verified: those messages are spent).
-        taskManager.markSettled(taskId, lastTime, lastLeaf);
-        address dapp = projects.dappOf(task.project);
+    /// @notice Route many tasks at once, all verified by the same verifier (one project's config version, or
+    /// versions that share it): one batched check of every proof (IVerifier.verifyBatch), then each DApp call as
+    /// route() makes it. `proofs` is the tasks' proofs, one after the other, all of the verifier's proof length.
+    /// @dev All or nothing: any refusal or one bad proof reverts the batch (InvalidBatch), and the submitter routes
+    /// the good ones again without it. A task whose predecessor is in the same batch, before it, is routed after
+    /// it (its anchor is the one the predecessor leaves).
+    function routeBatch(Route[] calldata routes, bytes calldata proofs) external {
+        if (routes.length == 0) revert EmptyBatch();
+        (uint256[] memory ids, uint256[][] memory inputs, address verifier) = _settleAll(routes);
+        if (!IVerifier(verifier).verifyBatch(inputs, proofs)) revert InvalidBatch(routes.length);
+        address dapp;
+        uint64 dappProject;
+        for (uint256 i = 0; i < routes.length; ++i) {
+            TaskManager.Task calldata task = routes[i].task;
+            if (i == 0 || task.project != dappProject) {
+                dapp = projects.dappOf(task.project);
+                dappProject = task.project;
+            }
+            _process(dapp, task, ids[i], routes[i].outputs);
+        }
+    }
+
+    /// @dev routeBatch's checks and settlements, in order; the tasks' ids, public inputs and common verifier.
+    function _settleAll(Route[] calldata routes)
+        private
+        returns (uint256[] memory ids, uint256[][] memory inputs, address verifier)
+    {
+        uint256 n = routes.length;
+        ids = new uint256[](n);
+        inputs = new uint256[][](n);
+        uint64 project;
+        uint32 version;
+        for (uint256 i = 0; i < n; ++i) {
+            Route calldata r = routes[i];
+            // The project and its version's verifier are read when they change, not once per task.
+            if (i == 0 || r.task.project != project || r.task.configVersion != version) {
+                (project, version) = (r.task.project, r.task.configVersion);
+                if (!projects.isActive(project)) revert ProjectNotActive(project);
+                address own = projects.verifierOf(project, version);
+                if (i == 0) verifier = own;
+                else if (own != verifier) revert MixedVerifiers(i);
+            }
+            (ids[i], inputs[i]) = _check(r.task, r.outputs, r.prev, r.lastTime, r.lastLeaf);
+            // Settled as it goes, so a device's later task in the batch meets the anchor this one leaves; the
+            // batched check after reverts every settlement when a proof fails.
+            taskManager.settle(r.task, r.prev, r.lastTime, r.lastLeaf);
+        }
+    }
+
+    /// @notice The public inputs route() hands the verifier for `outputs` claimed on `task` against the anchor
+    /// `prev`, leaving (`lastTime`, `lastLeaf`), in snarkjs order: [outputs..., project, taskId, root, device,
+    /// prover, firstNonce, lastNonce, prevTime, prevLeaf, lastTime, lastLeaf] (then the signature inputs).
+    function publicInputsOf(
+        TaskManager.Task calldata task,
+        uint256[] calldata outputs,
+        TaskManager.Anchor calldata prev,
+        uint64 lastTime,
+        uint256 lastLeaf
+    ) external view returns (uint256[] memory) {
+        (uint256 keyAx, uint256 keyAy) = devices.bjjKeyOf(task.project, task.device);
+        return _publicInputs(task, _taskId(task), outputs, prev, lastTime, lastLeaf, keyAx, keyAy);
+    }
+
+    /// @dev The Router's checks on the record given (the caller checked that its project is active) (TaskManager.settle then checks it against the stored hash,
+    /// with the status, the predecessor and the anchor) and the public inputs built from it. The task is then
+    /// settled before its proof is checked (in a batch, as each is checked, so a device's later task meets the
+    /// anchor this one leaves): a proof that fails reverts the settlements with it. Either way the task is
+    /// settled before its DApp is called: a DApp that calls back finds it settled, and the anchor moves whatever
+    /// the DApp does (those messages are spent).
+    function _check(
+        TaskManager.Task calldata task,
+        uint256[] calldata outputs,
+        TaskManager.Anchor calldata prev,
+        uint64 lastTime,
+        uint256 lastLeaf
+    ) private view returns (uint256 taskId, uint256[] memory inputs) {
+        taskId = _taskId(task);
+        if (msg.sender != task.prover) revert NotAssignedProver(taskId, msg.sender);
+        if (block.number > task.deadline) revert DeadlinePassed(taskId, task.deadline);
+        (bool active, uint256 keyAx, uint256 keyAy) = devices.routeKeyOf(task.project, task.device);
+        if (!active) revert DeviceNotActive(taskId, task.device);
+        inputs = _publicInputs(task, taskId, outputs, prev, lastTime, lastLeaf, keyAx, keyAy);
+    }
+
+    /// @dev TaskManager.taskIdOf, computed here (no call): the id binds the chain, the TaskManager, the project,
+    /// the device and the first nonce.
+    function _taskId(TaskManager.Task calldata task) private view returns (uint256) {
+        return uint256(
+            keccak256(abi.encode(block.chainid, address(taskManager), task.project, task.device, task.firstNonce))
+        ) >> 8;
+    }
+
+    /// @dev Hand the outputs to the DApp with exactly DAPP_GAS; a revert fails the task alone.
+    function _process(address dapp, TaskManager.Task calldata task, uint256 taskId, uint256[] calldata outputs)
+        private
+    {
         // EIP-150 forwards at most 63/64 of what is left: with less than this, the DApp could get less than
         // DAPP_GAS, and a revert it then made (its own, or an inner call's out-of-gas) would say nothing about it.
         uint256 needed = DAPP_GAS + DAPP_GAS / 63 + AFTER_DAPP_GAS;
@@ -97,53 +211,17 @@ contract Router {
         }
     }
 
-    /// @dev The checks before verification; reverts with the reason a task cannot be routed now.
-    function _routable(uint256 taskId) private view returns (TaskManager.Task memory task) {
-        task = taskManager.getTask(taskId);
-        if (task.status != TaskManager.Status.Assigned) revert TaskNotAssigned(taskId, task.status);
-        if (msg.sender != task.prover) revert NotAssignedProver(taskId, msg.sender);
-        if (block.number > task.deadline) revert DeadlinePassed(taskId, task.deadline);
-        if (!projects.isActive(task.project)) revert ProjectNotActive(task.project);
-        if (!devices.isActive(task.project, task.device)) revert DeviceNotActive(taskId, task.device);
-        (bool hasPrev, uint256 previous) = taskManager.previousTaskOf(taskId);
-        if (hasPrev && taskManager.getTask(previous).status == TaskManager.Status.Assigned) {
-            revert PredecessorPending(taskId, previous);
-        }
-    }
-
-    function _verify(
-        TaskManager.Task memory task,
+    function _publicInputs(
+        TaskManager.Task calldata task,
         uint256 taskId,
         uint256[] calldata outputs,
+        TaskManager.Anchor calldata prev,
         uint64 lastTime,
         uint256 lastLeaf,
-        bytes calldata proof
-    ) private view {
-        uint256[] memory inputs = _publicInputs(task, taskId, outputs, lastTime, lastLeaf);
-        address verifier = projects.verifierOf(task.project, task.configVersion);
-        if (!IVerifier(verifier).verify(inputs, proof)) revert InvalidProof(taskId);
-    }
-
-    /// @notice The public inputs route() hands the verifier for `outputs` and the next anchor (`lastTime`,
-    /// `lastLeaf`) claimed on task `taskId` now, in snarkjs order: [outputs..., project, taskId, root, device,
-    /// prover, firstNonce, lastNonce, prevTime, prevLeaf, lastTime, lastLeaf].
-    function publicInputsOf(uint256 taskId, uint256[] calldata outputs, uint64 lastTime, uint256 lastLeaf)
-        external
-        view
-        returns (uint256[] memory)
-    {
-        return _publicInputs(taskManager.getTask(taskId), taskId, outputs, lastTime, lastLeaf);
-    }
-
-    function _publicInputs(
-        TaskManager.Task memory task,
-        uint256 taskId,
-        uint256[] calldata outputs,
-        uint64 lastTime,
-        uint256 lastLeaf
+        uint256 keyAx,
+        uint256 keyAy
     ) private view returns (uint256[] memory inputs) {
         uint256 n = outputs.length;
-        (uint256 keyAx, uint256 keyAy) = devices.bjjKeyOf(task.project, task.device);
         bool signed = keyAx != 0 || keyAy != 0;
         inputs = new uint256[](n + RECORD_INPUTS + (signed ? SIGNATURE_INPUTS : 0));
         for (uint256 i = 0; i < n; ++i) {
@@ -157,11 +235,10 @@ contract Router {
         inputs[n + 4] = uint256(uint160(task.prover));
         inputs[n + 5] = task.firstNonce;
         inputs[n + 6] = task.lastNonce;
-        TaskManager.Anchor memory anchor = taskManager.anchorOf(task.project, task.device);
-        inputs[n + 7] = anchor.timestamp;
+        inputs[n + 7] = prev.timestamp;
         // The anchor's leaf is opened only by a task of the same config version (another version's leaf may hold
         // other fields): across a version change the boundary earns nothing, but time still chains.
-        inputs[n + 8] = anchor.configVersion == task.configVersion ? anchor.leaf : 0;
+        inputs[n + 8] = prev.configVersion == task.configVersion ? prev.leaf : 0;
         inputs[n + 9] = lastTime;
         if (lastLeaf >= FIELD_MODULUS) revert OutputOutOfField(n + 10);
         inputs[n + 10] = lastLeaf;

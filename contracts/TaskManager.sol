@@ -24,32 +24,35 @@ contract TaskManager {
         Expired
     }
 
-    /// @dev Field order packs the record into four storage slots (about 22k gas each on first write).
-    /// `hasPrev`/`prevFirstNonce` name the device's previously assigned task (its id is taskIdOf(project, device,
-    /// prevFirstNonce)): the Router routes a device's tasks in assignment order.
+    /// @notice A task's record. Only its hash is stored (one slot, with the status in its low byte: 22k gas at
+    /// assignment instead of four slots); TaskAssigned (and TaskReassigned for prover and deadline) carries every
+    /// field, and whoever routes, expires, releases or reassigns a task passes its record back in calldata, checked
+    /// against the hash (`recordMatches`). `hasPrev`/`prevFirstNonce` name the device's previously assigned task
+    /// (its id is taskIdOf(project, device, prevFirstNonce)): the Router routes a device's tasks in assignment
+    /// order. recordHash = keccak256(abi.encode(Task)) with its low byte cleared (docs/protocol.md).
     struct Task {
-        address device;
         uint64 project;
         uint32 configVersion;
-        address prover;
+        address device;
         uint64 firstNonce;
-        Status status;
         uint64 lastNonce;
+        uint256 root;
+        address prover;
         uint64 deadline;
         uint64 prevFirstNonce;
         bool hasPrev;
-        uint256 root;
     }
 
     /// @notice What the next task of a (project, device) must start after: the last message of its last verified
-    /// task. All zero before the first (docs/protocol.md, "Anchors").
+    /// task. All zero before the first (docs/protocol.md, "Anchors"). Stored as keccak256(abi.encode(Anchor)) in one
+    /// slot (0 before the first); AnchorAdvanced carries its fields, and a route passes them back in calldata.
     struct Anchor {
         uint64 timestamp;
         uint32 configVersion;
         uint256 leaf;
     }
 
-    /// @dev Per (project, device): assignment progress (one slot) and the anchor (two slots).
+    /// @dev Per (project, device): assignment progress (one slot) and the anchor's hash (one slot).
     struct DeviceTasks {
         uint64 lastNonce;
         uint64 lastFirstNonce;
@@ -81,10 +84,14 @@ contract TaskManager {
     address public immutable deployer;
     address public router;
 
-    mapping(uint256 taskId => Task) private _tasks;
+    /// @dev The task's record hash (high 248 bits) and its Status (low byte); 0 for an unknown task.
+    mapping(uint256 taskId => uint256) private _slots;
     /// @dev The last nonce and the first nonce of the latest task assigned for (project, device), if any.
     mapping(uint64 project => mapping(address device => DeviceTasks)) private _devices;
-    mapping(uint64 project => mapping(address device => Anchor)) private _anchors;
+    /// @dev keccak256(abi.encode(Anchor)) of the device's anchor; 0 before its first verified task.
+    mapping(uint64 project => mapping(address device => bytes32)) private _anchors;
+
+    uint256 private constant _STATUS_MASK = 0xff;
 
     event RouterSet(address router);
     event TaskAssigned(
@@ -96,11 +103,15 @@ contract TaskManager {
         uint64 firstNonce,
         uint64 lastNonce,
         uint32 configVersion,
-        uint64 deadline
+        uint64 deadline,
+        uint64 prevFirstNonce,
+        bool hasPrev
     );
     event TaskStatusChanged(uint256 indexed taskId, Status status);
     event TaskReassigned(uint256 indexed taskId, address prover, uint64 deadline);
-    event AnchorAdvanced(uint64 indexed project, address indexed device, uint64 timestamp, uint256 leaf);
+    event AnchorAdvanced(
+        uint64 indexed project, address indexed device, uint64 timestamp, uint32 configVersion, uint256 leaf
+    );
 
     error NotDeployer(address caller);
     error NotRouter(address caller);
@@ -117,6 +128,10 @@ contract TaskManager {
     error NonceAlreadyAssigned(uint64 project, address device, uint64 firstNonce, uint256 nextAllowed);
     error TaskExists(uint256 taskId);
     error BadStatus(uint256 taskId, Status status);
+    error RecordMismatch(uint256 taskId);
+    error AnchorMismatch(uint256 taskId);
+    error TaskNotAssigned(uint256 taskId, Status status);
+    error PredecessorPending(uint256 taskId, uint256 predecessor);
     error DeadlineNotPassed(uint256 taskId, uint64 deadline);
     error AnchorNotAdvanced(uint256 taskId, uint64 anchorTime, uint64 lastTime);
     error LeafOutOfField(uint256 leaf);
@@ -175,59 +190,76 @@ contract TaskManager {
         }
     }
 
-    /// @notice Router only: the task's proof verified; it can never be routed again. The proof pinned
-    /// (`lastTime`, `lastLeaf`) to the batch's last message: they become the device's anchor, whatever the DApp
-    /// then does with the outputs.
-    function markSettled(uint256 taskId, uint64 lastTime, uint256 lastLeaf) external onlyRouter {
-        Task storage task = _tasks[taskId];
-        if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+    /// @notice Router only: settle the task of `task` (its record, checked against the stored hash) whose proof
+    /// pinned (`lastTime`, `lastLeaf`) to the batch's last message, against the device's anchor `prev` (checked
+    /// against the stored hash): they become the device's anchor, whatever the DApp then does with the outputs.
+    /// Reverts unless the task is Assigned and its predecessor is not. The Router verifies the proof in the same
+    /// transaction (after this, for a batch): a proof that fails reverts the settlement with it.
+    /// @return taskId the task's id.
+    function settle(Task calldata task, Anchor calldata prev, uint64 lastTime, uint256 lastLeaf)
+        external
+        onlyRouter
+        returns (uint256 taskId)
+    {
+        taskId = taskIdOf(task.project, task.device, task.firstNonce);
+        (uint256 hash, Status status) = _stored(taskId, task);
+        if (status != Status.Assigned) revert TaskNotAssigned(taskId, status);
+        if (task.hasPrev) {
+            uint256 previous = taskIdOf(task.project, task.device, task.prevFirstNonce);
+            if (_statusOf(previous) == Status.Assigned) revert PredecessorPending(taskId, previous);
+        }
+        bytes32 stored = _anchors[task.project][task.device];
+        if (stored != (prev.timestamp == 0 && prev.leaf == 0 ? bytes32(0) : keccak256(abi.encode(prev)))) {
+            revert AnchorMismatch(taskId);
+        }
         if (lastLeaf >= FIELD_MODULUS) revert LeafOutOfField(lastLeaf);
-        Anchor storage anchor = _anchors[task.project][task.device];
         // The proof already shows this (every message comes after prevTime); kept as a cheap second lock.
-        if (lastTime <= anchor.timestamp) revert AnchorNotAdvanced(taskId, anchor.timestamp, lastTime);
-        task.status = Status.Settled;
-        anchor.timestamp = lastTime;
-        anchor.configVersion = task.configVersion;
-        anchor.leaf = lastLeaf;
+        if (lastTime <= prev.timestamp) revert AnchorNotAdvanced(taskId, prev.timestamp, lastTime);
+        _slots[taskId] = hash | uint256(Status.Settled);
+        _anchors[task.project][task.device] = keccak256(abi.encode(Anchor(lastTime, task.configVersion, lastLeaf)));
         emit TaskStatusChanged(taskId, Status.Settled);
-        emit AnchorAdvanced(task.project, task.device, lastTime, lastLeaf);
+        emit AnchorAdvanced(task.project, task.device, lastTime, task.configVersion, lastLeaf);
     }
 
     /// @notice Anyone: a task its prover did not route before its deadline ends Expired, so the device's later
     /// tasks can be routed against the anchor as it stands. Its messages are never lost: the sequencer may
     /// reassign the same record (reassign), and they can never count twice (the anchor only moves forward).
-    function expire(uint256 taskId) external {
-        Task storage task = _tasks[taskId];
-        if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+    function expire(Task calldata task) external {
+        uint256 taskId = taskIdOf(task.project, task.device, task.firstNonce);
+        (uint256 hash, Status status) = _stored(taskId, task);
+        if (status != Status.Assigned) revert BadStatus(taskId, status);
         if (block.number <= task.deadline) revert DeadlineNotPassed(taskId, task.deadline);
-        task.status = Status.Expired;
+        _slots[taskId] = hash | uint256(Status.Expired);
         emit TaskStatusChanged(taskId, Status.Expired);
     }
 
     /// @notice The task's prover gives it up before its deadline (its batch breaks the project's rules, so no proof
     /// exists): it ends Expired at once, as expire() would end it at the deadline, so the device's later tasks need
     /// not wait. Nothing is lost that the deadline would have kept: the prover could as well never route.
-    function release(uint256 taskId) external {
-        Task storage task = _tasks[taskId];
-        if (task.status != Status.Assigned) revert BadStatus(taskId, task.status);
+    function release(Task calldata task) external {
+        uint256 taskId = taskIdOf(task.project, task.device, task.firstNonce);
+        (uint256 hash, Status status) = _stored(taskId, task);
+        if (status != Status.Assigned) revert BadStatus(taskId, status);
         if (msg.sender != task.prover) revert NotTaskProver(taskId, msg.sender);
-        task.status = Status.Expired;
+        _slots[taskId] = hash | uint256(Status.Expired);
         emit TaskStatusChanged(taskId, Status.Expired);
     }
 
     /// @notice The project's sequencer gives an expired task (the same commitment) to `prover` with a fresh
     /// deadline. The proof is then made against the anchor at that time; a task whose messages are no longer
     /// after the anchor (a later task settled first) can never verify, so nothing counts twice.
-    function reassign(uint256 taskId, address prover, uint64 deadlineBlocks) external {
-        Task storage task = _tasks[taskId];
-        if (task.status != Status.Expired) revert BadStatus(taskId, task.status);
+    function reassign(Task calldata task, address prover, uint64 deadlineBlocks) external {
+        uint256 taskId = taskIdOf(task.project, task.device, task.firstNonce);
+        (, Status status) = _stored(taskId, task);
+        if (status != Status.Expired) revert BadStatus(taskId, status);
         _checkDeadline(deadlineBlocks);
         _checkProject(task.project);
         if (!provers.isProver(prover)) revert UnknownProver(prover);
         uint64 deadline = uint64(block.number) + deadlineBlocks;
-        task.status = Status.Assigned;
-        task.prover = prover;
-        task.deadline = deadline;
+        Task memory fresh = task;
+        fresh.prover = prover;
+        fresh.deadline = deadline;
+        _slots[taskId] = _recordHash(fresh) | uint256(Status.Assigned);
         emit TaskStatusChanged(taskId, Status.Assigned);
         emit TaskReassigned(taskId, prover, deadline);
     }
@@ -236,14 +268,24 @@ contract TaskManager {
     /// @dev The second argument is the DApp's revert data. The Router emits it in TaskFailed; storing it here
     /// would cost gas for nothing the chain reads back.
     function markFailed(uint256 taskId, bytes calldata /* reason */ ) external onlyRouter {
-        Task storage task = _tasks[taskId];
-        if (task.status != Status.Settled) revert BadStatus(taskId, task.status);
-        task.status = Status.Failed;
+        uint256 slot = _slots[taskId];
+        Status status = Status(uint8(slot & _STATUS_MASK));
+        if (status != Status.Settled) revert BadStatus(taskId, status);
+        _slots[taskId] = (slot & ~_STATUS_MASK) | uint256(Status.Failed);
         emit TaskStatusChanged(taskId, Status.Failed);
     }
 
-    function getTask(uint256 taskId) external view returns (Task memory) {
-        return _tasks[taskId];
+    /// @notice Where task `taskId` stands (None for an unknown id).
+    function statusOf(uint256 taskId) external view returns (Status) {
+        return _statusOf(taskId);
+    }
+
+    /// @notice Whether `task` is the record stored for `taskId` (its fields as TaskAssigned, and TaskReassigned
+    /// since, gave them). Receipts and attesters check what they read from events with this.
+    function recordMatches(uint256 taskId, Task calldata task) external view returns (bool) {
+        uint256 slot = _slots[taskId];
+        return slot != 0 && slot & ~_STATUS_MASK == _recordHash(task)
+            && taskId == taskIdOf(task.project, task.device, task.firstNonce);
     }
 
     /// @notice Lowest first nonce a new task of (project, device) may have.
@@ -251,20 +293,32 @@ contract TaskManager {
         return _nextAllowed(_devices[project][device]);
     }
 
-    /// @notice The anchor the next task of (project, device) is proven against.
-    function anchorOf(uint64 project, address device) external view returns (Anchor memory) {
+    /// @notice keccak256(abi.encode(Anchor)) of the anchor the next task of (project, device) is proven against;
+    /// 0 before its first verified task. AnchorAdvanced gives the fields.
+    function anchorHashOf(uint64 project, address device) external view returns (bytes32) {
         return _anchors[project][device];
-    }
-
-    /// @notice The task assigned to the same (project, device) right before `taskId`, if any.
-    function previousTaskOf(uint256 taskId) public view returns (bool exists, uint256 previous) {
-        Task storage task = _tasks[taskId];
-        if (!task.hasPrev) return (false, 0);
-        return (true, taskIdOf(task.project, task.device, task.prevFirstNonce));
     }
 
     function taskIdOf(uint64 project, address device, uint64 firstNonce) public view returns (uint256) {
         return uint256(keccak256(abi.encode(block.chainid, address(this), project, device, firstNonce))) >> 8;
+    }
+
+    function _statusOf(uint256 taskId) private view returns (Status) {
+        return Status(uint8(_slots[taskId] & _STATUS_MASK));
+    }
+
+    /// @dev keccak256(abi.encode(task)) with its low byte cleared for the status.
+    function _recordHash(Task memory task) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(task))) & ~_STATUS_MASK;
+    }
+
+    /// @dev The stored record hash and status of `taskId`; RecordMismatch when the task exists and `task` is not
+    /// its record.
+    function _stored(uint256 taskId, Task calldata task) private view returns (uint256 hash, Status status) {
+        uint256 slot = _slots[taskId];
+        status = Status(uint8(slot & _STATUS_MASK));
+        hash = slot & ~_STATUS_MASK;
+        if (status != Status.None && hash != _recordHash(task)) revert RecordMismatch(taskId);
     }
 
     /// @dev One more than the last nonce assigned (uint256: the largest uint64 nonce stays usable), 0 at first.
@@ -291,27 +345,37 @@ contract TaskManager {
         // Ranges of one device only move forward, so no message can be counted in two tasks.
         if (t.firstNonce < nextAllowed) revert NonceAlreadyAssigned(t.project, t.device, t.firstNonce, nextAllowed);
         taskId = taskIdOf(t.project, t.device, t.firstNonce);
-        if (_tasks[taskId].status != Status.None) revert TaskExists(taskId);
+        if (_slots[taskId] != 0) revert TaskExists(taskId);
         bool hasPrev = progress.hasTask;
         uint64 prevFirstNonce = progress.lastFirstNonce;
         progress.lastNonce = t.lastNonce;
         progress.lastFirstNonce = t.firstNonce;
         progress.hasTask = true;
-        _tasks[taskId] = Task({
-            device: t.device,
+        Task memory task = Task({
             project: t.project,
             configVersion: t.configVersion,
-            prover: t.prover,
+            device: t.device,
             firstNonce: t.firstNonce,
-            status: Status.Assigned,
             lastNonce: t.lastNonce,
+            root: t.root,
+            prover: t.prover,
             deadline: deadline,
             prevFirstNonce: prevFirstNonce,
-            hasPrev: hasPrev,
-            root: t.root
+            hasPrev: hasPrev
         });
+        _slots[taskId] = _recordHash(task) | uint256(Status.Assigned);
         emit TaskAssigned(
-            taskId, t.project, t.device, t.prover, t.root, t.firstNonce, t.lastNonce, t.configVersion, deadline
+            taskId,
+            t.project,
+            t.device,
+            t.prover,
+            t.root,
+            t.firstNonce,
+            t.lastNonce,
+            t.configVersion,
+            deadline,
+            prevFirstNonce,
+            hasPrev
         );
     }
 }

@@ -42,6 +42,17 @@ class TxOutcome:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class RouteRequest:
+    """One proven task to route: its outputs, the anchor it leaves and its proof (made against the device's anchor
+    as the chain holds it, or as the request before it in the same batch leaves it)."""
+
+    task_id: TaskId
+    outputs: tuple[int, ...]
+    last: Anchor
+    proof: bytes
+
+
 class TaskBook(Protocol):
     """TaskManager + Router, seen from the pipeline."""
 
@@ -69,8 +80,15 @@ class TaskBook(Protocol):
         """Submit outputs, the anchor the task leaves and the proof, as the assigned prover."""
         ...
 
+    def route_batch(self, requests: Sequence[RouteRequest]) -> list[TxOutcome]:
+        """Route many tasks under one verifier in one transaction, with one batched check of their proofs; one
+        outcome per request, in order, each with its share of the gas (the shares sum to the transaction's).
+        Raises TransactionRevertedError (InvalidBatch) when any proof is bad: then none settles."""
+        ...
+
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
-        """The anchor the device's next task is proven against (TaskManager.anchorOf)."""
+        """The anchor the device's next task is proven against (the last AnchorAdvanced, checked against
+        TaskManager.anchorHashOf)."""
         ...
 
     def predecessor_pending(self, task_id: TaskId) -> bool:

@@ -77,6 +77,16 @@ class ChainSettings:
     Required with any rpc_url unless PROOFSTREAM_PRIVATE_KEY is set."""
     deadline_blocks: int = 1000
     """Blocks a prover has to route an assigned task."""
+    route_batch: int = 64
+    """Most tasks one route transaction carries (Router.routeBatch, one batched proof check for them all)."""
+    route_wait_seconds: float = 20.0
+    """How long a proven task may wait for others to join its route transaction (never longer than it takes the
+    tasks in flight to be proven); the latency mode waits none."""
+
+    def __post_init__(self) -> None:
+        if self.route_batch < 1:
+            raise ConfigError(f"chain.route_batch must be at least 1, got {self.route_batch}")
+
     poll_seconds: float = 0.5
     confirmations: int = -1
     """Blocks that must follow a block before the indexer reads its events and the gateway trusts its state

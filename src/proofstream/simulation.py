@@ -75,6 +75,8 @@ class RunSummary:
     output_name: str
     devices: list[DeviceSummary] = field(default_factory=list)
     tasks: list[TaskSummary] = field(default_factory=list)
+    claim_gas: int = 0
+    """Gas of the one claim transaction that mints every device's accrued rewards to its owner (not a task's)."""
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -249,6 +251,8 @@ def _summary(node: Node, keys: list[AnyDeviceKey], owners: list[str], accepted: 
                 reason=task.reason,
             )
         )
+    # Rewards accrue per device in the DApp: claim them (to each device's owner) before reading balances.
+    summary.claim_gas = node.dapp.claim([k.address for k in keys], sender=node.roles.owner).gas_used
     for key, owner, count in zip(keys, owners, accepted, strict=True):
         device = key.address.lower()
         proven = sum(t.output or 0 for t in summary.tasks if t.device.lower() == device and t.status == "settled")

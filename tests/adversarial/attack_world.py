@@ -100,6 +100,7 @@ class AttackWorld:
 
     def paid(self, device: Attacker) -> int:
         """What the device's owner holds, in the project's output units (token wei / rate)."""
+        self.node.dapp.claim([device.address], sender=self.node.roles.owner)  # rewards accrue until claimed
         return self.node.token.balance_of(device.owner) // self.node.deployment.rate_per_unit
 
     # --- door 1: the public HTTP API ----------------------------------------------------------------------------

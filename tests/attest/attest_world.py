@@ -14,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
-from proofstream.chain.contracts.rewards import RewardToken
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
 from proofstream.chain.contracts.tasks import TaskRecord
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment
 from proofstream.chain.localnet import Localnet
@@ -154,6 +154,7 @@ class AttestWorld:
     project: ProjectDeployment
     verifier: AttestVerifier
     token: RewardToken
+    dapp: RewardDApp
     owner: LocalAccount
     sequencer: LocalAccount
     prover: LocalAccount

@@ -20,7 +20,7 @@ from proofstream.chain.accounts import dev_account
 from proofstream.chain.attest import AttestVerifier, deploy_attest_verifier
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.registries import sign_device_binding
-from proofstream.chain.contracts.rewards import RewardToken
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
 from proofstream.chain.deploy import CoreDeployment, ProjectDeployment, attach_core, deploy_core, deploy_project
 from proofstream.chain.localnet import Localnet
 from proofstream.chain.solc import CompilationResult, compile_core
@@ -97,6 +97,7 @@ def aw(localnet: Localnet, compilation: CompilationResult, _setup: _Setup) -> It
         project=_setup.project,
         verifier=AttestVerifier.at(client, _setup.verifier, compilation),
         token=RewardToken.at(client, _setup.project.reward_token, compilation),
+        dapp=RewardDApp.at(client, _setup.project.reward_dapp, compilation),
         owner=dev_account(1),
         sequencer=dev_account(2),
         prover=dev_account(3),

@@ -197,4 +197,4 @@ def test_attesters_sign_the_prover_routes_and_the_device_owner_is_paid(aw: Attes
             stored.row.id, [expected_metres(lats)], last, proven.proof.calldata, sender=aw.prover
         )
     assert result.settled and aw.core.tasks.get_task(stored.row.id).status is TaskStatus.SETTLED
-    assert aw.token.balance_of(aw.device_owner.address) == expected_metres(lats) * RATE
+    assert aw.dapp.accrued(aw.device.address) == expected_metres(lats) * RATE

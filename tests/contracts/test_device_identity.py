@@ -178,6 +178,7 @@ def test_transfer_moves_the_device_and_its_future_rewards(world: World) -> None:
     before = world.token.balance_of(world.device_owner.address)
     record = world.assign()
     world.core.router.route(record.task_id, [100], LAST, PROOF, sender=world.prover)
+    world.dapp.claim([world.device.address], sender=world.other)  # to the owner at claim time, whoever sends
     assert world.token.balance_of(new_owner.address) == 100 * RATE
     assert world.token.balance_of(world.device_owner.address) == before
     with reverts("NotTokenOwner"):  # the old owner no longer holds it

@@ -129,7 +129,7 @@ def on_chain_code(receipt: Receipt, world: World) -> tuple[str, str]:
 
 
 def test_a_fake_task_manager_that_claims_the_task_settled_is_refused(world: World) -> None:
-    """A gateway names its own contract, which answers getTask with a settled record of the receipt's root and
+    """A gateway names its own contract, which answers with a settled record of the receipt's root and
     names the real Router: the receipt alone is consistent with it, the chain check is not."""
     honest = task_receipt(world, 0, settle=False)
     artifact = world.compilation.artifact("FakeTaskManager")
@@ -139,8 +139,8 @@ def test_a_fake_task_manager_that_claims_the_task_settled_is_refused(world: Worl
     assert deployed is not None
     message = honest.message
     fake_id = task_id(world.client.chain_id, deployed, message.project, message.device, honest.first_nonce)
-    record = (message.device, message.project, message.config, world.prover.address, honest.first_nonce, 2,
-              honest.last_nonce, 10**6, 0, False, honest.root)  # fmt: skip
+    record = (message.project, message.config, message.device, honest.first_nonce, honest.last_nonce, honest.root,
+              world.prover.address, 10**6, 0, False)  # fmt: skip
     world.client.send(world.client.contract(deployed, artifact.abi).functions.setTask(fake_id, record))
     forged = replace(honest, task_manager=Address(deployed), task_id=TaskId(fake_id))
     assert TaskManager.at(world.client, deployed, world.compilation).get_task(fake_id).root == honest.root

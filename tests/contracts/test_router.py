@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from chain_world import LAST, RATE, World, addr
 from eth_account import Account
 
-from proofstream.chain.contracts.router import ROUTE_GAS
+from proofstream.chain.contracts.router import ROUTE_GAS, RouteCall
 from proofstream.chain.contracts.tasks import TaskStatus
-from proofstream.domain.types import FIELD_MODULUS, Address
+from proofstream.domain.anchor import NO_ANCHOR
+from proofstream.domain.types import FIELD_MODULUS, Address, FieldElement, Nonce
 from proofstream.errors import TransactionRevertedError
 
 pytestmark = pytest.mark.chain
@@ -19,28 +22,30 @@ PROOF = b"\x42" * 256
 
 def test_route_settles_and_rewards_the_device_owner(world: World) -> None:
     record = world.assign()
-    before = world.token.balance_of(world.device_owner.address)
+    before = world.dapp.accrued(world.device.address)
     result = world.core.router.route(record.task_id, [1234], LAST, PROOF, sender=world.prover)
     assert result.settled
     assert result.failure_reason is None
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.SETTLED
-    assert world.token.balance_of(world.device_owner.address) - before == 1234 * RATE
+    assert world.dapp.accrued(world.device.address) - before == 1234 * RATE
     (settled,) = world.core.router.task_settled_events(result.receipt.block_number, result.receipt.block_number)
     assert (settled.task_id, settled.prover) == (record.task_id, addr(world.prover))
     (rewarded,) = world.dapp.rewarded_events(result.receipt.block_number, result.receipt.block_number)
-    assert (rewarded.task_id, rewarded.device, rewarded.owner) == (
-        record.task_id,
-        addr(world.device),
-        addr(world.device_owner),
-    )
+    assert (rewarded.task_id, rewarded.device) == (record.task_id, addr(world.device))
     assert (rewarded.units, rewarded.amount) == (1234, 1234 * RATE)
+    # Accrued to the device; a claim (anyone may send it) mints it to the device's owner, once.
+    owner_before = world.token.balance_of(world.device_owner.address)
+    world.dapp.claim([world.device.address], sender=world.other)
+    world.dapp.claim([world.device.address], sender=world.other)
+    assert world.token.balance_of(world.device_owner.address) - owner_before == 1234 * RATE
+    assert world.dapp.accrued(world.device.address) == 0
 
 
 def test_reward_follows_the_rate_set_by_the_dapp_owner(world: World) -> None:
     world.dapp.set_rate(7, sender=world.owner)
     record = world.assign()
     world.core.router.route(record.task_id, [1000], LAST, PROOF, sender=world.prover)
-    assert world.token.balance_of(world.device_owner.address) == 7000
+    assert world.dapp.accrued(world.device.address) == 7000
     with pytest.raises(TransactionRevertedError, match="NotOwner"):
         world.dapp.set_rate(1, sender=world.other)
 
@@ -77,7 +82,7 @@ def test_invalid_proof_is_refused_and_the_task_stays_open(world: World) -> None:
         world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "InvalidProof"
     assert world.core.tasks.get_task(record.task_id).status is TaskStatus.ASSIGNED
-    assert world.token.balance_of(world.device_owner.address) == 0
+    assert world.dapp.accrued(world.device.address) == 0
 
 
 def test_front_running_prover_is_refused(world: World) -> None:
@@ -96,12 +101,17 @@ def test_second_route_is_refused(world: World) -> None:
         world.core.router.route(record.task_id, [10], LAST, PROOF, sender=world.prover)
     assert info.value.error_name == "TaskNotAssigned"
     assert info.value.error_args == (record.task_id, TaskStatus.SETTLED)
-    assert world.token.balance_of(world.device_owner.address) == 10 * RATE
+    assert world.dapp.accrued(world.device.address) == 10 * RATE
 
 
 def test_unknown_task_is_refused(world: World) -> None:
+    record = world.assign()
+    unknown = replace(record, first_nonce=Nonce(100), last_nonce=Nonce(101))
     with pytest.raises(TransactionRevertedError, match="TaskNotAssigned"):
-        world.core.router.route(12345, [1], LAST, PROOF, sender=world.prover)
+        world.core.router.route_call(RouteCall(unknown, NO_ANCHOR, (1,), LAST, PROOF), sender=world.prover)
+    forged = replace(record, root=FieldElement(record.root + 1))  # a record the stored hash does not match
+    with pytest.raises(TransactionRevertedError, match="RecordMismatch"):
+        world.core.router.route_call(RouteCall(forged, NO_ANCHOR, (1,), LAST, PROOF), sender=world.prover)
 
 
 def test_route_after_the_deadline_is_refused(world: World) -> None:
@@ -208,4 +218,4 @@ def test_a_device_deactivated_after_assignment_is_not_paid(world: World) -> None
     world.core.devices.deactivate_device(world.project_id, world.device.address, sender=world.owner)
     with pytest.raises(TransactionRevertedError, match="DeviceNotActive"):
         world.core.router.route(record.task_id, [5], LAST, PROOF, sender=world.prover)
-    assert world.token.balance_of(world.device_owner.address) == 0
+    assert world.dapp.accrued(world.device.address) == 0

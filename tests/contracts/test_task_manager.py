@@ -158,7 +158,7 @@ def test_only_the_router_marks_tasks(world: World) -> None:
     record = world.assign()
     contract = world.client.contract(world.core.tasks.address, world.compilation.artifact("TaskManager").abi)
     for call in (
-        contract.functions.markSettled(record.task_id, 1, 1),
+        contract.functions.settle(record.as_tuple(), (0, 0, 0), 1, 1),
         contract.functions.markFailed(record.task_id, b""),
     ):
         with pytest.raises(TransactionRevertedError) as info:

@@ -25,7 +25,9 @@ def _proof(a: list[int], b: list[list[int]], c: list[int]) -> bytes:
 def adapter(world: World) -> Contract:
     snark = world.client.deploy(world.compilation.artifact("MockSnarkVerifier3"))
     assert snark.contract_address is not None
-    deployed = world.client.deploy(world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 3)
+    # The batch verifier's address only has to hold code here: these tests check the single path.
+    adapter_artifact = world.compilation.artifact("Groth16VerifierAdapter")
+    deployed = world.client.deploy(adapter_artifact, snark.contract_address, snark.contract_address, 3)
     assert deployed.contract_address is not None
     abi = world.compilation.artifact("Groth16VerifierAdapter").abi
     return world.client.contract(deployed.contract_address, abi, "Groth16VerifierAdapter")
@@ -70,7 +72,8 @@ def test_failed_verifier_call_returns_false(world: World) -> None:
     snark = world.client.deploy(world.compilation.artifact("MockSnarkVerifier3"))
     assert snark.contract_address is not None
     # An adapter for 8 inputs calls verifyProof(...,uint256[8]), which MockSnarkVerifier3 does not have.
-    deployed = world.client.deploy(world.compilation.artifact("Groth16VerifierAdapter"), snark.contract_address, 8)
+    address = snark.contract_address
+    deployed = world.client.deploy(world.compilation.artifact("Groth16VerifierAdapter"), address, address, 8)
     assert deployed.contract_address is not None
     adapter = world.client.contract(deployed.contract_address, world.compilation.artifact("Groth16VerifierAdapter").abi)
     assert world.client.call(adapter.functions.verify(list(range(8)), _proof(A, B, C))) is False
@@ -79,6 +82,8 @@ def test_failed_verifier_call_returns_false(world: World) -> None:
 def test_adapter_needs_a_contract_and_inputs(world: World) -> None:
     artifact = world.compilation.artifact("Groth16VerifierAdapter")
     with pytest.raises(TransactionRevertedError, match="NotAContract"):
-        world.client.deploy(artifact, world.other.address, 3)
+        world.client.deploy(artifact, world.other.address, world.core.router.address, 3)
+    with pytest.raises(TransactionRevertedError, match="NotAContract"):
+        world.client.deploy(artifact, world.core.router.address, world.other.address, 3)
     with pytest.raises(TransactionRevertedError, match="NoPublicInputs"):
-        world.client.deploy(artifact, world.core.router.address, 0)
+        world.client.deploy(artifact, world.core.router.address, world.core.router.address, 0)

@@ -8,6 +8,7 @@ from chain_world import LAST, World, addr
 from web3.contract import Contract
 
 from proofstream.chain.contracts.tasks import TaskStatus
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import ConfigVersion
 from proofstream.errors import TransactionRevertedError
 
@@ -151,8 +152,9 @@ def test_an_old_version_task_is_verified_by_the_old_verifier(world: World) -> No
     new = world.assign(first=2, last=3, config=V2)
     result = world.core.router.route(old.task_id, [10], LAST, PROOF, sender=world.prover)
     assert result.settled
+    later = Anchor(LAST.timestamp + 1, LAST.leaf, LAST.config)
     with pytest.raises(TransactionRevertedError) as info:
-        world.core.router.route(new.task_id, [10], LAST, PROOF, sender=world.prover)
+        world.core.router.route(new.task_id, [10], later, PROOF, sender=world.prover)
     assert info.value.error_name == "InvalidProof"
 
 

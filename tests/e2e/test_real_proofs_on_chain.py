@@ -51,6 +51,7 @@ class World:
         self.circuit = ProjectCircuit.of(node.project)
         self.backend = Groth16Backend(self.circuit, node.build.artifacts)
         self.prover = node.roles.prover
+        self._devices: dict[str, str] = {}
 
     def device(self, seed: int) -> tuple[DeviceKey, str]:
         key, owner = DeviceKey.generate(), Account.create().address
@@ -58,7 +59,13 @@ class World:
         self.node.core.devices.register_device(
             self.project, key.address, owner, key.sign_binding(domain, self.project, owner), sender=dev_account(0)
         )
+        self._devices[owner] = key.address
         return key, owner
+
+    def claimed(self, owner: str) -> int:
+        """The owner's token balance once its device's accrued rewards are claimed (anyone may send the claim)."""
+        self.node.dapp.claim([self._devices[owner]], sender=dev_account(0))
+        return self.node.token.balance_of(owner)
 
     def fixes(self, seed: int, count: int, first_nonce: int = 0) -> list[TaskRecord]:
         """``count`` fixes of simulated tracker ``seed`` from the template's generator, nonces from
@@ -132,7 +139,7 @@ def test_a_valid_proof_settles_and_mints_metres_times_rate(world: World) -> None
     assert metres > 0
     world.route(task, [metres], proof)
     assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED
-    assert world.node.token.balance_of(owner) == metres * world.node.deployment.rate_per_unit
+    assert world.claimed(owner) == metres * world.node.deployment.rate_per_unit
 
 
 def test_a_tampered_output_is_rejected(world: World) -> None:
@@ -143,7 +150,7 @@ def test_a_tampered_output_is_rejected(world: World) -> None:
     with _reverts_with("InvalidProof"):
         world.route(task, [proof.public_signals[0] + 1], proof)
     assert world.node.core.tasks.get_task(task).status is TaskStatus.ASSIGNED
-    assert world.node.token.balance_of(owner) == 0
+    assert world.claimed(owner) == 0
 
 
 def test_a_proof_for_another_batch_is_rejected(world: World) -> None:
@@ -155,7 +162,7 @@ def test_a_proof_for_another_batch_is_rejected(world: World) -> None:
     proof_a = world.prove(task_a, key_a.address, fixes_a)
     with _reverts_with("InvalidProof"):
         world.route(task_b, [proof_a.public_signals[0]], proof_a)
-    assert world.node.token.balance_of(owner_b) == 0
+    assert world.claimed(owner_b) == 0
 
 
 def test_a_task_routed_a_second_time_is_rejected(world: World) -> None:
@@ -164,10 +171,10 @@ def test_a_task_routed_a_second_time_is_rejected(world: World) -> None:
     task = world.assign(key.address, fixes)
     proof = world.prove(task, key.address, fixes)
     world.route(task, [proof.public_signals[0]], proof)
-    paid = world.node.token.balance_of(owner)
+    paid = world.claimed(owner)
     with _reverts_with("TaskNotAssigned"):
         world.route(task, [proof.public_signals[0]], proof)
-    assert world.node.token.balance_of(owner) == paid
+    assert world.claimed(owner) == paid
 
 
 def test_a_route_from_another_account_than_the_assigned_prover_is_rejected(world: World) -> None:
@@ -229,4 +236,4 @@ def test_a_proof_from_the_fast_prover_settles_through_the_exported_verifier(worl
         world.route(task, [proof.public_signals[0] + 1], proof)
     world.route(task, [proof.public_signals[0]], proof)
     assert world.node.core.tasks.get_task(task).status is TaskStatus.SETTLED
-    assert world.node.token.balance_of(owner) == proof.public_signals[0] * world.node.deployment.rate_per_unit
+    assert world.claimed(owner) == proof.public_signals[0] * world.node.deployment.rate_per_unit

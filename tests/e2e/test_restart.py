@@ -102,7 +102,8 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
     client = ChainClient(rpc_url, dev_account(0))
     core = attach_core(client, manifest.core, compilation)
     token = RewardToken.at(client, deployment.reward_token, compilation)
-    rate = RewardDApp.at(client, deployment.reward_dapp, compilation).rate_per_unit()
+    dapp = RewardDApp.at(client, deployment.reward_dapp, compilation)
+    rate = dapp.rate_per_unit()
     project = deployment.project
     config = core.projects.current_version(project)
     domain = Domain(client.chain_id, manifest.core.device_registry)
@@ -199,7 +200,9 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
     settled_events = core.router.task_settled_events(manifest.core.start_block, "latest")
     assert Counter(e.task_id for e in settled_events) == Counter(dict.fromkeys(task_ids, 1))
     assert core.router.task_failed_events(manifest.core.start_block, "latest") == []
-    assert _transactions_to(client, manifest.core.router, manifest.core.start_block) == len(task_ids), (
+    # Routes are batched: every transaction to the Router settled tasks; none was a resend that landed for nothing.
+    route_txs = {e.position.tx_hash for e in settled_events}
+    assert _transactions_to(client, manifest.core.router, manifest.core.start_block) == len(route_txs), (
         "a route transaction was sent more than once"
     )
     settle_tx = {int(e.task_id): e.position.tx_hash for e in settled_events}
@@ -228,6 +231,8 @@ def _kill_and_restart(data: Path, rpc_url: str, first: NodeProcess, second: Node
         previous[device] = fixes[-1]
         expected[device] += metres * rate
     assert all(amount > 0 for amount in expected)
+    # Rewards accrue per device until claimed; anyone may claim (an account the node does not use: no nonce race).
+    dapp.claim([k.address for k in keys], sender=dev_account(9))
     assert [token.balance_of(owner) for owner in owners] == expected
 
     assert second.terminate() == 0, second.log_tail()

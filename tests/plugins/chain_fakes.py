@@ -16,11 +16,11 @@ from testbed import CHAIN_ID, TASK_MANAGER  # the fakes' chain and TaskManager: 
 
 from proofstream.attester.ports import AttestVersion, ChainTask
 from proofstream.domain.anchor import NO_ANCHOR, Anchor
-from proofstream.domain.tasks import TaskCommitment, task_id
+from proofstream.domain.tasks import TaskCommitment, gas_shares, task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import ChainError, TransactionRevertedError
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
-from proofstream.ports import ChainTaskState, TxOutcome
+from proofstream.ports import ChainTaskState, RouteRequest, TxOutcome
 
 DeviceSlot = tuple[ProjectId, str]
 """(project, lower-case device address): what TaskManager keeps nonce ranges and anchors per."""
@@ -66,12 +66,16 @@ class FakeBook:
         """Tasks whose predecessor the test says is still assigned, beyond what the fake's own records show."""
         self.refusal: str | None = None
         """The Router error the next route reverts with, once."""
+        self.bad_proofs: set[bytes] = set()
+        """Proofs that do not verify: route reverts InvalidProof, a batch that holds one InvalidBatch."""
         self.refusing_dapps: dict[ProjectId, str] = {}
         """Projects whose DApp reverts (with this reason) on every result: the route goes through, the task ends
         failed, and its anchor moves all the same (the proof verified)."""
         # records
         self.assigned: list[list[TaskCommitment]] = []
         self.routed: list[int] = []
+        self.batches: list[list[TaskId]] = []
+        """The task ids of each routeBatch that went through."""
         self.expired: list[int] = []
         self.released: list[int] = []
         self.reassigned: list[int] = []
@@ -122,27 +126,48 @@ class FakeBook:
         return version in self.live_versions
 
     def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
+        outcome = self._route("route", task_id, last, proof, "InvalidProof")
+        self.block += 1
+        return outcome
+
+    def route_batch(self, requests: Sequence[RouteRequest]) -> list[TxOutcome]:
+        # All or nothing, as one transaction: a refusal or a bad proof anywhere leaves nothing routed.
+        saved = (dict(self.states), dict(self.anchors), list(self.routed))
+        try:
+            outcomes = [self._route("routeBatch", r.task_id, r.last, r.proof, "InvalidBatch") for r in requests]
+        except TransactionRevertedError:
+            self.states, self.anchors, self.routed = saved
+            raise
+        self.block += 1
+        self.batches.append([r.task_id for r in requests])
+        shares = gas_shares(sum(o.gas_used for o in outcomes), len(outcomes))
+        return [
+            replace(o, tx_hash=f"0xbatch{len(self.batches)}", gas_used=g) for o, g in zip(outcomes, shares, strict=True)
+        ]
+
+    def _route(self, function: str, task_id: TaskId, last: Anchor, proof: bytes, invalid: str) -> TxOutcome:
         # In the Router's order of checks.
         if self.state(task_id) is not ChainTaskState.ASSIGNED:
-            raise _revert("route", "TaskNotAssigned")
+            raise _revert(function, "TaskNotAssigned")
         task = self._tasks.get(task_id)
         if task is not None and self.block + 1 > task.deadline:
-            raise _revert("route", "DeadlinePassed")
+            raise _revert(function, "DeadlinePassed")
         if not self.active:
-            raise _revert("route", "ProjectNotActive")
+            raise _revert(function, "ProjectNotActive")
         if self.predecessor_pending(task_id):
-            raise _revert("route", "PredecessorPending")
+            raise _revert(function, "PredecessorPending")
         if self.refusal is not None:
             name, self.refusal = self.refusal, None
-            raise _revert("route", name)
+            raise _revert(function, name)
+        if proof in self.bad_proofs:
+            raise _revert(function, invalid)
         if task is not None:
             key = _key(task.commitment.project, task.commitment.device)
             if last.timestamp <= self.anchors.get(key, NO_ANCHOR).timestamp:
-                raise _revert("route", "AnchorNotAdvanced")
+                raise _revert(function, "AnchorNotAdvanced")
             self.anchors[key] = Anchor(last.timestamp, last.leaf, task.commitment.config)
         refused = None if task is None else self.refusing_dapps.get(task.commitment.project)
         self.states[task_id] = ChainTaskState.SETTLED if refused is None else ChainTaskState.FAILED
-        self.block += 1
         self.routed.append(task_id)
         return TxOutcome("0xroute", 300_000, settled=refused is None, reason=refused)
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proofstream.domain.anchor import RECORD_INPUTS
 from proofstream.domain.defaults import LOCAL_CHAIN_ID
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ProofstreamError
 from proofstream.ports import DeviceRegistrationRequest
-from proofstream.store.ports import ProjectConfig
+from proofstream.store.ports import ProjectConfig, StoredProof
 
 CHAIN_ID = LOCAL_CHAIN_ID
 """anvil's chain id (31337)."""
@@ -49,6 +50,19 @@ PROVER = Address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
 """anvil's account 1, the prover the tests assign tasks to."""
 
 TX_HASH = "0x" + "ab" * 32
+
+
+PROOF = StoredProof(
+    backend="groth16",
+    outputs=(7,),
+    calldata=bytes(256),
+    public_signals=(7, *([0] * (len(RECORD_INPUTS) - 2)), 1_003, 5),
+    prev_time=0,
+    prev_leaf=0,
+    last_time=1_003,
+    last_leaf=5,
+)
+"""A stored proof made against no anchor (the device's first task), leaving (1003, 5)."""
 """The transaction hash RecordingRegistrar answers with."""
 
 REPO = Path(__file__).resolve().parents[2]

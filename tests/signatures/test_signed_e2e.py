@@ -119,26 +119,28 @@ def test_the_router_settles_a_signed_task_and_refuses_one_of_a_deactivated_devic
     task_id, outputs, last, proof = _proven_task(node, key, device, 41)
     result = node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
     assert result.settled and node.core.tasks.get_task(task_id).status is TaskStatus.SETTLED
+    assert node.dapp.accrued(device) == outputs[0] * node.deployment.rate_per_unit
+    node.dapp.claim([device], sender=dev_account(0))
     assert node.token.balance_of(owner) == outputs[0] * node.deployment.rate_per_unit
     print(f"route of a signed 4-message task: {result.receipt.gas_used} gas")
 
-    key, device, owner = _device(node, 42)
+    key, device, _ = _device(node, 42)
     task_id, outputs, last, proof = _proven_task(node, key, device, 42)
     node.core.devices.deactivate_device(node.deployment.project, device, sender=dev_account(0))
     with pytest.raises(TransactionRevertedError, match="DeviceNotActive"):
         node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
     assert node.core.tasks.get_task(task_id).status is TaskStatus.ASSIGNED
-    assert node.token.balance_of(owner) == 0
+    assert node.dapp.accrued(device) == 0
 
 
 def test_a_proof_against_another_key_than_the_registered_one_does_not_verify(node: Node) -> None:
     # Device 43 is registered with key 43, but its task's messages were signed by key 44 (a witness exists for
     # key 44 as a public input): the Router supplies key 43, so the proof is refused.
-    _, device, owner = _device(node, 43)
+    _, device, _ = _device(node, 43)
     task_id, outputs, last, proof = _proven_task(node, EddsaKey(bytes([44]) * 32), device, 43)
     with pytest.raises(TransactionRevertedError, match="InvalidProof"):
         node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
-    assert node.token.balance_of(owner) == 0
+    assert node.dapp.accrued(device) == 0
 
 
 def test_a_secp256k1_devices_task_cannot_settle_in_a_signed_project(node: Node) -> None:
@@ -155,4 +157,4 @@ def test_a_secp256k1_devices_task_cannot_settle_in_a_signed_project(node: Node) 
     with pytest.raises(TransactionRevertedError, match="PublicInputCount"):
         node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
     assert node.core.tasks.get_task(task_id).status is TaskStatus.ASSIGNED
-    assert node.token.balance_of(owner) == 0
+    assert node.dapp.accrued(device.address) == 0

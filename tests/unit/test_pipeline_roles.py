@@ -13,7 +13,7 @@ from typing import TypeVar
 import pytest
 from chain_fakes import FakeBook
 from fake_backend import FakeBackend
-from testbed import DOMAIN, PROVER, TRACKER, TRACKER_SCHEMA
+from testbed import DOMAIN, PROOF, PROVER, TRACKER, TRACKER_SCHEMA
 
 from proofstream.domain.anchor import RECORD_INPUTS, Anchor
 from proofstream.domain.batching import BatchPolicy
@@ -27,7 +27,7 @@ from proofstream.prover.ports import Proof
 from proofstream.prover.service import MAX_PROVE_ATTEMPTS, ProverWorker
 from proofstream.sdk.device import DeviceKey
 from proofstream.sequencer.service import RECOVERED, Sequencer
-from proofstream.store.ports import ProjectConfig, StoredProof, TaskRow, TaskUpdate
+from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
@@ -216,19 +216,6 @@ def _proven_task(store: SqliteStore, book: FakeBook) -> TaskId:
     store.update_task(task.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)
     store.update_task(task.id, change=TaskUpdate(proof=PROOF))
     return task.id
-
-
-PROOF = StoredProof(
-    backend="groth16",
-    outputs=(7,),
-    calldata=bytes(256),
-    public_signals=(7, *([0] * (len(RECORD_INPUTS) - 2)), 1_003, 5),
-    prev_time=0,
-    prev_leaf=0,
-    last_time=1_003,
-    last_leaf=5,
-)
-"""A stored proof made against no anchor (the device's first task), leaving (1003, 5)."""
 
 
 def test_submitter_routes_a_proven_task_once(store: SqliteStore) -> None:

@@ -89,3 +89,10 @@ def test_the_prover_defaults_to_one_worker_on_the_fastest_installed_path() -> No
 def test_a_prover_setting_out_of_range_is_refused(name: str, value: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         load_settings(env={f"PROOFSTREAM_PROVER_{name}": value})
+
+
+def test_route_batches_are_configured_in_the_chain_section() -> None:
+    settings = load_settings(env={"PROOFSTREAM_CHAIN_ROUTE_BATCH": "8", "PROOFSTREAM_CHAIN_ROUTE_WAIT_SECONDS": "1.5"})
+    assert (settings.chain.route_batch, settings.chain.route_wait_seconds) == (8, 1.5)
+    with pytest.raises(ConfigError, match=r"chain\.route_batch"):
+        load_settings(env={"PROOFSTREAM_CHAIN_ROUTE_BATCH": "0"})

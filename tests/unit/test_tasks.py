@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from proofstream.domain.tasks import FINAL, InvalidTransitionError, TaskStatus, check_transition, task_id
+from proofstream.domain.tasks import FINAL, InvalidTransitionError, TaskStatus, check_transition, gas_shares, task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, Nonce, ProjectId
 
 
@@ -40,3 +40,15 @@ def test_task_id_fits_the_field_and_depends_on_every_key() -> None:
     }
     assert base not in others
     assert len(others) == 5
+
+
+@pytest.mark.parametrize(("total", "tasks"), [(1_000, 3), (7, 7), (5, 8), (1_808_093, 10)])
+def test_gas_shares_add_up_to_the_transactions_gas(total: int, tasks: int) -> None:
+    shares = gas_shares(total, tasks)
+    assert sum(shares) == total and len(shares) == tasks
+    assert max(shares) - min(shares) <= 1
+
+
+def test_gas_shares_need_a_task() -> None:
+    with pytest.raises(ValueError, match="at least one task"):
+        gas_shares(100, 0)

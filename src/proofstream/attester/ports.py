@@ -64,7 +64,8 @@ class AttesterChain(Protocol):
         ...
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
-        """The device's anchor (TaskManager.anchorOf): what the task is checked against and the Router will read."""
+        """The device's anchor (the last AnchorAdvanced, checked against TaskManager.anchorHashOf): what the task
+        is checked against and the Router will be handed."""
         ...
 
     def predecessor_pending(self, task_id: TaskId) -> bool:

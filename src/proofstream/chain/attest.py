@@ -26,6 +26,7 @@ from proofstream.chain.solc import CompilationResult
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain, domain_separator
 from proofstream.domain.tasks import TaskCommitment
+from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.errors import ChainError, ConfigError, TransactionRevertedError
 
@@ -155,35 +156,72 @@ def _error(name: str, inputs: Sequence[str]) -> dict[str, Any]:
     return {"type": "error", "name": name, "inputs": [_param(t) for t in inputs]}
 
 
+def _event(name: str, inputs: Sequence[tuple[str, str, bool]]) -> dict[str, Any]:
+    """An event fragment; ``inputs`` as (type, name, indexed)."""
+    return {
+        "type": "event",
+        "name": name,
+        "anonymous": False,
+        "inputs": [{"name": n, "type": t, "indexed": i} for t, n, i in inputs],
+    }
+
+
 _TASK_TUPLE = _param(
     "tuple",
     components=[
-        _param("address", "device"),
         _param("uint64", "project"),
         _param("uint32", "configVersion"),
-        _param("address", "prover"),
+        _param("address", "device"),
         _param("uint64", "firstNonce"),
-        _param("uint8", "status"),
         _param("uint64", "lastNonce"),
+        _param("uint256", "root"),
+        _param("address", "prover"),
         _param("uint64", "deadline"),
         _param("uint64", "prevFirstNonce"),
         _param("bool", "hasPrev"),
-        _param("uint256", "root"),
     ],
 )
 
-_ANCHOR_TUPLE = _param(
-    "tuple",
-    components=[_param("uint64", "timestamp"), _param("uint32", "configVersion"), _param("uint256", "leaf")],
-)
+_TASK_EVENTS = [
+    _event(
+        "TaskAssigned",
+        [
+            ("uint256", "taskId", True),
+            ("uint64", "project", True),
+            ("address", "device", False),
+            ("address", "prover", False),
+            ("uint256", "root", False),
+            ("uint64", "firstNonce", False),
+            ("uint64", "lastNonce", False),
+            ("uint32", "configVersion", False),
+            ("uint64", "deadline", False),
+            ("uint64", "prevFirstNonce", False),
+            ("bool", "hasPrev", False),
+        ],
+    ),
+    _event(
+        "TaskReassigned", [("uint256", "taskId", True), ("address", "prover", False), ("uint64", "deadline", False)]
+    ),
+    _event(
+        "AnchorAdvanced",
+        [
+            ("uint64", "project", True),
+            ("address", "device", True),
+            ("uint64", "timestamp", False),
+            ("uint32", "configVersion", False),
+            ("uint256", "leaf", False),
+        ],
+    ),
+]
 
 ATTESTER_ABIS: dict[str, list[dict[str, Any]]] = {
     "Router": [_function("taskManager", [], ["address"]), _function("projects", [], ["address"])],
     "TaskManager": [
         _function("provers", [], ["address"]),
-        _function("getTask", ["uint256"], [_TASK_TUPLE]),
-        _function("anchorOf", ["uint64", "address"], [_ANCHOR_TUPLE]),
-        _function("previousTaskOf", ["uint256"], ["bool", "uint256"]),
+        _function("statusOf", ["uint256"], ["uint8"]),
+        {**_function("recordMatches", ["uint256"], ["bool"]), "inputs": [_param("uint256"), _TASK_TUPLE]},
+        _function("anchorHashOf", ["uint64", "address"], ["bytes32"]),
+        *_TASK_EVENTS,
     ],
     "ProjectRegistry": [
         _function("verifierOf", ["uint64", "uint32"], ["address"]),
@@ -230,7 +268,6 @@ class AttesterChainView:
         self._tasks = TaskManager(client, tasks, ATTESTER_ABIS["TaskManager"])
         self._projects = ProjectRegistry(client, projects, ATTESTER_ABIS["ProjectRegistry"])
         tasks_contract = client.contract(tasks, ATTESTER_ABIS["TaskManager"], name="TaskManager")
-        self._tasks_contract = tasks_contract
         provers = client.call(tasks_contract.functions.provers())
         self._provers = ProverRegistry(client, provers, ATTESTER_ABIS["ProverRegistry"])
 
@@ -251,20 +288,23 @@ class AttesterChainView:
         return Address(self._client.account.address)
 
     def task(self, task_id: TaskId) -> ChainTask | None:
-        record = self._tasks.get_task(task_id)
-        if record.status is TaskStatus.NONE:
+        if self._tasks.status_of(task_id) is TaskStatus.NONE:
             return None
-        return chain_task(record)
+        return chain_task(self._tasks.get_task(task_id))
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
         return self._tasks.anchor_of(project, device)
 
     def predecessor_pending(self, task_id: TaskId) -> bool:
-        exists, previous = self._tasks_contract_call("previousTaskOf", task_id)
-        return bool(exists) and self._tasks.get_task(int(previous)).status is TaskStatus.ASSIGNED
-
-    def _tasks_contract_call(self, function: str, *args: Any) -> Any:
-        return self._client.call(self._tasks_contract.get_function_by_name(function)(*args))
+        if self._tasks.status_of(task_id) is TaskStatus.NONE:
+            return False
+        record = self._tasks.get_task(task_id)
+        if record.previous_first_nonce is None:
+            return False
+        previous = task_id_of(
+            self.chain_id, self._tasks.address, record.project, record.device, record.previous_first_nonce
+        )
+        return self._tasks.status_of(previous) is TaskStatus.ASSIGNED
 
     def version(self, project: ProjectId, config: ConfigVersion) -> AttestVersion | None:
         try:

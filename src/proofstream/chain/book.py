@@ -7,18 +7,20 @@ assigned prover, so the two keys are kept apart even when one process holds both
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
+from proofstream.chain.contracts.router import RouteCall, RouteResult
 from proofstream.chain.contracts.tasks import TaskStatus as ChainStatus
 from proofstream.domain.anchor import Anchor
-from proofstream.domain.tasks import TaskCommitment
+from proofstream.domain.tasks import TaskCommitment, gas_shares
 from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
 from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
-from proofstream.ports import ChainTaskState, TxOutcome
+from proofstream.ports import ChainTaskState, RouteRequest, TxOutcome
 
 _STATES = {
     ChainStatus.NONE: ChainTaskState.UNKNOWN,
@@ -53,7 +55,7 @@ class ChainBook:
         return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used)
 
     def state(self, task_id: TaskId) -> ChainTaskState:
-        return _STATES[self._core.tasks.get_task(task_id).status]
+        return _STATES[self._core.tasks.status_of(task_id)]
 
     def project_active(self, project: ProjectId) -> bool:
         return self._core.projects.is_active(project)
@@ -62,9 +64,33 @@ class ChainBook:
         return self._core.projects.is_live(project, version)
 
     def route(self, task_id: TaskId, outputs: Sequence[int], last: Anchor, proof: bytes) -> TxOutcome:
-        result = self._core.router.route(task_id, outputs, last, proof, sender=self._prover)
+        (call,) = self._calls([RouteRequest(task_id, tuple(outputs), last, proof)])
+        result = self._core.router.route_call(call, sender=self._prover)
+        return self._outcome(result, result.receipt.gas_used)
+
+    def route_batch(self, requests: Sequence[RouteRequest]) -> list[TxOutcome]:
+        results = self._core.router.route_batch(self._calls(requests), sender=self._prover)
+        shares = gas_shares(results[0].receipt.gas_used, len(results)) if results else []
+        return [self._outcome(result, gas) for result, gas in zip(results, shares, strict=True)]
+
+    def _calls(self, requests: Sequence[RouteRequest]) -> list[RouteCall]:
+        """Each request with its record and the anchor it is proven against: the chain's, or the one the request
+        before it (same device) leaves."""
+        left: dict[tuple[int, str], Anchor] = {}
+        calls = []
+        for request in requests:
+            call = self._core.router.call_for(request.task_id, request.outputs, request.last, request.proof)
+            key = (call.record.project, call.record.device.lower())
+            if key in left:
+                call = replace(call, prev=left[key])
+            left[key] = request.last
+            calls.append(call)
+        return calls
+
+    def _outcome(self, result: RouteResult, gas: int) -> TxOutcome:
+        """One task's outcome with its share ``gas`` of the transaction."""
         reason = None if result.failure_reason is None else self._reason(result.failure_reason)
-        return TxOutcome(result.receipt.tx_hash, result.receipt.gas_used, settled=result.settled, reason=reason)
+        return TxOutcome(result.receipt.tx_hash, gas, settled=result.settled, reason=reason)
 
     def anchor(self, project: ProjectId, device: Address) -> Anchor:
         return self._core.tasks.anchor_of(project, device)

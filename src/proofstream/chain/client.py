@@ -187,10 +187,20 @@ class ChainClient:
             except ContractLogicError as exc:
                 raise self._reverted(self._label(fn_call), exc) from exc
 
-    def get_logs(self, event: ContractEvent, from_block: int, to_block: int | str) -> list[Mapping[str, Any]]:
-        """Decoded logs of one event type of one contract, in chain order."""
+    def get_logs(
+        self,
+        event: ContractEvent,
+        from_block: int,
+        to_block: int | str,
+        topics: Mapping[str, Any] | None = None,
+    ) -> list[Mapping[str, Any]]:
+        """Decoded logs of one event type of one contract, in chain order; ``topics`` filters indexed arguments
+        by value."""
         with self._mapped(f"eth_getLogs {event.event_name}"):
-            return [dict(entry) for entry in event.get_logs(from_block=from_block, to_block=to_block)]
+            found = event.get_logs(
+                from_block=from_block, to_block=cast(Any, to_block), argument_filters=dict(topics) if topics else None
+            )
+            return [dict(entry) for entry in found]
 
     def send(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from proofstream.chain.contracts.router import Router
 from proofstream.chain.contracts.tasks import TaskManager
 from proofstream.chain.poseidon_contract import poseidon_artifact
 from proofstream.chain.solc import CompilationResult, compile_core
+from proofstream.circuits.batch_verifier import BATCH_VERIFIER_CONTRACT, batch_verifier_source
 from proofstream.domain.types import Address, ProjectId
 from proofstream.errors import ChainError, ConfigError
 
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 VERIFIER_SOURCE_NAME = "generated/verifier.sol"
 """Source unit name given to a snarkjs-exported verifier (generated at build time, never committed)."""
+BATCH_VERIFIER_SOURCE_NAME = "generated/batch_verifier.sol"
+"""Source unit name of the batch verifier generated from the same verifying key (circuits/batch_verifier.py)."""
 
 MANIFEST_VERSION = 1
 """Format version of the deployments manifest."""
@@ -151,12 +155,14 @@ def attach_core(client: ChainClient, core: CoreDeployment, compilation: Compilat
     """Wrappers over an existing core deployment."""
     if core.chain_id != client.chain_id:
         raise ConfigError(f"deployment is for chain {core.chain_id}, the node is chain {client.chain_id}")
+    tasks = TaskManager.at(client, core.task_manager, compilation)
+    tasks.first_block = core.start_block
     return CoreContracts(
         projects=ProjectRegistry.at(client, core.project_registry, compilation),
         devices=DeviceRegistry.at(client, core.device_registry, compilation),
         provers=ProverRegistry.at(client, core.prover_registry, compilation),
-        tasks=TaskManager.at(client, core.task_manager, compilation),
-        router=Router.at(client, core.router, compilation),
+        tasks=tasks,
+        router=Router(client, core.router, compilation.artifact(Router.CONTRACT).abi, tasks),
     )
 
 
@@ -212,12 +218,15 @@ def deploy_project(
     token_symbol: str = "PSR",
     compilation: CompilationResult | None = None,
     dapp_contract: str = "RewardDApp",
+    verifying_key: Mapping[str, Any] | None = None,
 ) -> ProjectDeployment:
     """Deploy a project's contracts and create the project, owned by ``owner`` (default: the client's
     account).
 
     ``verifier_sol_source`` is the snarkjs-exported Solidity verifier (``snarkjs zkey export
-    solidityverifier``), generated at build time and compiled here together with the core; it is put behind a
+    solidityverifier``), generated at build time and compiled here together with the core (a ``compilation``
+    passed in must also hold the batch verifier generated from the same key, else ``verifying_key`` gives it);
+    it is put behind a
     Groth16VerifierAdapter for ``n_public`` public signals. Pass ``verifier_sol_source=None`` and
     ``verifier=<address>`` to use an IVerifier that is already deployed instead. Then: RewardToken, the DApp
     (``dapp_contract``: RewardDApp or a project's contract derived from it, with the same constructor; ``rate``
@@ -227,9 +236,12 @@ def deploy_project(
         raise ConfigError("config_hash must be 32 bytes")
     if (verifier_sol_source is None) == (verifier is None):
         raise ConfigError("pass exactly one of verifier_sol_source and verifier")
-    compiled = compilation or compile_core(
-        {VERIFIER_SOURCE_NAME: verifier_sol_source} if verifier_sol_source is not None else None
-    )
+    sources = None
+    if verifier_sol_source is not None:
+        sources = {VERIFIER_SOURCE_NAME: verifier_sol_source}
+        if verifying_key is not None:
+            sources[BATCH_VERIFIER_SOURCE_NAME] = batch_verifier_source(verifying_key)
+    compiled = compilation or compile_core(sources)
     account = owner or client.account
 
     def deploy(name: str, *args: Any) -> Address:
@@ -267,10 +279,14 @@ def deploy_project(
 def deploy_groth16_verifier(
     client: ChainClient, compilation: CompilationResult, n_public: int, *, sender: LocalAccount | None = None
 ) -> tuple[Address, Address]:
-    """Deploy the snarkjs verifier compiled into ``compilation`` and its IVerifier adapter for ``n_public``
-    public signals; returns (snark verifier, adapter)."""
+    """Deploy the snarkjs verifier and the batch verifier compiled into ``compilation`` and their IVerifier adapter
+    for ``n_public`` public signals; returns (snark verifier, adapter)."""
+    if BATCH_VERIFIER_CONTRACT not in compilation.artifacts:
+        raise ConfigError(f"the compilation has no {BATCH_VERIFIER_CONTRACT} ({BATCH_VERIFIER_SOURCE_NAME})")
     snark = _address(client.deploy(compilation.artifact(_verifier_contract_name(compilation)), sender=sender))
-    adapter = _address(client.deploy(compilation.artifact("Groth16VerifierAdapter"), snark, n_public, sender=sender))
+    batch = _address(client.deploy(compilation.artifact(BATCH_VERIFIER_CONTRACT), sender=sender))
+    adapter_artifact = compilation.artifact("Groth16VerifierAdapter")
+    adapter = _address(client.deploy(adapter_artifact, snark, batch, n_public, sender=sender))
     return snark, adapter
 
 

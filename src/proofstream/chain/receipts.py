@@ -3,9 +3,9 @@ the receipt names is its task, settled, with the receipt's root, covering the me
 version and nonce. Trusts nothing but the RPC endpoint, this checkout's contracts and the device's signature.
 
 Why the deployment check: the receipt (so the gateway) names the TaskManager, and a contract that merely answers
-``getTask`` with a settled record proves nothing. The one address the gateway cannot choose is the DeviceRegistry
-in the EIP-712 domain the device signed under; :func:`check_deployment` ties the TaskManager to it through code
-and links that only a real deployment has.
+``statusOf`` and ``recordMatches`` for a settled record proves nothing. The one address the gateway cannot choose
+is the DeviceRegistry in the EIP-712 domain the device signed under; :func:`check_deployment` ties the TaskManager
+to it through code and links that only a real deployment has.
 
 The receipt's own consistency (signature, leaf, Merkle path, task id) is :func:`proofstream.domain.receipts.
 verify_receipt`; :func:`verify_receipt_on_chain` runs both.
@@ -71,7 +71,7 @@ def check_deployment(
 
     Real code matters because a link is only an answer: a fake Router could name any registry. Real code with
     these links settles a task only after the verifier that ProjectRegistry names for the project accepted the
-    proof, the Router having read the task from this TaskManager (``route``, ``markSettled``)."""
+    proof, the Router having read the task from this TaskManager (``route``, ``routeBatch``, ``TaskManager.settle``)."""
     registry = receipt.domain.verifying_contract
     _check_code(client, tasks.address, "TaskManager", compilation)
     router_address = tasks.router()
@@ -103,12 +103,12 @@ def check_deployment(
 def check_task(
     receipt: Receipt, tasks: TaskManager, client: ChainClient, compilation: CompilationResult
 ) -> ChainVerdict:
-    """Check ``tasks`` is the deployment's the device signed for (:func:`check_deployment`), then read
-    ``TaskManager.getTask(receipt.task_id)`` and check it against the receipt; ReceiptError with the first
-    failure's code otherwise: ``wrong_chain``, ``task_manager_mismatch``, those of :func:`check_deployment`,
-    ``unknown_task``, ``root_mismatch``, ``device_mismatch``, ``project_mismatch``, ``config_mismatch``,
-    ``nonce_out_of_range``, ``not_settled``, ``tx_not_found``, ``tx_failed``, ``not_settling_tx``. Call it on a
-    receipt :func:`verify_receipt` accepted."""
+    """Check ``tasks`` is the deployment's the device signed for (:func:`check_deployment`), then read the task's
+    record (its events, checked with ``TaskManager.recordMatches``) and check it against the receipt; ReceiptError
+    with the first failure's code otherwise: ``wrong_chain``, ``task_manager_mismatch``, those of
+    :func:`check_deployment`, ``unknown_task``, ``root_mismatch``, ``device_mismatch``, ``project_mismatch``,
+    ``config_mismatch``, ``nonce_out_of_range``, ``not_settled``, ``tx_not_found``, ``tx_failed``,
+    ``not_settling_tx``. Call it on a receipt :func:`verify_receipt` accepted."""
     message = receipt.message
     if client.chain_id != receipt.chain_id:
         raise ReceiptError(
@@ -120,9 +120,10 @@ def check_task(
             f"the receipt names TaskManager {receipt.task_manager}, not {tasks.address}", code="task_manager_mismatch"
         )
     router = check_deployment(receipt, tasks, client, compilation)
-    record = tasks.get_task(receipt.task_id)
-    if record.status is TaskStatus.NONE:
+    if tasks.status_of(receipt.task_id) is TaskStatus.NONE:
         raise ReceiptError(f"TaskManager {tasks.address} has no task {receipt.task_id}", code="unknown_task")
+    # The fields come from the task's events, checked against the record hash TaskManager stores.
+    record = tasks.get_task(receipt.task_id)
     if record.root != receipt.root:
         raise ReceiptError(
             f"task {receipt.task_id} has root {record.root} on chain, the receipt says {receipt.root}",

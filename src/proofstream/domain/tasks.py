@@ -96,3 +96,12 @@ def _address_bytes(address: str) -> bytes:
     if len(raw) != 20:
         raise ValueError(f"not a 20-byte address: {address!r}")
     return raw
+
+
+def gas_shares(total: int, tasks: int) -> list[int]:
+    """A transaction's ``total`` gas split over the ``tasks`` it carried, as evenly as whole units allow (the first
+    ones take the remainder): the shares sum to ``total``, so gas per task adds up to the chain's figure."""
+    if tasks < 1:
+        raise ValueError("a transaction carries at least one task")
+    share, extra = divmod(total, tasks)
+    return [share + (1 if i < extra else 0) for i in range(tasks)]

@@ -29,7 +29,7 @@ from proofstream.attester.launcher import AttesterProcesses
 from proofstream.chain.accounts import DEV_PRIVATE_KEYS
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
-from proofstream.chain.contracts.rewards import RewardToken
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment
 from proofstream.chain.gateway import ChainDeviceStates, ChainLiveness, ChainRegistrar
 from proofstream.chain.localnet import Localnet
@@ -112,6 +112,10 @@ class Node:
     @property
     def token(self) -> RewardToken:
         return self.wiring.token
+
+    @property
+    def dapp(self) -> RewardDApp:
+        return self.wiring.dapp
 
     @property
     def manifest(self) -> DeploymentManifest:

@@ -18,7 +18,7 @@ from proofstream.chain.attest import AttestVerifier
 from proofstream.chain.book import ChainBook
 from proofstream.chain.client import ChainClient
 from proofstream.chain.contracts.core import CoreContracts
-from proofstream.chain.contracts.rewards import RewardToken
+from proofstream.chain.contracts.rewards import RewardDApp, RewardToken
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.roles import Roles
 from proofstream.chain.solc import CompilationResult
@@ -98,6 +98,8 @@ class Wiring:
     deployment: ProjectDeployment
     core: CoreContracts
     token: RewardToken
+    dapp: RewardDApp
+    """The project's reward DApp: rewards accrue there per device until claimed."""
     versions: dict[ConfigVersion, ProjectBuild]
     """Every live config version, built from the files it was deployed with."""
     store: Store
@@ -187,6 +189,7 @@ def _compose(
     compilation = current_build.compilation
     core = attach_core(chain.client, manifest.core, compilation)
     token = RewardToken.at(chain.client, deployment.reward_token, compilation)
+    dapp = RewardDApp.at(chain.client, deployment.reward_dapp, compilation)
     versions = _live_versions(project, current_build, core, deployment, data_dir, chain.client.chain_id, build, on_step)
     prover = chain.roles.prover
     if not core.provers.is_prover(prover.address):
@@ -204,6 +207,7 @@ def _compose(
         deployment=deployment,
         core=core,
         token=token,
+        dapp=dapp,
         versions=versions,
         store=store,
         store_location=location,
@@ -338,7 +342,13 @@ def _pipeline(
         )
         for version, build in versions.items()
     ]
-    submitter = Submitter(store, book, deadline_blocks=settings.chain.deadline_blocks)
+    submitter = Submitter(
+        store,
+        book,
+        deadline_blocks=settings.chain.deadline_blocks,
+        max_batch=settings.chain.route_batch,
+        wait_seconds=0.0 if settings.batching.latency else settings.chain.route_wait_seconds,
+    )
     indexer = Indexer(store, book, start_block=manifest.core.start_block, confirmations=settings.confirmations)
     released = provers[0].release_orphans()
     if released:

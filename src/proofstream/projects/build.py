@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proofstream import logs as log
-from proofstream.chain.deploy import VERIFIER_SOURCE_NAME
+from proofstream.chain.deploy import BATCH_VERIFIER_SOURCE_NAME, VERIFIER_SOURCE_NAME
 from proofstream.chain.solc import CompilationResult, compile_core
 from proofstream.circuits.artifacts import CircuitArtifacts
+from proofstream.circuits.batch_verifier import batch_verifier_source
 from proofstream.circuits.build import build_circuit
 from proofstream.circuits.ptau import required_power
 from proofstream.errors import ConfigError, ProofstreamError
@@ -112,6 +113,7 @@ def build_project(
             step("Groth16 setup on the powers of tau and verifier export (cached by content hash)")
             artifacts = build_circuit(spec.circuit_path, spec.circuit_name, cache_dir, ptau=ptau)
         sources[VERIFIER_SOURCE_NAME] = artifacts.verifier_sol.read_text()
+        sources[BATCH_VERIFIER_SOURCE_NAME] = batch_verifier_source(json.loads(artifacts.vkey.read_text()))
     step("compiling the contracts (solc, cached by content hash)")
     try:
         compilation = compile_core(sources, cache_dir=cache_dir)

@@ -25,7 +25,7 @@ from proofstream import logs as log
 from proofstream.domain.batching import Batch, BatchPolicy, Pending, cut_batches
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
-from proofstream.domain.tasks import FINAL, TaskStatus, task_id
+from proofstream.domain.tasks import FINAL, TaskStatus, gas_shares, task_id
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import TransactionRevertedError
 from proofstream.ports import ChainTaskState, TaskBook
@@ -215,7 +215,6 @@ class Sequencer:
     def _send(self, tasks: Sequence[TaskRow]) -> None:
         commitments = [t.commitment(self._prover) for t in tasks]
         outcome = self._book.assign(commitments, self._deadline_blocks)
-        assigned = TaskUpdate(assign_tx=outcome.tx_hash, gas_assign=outcome.gas_used // len(tasks))
-        for task in tasks:
-            self._tasks.update(task.id, change=assigned)
+        for task, gas in zip(tasks, gas_shares(outcome.gas_used, len(tasks)), strict=True):
+            self._tasks.update(task.id, change=TaskUpdate(assign_tx=outcome.tx_hash, gas_assign=gas))
         log.info(logger, "tasks assigned", count=len(tasks), tx=outcome.tx_hash, gas=outcome.gas_used)

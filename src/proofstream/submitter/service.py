@@ -10,16 +10,24 @@ Protocol v2 (domain/anchor.py) adds three rules:
 - a proof is routed only while the chain holds the anchor it was made against; otherwise it is proven again;
 - a task past its deadline is expired and reassigned to this node's prover with a fresh deadline (its proof
   stays valid: the deadline is not among its public inputs).
+
+Routes are batched: the tasks ready at a tick under one config version go in one ``routeBatch`` transaction (at most
+``max_batch``), with one batched check of their proofs. A proof waits for others at most ``wait_seconds``, and not
+at all when no other task could still join (none is being proven or could be). When a batch reverts, it is split
+in two and each half routed again (bisection): a bad proof, or a task the Router refuses, ends up alone and is
+handled as a single route is, and the good ones settle without it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Sequence
 
 from proofstream import logs as log
-from proofstream.domain.tasks import TaskStatus
+from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.errors import StaleTaskError, TransactionRevertedError
-from proofstream.ports import ChainTaskState, TaskBook
+from proofstream.ports import ChainTaskState, RouteRequest, TaskBook
 from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
@@ -35,24 +43,72 @@ DROP_PROOF = TaskUpdate(drop_proof=True)
 
 class Submitter:
     def __init__(
-        self, store: Store, book: TaskBook, *, deadline_blocks: int = 1000, backoff: Backoff = DEFAULT_BACKOFF
+        self,
+        store: Store,
+        book: TaskBook,
+        *,
+        deadline_blocks: int = 1000,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        max_batch: int = 64,
+        wait_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``deadline_blocks``: the fresh deadline of a reassigned task (the sequencer's ``chain.deadline_blocks``);
-        ``backoff``: how a failed task write is retried (``store.retry``)."""
+        ``backoff``: how a failed task write is retried (``store.retry``); ``max_batch``: most tasks per route
+        transaction; ``wait_seconds``: how long a ready proof may wait for others to join its batch."""
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self._store = store
         self._tasks = TaskWriter(store, backoff)
         self._book = book
         self._deadline_blocks = deadline_blocks
+        self._max_batch = max_batch
+        self._wait_seconds = wait_seconds
+        self._clock = clock
+        self._ready_since: dict[int, float] = {}
 
     def tick(self) -> int:
-        """Route every proven task; reconcile tasks left in ``submitted``. Returns how many reached a final state."""
+        """Route the proven tasks that are ready, in batches; reconcile tasks left in ``submitted``. Returns how
+        many reached a final state."""
         done = 0
         for task in self._store.tasks_with_status(TaskStatus.SUBMITTED):
             done += self._reconcile(task)
+        ready: list[TaskRow] = []
         for task in self._store.tasks_with_status(TaskStatus.PROVING):
             if task.proof is not None:
-                done += self._submit(task, task.proof)
+                outcome = self._prepare(task, task.proof)
+                if outcome is None:
+                    ready.append(task)
+                else:
+                    done += outcome
+        if not ready or not self._due(ready):
+            return done
+        groups: dict[tuple[int, int], list[TaskRow]] = {}
+        for task in ready:
+            groups.setdefault((task.project, task.config), []).append(task)
+        for group in groups.values():
+            for at in range(0, len(group), self._max_batch):
+                done += self._route(group[at : at + self._max_batch])
         return done
+
+    def _due(self, ready: Sequence[TaskRow]) -> bool:
+        """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join."""
+        now = self._clock()
+        since = [self._ready_since.setdefault(t.id, now) for t in ready]
+        if len(ready) >= self._max_batch or now - min(since) >= self._wait_seconds:
+            return True
+        return not any(
+            self._could_join(t)
+            for t in self._store.tasks_with_status(TaskStatus.BATCHED, TaskStatus.PROVING)
+            if t.proof is None
+        )
+
+    def _could_join(self, task: TaskRow) -> bool:
+        """A task without a proof that is being proven or can be (its predecessor is final)."""
+        if task.status is TaskStatus.PROVING:
+            return True
+        previous = self._store.previous_task(task.project, task.device, task.first_nonce)
+        return previous is None or previous.status in FINAL
 
     def _reconcile(self, task: TaskRow) -> int:
         state = self._book.state(task.id)
@@ -107,7 +163,8 @@ class Submitter:
             logger, "ended a failed predecessor on chain", task=task.id, predecessor=previous.id, tx=outcome.tx_hash
         )
 
-    def _submit(self, task: TaskRow, proof: StoredProof) -> int:
+    def _prepare(self, task: TaskRow, proof: StoredProof) -> int | None:
+        """None when ``task`` can be routed now; else how many tasks this made final (0 or 1)."""
         state = self._revive(task, self._book.state(task.id))
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
@@ -127,21 +184,60 @@ class Submitter:
             )
             self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.PROVING)
             return 0
+        return None
+
+    def _route(self, tasks: Sequence[TaskRow]) -> int:
+        """Mark ``tasks`` submitted and route them in one transaction (one task: a plain route)."""
+        taken = []
+        for task in tasks:
+            self._ready_since.pop(task.id, None)
+            try:
+                self._tasks.update(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
+            except StaleTaskError:
+                continue  # another submitter took it
+            taken.append(task)
+        return self._send(taken)
+
+    def _send(self, tasks: Sequence[TaskRow]) -> int:
+        """Route submitted ``tasks``; a batch that reverts is split in two and each half sent again."""
+        if not tasks:
+            return 0
+        proofs = [t.proof for t in tasks]
+        assert all(p is not None for p in proofs)
+        if len(tasks) == 1:
+            return self._send_one(tasks[0])
+        requests = [
+            RouteRequest(t.id, tuple(p.outputs), p.next_anchor(t.config), p.calldata)
+            for t, p in zip(tasks, proofs, strict=True)
+            if p is not None
+        ]
         try:
-            self._tasks.update(task.id, TaskStatus.SUBMITTED, expect=TaskStatus.PROVING)
-        except StaleTaskError:
-            return 0  # another submitter took it
+            outcomes = self._book.route_batch(requests)
+        except TransactionRevertedError as exc:
+            # Nothing settled: find the task the batch fails on by halves, the others settle without it.
+            log.warning(logger, "route batch refused, splitting it", tasks=len(tasks), reason=exc.error_name or exc)
+            half = len(tasks) // 2
+            return self._send(tasks[:half]) + self._send(tasks[half:])
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            self._record(task, outcome.tx_hash, outcome.gas_used, outcome.settled, outcome.reason)
+        return len(tasks)
+
+    def _send_one(self, task: TaskRow) -> int:
+        proof = task.proof
+        assert proof is not None
         try:
             outcome = self._book.route(task.id, list(proof.outputs), proof.next_anchor(task.config), proof.calldata)
         except TransactionRevertedError as exc:
             # Only a refusal that says something about the task ends it; an unreachable node
             # (ChainUnavailableError) propagates, the task stays ``submitted`` and the next tick reconciles it.
             return self._refused(task, proof, exc)
-        status = TaskStatus.SETTLED if outcome.settled else TaskStatus.FAILED
-        routed = TaskUpdate(route_tx=outcome.tx_hash, gas_route=outcome.gas_used, reason=outcome.reason)
-        self._tasks.update(task.id, status, routed)
-        log.info(logger, "task routed", task=task.id, status=status, tx=outcome.tx_hash, gas=outcome.gas_used)
+        self._record(task, outcome.tx_hash, outcome.gas_used, outcome.settled, outcome.reason)
         return 1
+
+    def _record(self, task: TaskRow, tx_hash: str, gas: int, settled: bool, reason: str | None) -> None:
+        status = TaskStatus.SETTLED if settled else TaskStatus.FAILED
+        self._tasks.update(task.id, status, TaskUpdate(route_tx=tx_hash, gas_route=gas, reason=reason))
+        log.info(logger, "task routed", task=task.id, status=status, tx=tx_hash, gas=gas)
 
     def _refused(self, task: TaskRow, proof: StoredProof, exc: TransactionRevertedError) -> int:
         """A route the Router refused: retried when the refusal is about the moment (a predecessor still pending,

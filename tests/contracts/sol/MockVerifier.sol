@@ -10,6 +10,7 @@ contract MockVerifier is IVerifier {
     bool public echo;
 
     error Seen(uint256[] publicInputs, bytes proof);
+    error SeenBatch(uint256[][] publicInputs, bytes proofs);
 
     function setResult(bool result_) external {
         result = result_;
@@ -21,6 +22,11 @@ contract MockVerifier is IVerifier {
 
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
         if (echo) revert Seen(publicInputs, proof);
+        return result;
+    }
+
+    function verifyBatch(uint256[][] calldata publicInputs, bytes calldata proofs) external view returns (bool) {
+        if (echo) revert SeenBatch(publicInputs, proofs);
         return result;
     }
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proofstream.domain.tasks import TaskCommitment
-from proofstream.domain.types import Address, ConfigVersion, FieldElement, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId, TaskId
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class TaskAssignedEvent(TaskCommitment):
     task_id: TaskId
     deadline: int
     position: EventPosition
+    previous_first_nonce: Nonce | None = None
+    """First nonce of the device's task assigned before this one (None for its first)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,6 @@ class RewardedEvent:
     project: ProjectId
     task_id: TaskId
     device: Address
-    owner: Address
     units: int
     amount: int
     position: EventPosition

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
@@ -67,13 +69,20 @@ class RewardDApp(Wrapper):
     def bind_project(self, project: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._send("bindProject", project, sender=sender)
 
+    def accrued(self, device: str) -> int:
+        """Token wei ``device`` has earned and not yet claimed."""
+        return int(self._call("accrued", to_checksum_address(device)))
+
+    def claim(self, devices: Sequence[str], *, sender: LocalAccount | None = None) -> Receipt:
+        """Mint each device's accrued rewards to its current owner (anyone may send it)."""
+        return self._send("claim", [to_checksum_address(d) for d in devices], sender=sender)
+
     def rewarded_events(self, from_block: int, to_block: int | str) -> list[RewardedEvent]:
         return [
             RewardedEvent(
                 project=ProjectId(a["project"]),
                 task_id=TaskId(a["taskId"]),
                 device=Address(a["device"]),
-                owner=Address(a["owner"]),
                 units=int(a["units"]),
                 amount=int(a["amount"]),
                 position=position(e),
