@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from proofstream.domain import bjj_messages, p256
+from proofstream.domain.device_signatures import verify_device_signature
 from proofstream.domain.eip712 import binding_digest
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
@@ -77,7 +78,7 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
     project_config = found[0]
     key_type = bjj_messages.signature_key_type(message.signature)
     if key_type != "secp256k1":
-        return _admit_registered_key(message, project_config, directory, key_type)
+        return _admit_registered_key(message, project_config, directory)
     message_digest = check_signature(message, project_config.domain)
     _check_membership(message, directory)
     return Admitted(message, message_digest, message_id(message_digest), project_config)
@@ -96,9 +97,7 @@ def _check_membership(message: DeviceMessage, directory: Directory) -> None:
         )
 
 
-def _admit_registered_key(
-    message: DeviceMessage, project_config: ProjectConfig, directory: Directory, key_type: bjj_messages.KeyType
-) -> Admitted:
+def _admit_registered_key(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
     """A BabyJubJub- or P-256-signed message: its key is only known from the registration, so membership comes
     first, then the signature under the key the registry holds (docs/protocol.md), whose hash must be the device
     id of the signature's key type. The digest is ``m`` (BabyJubJub) or the EIP-712 digest (P-256)."""
@@ -109,11 +108,8 @@ def _admit_registered_key(
             f"device {message.device} is registered with a secp256k1 key: sign with it (65-byte signature)",
             code="bad_signature",
         )
-    if key_type == "p256":
-        message_digest = p256.verify_message_signature(message, project_config.domain, key, message.signature)
-        return Admitted(message, message_digest, message_id(message_digest), project_config)
-    m = bjj_messages.verify_message_signature(message, project_config.domain, key, message.signature)
-    return Admitted(message, m.to_bytes(32, "big"), bjj_messages.message_id(m), project_config)
+    signed = verify_device_signature(message, project_config.domain, key)
+    return Admitted(message, signed.digest, signed.id, project_config)
 
 
 @dataclass(frozen=True)
