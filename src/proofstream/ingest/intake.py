@@ -1,8 +1,10 @@
 """The one admission path every transport shares: check a raw message, then store it durably.
 
-A transport (HTTP today) hands :meth:`Intake.accept` the raw bytes of one message, or :meth:`Intake.accept_many`
-those of a batch, and answers the device with what it returns; a refusal is a ProofstreamError whose code the
-transport maps (``ingest.errors``). Nothing is stored for a refused message.
+A transport hands :meth:`Intake.accept` the raw bytes of one message, or :meth:`Intake.accept_many` those of a
+batch (or checks with :meth:`Intake.check` / :meth:`Intake.check_w3b` and stores a group with :meth:`Intake.store`),
+and answers the device with what it returns; a refusal is a ProofstreamError whose code the transport maps
+(``ingest.errors``). Every check reads the same :class:`~proofstream.ingest.directory.CachedDirectory`, whatever
+the transport or format. Nothing is stored for a refused message.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from proofstream.ingest import validation
 from proofstream.ingest.directory import CachedDirectory
 from proofstream.ingest.ports import VersionLiveness
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
+from proofstream.ingest.w3bstream import W3bProjects, admit_w3b
 from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
 
 logger = logging.getLogger(__name__)
@@ -99,7 +102,7 @@ class Intake:
         """Store what :meth:`check` passed in one durable commit (a refusal in ``checked`` keeps its place): one
         outcome per item, in order; raises StoreError if the commit fails, and then nothing of it is stored."""
         passed = [item for item in checked if isinstance(item, validation.Admitted)]
-        stored = iter(self._store.put_messages([NewMessage(a.message, a.id) for a in passed], now))
+        stored = iter(self._store.put_messages([NewMessage(a.message, a.id, a.envelope) for a in passed], now))
         results: list[Admitted | ProofstreamError] = []
         for item in checked:
             if not isinstance(item, validation.Admitted):
@@ -109,15 +112,12 @@ class Intake:
             results.append(outcome if isinstance(outcome, StoreError) else self._answer(item, outcome.created))
         return results
 
-    def accept_admitted(self, admitted: validation.Admitted, envelope: str | None = None) -> Admitted:
-        """Store a message another format's admission checked (``ingest.w3bstream``), with what its device signed
-        (``envelope``), by the same rules as :meth:`accept`: liveness, clock window, the store's ordering."""
-        now = self.now()
+    def check_w3b(self, raw: bytes, now: float, projects: W3bProjects) -> validation.Admitted:
+        """:meth:`check` for a W3bStream v0.25 body (``ingest.w3bstream.admit_w3b``), its envelope kept for
+        :meth:`store`: the same directory, liveness and clock window as every other message."""
+        admitted = admit_w3b(raw, self._directory, projects, now)
         self._check_new(admitted, now)
-        (outcome,) = self._store.put_messages([NewMessage(admitted.message, admitted.id, envelope)], now)
-        if isinstance(outcome, StoreError):
-            raise outcome
-        return self._answer(admitted, outcome.created)
+        return admitted
 
     def _check_new(self, admitted: validation.Admitted, now: float) -> None:
         """The version's liveness and the clock window, for a message not stored yet: a resend of a stored

@@ -54,6 +54,9 @@ class Admitted:
     digest: bytes
     id: MessageId
     project: ProjectConfig
+    envelope: str | None = None
+    """What the device signed when that is not the message's own digest (a W3bStream message's request,
+    ``domain.w3bstream.envelope``): stored beside the message, for receipts and attesters."""
 
 
 def admit(raw: bytes, directory: Directory) -> Admitted:

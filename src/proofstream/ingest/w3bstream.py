@@ -31,14 +31,10 @@ class W3bProject:
 W3bProjects = Mapping[tuple[ProjectId, ConfigVersion], W3bProject]
 
 
-@dataclass(frozen=True)
-class W3bAdmitted:
-    admitted: Admitted
-    envelope: str
-
-
-def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: float) -> W3bAdmitted:
-    """Check a W3bStream body end to end; raise MessageError with a specific ``code`` at the first failure.
+def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: float) -> Admitted:
+    """Check a W3bStream body end to end, with what the device signed as the result's ``envelope``; raise
+    MessageError with a specific ``code`` at the first failure. ``directory`` is the one every transport reads
+    (the gateway's :class:`~proofstream.ingest.directory.CachedDirectory`, through ``Intake.check_w3b``).
 
     Codes, in the order checked: ``invalid_json``, ``invalid_field``, ``unknown_project``, ``unknown_config``,
     ``w3bstream_refused``, ``w3bstream_disabled``, ``bad_signature``, ``unknown_device``,
@@ -73,8 +69,8 @@ def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: floa
         payload=payload,
         signature=signer.signature,
     )
-    admitted = Admitted(message, message_digest, message_id(message_digest), project_config)
-    return W3bAdmitted(admitted, w3bstream.envelope(request, config.signed_keys, signer))
+    envelope = w3bstream.envelope(request, config.signed_keys, signer)
+    return Admitted(message, message_digest, message_id(message_digest), project_config, envelope)
 
 
 def _version(directory: Directory, project: ProjectId, version: str) -> ProjectConfig:
