@@ -49,6 +49,7 @@ from proofstream.ingest.models import (
 )
 from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
+from proofstream.ingest.recovery import RecoveryPool
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
 from proofstream.ingest.w3bstream import W3bProjects
@@ -132,6 +133,7 @@ def create_app(
     task_manager: str | None = None,
     w3bstream: W3bProjects | None = None,
     device_states: DeviceStates | None = None,
+    recovery: RecoveryPool | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -176,7 +178,7 @@ def create_app(
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(code, str(exc.detail), exc.status_code)
 
-    intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
+    intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window, recovery=recovery)
     admission = AdmissionQueue(intake, max_pending=max_pending_messages)
     app.state.admission = admission
     app.include_router(

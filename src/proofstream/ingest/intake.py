@@ -21,6 +21,7 @@ from proofstream.errors import MessageError, ProofstreamError, StoreError
 from proofstream.ingest import validation
 from proofstream.ingest.directory import CachedDirectory
 from proofstream.ingest.ports import VersionLiveness
+from proofstream.ingest.recovery import MIN_POOLED, RecoveryPool
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
 from proofstream.ingest.w3bstream import W3bProjects, admit_w3b
 from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
@@ -47,8 +48,12 @@ class Intake:
         clock: Callable[[], float] = time.time,
         liveness: VersionLiveness | None = None,
         clock_window: ClockWindow | None = None,
+        recovery: RecoveryPool | None = None,
     ) -> None:
+        """``recovery``: where a batch of at least ``recovery.MIN_POOLED`` messages has its signers recovered
+        (None: in the calling thread)."""
         self._store = store
+        self._recovery = recovery
         self._directory = CachedDirectory(store)
         self._clock = clock
         self._liveness = liveness
@@ -75,6 +80,8 @@ class Intake:
         (the HTTP batch's path), an item of another project is refused with ``project_mismatch``. A store failure
         of the commit itself raises, and then nothing of the request is stored."""
         now = self._clock()
+        if self._recovery is not None and len(raws) >= MIN_POOLED:
+            return self.store(self._check_pooled(raws, now, project, self._recovery), now)
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
@@ -83,10 +90,40 @@ class Intake:
                 checked.append(exc)
         return self.store(checked, now)
 
+    def _check_pooled(
+        self, raws: Sequence[bytes], now: float, project: ProjectId | None, recovery: RecoveryPool
+    ) -> list[validation.Admitted | ProofstreamError]:
+        """:meth:`check` of every item, the secp256k1 signers recovered in ``recovery``'s workers at once."""
+        first: list[validation.Unrecovered | validation.Admitted | MessageError] = []
+        for raw in raws:
+            try:
+                first.append(validation.parse_for_recovery(raw, self._directory))
+            except MessageError as exc:
+                first.append(exc)
+        waiting = [item for item in first if isinstance(item, validation.Unrecovered)]
+        signers = iter(recovery.recover([(item.digest, item.message.signature) for item in waiting]))
+        checked: list[validation.Admitted | ProofstreamError] = []
+        for item in first:
+            try:
+                if isinstance(item, MessageError):
+                    raise item
+                if isinstance(item, validation.Unrecovered):
+                    signer = next(signers)
+                    if isinstance(signer, MessageError):
+                        raise signer
+                    item = validation.admit_recovered(item, signer, self._directory)
+                checked.append(self._checked(item, now, project))
+            except MessageError as exc:
+                checked.append(exc)
+        return checked
+
     def check(self, raw: bytes, now: float, project: ProjectId | None = None) -> validation.Admitted:
         """Every check of :meth:`accept` short of the store's own ordering rules: raise the MessageError of its
         refusal. With ``project``, a message of another project is refused (``project_mismatch``)."""
-        admitted = admit(raw, self._directory)
+        return self._checked(admit(raw, self._directory), now, project)
+
+    def _checked(self, admitted: validation.Admitted, now: float, project: ProjectId | None) -> validation.Admitted:
+        """:meth:`check` once ``admitted`` passed admission: the batch's project, liveness and the clock window."""
         if project is not None and admitted.message.project != project:
             raise MessageError(
                 f"message of project {admitted.message.project} sent to project {project}: post it to "
