@@ -27,6 +27,7 @@ from proofstream.domain.eip712 import Domain
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.domain.w3bstream import W3bConfig
+from proofstream.settings import GatewaySettings
 from proofstream.store.ports import ProjectConfig, Store
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=Address("0x5FbDB2315678afecb367f032d93F642f64180aa3"))
@@ -38,6 +39,8 @@ W3B = W3bConfig(keys=(("lat", "lat"), ("lon", "lon")), timestamp="timestamp")
 PG_URL = "postgresql://127.0.0.1:5432/test"
 """The PostgreSQL server of these machines (trust auth); the run keeps its tables in schemas of its own."""
 STORES = ("sqlite", "postgres")
+RECOVERY_WORKERS = GatewaySettings().recovery_workers
+"""The node's default: the gateway is measured as ``proofstream node`` runs it."""
 
 
 def topic_prefix(run: int) -> str:
@@ -53,10 +56,30 @@ def free_port() -> int:
         return port
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU so far of a process and its live descendants (the gateway's signature recovery
+    workers), from Linux /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = _stat(current)
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        todo += children.get(current, [])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- stores ---------------------------------------------------------------------------------------------------
@@ -190,13 +213,18 @@ def serve(kind: str, store: str, where: str, port: int, broker: str, run: int) -
         from proofstream.ingest.http import create_app
         from proofstream.ingest.intake import Intake
         from proofstream.ingest.mqtt import MqttGateway, admit_batched
+        from proofstream.ingest.recovery import RecoveryPool
         from proofstream.ingest.validation import ClockWindow
         from proofstream.ingest.w3bstream import W3bProject
         from proofstream.settings import MqttSettings
 
         opened = open_store(store, Path(where), run)
         window = ClockWindow(max_future_seconds=60, max_past_seconds=86_400)
-        app = create_app(opened, clock_window=window, w3bstream={(PROJECT, ConfigVersion(1)): W3bProject(W3B)})
+        # As the node builds it (gateway.recovery_workers): one pool for HTTP batches and MQTT groups.
+        recovery = RecoveryPool(RECOVERY_WORKERS)
+        recovery.warm()
+        w3b = {(PROJECT, ConfigVersion(1)): W3bProject(W3B)}
+        app = create_app(opened, clock_window=window, w3bstream=w3b, recovery=recovery)
         if broker:
             settings = MqttSettings(
                 broker_url=broker,
@@ -204,9 +232,13 @@ def serve(kind: str, store: str, where: str, port: int, broker: str, run: int) -
                 topic_prefix=topic_prefix(run),
                 session_expiry_seconds=0,
             )
-            intake = Intake(opened, clock_window=window)
+            intake = Intake(opened, clock_window=window, recovery=recovery)
             MqttGateway(settings, admit_batched(intake), max_body_bytes=16384, max_batch=settings.batch).start()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    finally:
+        if kind != "baseline":
+            recovery.close()
 
 
 def baseline_app(store: str, where: Path, run: int) -> Any:
@@ -297,7 +329,8 @@ def baseline_app(store: str, where: Path, run: int) -> Any:
 @contextmanager
 def spawn_gateway(target: Callable[..., None], args: tuple[Any, ...], port: int, name: str) -> Iterator[int]:
     """``target(*args)`` in a process of its own, once it answers /healthz on ``port``: its pid."""
-    server = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
+    # Not daemonic: the gateway starts its signature recovery workers, which a daemonic process may not have.
+    server = multiprocessing.get_context("spawn").Process(target=target, args=args)
     server.start()
     assert server.pid is not None
     url = f"http://127.0.0.1:{port}"

@@ -11,19 +11,30 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from testbed import DOMAIN, OWNER, TRACKER
+from testbed import TRACKER_SCHEMA as SCHEMA
 
-from ingest.test_batch_http import DEVICES, DOMAIN, NOW, OWNER, SCHEMA, STRANGER, body, outcomes
 from proofstream.domain.messages import SECP256K1_N, digest, parse_body, recover_device
-from proofstream.domain.types import ConfigVersion, ProjectId
+from proofstream.domain.types import ProjectId
 from proofstream.errors import MessageError
 from proofstream.ingest.http import create_app
 from proofstream.ingest.recovery import MIN_POOLED, RecoveryPool
 from proofstream.ingest.validation import ClockWindow
-from proofstream.sdk.device import P256DeviceKey
-from proofstream.store.ports import ProjectConfig
+from proofstream.sdk.device import DeviceKey, P256DeviceKey
 from proofstream.store.sqlite import SqliteStore
 
 P256 = P256DeviceKey.from_hex("0x" + "5a" * 32)
+DEVICES = [DeviceKey.from_hex("0x" + f"{i:02x}" * 32) for i in range(1, 4)]
+STRANGER = DeviceKey.from_hex("0x" + "0f" * 32)
+NOW = 1_764_300_000
+
+
+def body(key: DeviceKey, nonce: int, *, lat: int = 1) -> dict[str, Any]:
+    return key.sign_message(SCHEMA, DOMAIN, 1, 1, nonce, NOW - 1000 + nonce, {"lat": lat, "lon": 2})
+
+
+def outcomes(results: list[dict[str, Any]]) -> list[str]:
+    return [r["error"]["code"] if r["outcome"] == "refused" else r["outcome"] for r in results]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +69,7 @@ def test_the_workers_recover_what_recovering_in_place_does(pool: RecoveryPool) -
 
 def _gateway(path: Path, recovery: RecoveryPool | None) -> TestClient:
     store = SqliteStore(path)
-    store.upsert_project(ProjectConfig(ProjectId(1), ConfigVersion(1), SCHEMA, DOMAIN))
+    store.upsert_project(TRACKER)
     for key in DEVICES:
         store.upsert_device(ProjectId(1), key.address, OWNER)
     store.upsert_device(ProjectId(1), P256.address, OWNER, key=P256.public_key)
@@ -79,10 +90,10 @@ def test_a_batch_recovered_in_the_workers_gets_the_answers_of_one_recovered_in_p
     for name, recovery in (("inline.db", None), ("pooled.db", pool)):
         with _gateway(tmp_path / name, recovery) as client:
             response = client.post("/v1/projects/1/messages", json={"messages": items})
+            assert response.status_code == 200, response.text
             answers.append(response.json()["results"])
-            codes = outcomes(response)
     assert answers[0] == answers[1]
-    assert codes == [
+    assert outcomes(answers[1]) == [
         *["accepted"] * MIN_POOLED,
         "bad_signature",
         "unknown_device",
@@ -91,3 +102,11 @@ def test_a_batch_recovered_in_the_workers_gets_the_answers_of_one_recovered_in_p
         "nonce_conflict",
         "accepted",
     ]
+
+
+def test_a_pool_whose_workers_cannot_run_recovers_in_place() -> None:
+    """As in a daemonic process, which may have no children: the same answers, from the calling thread."""
+    recovery = RecoveryPool(2)
+    recovery.close()  # a closed pool has no workers either
+    message = parse_body(json.dumps(body(DEVICES[0], 0)).encode(), lambda _p, _c: SCHEMA)
+    assert recovery.recover([(digest(message, DOMAIN), message.signature)]) == [DEVICES[0].address]

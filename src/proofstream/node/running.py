@@ -162,6 +162,7 @@ class Node:
         self._recovery = RecoveryPool(workers) if workers else None
         if self._recovery is not None:
             self._resources.callback(self._recovery.close)
+            self._recovery.warm()
         self._start_gateway()
         self._start_mqtt()
         self._start_loops()
