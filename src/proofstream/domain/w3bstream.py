@@ -22,8 +22,8 @@ from typing import Any
 
 import coincurve
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from proofstream.domain.eip712 import checksum_address, keccak
 from proofstream.domain.messages import SECP256K1_N, DeviceMessage, no_constants, no_duplicate_keys
 from proofstream.domain.schema import PayloadValue, Schema
 from proofstream.domain.types import Address
@@ -46,6 +46,8 @@ _VERSION = re.compile(r"[0-9A-Za-z._-]{0,64}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{128}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_CHANGES = re.compile("[ \t\n\r<>&\u2028\u2029]")
+"""Any character :func:`go_compact` might drop or escape: without one, the text is already what Go writes."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def parse_request(raw: bytes) -> W3bRequest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MessageError("the request is not UTF-8", code="invalid_json") from exc
-    if _depth(text) > MAX_DEPTH:
+    # Fewer brackets in all than the limit cannot nest deeper: the character scan is for the rest.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise MessageError(f"the request nests more than {MAX_DEPTH} objects or arrays", code="invalid_json")
     try:
         members = _members(text)
@@ -240,6 +243,8 @@ def _is_json(data: bytes) -> bool:
 def go_compact(text: str) -> str:
     """What Go's ``json.Marshal`` makes of a ``json.RawMessage``: insignificant whitespace dropped, and ``<``,
     ``>``, ``&``, U+2028 and U+2029 written as ``\\u`` escapes (Go's HTML-safe default); the rest as sent."""
+    if not _GO_CHANGES.search(text):  # what firmware usually sends: already compact, nothing to escape
+        return text
     return "".join(
         _GO_ESCAPES.get(ch, ch) if inside else ch for ch, inside in _chars(text) if inside or ch not in " \t\n\r"
     )
@@ -399,4 +404,4 @@ def check_envelope(text: str, message: DeviceMessage, config: W3bConfig) -> None
 
 
 def _address(key: coincurve.PublicKey) -> Address:
-    return Address(to_checksum_address(keccak(key.format(compressed=False)[1:])[-20:]))
+    return checksum_address("0x" + keccak(key.format(compressed=False)[1:])[-20:].hex())
