@@ -49,8 +49,9 @@ case "$cmd" in
       exec .venv/bin/pytest -n auto --dist loadfile -m "not chain and not slow and not toolchain" "$@"
     fi
     # Tests wait on anvil, nodes and snarkjs as much as they compute: one worker per core keeps both busy. A file's
-    # tests stay on one worker (--dist loadfile), so its module fixtures (a node, a chain) are made once.
-    exec .venv/bin/pytest -n auto --dist loadfile "$@"
+    # tests stay on one worker (--dist loadfile), so its module fixtures (a node, a chain) are made once; the longest
+    # files start first (tests/plugins/lanes.py), so no worker is left with a long one at the end.
+    exec .venv/bin/pytest -n auto --dist loadfile --no-loadscope-reorder "$@"
     ;;
   *) echo "usage: ./dev.sh demo|test|setup|node [args]" >&2; exit 2 ;;
 esac

@@ -20,32 +20,32 @@ import httpx
 import pytest
 from eth_account import Account
 
-from proofstream.chain.accounts import dev_account
 from proofstream.chain.contracts.tasks import TaskStatus
-from proofstream.circuits.witness import calculate_witness
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.circuit_task import CircuitTask, TaskRecord, record_of
 from proofstream.domain.eip712 import Domain
-from proofstream.domain.layout import batch_root, circuit_inputs
+from proofstream.domain.layout import batch_root
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.tasks import FINAL, TaskCommitment
 from proofstream.domain.tasks import TaskStatus as StoreStatus
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
-from proofstream.errors import CircuitError, ProofstreamError, TransactionRevertedError
+from proofstream.errors import ProofstreamError, ProverError, TransactionRevertedError
 from proofstream.node import Node
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.scaffold import template_dir
 from proofstream.projects.spec import load_project
 from proofstream.prover.groth16 import Groth16Backend
-from proofstream.sdk.device import DeviceKey
+from proofstream.prover.warm import choose_prover
+from proofstream.sdk.device import AnyDeviceKey, BjjDeviceKey, DeviceKey
 from proofstream.settings import ChainSettings, GatewaySettings, Settings
+from proofstream.simulation import register_device
 
 SETTLE_TIMEOUT_S = 240.0
 
 
 @dataclass
 class Attacker:
-    key: DeviceKey
+    key: AnyDeviceKey
     owner: str
     nonce: int = 0
 
@@ -71,7 +71,10 @@ class AttackWorld:
         assert node.build.artifacts is not None, "attack tests run Groth16 projects"
         self.circuit = ProjectCircuit.of(node.project)
         self.backend_artifacts = node.build.artifacts
-        self.backend = Groth16Backend(self.circuit, node.build.artifacts)
+        # The node's own prover choice (the warm fast path where installed): an attacker proves as fast as anyone.
+        self.backend = Groth16Backend(
+            self.circuit, node.build.artifacts, choose_prover(node.settings.prover.backend, node.build.artifacts)
+        )
         self.domain = Domain(node.client.chain_id, node.manifest.core.device_registry)
         self.http = httpx.Client(base_url=node.gateway_url, timeout=30)
         self._injected_last: dict[str, TaskRecord] = {}
@@ -79,12 +82,11 @@ class AttackWorld:
 
     # --- devices ------------------------------------------------------------------------------------------------
 
-    def device(self) -> Attacker:
-        """A fresh device registered on chain (as the project owner) and known to the gateway."""
-        key, owner = DeviceKey.generate(), Account.create().address
-        self.node.core.devices.register_device(
-            self.project, key.address, owner, key.sign_binding(self.domain, self.project, owner), sender=dev_account(0)
-        )
+    def device(self, kind: type[DeviceKey | BjjDeviceKey] = DeviceKey) -> Attacker:
+        """A fresh device with a key of ``kind`` (secp256k1 by default), registered on chain as the project owner
+        and known to the gateway."""
+        key, owner = kind.generate(), Account.create().address
+        register_device(self.node, self.project, self.domain, key, owner)
         deadline = time.monotonic() + 30
         while self.project not in self.node.store.device_projects(Address(key.address)):
             if time.monotonic() > deadline:
@@ -158,15 +160,9 @@ class AttackWorld:
         if task.prev_leaf and task.previous is None:
             return Injected(task_id, False, "the anchor's message is unknown")
         try:
-            calculate_witness(
-                self.backend_artifacts,
-                circuit_inputs(task, self.circuit.schema_fields, self.circuit.depth),
-                self.work / f"w{task_id}.wtns",
-            )
-        except CircuitError as exc:
-            return Injected(task_id, False, f"circuit: {str(exc).splitlines()[0]}")
-        try:
             proof = self.backend.prove(task)
+        except ProverError as exc:  # witness_failed: the circuit's own rules refused the inputs
+            return Injected(task_id, False, f"circuit: {str(exc).splitlines()[0]}")
         except (ProofstreamError, ValueError) as exc:
             return Injected(task_id, False, f"prover: {exc}")
         n = len(proof.public_signals)
@@ -203,3 +199,4 @@ def attack_world(template: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         world = AttackWorld(node, data)
         yield world
         world.http.close()
+        world.backend.prover.close()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from adversarial.attack_world import AttackWorld, attack_world
+from proofstream.sdk.device import BjjDeviceKey
 from proofstream.templates.tracker_distance import logic
 
 pytestmark = pytest.mark.slow
@@ -27,6 +28,17 @@ def meridian_hops(start: int) -> list[tuple[int, dict[str, int]]]:
     """Eight fixes one second apart alternating between -180° and +180° (encoded 0 and 360,000,000): one
     meridian, so no distance at all."""
     return [(start + i, {"lat": EQUATOR, "lon": 0 if i % 2 == 0 else logic.LON_MAX}) for i in range(8)]
+
+
+def test_a_babyjubjub_devices_task_cannot_settle_in_an_unsigned_project(world: AttackWorld) -> None:
+    """The wrong kind of device: a BabyJubJub key registered in a project whose circuit checks no signatures. A
+    malicious sequencer proves its task with the real (unsigned) circuit, but the Router hands the verifier the
+    registered key's signature inputs too, and the verifier takes only the unsigned circuit's count."""
+    attacker = world.device(BjjDeviceKey)
+    assert world.node.core.devices.bjj_key_of(world.project, attacker.address) is not None
+    injected = world.inject(attacker, track(int(time.time()) - 2_950))
+    assert (injected.settled, injected.reason) == (False, "route: PublicInputCount")
+    assert world.paid(attacker) == 0
 
 
 def teleport(start: int) -> list[tuple[int, dict[str, int]]]:

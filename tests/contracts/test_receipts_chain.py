@@ -1,5 +1,6 @@
 """Receipts against a real TaskManager on anvil: a settled task's receipt verifies (library and CLI), and the chain
-check catches what the receipt alone cannot (not settled, another root, another chain or TaskManager)."""
+check catches what the receipt alone cannot (not settled, another root, another chain or TaskManager, a
+TaskManager that is not the signed-for deployment's, a transaction that did not settle the task)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from proofstream.chain import receipts as chain_receipts
 from proofstream.chain.contracts.tasks import TaskManager
 from proofstream.chain.receipts import check_task, verify_receipt_on_chain
 from proofstream.cli.main import app
+from proofstream.domain.anchor import Anchor
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import DeviceMessage, check_signature, message_id, message_leaf, parse_body
 from proofstream.domain.receipts import Receipt, build_receipt
 from proofstream.domain.schema import Field, Schema
-from proofstream.domain.types import FieldElement, Nonce, TaskId
+from proofstream.domain.tasks import task_id
+from proofstream.domain.types import Address, FieldElement, Nonce, TaskId
 from proofstream.errors import ReceiptError
 from proofstream.sdk.device import DeviceKey
 
@@ -39,15 +42,16 @@ def signed(world: World, nonce: int) -> DeviceMessage:
     return parse_body(json.dumps(body).encode(), lambda _p, _c: SCHEMA)
 
 
-def task_receipt(world: World, first: int, *, settle: bool, slot: int = 1) -> Receipt:
-    """Assign a task of three real signed messages (and route it, when ``settle``); the receipt of one of them."""
+def task_receipt(world: World, first: int, *, settle: bool, slot: int = 1, last: Anchor = LAST) -> Receipt:
+    """Assign a task of three real signed messages (and route it, leaving anchor ``last``, when ``settle``); the
+    receipt of one of them."""
     domain = Domain(world.client.chain_id, world.core_deployment.device_registry)
     messages = [signed(world, first + i) for i in range(3)]
     tree = build_tree([message_leaf(world.project_id, m) for m in messages], 3)
     record = world.assign(first, first + 2, root=FieldElement(tree.root))
     tx_hash = None
     if settle:
-        routed = world.core.router.route(record.task_id, [1], LAST, PROOF, sender=world.prover)
+        routed = world.core.router.route(record.task_id, [1], last, PROOF, sender=world.prover)
         assert routed.settled
         tx_hash = routed.receipt.tx_hash
     mine = messages[slot]
@@ -68,7 +72,7 @@ def task_receipt(world: World, first: int, *, settle: bool, slot: int = 1) -> Re
 
 def code_of(receipt: Receipt, world: World) -> str:
     with pytest.raises(ReceiptError) as caught:
-        check_task(receipt, world.core.tasks, world.client)
+        check_task(receipt, world.core.tasks, world.client, world.compilation)
     return caught.value.code
 
 
@@ -105,7 +109,7 @@ def test_the_cli_prints_ok_or_the_failure(world: World, tmp_path: Path, monkeypa
 
 def test_the_chain_check_catches_what_the_receipt_alone_cannot(world: World) -> None:
     settled = task_receipt(world, 0, settle=True)
-    check_task(settled, world.core.tasks, world.client)
+    check_task(settled, world.core.tasks, world.client, world.compilation)
     assert code_of(task_receipt(world, 3, settle=False), world) == "not_settled"
     assert code_of(replace(settled, root=settled.root + 1), world) == "root_mismatch"
     assert code_of(replace(settled, task_id=TaskId(settled.task_id + 1)), world) == "unknown_task"
@@ -114,5 +118,63 @@ def test_the_chain_check_catches_what_the_receipt_alone_cannot(world: World) -> 
     assert code_of(replace(settled, tx_hash="0x" + "00" * 32), world) == "tx_not_found"
     elsewhere = TaskManager.at(world.client, world.core_deployment.router, world.compilation)
     with pytest.raises(ReceiptError) as caught:
-        check_task(settled, elsewhere, world.client)
+        check_task(settled, elsewhere, world.client, world.compilation)
     assert caught.value.code == "task_manager_mismatch"
+
+
+def on_chain_code(receipt: Receipt, world: World) -> tuple[str, str]:
+    with pytest.raises(ReceiptError) as caught:
+        verify_receipt_on_chain(receipt, world.net.rpc_url, compilation=world.compilation)
+    return caught.value.code, str(caught.value)
+
+
+def test_a_fake_task_manager_that_claims_the_task_settled_is_refused(world: World) -> None:
+    """A gateway names its own contract, which answers getTask with a settled record of the receipt's root and
+    names the real Router: the receipt alone is consistent with it, the chain check is not."""
+    honest = task_receipt(world, 0, settle=False)
+    artifact = world.compilation.artifact("FakeTaskManager")
+    deployed = world.client.deploy(
+        artifact, world.core_deployment.router, world.core_deployment.project_registry, sender=world.other
+    ).contract_address
+    assert deployed is not None
+    message = honest.message
+    fake_id = task_id(world.client.chain_id, deployed, message.project, message.device, honest.first_nonce)
+    record = (message.device, message.project, message.config, world.prover.address, honest.first_nonce, 2,
+              honest.last_nonce, 10**6, 0, False, honest.root)  # fmt: skip
+    world.client.send(world.client.contract(deployed, artifact.abi).functions.setTask(fake_id, record))
+    forged = replace(honest, task_manager=Address(deployed), task_id=TaskId(fake_id))
+    assert TaskManager.at(world.client, deployed, world.compilation).get_task(fake_id).root == honest.root
+    code, text = on_chain_code(forged, world)
+    assert code == "code_mismatch"
+    assert f"the code at {deployed} is not proofstream's TaskManager" in text
+
+
+def test_a_real_task_manager_of_another_deployment_is_refused(world: World) -> None:
+    """Real TaskManager code whose Router does not name it back: not the deployment the device signed for."""
+    deployed = world.client.deploy(
+        world.compilation.artifact("TaskManager"),
+        world.core_deployment.project_registry,
+        world.core_deployment.prover_registry,
+        sender=world.other,
+    ).contract_address
+    assert deployed is not None
+    other = TaskManager.at(world.client, deployed, world.compilation)
+    other.set_router(world.core_deployment.router, sender=world.other)
+    honest = task_receipt(world, 0, settle=True)
+    message = honest.message
+    elsewhere = replace(
+        honest,
+        task_manager=other.address,
+        task_id=task_id(world.client.chain_id, deployed, message.project, message.device, honest.first_nonce),
+    )
+    code, text = on_chain_code(elsewhere, world)
+    assert code == "deployment_mismatch"
+    assert f"'s taskManager is {world.core_deployment.task_manager}, not {other.address}" in text
+
+
+def test_a_tx_hash_that_did_not_settle_the_task_is_refused(world: World) -> None:
+    settled = task_receipt(world, 0, settle=True)
+    another = task_receipt(world, 3, settle=True, last=replace(LAST, timestamp=LAST.timestamp + 3))
+    assert code_of(replace(settled, tx_hash=another.tx_hash), world) == "not_settling_tx"
+    assignment = world.core.tasks.assign_tasks([world.assignment(6, 8)], 100, sender=world.sequencer)
+    assert code_of(replace(settled, tx_hash=assignment.receipt.tx_hash), world) == "not_settling_tx"

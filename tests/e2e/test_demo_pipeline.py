@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proofstream.demo import demo_project, run_demo
+from proofstream.demo import demo_project, run_demo, run_signed_demo
 from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.tasks import TaskStatus
 from proofstream.store.sqlite import SqliteStore
@@ -64,3 +64,16 @@ def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) 
         assert device.proven == device.reference == metres
         assert device.tokens_wei == metres * summary.rate_per_unit_wei
     assert sum(t.output or 0 for t in summary.tasks) == sum(expected.values())
+
+
+def test_the_demo_signed_half_pays_babyjubjub_devices_through_in_circuit_signatures(tmp_path: Path) -> None:
+    """The second half of `proofstream demo`: BabyJubJub trackers whose signatures the proof itself checks."""
+    summary = run_signed_demo(devices=1, messages=5, data_dir=tmp_path)
+    assert summary.project_name == "tracker-signed"
+    assert [d.accepted for d in summary.devices] == [5]
+    assert sorted(t.messages for t in summary.tasks) == [1, 4]  # capacity 4 with signatures
+    assert {t.status for t in summary.tasks} == {"settled"}
+    assert all(t.constraints and t.constraints > 20_000 for t in summary.tasks)  # the EdDSA checks are in there
+    (device,) = summary.devices
+    assert device.proven == device.reference > 0
+    assert device.tokens_wei == device.proven * summary.rate_per_unit_wei

@@ -1,6 +1,7 @@
 """Back-pressure at the gateway (docs/protocol.md, "Back-pressure"): a full admission queue answers 503
-``overloaded`` with Retry-After at once, single messages waiting together share one commit, and a burst of
-registrations waiting for their receipts never holds up POST /messages. A real SQLite store; the registrar (the
+``overloaded`` with Retry-After at once, the SDK's GatewayClient honours it (a bounded retry), single messages
+waiting together share one commit, and a burst of registrations waiting for their receipts never holds up
+POST /messages. A real SQLite store; the registrar (the
 chain) is a fake that waits until the test lets it answer."""
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, TX_HASH
 
 from proofstream.domain.types import ProjectId
+from proofstream.errors import ProofstreamError
 from proofstream.ingest.admission import AdmissionQueue
 from proofstream.ingest.http import create_app
 from proofstream.ports import DeviceRegistrationRequest
 from proofstream.sdk.device import DeviceKey
+from proofstream.sdk.gateway import GatewayClient, RetryPolicy
 from proofstream.store.ports import NewMessage, PutOutcome
 from proofstream.store.sqlite import SqliteStore
 
@@ -100,6 +104,54 @@ def test_a_full_queue_is_refused_at_once_with_retry_after(gated: GatedStore) -> 
         # Room again: the refused message is taken when it comes back, and nothing of the refusals was stored.
         assert gated.get_message(client.post("/messages", json=message(KEYS[2])).json()["id"]) is not None
         assert gated.next_nonce(ProjectId(1), KEYS[3].address) == 0
+
+
+def test_the_sdk_retries_after_retry_after_and_gives_up_when_told(gated: GatedStore) -> None:
+    """The real gateway with a full queue: GatewayClient waits (Retry-After: 1, capped here at 0.05 s) and sends
+    again; it gets through once there is room, and stops after ``retries`` when there never is."""
+    gated.gate.clear()
+    answers: list[int] = []
+    with TestClient(create_app(gated, max_pending_messages=2)) as http, ThreadPoolExecutor(3) as pool:
+        http.event_hooks = {"response": [lambda response: answers.append(response.status_code)]}
+        first = [pool.submit(http.post, "/messages", json=message(key)) for key in KEYS[30:32]]
+        wait_for_pending(http, 2)
+        answers.clear()
+        patient = GatewayClient("http://testserver", client=http, retry=RetryPolicy(retries=100, max_wait_s=0.05))
+        sent = pool.submit(patient.send, message(KEYS[32]))
+        deadline = time.monotonic() + 10
+        while 503 not in answers:
+            assert time.monotonic() < deadline, "the gateway never refused the third message"
+            time.sleep(0.005)
+        gated.gate.set()
+        assert sent.result(timeout=10).created
+        assert [f.result().status_code for f in first] == [202, 202]
+        assert answers[0] == 503 and answers[-1] == 202
+
+        gated.gate.clear()
+        blocked = [pool.submit(http.post, "/messages", json=message(key, 1)) for key in KEYS[30:32]]
+        wait_for_pending(http, 2)
+        answers.clear()
+        hasty = GatewayClient("http://testserver", client=http, retry=RetryPolicy(retries=2, max_wait_s=0.05))
+        with pytest.raises(ProofstreamError) as caught:
+            hasty.send(message(KEYS[33]))
+        assert caught.value.code == "gateway_unavailable"
+        assert "(503 overloaded) (after 2 retries)" in str(caught.value)
+        assert answers == [503, 503, 503]
+        gated.gate.set()
+        assert [f.result().status_code for f in blocked] == [202, 202]
+    assert gated.next_nonce(ProjectId(1), KEYS[33].address) == 0
+
+
+def test_retry_after_is_honoured_only_on_back_pressure_answers() -> None:
+    policy = RetryPolicy(retries=2, max_wait_s=3.0)
+    later = {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    assert policy.wait_s(httpx.Response(503, headers={"Retry-After": "1"}), 0) == 1.0
+    assert policy.wait_s(httpx.Response(429, headers={"Retry-After": "60"}), 1) == 3.0
+    assert policy.wait_s(httpx.Response(429, headers={"Retry-After": "1"}), 2) is None
+    assert policy.wait_s(httpx.Response(503), 0) is None
+    assert policy.wait_s(httpx.Response(409, headers={"Retry-After": "1"}), 0) is None
+    assert policy.wait_s(httpx.Response(503, headers={"Retry-After": "soon"}), 0) is None
+    assert policy.wait_s(httpx.Response(503, headers=later), 0) == 0.0  # a date in the past: at once
 
 
 def test_single_messages_waiting_together_share_one_commit(gated: GatedStore) -> None:

@@ -31,7 +31,32 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "toolchain: needs the Node toolchain (circom, snarkjs, circomlibjs)")
 
 
+LONGEST_FIRST = (
+    "tests/e2e/test_tutorial.py",
+    "tests/projects/test_templates_end_to_end.py",
+    "tests/projects/test_cli_errors.py",
+    "tests/adversarial/test_weather_attacks.py",
+    "tests/projects/test_lifecycle.py",
+    "tests/circuit/test_underconstrained.py",
+    "tests/circuit/test_rejections.py",
+    "tests/adversarial/test_tracker_attacks.py",
+    "tests/adversarial/test_uptime_attacks.py",
+    "tests/signatures/test_signed_circuits.py",
+    "tests/e2e/test_w3bstream_node.py",
+    "tests/contracts/test_bjj_registry.py",
+)
+"""The files that take a minute or more (``--durations`` of a full run), longest first. They start first (dev.sh
+passes ``--no-loadscope-reorder``, since xdist would otherwise order files by how many tests they hold and start
+the one-test tutorial last), so the workers' long files overlap and every worker ends at about the same time."""
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if TOOLCHAIN_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.toolchain)
+    items.sort(key=_rank)  # stable: the rest keep their collection order

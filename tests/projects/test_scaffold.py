@@ -7,7 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from proofstream.cli.main import app
 from proofstream.errors import ConfigError
 from proofstream.projects.scaffold import TEMPLATES, scaffold, template_dir
 from proofstream.projects.spec import CONFIG_FILE, hash_content, load_project
@@ -43,6 +45,29 @@ def test_refuses_bad_names_unknown_templates_and_existing_folders(tmp_path: Path
     scaffold("taken", "uptime", tmp_path)
     with pytest.raises(ConfigError, match="already exists"):
         scaffold("taken", "uptime", tmp_path)
+
+
+def test_attest_projects_refuse_signatures_in_the_circuit(tmp_path: Path) -> None:
+    """An attest project has no circuit to check signatures in: ``project new`` refuses the combination and
+    creates nothing, and a config that asks for it does not load."""
+    command = ["project", "new", "signed-attest", "--template", "weather-quality", "--backend", "attest"]
+    result = CliRunner().invoke(app, [*command, "--signatures", "circuit", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert (
+        "error (config_error): --signatures circuit needs the groth16 backend: the attest backend has no circuit "
+        "to check signatures in"
+    ) in " ".join(result.output.split())
+    assert not (tmp_path / "signed-attest").exists()
+
+    root = scaffold("edited", "weather-quality", tmp_path, backend="attest")
+    _edit_config(root, "provers = 3", 'provers = 3\nsignatures = "circuit"')
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    assert caught.value.code == "config_error"
+    assert str(caught.value) == (
+        f'{root / CONFIG_FILE} [proof] signatures = "circuit" needs backend = "groth16": the attest backend has '
+        'no circuit to check signatures in (use signatures = "gateway")'
+    )
 
 
 def _project(tmp_path: Path) -> Path:

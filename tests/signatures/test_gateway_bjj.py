@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
+from keyed_refusals import REFUSALS, refused_body
 from testbed import DOMAIN, OWNER, TRACKER_SCHEMA, RecordingRegistrar
 
 from proofstream.domain import eddsa
@@ -77,35 +78,17 @@ class _Row:
         self.project, self.device = project, device
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "code"),
-    [
-        ("forged", 401, "bad_signature"),
-        ("tampered payload", 401, "bad_signature"),
-        ("other key", 401, "bad_signature"),
-        ("unregistered device", 403, "unknown_device"),
-        ("bjj signature from a secp256k1 device", 401, "bad_signature"),
-    ],
-)
+def flip_last_bit(raw: bytes) -> bytes:
+    return raw[:-1] + bytes([raw[-1] ^ 1])
+
+
+@pytest.mark.parametrize(("case", "status", "code"), REFUSALS)
 def test_a_bjj_message_is_refused_unless_the_registered_key_signed_it(
     client: TestClient, store: SqliteStore, case: str, status: int, code: str
 ) -> None:
-    sent = body(BJJ, 1)
-    if case == "forged":
-        raw = bytearray(bytes.fromhex(sent["signature"][2:]))
-        raw[-1] ^= 1
-        sent["signature"] = "0x" + raw.hex()
-    elif case == "tampered payload":
-        sent["payload"]["lat"] += 1
-    elif case == "other key":
-        sent["signature"] = body(UNREGISTERED, 1)["signature"]
-    elif case == "unregistered device":
-        sent = body(UNREGISTERED, 1)
-    else:
-        sent = dict(sent, device=SECP.address)
+    sent = refused_body(case, body, BJJ, UNREGISTERED, SECP.address, forge=flip_last_bit)
     response = client.post("/messages", json=sent)
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
     assert not store.unbatched_messages(ProjectId(1))
 
 

@@ -4,7 +4,8 @@ and every way of passing off a message the key did not sign for this very task h
 
 Witnesses are computed with the circuit's own wasm (circom checks every ``===`` while computing one, so a
 forgery fails there); the one attack the wasm cannot express (the verifier switched off in a used slot) is a
-hand-edited witness checked against the r1cs with ``snarkjs wtns check``.
+hand-edited witness checked against the r1cs with ``snarkjs wtns check``, and so is a forged S or R8x in a used slot
+(a prover need not run the wasm).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import pytest
 from proofstream.circuits.artifacts import CompiledCircuit
 from proofstream.circuits.ptau import required_power
 from proofstream.circuits.signed import SIGNED_CAPACITY, sign_task
-from proofstream.circuits.witness import calculate_witness, check_witness, read_symbols, read_wtns, write_wtns
+from proofstream.circuits.witness import (
+    Witness,
+    calculate_witness,
+    check_witness,
+    read_symbols,
+    read_wtns,
+    write_wtns,
+)
 from proofstream.domain.circuit_task import CircuitTask
 from proofstream.domain.eddsa import EddsaKey
 from proofstream.domain.layout import SIGNATURE_INPUTS, batch_root, circuit_inputs
@@ -154,17 +162,38 @@ def test_no_witness_for_a_message_the_registered_key_did_not_sign_for_this_task(
             pytest.fail(f"{template}: a witness exists for: {label}")
 
 
+def honest_tracker_witness(
+    signed_specs: dict[str, ProjectSpec], signed_compiled: dict[str, CompiledCircuit], work: Path
+) -> tuple[CompiledCircuit, Witness, dict[str, int]]:
+    """The signed tracker circuit, the witness of an honest 3-message task (checked against the r1cs: the control
+    of every hand edit) and the circuit's signal -> wire map."""
+    spec, compiled = signed_specs["tracker-distance"], signed_compiled["tracker-distance"]
+    calculate_witness(compiled, inputs_of(spec, signed(spec, unsigned_task(spec))), work / "honest.wtns")
+    check_witness(compiled, work / "honest.wtns")
+    return compiled, read_wtns(work / "honest.wtns"), read_symbols(compiled.sym)
+
+
 def test_switching_the_verifier_off_in_a_used_slot_breaks_the_r1cs(
     signed_specs: dict[str, ProjectSpec], signed_compiled: dict[str, CompiledCircuit], work: Path
 ) -> None:
-    spec, compiled = signed_specs["tracker-distance"], signed_compiled["tracker-distance"]
-    calculate_witness(compiled, inputs_of(spec, signed(spec, unsigned_task(spec))), work / "honest.wtns")
-    honest = read_wtns(work / "honest.wtns")
-    check_witness(compiled, work / "honest.wtns")  # the control: the untouched witness passes
-    symbols = read_symbols(compiled.sym)
+    compiled, honest, symbols = honest_tracker_witness(signed_specs, signed_compiled, work)
     # --O2 may merge `enabled <== valid[i]` into valid[i]'s own wire: then switching it off is valid[i] = 0.
     wire = symbols.get("main.signatures.verifier[1].enabled", symbols["main.valid[1]"])
     assert honest.values[wire] == 1
     write_wtns(work / "off.wtns", honest.replace(wire, 0))
     with pytest.raises(CircuitError):
         check_witness(compiled, work / "off.wtns")
+
+
+@pytest.mark.parametrize("signal", ["sigS", "sigR8x"])
+def test_a_forged_signature_in_a_hand_edited_witness_breaks_the_r1cs(
+    signal: str, signed_specs: dict[str, ProjectSpec], signed_compiled: dict[str, CompiledCircuit], work: Path
+) -> None:
+    """What a prover would hand snarkjs to skip the wasm's own asserts: the honest witness with one signature
+    wire of a used slot changed, every other wire (the verifier's included) left as the real signature made it."""
+    compiled, honest, symbols = honest_tracker_witness(signed_specs, signed_compiled, work)
+    wire = symbols[f"main.{signal}[1]"]
+    write_wtns(work / "forged.wtns", honest.replace(wire, honest.values[wire] + 1))
+    with pytest.raises(CircuitError, match="witness does not satisfy") as caught:
+        check_witness(compiled, work / "forged.wtns")
+    assert caught.value.code == "witness_invalid"

@@ -1,7 +1,7 @@
 """A project whose circuit checks the device signatures, end to end on anvil with real Groth16 proofs: BabyJubJub
 devices registered on chain, messages over HTTP, the indexer's copy of each key, proofs of signed tasks that the
 Router verifies against the key the registry holds, rewards minted; and a deactivated device's task, proven, is
-refused at route time."""
+refused at route time, as is a proven task of a secp256k1 device (the wrong kind of device for a signed project)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from eth_account import Account
 
 from proofstream.chain.accounts import dev_account
+from proofstream.chain.contracts.registries import sign_device_binding
 from proofstream.chain.contracts.tasks import TaskStatus
 from proofstream.circuits.signed import sign_task
 from proofstream.domain import bjj_messages
@@ -137,4 +138,21 @@ def test_a_proof_against_another_key_than_the_registered_one_does_not_verify(nod
     task_id, outputs, last, proof = _proven_task(node, EddsaKey(bytes([44]) * 32), device, 43)
     with pytest.raises(TransactionRevertedError, match="InvalidProof"):
         node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
+    assert node.token.balance_of(owner) == 0
+
+
+def test_a_secp256k1_devices_task_cannot_settle_in_a_signed_project(node: Node) -> None:
+    """The operator registers a secp256k1 device (its binding is real) and proves its task with a BabyJubJub key
+    of its own choosing: the registry holds no BabyJubJub key for the device, so the Router hands the signed
+    verifier no signature inputs and the route reverts."""
+    device, owner = Account.create(), Account.create().address
+    project = node.deployment.project
+    binding = sign_device_binding(device, node.client.chain_id, node.manifest.core.device_registry, project, owner)
+    node.core.devices.register_device(project, device.address, owner, binding, sender=dev_account(0))
+    assert node.core.devices.is_active(project, device.address)
+    assert node.core.devices.bjj_key_of(project, device.address) is None
+    task_id, outputs, last, proof = _proven_task(node, EddsaKey(bytes([45]) * 32), Address(device.address), 45)
+    with pytest.raises(TransactionRevertedError, match="PublicInputCount"):
+        node.core.router.route(task_id, outputs, last, proof, sender=node.roles.prover)
+    assert node.core.tasks.get_task(task_id).status is TaskStatus.ASSIGNED
     assert node.token.balance_of(owner) == 0

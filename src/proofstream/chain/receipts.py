@@ -1,6 +1,11 @@
-"""The chain's half of a receipt check: the task the receipt names is TaskManager's, settled, with the receipt's
-root, and covers the message's device, project, config version and nonce. Trusts nothing but the RPC endpoint
-(and the TaskManager address the verifier gives or accepts from the receipt).
+"""The chain's half of a receipt check: the TaskManager is the deployment's the device signed for, and the task
+the receipt names is its task, settled, with the receipt's root, covering the message's device, project, config
+version and nonce. Trusts nothing but the RPC endpoint, this checkout's contracts and the device's signature.
+
+Why the deployment check: the receipt (so the gateway) names the TaskManager, and a contract that merely answers
+``getTask`` with a settled record proves nothing. The one address the gateway cannot choose is the DeviceRegistry
+in the EIP-712 domain the device signed under; :func:`check_deployment` ties the TaskManager to it through code
+and links that only a real deployment has.
 
 The receipt's own consistency (signature, leaf, Merkle path, task id) is :func:`proofstream.domain.receipts.
 verify_receipt`; :func:`verify_receipt_on_chain` runs both.
@@ -12,14 +17,18 @@ import logging
 from dataclasses import dataclass
 
 from eth_account import Account
+from eth_utils.crypto import keccak
 from web3.exceptions import TransactionNotFound
 
 from proofstream import logs as log
 from proofstream.chain.client import ChainClient
+from proofstream.chain.contracts.registries import DeviceRegistry
+from proofstream.chain.contracts.router import Router
 from proofstream.chain.contracts.tasks import TaskManager, TaskRecord, TaskStatus
-from proofstream.chain.solc import CompilationResult, compile_core
+from proofstream.chain.solc import CompilationResult, compile_core, is_instance
 from proofstream.domain.receipts import Receipt, verify_receipt
-from proofstream.errors import ChainUnavailableError, ReceiptError
+from proofstream.domain.types import Address
+from proofstream.errors import ChainError, ChainUnavailableError, ReceiptError
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +39,76 @@ class ChainVerdict:
 
     receipt: Receipt
     task: TaskRecord
+    router: Address
+    """The Router of the deployment the device signed for, which settled the task."""
 
 
-def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> ChainVerdict:
-    """Read ``TaskManager.getTask(receipt.task_id)`` and check it against the receipt; ReceiptError with the first
-    failure's code otherwise: ``wrong_chain``, ``task_manager_mismatch``, ``unknown_task``, ``root_mismatch``,
-    ``device_mismatch``, ``project_mismatch``, ``config_mismatch``, ``nonce_out_of_range``, ``not_settled``,
-    ``tx_not_found``, ``tx_failed``. Call it on a receipt :func:`verify_receipt` accepted."""
+TASK_SETTLED_TOPIC = keccak(text="TaskSettled(uint256,address)")
+"""topic 0 of Router's ``TaskSettled(uint256 indexed taskId, address indexed prover)``."""
+
+
+def _mismatch(what: str) -> ReceiptError:
+    return ReceiptError(what, code="deployment_mismatch")
+
+
+def _check_code(client: ChainClient, address: str, contract: str, compilation: CompilationResult) -> None:
+    if not is_instance(compilation.artifact(contract), client.code_at(address)):
+        raise ReceiptError(
+            f"the code at {address} is not proofstream's {contract} (this checkout's, whatever its immutables)",
+            code="code_mismatch",
+        )
+
+
+def check_deployment(
+    receipt: Receipt, tasks: TaskManager, client: ChainClient, compilation: CompilationResult
+) -> Router:
+    """Tie ``tasks`` to the DeviceRegistry the device signed for (``receipt.domain.verifyingContract``, which
+    :func:`verify_receipt` checked the signature under) and return its Router; ReceiptError otherwise:
+    ``code_mismatch`` (the TaskManager's or its Router's code is not this checkout's), ``deployment_mismatch``
+    (the TaskManager has no Router, or the Router's ``taskManager``, ``devices`` or ``projects`` are not this
+    TaskManager, that DeviceRegistry and the DeviceRegistry's ProjectRegistry, or the TaskManager's ``projects``
+    is not that ProjectRegistry).
+
+    Real code matters because a link is only an answer: a fake Router could name any registry. Real code with
+    these links settles a task only after the verifier that ProjectRegistry names for the project accepted the
+    proof, the Router having read the task from this TaskManager (``route``, ``markSettled``)."""
+    registry = receipt.domain.verifying_contract
+    _check_code(client, tasks.address, "TaskManager", compilation)
+    router_address = tasks.router()
+    if router_address is None:
+        raise _mismatch(f"TaskManager {tasks.address} has no Router")
+    _check_code(client, router_address, "Router", compilation)
+    router = Router.at(client, router_address, compilation)
+    try:
+        projects = DeviceRegistry.at(client, registry, compilation).linked("projects")
+    except ChainUnavailableError:
+        raise
+    except ChainError as exc:
+        raise _mismatch(f"the device signed for DeviceRegistry {registry}, which answers no projects(): {exc}") from exc
+    links = {
+        f"Router {router.address}'s taskManager": (router.linked("taskManager"), tasks.address),
+        f"Router {router.address}'s devices": (router.linked("devices"), registry),
+        f"Router {router.address}'s projects": (router.linked("projects"), projects),
+        f"TaskManager {tasks.address}'s projects": (tasks.linked("projects"), projects),
+    }
+    for what, (actual, expected) in links.items():
+        if actual != expected:
+            raise _mismatch(
+                f"{what} is {actual}, not {expected} (the device signed for DeviceRegistry {registry}, whose "
+                f"ProjectRegistry is {projects})"
+            )
+    return router
+
+
+def check_task(
+    receipt: Receipt, tasks: TaskManager, client: ChainClient, compilation: CompilationResult
+) -> ChainVerdict:
+    """Check ``tasks`` is the deployment's the device signed for (:func:`check_deployment`), then read
+    ``TaskManager.getTask(receipt.task_id)`` and check it against the receipt; ReceiptError with the first
+    failure's code otherwise: ``wrong_chain``, ``task_manager_mismatch``, those of :func:`check_deployment`,
+    ``unknown_task``, ``root_mismatch``, ``device_mismatch``, ``project_mismatch``, ``config_mismatch``,
+    ``nonce_out_of_range``, ``not_settled``, ``tx_not_found``, ``tx_failed``, ``not_settling_tx``. Call it on a
+    receipt :func:`verify_receipt` accepted."""
     message = receipt.message
     if client.chain_id != receipt.chain_id:
         raise ReceiptError(
@@ -47,6 +119,7 @@ def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> Cha
         raise ReceiptError(
             f"the receipt names TaskManager {receipt.task_manager}, not {tasks.address}", code="task_manager_mismatch"
         )
+    router = check_deployment(receipt, tasks, client, compilation)
     record = tasks.get_task(receipt.task_id)
     if record.status is TaskStatus.NONE:
         raise ReceiptError(f"TaskManager {tasks.address} has no task {receipt.task_id}", code="unknown_task")
@@ -82,11 +155,12 @@ def check_task(receipt: Receipt, tasks: TaskManager, client: ChainClient) -> Cha
             f"task {receipt.task_id} is {record.status.name.lower()} on chain, not settled", code="not_settled"
         )
     if receipt.tx_hash is not None:
-        _check_transaction(client, receipt.tx_hash)
-    return ChainVerdict(receipt, record)
+        _check_transaction(client, receipt.tx_hash, router.address, receipt.task_id)
+    return ChainVerdict(receipt, record, router.address)
 
 
-def _check_transaction(client: ChainClient, tx_hash: str) -> None:
+def _check_transaction(client: ChainClient, tx_hash: str, router: Address, task: int) -> None:
+    """``tx_hash`` is a successful transaction in which ``router`` emitted TaskSettled for ``task``."""
     try:
         tx = client.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
     except TransactionNotFound as exc:
@@ -95,6 +169,14 @@ def _check_transaction(client: ChainClient, tx_hash: str) -> None:
         raise ChainUnavailableError(f"cannot read transaction {tx_hash}: {exc}") from exc
     if tx["status"] != 1:
         raise ReceiptError(f"transaction {tx_hash} reverted", code="tx_failed")
+    wanted = [TASK_SETTLED_TOPIC, task.to_bytes(32, "big")]
+    if not any(
+        entry["address"].lower() == router.lower() and [bytes(topic) for topic in entry["topics"][:2]] == wanted
+        for entry in tx["logs"]
+    ):
+        raise ReceiptError(
+            f"transaction {tx_hash} holds no TaskSettled of task {task} from Router {router}", code="not_settling_tx"
+        )
 
 
 def verify_receipt_on_chain(
@@ -105,11 +187,13 @@ def verify_receipt_on_chain(
     compilation: CompilationResult | None = None,
 ) -> ChainVerdict:
     """Check ``receipt`` by itself and against the chain at ``rpc_url``; ``task_manager`` overrides the
-    receipt's TaskManager address. The TaskManager ABI comes from this checkout's contracts (compiled, cached)."""
+    receipt's TaskManager address. The ABIs and the code the deployment must run come from this checkout's
+    contracts (compiled, cached)."""
     checked = verify_receipt(receipt, task_manager=task_manager)
     assert checked.task_manager is not None  # verify_receipt refuses a receipt without one
     client = ChainClient(rpc_url, Account.create())  # reads only: a throwaway account that never sends
-    tasks = TaskManager.at(client, checked.task_manager, compilation or compile_core())
-    verdict = check_task(checked, tasks, client)
+    compiled = compilation or compile_core()
+    tasks = TaskManager.at(client, checked.task_manager, compiled)
+    verdict = check_task(checked, tasks, client, compiled)
     log.info(logger, "receipt verified", message=receipt.id, task=receipt.task_id, chain=receipt.chain_id)
     return verdict

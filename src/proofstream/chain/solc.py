@@ -50,7 +50,10 @@ class ContractArtifact:
     bytecode: str = field(repr=False)
     """Creation bytecode, 0x-prefixed hex."""
     deployed_bytecode: str = field(repr=False)
-    """Runtime bytecode, 0x-prefixed hex (to compare with ``eth_getCode``)."""
+    """Runtime bytecode, 0x-prefixed hex (to compare with ``eth_getCode``); zeros where immutables go."""
+    immutable_ranges: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    """``(start, length)`` byte ranges of ``deployed_bytecode`` that the constructor fills with immutables: the
+    only bytes in which a deployed instance may differ from it (:func:`is_instance`)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,14 @@ def standard_json_input(sources: Mapping[str, str]) -> str:
             "evmVersion": EVM_VERSION,
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]},
+                "*": {
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "evm.deployedBytecode.immutableReferences",
+                    ]
+                },
             },
         },
     }
@@ -233,5 +243,24 @@ def _artifacts(output: Mapping[str, Any]) -> dict[str, ContractArtifact]:
                 abi=tuple(data["abi"]),
                 bytecode="0x" + data["evm"]["bytecode"]["object"],
                 deployed_bytecode="0x" + data["evm"]["deployedBytecode"]["object"],
+                immutable_ranges=tuple(
+                    sorted(
+                        (int(ref["start"]), int(ref["length"]))
+                        for refs in data["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                        for ref in refs
+                    )
+                ),
             )
     return artifacts
+
+
+def is_instance(artifact: ContractArtifact, code: bytes) -> bool:
+    """Whether ``code`` (``eth_getCode``) is ``artifact``'s runtime bytecode, whatever its immutables hold: equal
+    byte for byte outside :attr:`ContractArtifact.immutable_ranges`."""
+    expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
+    if not expected or len(code) != len(expected):
+        return False
+    masked = bytearray(code)
+    for start, length in artifact.immutable_ranges:
+        masked[start : start + length] = bytes(length)
+    return bytes(masked) == expected

@@ -2,10 +2,12 @@
 
 Two cache levels under the cache folder (the user's cache dir by default):
 
-- ``compiled/<name>-<hash>``: r1cs, wasm and sym, keyed by the circuit source and the circom2 and circomlib
+- ``compiled/<hash>``: r1cs, wasm and sym, keyed by the circuit source and the circom2 and circomlib
   versions. The constraint count read from it picks the powers-of-tau file.
-- ``groth16/<name>-<hash>``: proving key, verification key and the exported Solidity verifier, keyed by the
+- ``groth16/<hash>``: proving key, verification key and the exported Solidity verifier, keyed by the
   compile key, the powers-of-tau file's sha256 and the snarkjs version.
+
+A project's name is no part of either key: projects with the same circuit share one build.
 
 The setup is single-party (one contribution with fresh random entropy): fit for tests and demos, UNSAFE for
 real funds: whoever ran it could forge proofs if the entropy leaked. Production circuits need a multi-party
@@ -49,7 +51,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_CACHE_FORMAT = "proofstream-circuits-v2"
+_CACHE_FORMAT = "proofstream-circuits-v3"
 """Bumped whenever the cache layout or the build steps change, so old entries are never reused."""
 
 SETUP_LABEL = "proofstream single-party Groth16 setup - UNSAFE for real funds"
@@ -60,6 +62,10 @@ LIBRARY_DIR = Path(__file__).resolve().parent
 """proofstream's shared circuit library (this package's ``*.circom`` files); a build folder holds it as
 ``proofstream/`` (``include "proofstream/batch.circom";``)."""
 LIBRARY_INCLUDE = "proofstream"
+
+BUILD_NAME = "circuit"
+"""What a build's files are called (``circuit.r1cs``, ``circuit_js/circuit.wasm``, ``circuit.zkey``): the same for
+every project, so that the cache is keyed by content alone; circom's messages name the source file instead."""
 
 
 def default_cache_dir() -> Path:
@@ -247,24 +253,26 @@ def compile_circuit(source_path: Path, name: str, cache_dir: Path | None = None)
         raise CircuitError(f"cannot read circuit source {source_path}: {exc}") from exc
 
     compile_key = _compile_key(source, modules)
-    compiled = cache / "compiled" / f"{name}-{compile_key[:24]}"
+    # Keyed by content alone: two projects (or a project and its template) with the same circuit share one build,
+    # whatever they are called, so a fresh machine compiles and sets up each distinct circuit once.
+    compiled = cache / "compiled" / compile_key[:24]
     if not (compiled / "manifest.json").is_file():
         cache.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
-            _compile(source_path, name, modules, tmp)
+            _compile(source_path, BUILD_NAME, modules, tmp)
             (tmp / "manifest.json").write_text(json.dumps({"name": name, "key": compile_key}))
             _publish(tmp, compiled)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    info = read_r1cs_info(compiled / f"{name}.r1cs")
+    info = read_r1cs_info(compiled / f"{BUILD_NAME}.r1cs")
     return CompiledCircuit(
         name=name,
         key=compile_key,
-        r1cs=compiled / f"{name}.r1cs",
-        wasm=compiled / f"{name}_js" / f"{name}.wasm",
-        sym=compiled / f"{name}.sym",
-        witness_js=compiled / f"{name}_js" / "generate_witness.js",
+        r1cs=compiled / f"{BUILD_NAME}.r1cs",
+        wasm=compiled / f"{BUILD_NAME}_js" / f"{BUILD_NAME}.wasm",
+        sym=compiled / f"{BUILD_NAME}.sym",
+        witness_js=compiled / f"{BUILD_NAME}_js" / "generate_witness.js",
         constraints=info.constraints,
         public_signals=info.public_signals,
         wires=info.wires,
@@ -296,12 +304,12 @@ def build_circuit(
     ptau_info = find_ptau(power, explicit=ptau, repo_root=repo_root)
     ptau_hash = file_sha256(ptau_info.path, memo_dir=cache / "file-hashes")
     key = _sha256(compile_key, "ptau=" + ptau_hash, "snarkjs=" + _package_version(modules, "snarkjs"))
-    keys = cache / "groth16" / f"{name}-{key[:24]}"
+    keys = cache / "groth16" / key[:24]
     if not (keys / "manifest.json").is_file():
         log.info(logger, "groth16 setup", circuit=name, constraints=info.constraints, power=power, ptau=ptau_info.path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
         try:
-            timings = _setup(compiled.r1cs.parent, name, modules, ptau_info.path, tmp)
+            timings = _setup(compiled.r1cs.parent, BUILD_NAME, modules, ptau_info.path, tmp)
             manifest = {
                 "name": name,
                 "key": key,
@@ -322,7 +330,7 @@ def build_circuit(
         wasm=compiled.wasm,
         sym=compiled.sym,
         witness_js=compiled.witness_js,
-        zkey=keys / f"{name}.zkey",
+        zkey=keys / f"{BUILD_NAME}.zkey",
         vkey=keys / "verification_key.json",
         verifier_sol=keys / "Verifier.sol",
         constraints=info.constraints,

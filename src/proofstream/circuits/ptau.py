@@ -5,7 +5,8 @@ A Groth16 setup needs a phase-1 file (prepared for phase 2) of power ``ceil(log2
 fly: it looks, in order, at
 
 1. an explicit path (the ``prover.ptau`` setting), e.g. a public Perpetual Powers of Tau file;
-2. the checkout's ``ptau/`` folder (the project-made ``pot14_proofstream.ptau`` with its transcript);
+2. the checkout's ``ptau/`` folder (the project-made ``pot14_proofstream.ptau`` and ``pot15_proofstream.ptau``,
+   each with its transcript): the smallest file that fits wins;
 3. ``../shared/ptau/pot17_final.ptau`` next to the checkout (tests and CI on the development machines).
 
 The power of a file is read from its header, so a file's name never decides whether it fits.

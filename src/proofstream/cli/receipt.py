@@ -1,7 +1,9 @@
 """``proofstream receipt verify FILE --rpc URL [--task-manager ADDR]``: check a message receipt
 (``GET /messages/{id}/receipt``, docs/protocol.md "Receipts") alone, trusting no gateway: the device's signature,
-the leaf recomputed from the message, the Merkle path to the root, the task id, and on chain the task's root,
-status (settled), device, project, config version and nonce range.
+the leaf recomputed from the message, the Merkle path to the root, the task id; on chain that the TaskManager and
+its Router run proofstream's code and belong to the DeviceRegistry the device signed for, the task's root, status
+(settled), device, project, config version and nonce range, and that the settling transaction holds the Router's
+TaskSettled of the task.
 
 Prints ``OK ...`` and exits 0, or prints the failure (its code first) and exits 1.
 """

@@ -46,6 +46,7 @@ from proofstream.ingest.models import (
     NextNonce,
     ProjectOut,
     RegistrationOut,
+    json_body,
     with_gateway_errors,
 )
 from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
@@ -229,13 +230,7 @@ def create_app(
             200: {"model": Accepted, "description": "The same message was already stored."},
             **{status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 503)},
         },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-                "description": "A signed device message (docs/protocol.md, wire format version 1).",
-            }
-        },
+        openapi_extra=json_body("A signed device message (docs/protocol.md, wire format version 1)."),
     )
     async def post_message(request: Request) -> JSONResponse:
         # SingleMessagePath answers this request before routing; the route documents it and is its reference.
@@ -248,14 +243,10 @@ def create_app(
         "/v1/projects/{project}/messages",
         response_model=BatchOut,
         responses={status: {"model": ErrorBody} for status in (400, 404, 413, 422, 503)},
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-                "description": f"{BATCH_SHAPE}: signed device messages of this project, each as POST /messages "
-                'takes it (docs/protocol.md, "Batches").',
-            }
-        },
+        openapi_extra=json_body(
+            f"{BATCH_SHAPE}: signed device messages of this project, each as POST /messages "
+            'takes it (docs/protocol.md, "Batches").'
+        ),
     )
     async def post_messages(request: Request, project: int = project_path) -> JSONResponse:
         """Many messages in one request and one durable commit: 200 with one result per message, in order."""
@@ -323,13 +314,7 @@ def create_app(
             200: {"model": RegistrationOut, "description": "The device is already registered in the project."},
             **{status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 502, 503)},
         },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-                "description": '{"device", "owner", "signature"}: the device key\'s EIP-712 DeviceBinding signature.',
-            }
-        },
+        openapi_extra=json_body('{"device", "owner", "signature"}: the device key\'s EIP-712 DeviceBinding signature.'),
     )
     async def post_registration(request: Request, project: int = project_path) -> JSONResponse:
         """Ask for the device to be registered to ``owner``; the gateway checks the binding and submits it."""

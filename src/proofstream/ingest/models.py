@@ -114,3 +114,15 @@ def with_gateway_errors(spec: dict[str, Any]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     return spec
+
+
+def json_body(description: str) -> dict[str, Any]:
+    """An endpoint's ``openapi_extra``: a required JSON object body. The handler reads and checks the raw bytes
+    itself (with the codes docs/protocol.md gives), so the spec only says what the body is."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": description,
+        }
+    }

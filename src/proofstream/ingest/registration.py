@@ -55,14 +55,14 @@ class Registrations:
         """False: the registrar sends only voucher registrations (anyone may; the owner's key need not be here)."""
         self._clock = clock
         self._lock = threading.Lock()
-        self._pending: dict[tuple[int, str], tuple[str, str]] = {}
-        """(project, device) -> (owner, tx hash)."""
-        self._submitting: dict[tuple[int, str], tuple[str, Future[str]]] = {}
-        """(project, device) -> (owner, its tx hash to come): registrations being submitted right now."""
+        self._registrations: dict[tuple[int, str], tuple[str, Future[str]]] = {}
+        """(project, device) -> (owner, its tx hash): a future still running while the registration is being
+        submitted, done once it was sent and not yet indexed. A failed submission leaves the map before its future
+        fails, so an entry's future never holds an error."""
 
     def pending(self, project: int, device: str) -> str | None:
-        entry = self._pending.get((project, device))
-        return None if entry is None else entry[1]
+        entry = self._registrations.get((project, device))
+        return None if entry is None or not entry[1].done() else entry[1].result()
 
     def request(self, project: ProjectId, raw: bytes) -> tuple[int, dict[str, Any]]:
         configs = self._store.project_configs(project)
@@ -71,7 +71,7 @@ class Registrations:
         request = admit_registration(raw, configs[-1], self._clock())
         if project in self._store.device_projects(request.device):
             # Its owner is whatever the chain recorded (maybe not this request's): say nothing about it.
-            self._pending.pop((project, request.device), None)
+            self._registrations.pop((project, request.device), None)
             return 200, {"project": project, "device": request.device, "status": "registered"}
         out: dict[str, Any] = {"project": project, "device": request.device, "owner": request.owner}
         registrar = self._registrar
@@ -88,55 +88,50 @@ class Registrations:
                 code="voucher_required",
             )
         key = (int(project), request.device)
-        stale = self._pending.get(key)
-        if stale is not None and not registrar.still_pending(stale[1]):  # asked of the chain: outside the lock
+        stale = self._registrations.get(key)
+        if stale is not None and stale[1].done() and not registrar.still_pending(stale[1].result()):
+            # Asked of the chain outside the lock. A reorganisation took it away: send it again.
             log.warning(logger, "registration dropped by the chain", project=project, device=request.device)
             with self._lock:
-                if self._pending.get(key) == stale:
-                    del self._pending[key]  # a reorganisation took it away: send it again
+                if self._registrations.get(key) is stale:
+                    del self._registrations[key]
         with self._lock:
-            earlier = self._pending.get(key)
-            submitting = self._submitting.get(key)
+            earlier = self._registrations.get(key)
             mine: Future[str] | None = None
-            if earlier is None and submitting is None:
+            if earlier is None:
                 mine = Future()
-                self._submitting[key] = (request.owner, mine)
+                self._registrations[key] = (request.owner, mine)
         if mine is None:
-            if earlier is not None:
-                owner, tx = earlier
-            else:
-                assert submitting is not None
-                owner, tx = submitting[0], None
+            assert earlier is not None
+            owner, submitted = earlier
             if owner != request.owner:
-                where = f"in tx {tx}" if tx is not None else "(being submitted)"
+                where = f"in tx {submitted.result()}" if submitted.done() else "(being submitted)"
                 raise MessageError(
                     f"device {request.device} already has a registration to {owner} pending {where}",
                     code="already_registered",
                 )
-            if tx is None:  # wait for the submission under way (or raise its error)
-                assert submitting is not None
-                tx = submitting[1].result()
-            return 202, {**out, "status": "submitted", "tx_hash": tx}
+            # The same registration: its tx, once the submission under way is done (or its error).
+            return 202, {**out, "status": "submitted", "tx_hash": submitted.result()}
         try:
             tx_hash = registrar.register_device(request)
         except ProofstreamError as exc:
             log.warning(logger, "registration failed", project=project, device=request.device, error=exc)
             code = exc.code if exc.code in REGISTRAR_CODES else "registration_failed"
             failure = ProofstreamError(f"the registration could not be submitted: {exc}", code=code)
-            with self._lock:
-                self._submitting.pop(key, None)
+            self._forget(key, mine)
             mine.set_exception(failure)
             raise failure from exc
         except BaseException as exc:
-            with self._lock:
-                self._submitting.pop(key, None)
+            self._forget(key, mine)
             mine.set_exception(exc)
             raise
-        with self._lock:
-            self._pending[key] = (request.owner, tx_hash)
-            self._submitting.pop(key, None)
         mine.set_result(tx_hash)
         log.info(
             logger, "registration submitted", project=project, device=request.device, owner=request.owner, tx=tx_hash
         )
         return 202, {**out, "status": "submitted", "tx_hash": tx_hash}
+
+    def _forget(self, key: tuple[int, str], submission: Future[str]) -> None:
+        with self._lock:
+            if self._registrations.get(key, (None, None))[1] is submission:
+                del self._registrations[key]

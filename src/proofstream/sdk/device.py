@@ -22,7 +22,7 @@ import stat
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import coincurve
 from eth_utils.address import to_checksum_address
@@ -103,11 +103,46 @@ def _secret_from_hex(secret: str) -> bytes:
     return data
 
 
-class _Eip712Key:
+class _KeyFile:
+    """What every device key shares: its key file (``PREFIX0x<64 hex digits>``, mode 0600), hex form and a repr that
+    never shows the secret. A subclass names its prefix and curve and gives its 32-byte secret."""
+
+    key_prefix: ClassVar[str]
+    curve: ClassVar[str]
+    address: Address
+
+    def __init__(self, secret: bytes) -> None:
+        raise NotImplementedError
+
+    def _secret(self) -> bytes:
+        raise NotImplementedError
+
+    @classmethod
+    def from_hex(cls, secret: str) -> Self:
+        return cls(_secret_from_hex(secret.strip().removeprefix(cls.key_prefix)))
+
+    def to_hex(self) -> str:
+        return "0x" + self._secret().hex()
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"{type(self).__name__}(address={self.address})"
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write ``PREFIX0x<hex>`` to a file created with mode 0600 (never readable by others, even briefly)."""
+        _write_key_file(path, self.key_prefix + self.to_hex(), overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        text = _read_key_file(path)
+        held = _key_class_of(text)
+        if held is not cls:
+            raise ConfigError(f"{path} holds a {held.curve} key, not a {cls.curve} one: load it with load_key()")
+        return cls.from_hex(text)
+
+
+class _Eip712Key(_KeyFile):
     """What a secp256k1 and a P-256 key share: both sign EIP-712 digests (messages and the DeviceBinding), each
     with its own :meth:`sign_digest`."""
-
-    address: Address
 
     def sign_digest(self, message_digest: bytes) -> bytes:
         raise NotImplementedError
@@ -137,6 +172,8 @@ class DeviceKey(_Eip712Key):
     """A device's secp256k1 private key. Its address is the device id."""
 
     key_type: ClassVar[KeyType] = "secp256k1"
+    key_prefix: ClassVar[str] = ""
+    curve: ClassVar[str] = "secp256k1"
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) != 32:
@@ -152,31 +189,8 @@ class DeviceKey(_Eip712Key):
     def generate(cls) -> DeviceKey:
         return cls(os.urandom(32))
 
-    @classmethod
-    def from_hex(cls, secret: str) -> DeviceKey:
-        text = secret.strip().removeprefix("0x")
-        try:
-            return cls(bytes.fromhex(text))
-        except ValueError as exc:
-            raise ConfigError("a private key is 64 hex digits") from exc
-
-    def to_hex(self) -> str:
-        return "0x" + self._key.secret.hex()
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"DeviceKey(address={self.address})"
-
-    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
-        """Write the key as hex to a file created with mode 0600 (never readable by others, even briefly)."""
-        _write_key_file(path, self.to_hex(), overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: str | Path) -> DeviceKey:
-        text = _read_key_file(path)
-        if text.startswith((BJJ_KEY_PREFIX, P256_KEY_PREFIX)):
-            kind = "BabyJubJub" if text.startswith(BJJ_KEY_PREFIX) else "P-256"
-            raise ConfigError(f"{path} holds a {kind} key, not a secp256k1 one: load it with load_key()")
-        return cls.from_hex(text)
+    def _secret(self) -> bytes:
+        return bytes(self._key.secret)
 
     def sign_digest(self, message_digest: bytes) -> bytes:
         """65-byte ``r || s || v`` (v in {27, 28}, low s) over a 32-byte digest, RFC 6979 deterministic."""
@@ -197,13 +211,15 @@ class DeviceKey(_Eip712Key):
         return Voucher(self.address, terms.owner, terms.nonce, terms.expiry, signature)
 
 
-class BjjDeviceKey:
+class BjjDeviceKey(_KeyFile):
     """A device's BabyJubJub private key (EdDSA-Poseidon, circomlibjs-compatible): the proof itself checks its
     signatures. Its device id is ``uint160(keccak256("ps.bjj" || Ax || Ay))`` (docs/protocol.md).
 
     Same interface as :class:`DeviceKey`; the key file holds ``bjj:0x<64 hex digits>``."""
 
     key_type: ClassVar[KeyType] = "bjj"
+    key_prefix: ClassVar[str] = BJJ_KEY_PREFIX
+    curve: ClassVar[str] = "BabyJubJub"
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) != eddsa.PRIVATE_KEY_BYTES:
@@ -215,12 +231,8 @@ class BjjDeviceKey:
     def generate(cls) -> BjjDeviceKey:
         return cls(os.urandom(32))
 
-    @classmethod
-    def from_hex(cls, secret: str) -> BjjDeviceKey:
-        return cls(_secret_from_hex(secret.strip().removeprefix(BJJ_KEY_PREFIX)))
-
-    def to_hex(self) -> str:
-        return "0x" + self._key.private_key.hex()
+    def _secret(self) -> bytes:
+        return self._key.private_key
 
     @property
     def public_key(self) -> Point:
@@ -231,20 +243,6 @@ class BjjDeviceKey:
     def public_key_bytes(self) -> bytes:
         """64 bytes ``Ax || Ay`` big-endian, as the registration body carries them."""
         return bjj_messages.encode_public_key(self._key.public)
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"BjjDeviceKey(address={self.address})"
-
-    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
-        """Write ``bjj:0x<hex>`` to a file created with mode 0600."""
-        _write_key_file(path, BJJ_KEY_PREFIX + self.to_hex(), overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: str | Path) -> BjjDeviceKey:
-        text = _read_key_file(path)
-        if not text.startswith(BJJ_KEY_PREFIX):
-            raise ConfigError(f"{path} holds a secp256k1 key, not a BabyJubJub one: load it with load_key()")
-        return cls.from_hex(text)
 
     def sign_hash(self, m: int) -> bytes:
         """96-byte ``R8x || R8y || S`` over a field element (deterministic, as circomlibjs signPoseidon)."""
@@ -280,6 +278,8 @@ class P256DeviceKey(_Eip712Key):
     :meth:`sign_message` logic as a recipe."""
 
     key_type: ClassVar[KeyType] = "p256"
+    key_prefix: ClassVar[str] = P256_KEY_PREFIX
+    curve: ClassVar[str] = "P-256"
 
     def __init__(self, secret: bytes) -> None:
         try:
@@ -294,12 +294,8 @@ class P256DeviceKey(_Eip712Key):
     def generate(cls) -> P256DeviceKey:
         return cls(p256.P256Key.generate().private_key)
 
-    @classmethod
-    def from_hex(cls, secret: str) -> P256DeviceKey:
-        return cls(_secret_from_hex(secret.strip().removeprefix(P256_KEY_PREFIX)))
-
-    def to_hex(self) -> str:
-        return "0x" + self._key.private_key.hex()
+    def _secret(self) -> bytes:
+        return self._key.private_key
 
     @property
     def public_key_bytes(self) -> bytes:
@@ -310,20 +306,6 @@ class P256DeviceKey(_Eip712Key):
     def did(self) -> str:
         """The key's ``did:key`` (multicodec p256-pub, compressed point, base58btc)."""
         return did.did_key_p256(self.public_key)
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"P256DeviceKey(address={self.address})"
-
-    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
-        """Write ``p256:0x<hex>`` to a file created with mode 0600."""
-        _write_key_file(path, P256_KEY_PREFIX + self.to_hex(), overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: str | Path) -> P256DeviceKey:
-        text = _read_key_file(path)
-        if not text.startswith(P256_KEY_PREFIX):
-            raise ConfigError(f"{path} holds no P-256 key: load it with load_key()")
-        return cls.from_hex(text)
 
     def sign_digest(self, message_digest: bytes) -> bytes:
         """64-byte ``r || s`` (low s) over a 32-byte digest, RFC 6979 deterministic."""
@@ -347,14 +329,18 @@ def generate_key(key_type: KeyType = "secp256k1") -> AnyDeviceKey:
     return KEY_CLASSES[key_type].generate()
 
 
+def _key_class_of(text: str) -> type[DeviceKey] | type[BjjDeviceKey] | type[P256DeviceKey]:
+    """Which key a key file's text holds, by its prefix (none: secp256k1)."""
+    for cls in (BjjDeviceKey, P256DeviceKey):
+        if text.startswith(cls.key_prefix):
+            return cls
+    return DeviceKey
+
+
 def load_key(path: str | Path) -> AnyDeviceKey:
     """The key in a key file, of whichever type the file holds (``bjj:`` prefix: BabyJubJub, ``p256:``: P-256)."""
     text = _read_key_file(path)
-    if text.startswith(BJJ_KEY_PREFIX):
-        return BjjDeviceKey.from_hex(text)
-    if text.startswith(P256_KEY_PREFIX):
-        return P256DeviceKey.from_hex(text)
-    return DeviceKey.from_hex(text)
+    return _key_class_of(text).from_hex(text)
 
 
 def did_pkh(chain_id: int, address: str) -> str:

@@ -5,8 +5,10 @@ Light on purpose: httpx and proofstream's pure domain modules only, never web3, 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -21,6 +23,37 @@ from proofstream.errors import MessageError, ProofstreamError
 
 DEFAULT_GATEWAY = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}"
 """Where ``proofstream node`` listens by default (settings ``gateway.host`` / ``gateway.port``)."""
+
+
+RETRIED_STATUSES = frozenset({429, 503})
+"""The answers a gateway sends with ``Retry-After`` when it is briefly too busy (503 ``overloaded``) or a
+device is too fast (429): nothing of the request was stored, so sending it again is safe."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a :class:`GatewayClient` honours ``Retry-After`` (docs/protocol.md, "Back-pressure"): a 429 or 503
+    that carries it is sent again after the time it asks (at most ``max_wait_s``), up to ``retries`` times.
+    ``RetryPolicy(retries=0)`` never retries."""
+
+    retries: int = 3
+    max_wait_s: float = 5.0
+    """A cap, so a gateway cannot park a device for long; a device may have readings to take meanwhile."""
+
+    def wait_s(self, response: httpx.Response, retried: int) -> float | None:
+        """Seconds to wait before sending again after ``response`` (the ``retried``-th retry's answer, 0 for the
+        first try's), or None: not a back-pressure answer, no usable ``Retry-After``, or no retries left."""
+        header = response.headers.get("Retry-After")
+        if response.status_code not in RETRIED_STATUSES or header is None or retried >= self.retries:
+            return None
+        try:
+            seconds = float(header)
+        except ValueError:
+            try:  # the HTTP-date form (RFC 9110, 10.2.3)
+                seconds = parsedate_to_datetime(header).timestamp() - time.time()
+            except (TypeError, ValueError):
+                return None
+        return min(max(seconds, 0.0), self.max_wait_s)
 
 
 @dataclass(frozen=True)
@@ -106,11 +139,20 @@ class GatewayClient:
 
     Errors: the gateway's own refusals (4xx) become MessageError carrying the gateway's ``code``
     (``nonce_conflict``, ``bad_signature``, ...); an unreachable gateway and 5xx answers become ProofstreamError
-    ``gateway_unavailable``, whose message names the URL.
+    ``gateway_unavailable``, whose message names the URL. A 429 or 503 with ``Retry-After`` is first retried as
+    ``retry`` says (:class:`RetryPolicy`); the error is the last answer's.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        client: httpx.Client | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.retry = retry
         self._client = client if client is not None else httpx.Client(base_url=self.base_url, timeout=timeout)
         self._owns_client = client is None
 
@@ -125,13 +167,10 @@ class GatewayClient:
         self.close()
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ProofstreamError(
-                f"cannot reach the gateway at {self.base_url}: is `proofstream node` running? ({exc})",
-                code="gateway_unavailable",
-            ) from exc
+        response, retried = self._request_once(method, url, **kwargs), 0
+        while (wait := self.retry.wait_s(response, retried)) is not None:
+            time.sleep(wait)
+            response, retried = self._request_once(method, url, **kwargs), retried + 1
         if response.status_code < 400:
             return response
         code, message = "", response.text[:300]
@@ -140,12 +179,24 @@ class GatewayClient:
             code, message = str(error["code"]), str(error["message"])
         except (ValueError, KeyError, TypeError):
             pass
+        after = f" (after {retried} retries)" if retried else ""
         if response.status_code >= 500:
             raise ProofstreamError(
-                f"the gateway at {self.base_url} failed ({response.status_code} {code or 'error'}): {message}",
+                f"the gateway at {self.base_url} failed ({response.status_code} {code or 'error'}){after}: {message}",
                 code="gateway_unavailable",
             )
-        raise MessageError(f"gateway refused ({response.status_code}): {message}", code=code or "invalid_message")
+        raise MessageError(
+            f"gateway refused ({response.status_code}){after}: {message}", code=code or "invalid_message"
+        )
+
+    def _request_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ProofstreamError(
+                f"cannot reach the gateway at {self.base_url}: is `proofstream node` running? ({exc})",
+                code="gateway_unavailable",
+            ) from exc
 
     # --- messages ---
 

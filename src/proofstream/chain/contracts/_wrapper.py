@@ -44,6 +44,11 @@ class Wrapper:
         block = self._client.confirmed_block(confirmations)
         return self._client.call(getattr(self._contract.functions, function)(*args), block=block)
 
+    def linked(self, getter: str) -> Address | None:
+        """The contract another one's address getter names (``"projects"``, ``"taskManager"``, ...); None for
+        the zero address."""
+        return address_or_none(self._call(getter))
+
     def _send(self, function: str, *args: Any, sender: LocalAccount | None, gas: int | None = None) -> Receipt:
         return self._client.send(getattr(self._contract.functions, function)(*args), sender=sender, gas=gas)
 
