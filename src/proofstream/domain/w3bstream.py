@@ -292,22 +292,28 @@ def signers(message_digest: bytes, signature: bytes) -> list[Signer]:
     A high ``s`` is the same signature as its low twin with the other recovery id: both give the same two
     candidates, so a twin is the same message. MessageError ``bad_signature`` when ``r`` or ``s`` is out of range
     or nothing recovers."""
+    return list(iter_signers(message_digest, signature))
+
+
+def iter_signers(message_digest: bytes, signature: bytes) -> Iterator[Signer]:
+    """:func:`signers` one at a time, each recovered only when asked for: the gateway stops at the first that is
+    a device of the project, which is usually recovery id 0's (one recovery instead of two)."""
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:64], "big")
     if len(signature) != 64 or not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
         raise MessageError("signature r and s must lie in 1..n-1", code="bad_signature")
     flip = s > SECP256K1_N // 2
     low = signature[:32] + (SECP256K1_N - s if flip else s).to_bytes(32, "big")
-    found: list[Signer] = []
+    found = False
     for recovery in (0, 1):
         try:
             key = coincurve.PublicKey.from_signature_and_message(low + bytes([recovery]), message_digest, hasher=None)
         except Exception:  # coincurve raises a bare Exception when no key recovers
             continue
-        found.append(Signer(_address(key), low + bytes([27 + recovery])))
+        found = True
+        yield Signer(_address(key), low + bytes([27 + recovery]))
     if not found:
         raise MessageError("no key recovers from the signature", code="bad_signature")
-    return found
 
 
 def payload_values(
