@@ -65,6 +65,13 @@ class GatewaySettings:
     """The gateway refuses a new message timestamped more than this behind its clock (``timestamp_too_old``).
     The node never uses less than the project's batching window plus ``batching.grace_seconds``, so a message
     the sequencer would still put in an open window is never refused."""
+    recovery_workers: int = 2
+    """Processes that recover the signers of a batch's messages (HTTP batches and MQTT groups of 64 or more,
+    ``ingest.recovery``), started on the first such batch; 0: the gateway's own process recovers them all."""
+
+    def __post_init__(self) -> None:
+        if self.recovery_workers < 0:
+            raise ConfigError(f"gateway.recovery_workers must be 0 or more, got {self.recovery_workers}")
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,17 @@ from proofstream.domain.messages import DeviceMessage, build_message, digest, me
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId
-from proofstream.sdk.device import DeviceKey
+from proofstream.sdk.device import DeviceKey, P256DeviceKey
 from proofstream.store.ports import ProjectConfig, Store, TaskRow, TaskUpdate
 
 RATE = 10**15
 CONFIG_HASH = b"\x5a" * 32
 DEVICE_KEY = "0x" + "d2" * 32
+DEVICE_OWNER = Address("0x" + "0d" * 20)
+"""Whom a P-256 test device is registered to in the store: the attester never reads it."""
+
+SigningKey = DeviceKey | P256DeviceKey
+"""A device key whose messages carry an EIP-712 signature: secp256k1 (recovered) or P-256 (under its key)."""
 QUORUM = 2
 CAPACITY = 8
 DEPTH = 3
@@ -69,7 +74,7 @@ def expected_metres(lats: Sequence[int]) -> int:
 
 
 def signed_message(
-    key: DeviceKey, domain: Domain, project: int, nonce: int, lat: int, *, config: int = 1
+    key: SigningKey, domain: Domain, project: int, nonce: int, lat: int, *, config: int = 1
 ) -> tuple[DeviceMessage, MessageId]:
     body = key.sign_message(TRACKER_SCHEMA, domain, project, config, nonce, START + nonce, {"lat": lat, "lon": 7})
     message = parse_body(json.dumps(body).encode(), lambda _p, _c: TRACKER_SCHEMA)
@@ -77,7 +82,7 @@ def signed_message(
 
 
 def forged_message(
-    device: DeviceKey, signer: DeviceKey, domain: Domain, project: int, nonce: int, lat: int
+    device: SigningKey, signer: SigningKey, domain: Domain, project: int, nonce: int, lat: int
 ) -> tuple[DeviceMessage, MessageId]:
     """A message that claims ``device`` but is signed by ``signer``: what a compromised gateway could store."""
     unsigned = build_message(TRACKER_SCHEMA, project, 1, device.address, nonce, START + nonce, {"lat": lat, "lon": 7})
@@ -106,17 +111,20 @@ def store_task(
     task_manager: str,
     project: int,
     domain: Domain,
-    device: DeviceKey,
+    device: SigningKey,
     lats: Sequence[int],
     first_nonce: int = 0,
     forge_at: int | None = None,
-    forger: DeviceKey | None = None,
+    forger: SigningKey | None = None,
     assign_tx: str | None = "0x" + "aa" * 32,
 ) -> StoredTask:
     """Put the project config (if new), signed messages and their task into ``store``, as the gateway and the
-    sequencer would; ``forge_at`` replaces that message's signature with ``forger``'s."""
+    sequencer would (a P-256 device registered with its key, as the indexer writes it); ``forge_at`` replaces that
+    message's signature with ``forger``'s."""
     if store.get_project(ProjectId(project), ConfigVersion(1)) is None:
         store.upsert_project(ProjectConfig(ProjectId(project), ConfigVersion(1), TRACKER_SCHEMA, domain))
+    if isinstance(device, P256DeviceKey):
+        store.upsert_device(ProjectId(project), device.address, DEVICE_OWNER, key=device.public_key)
     messages, ids = [], []
     for i, lat in enumerate(lats):
         nonce = first_nonce + i
@@ -212,6 +220,7 @@ __all__ = [
     "TRACKER_SCHEMA",
     "Address",
     "AttestWorld",
+    "SigningKey",
     "StoredTask",
     "expected_metres",
     "forged_message",

@@ -12,6 +12,7 @@ from chain_fakes import FakeAttesterChain
 
 from attest.attest_world import (
     CAPACITY,
+    DEVICE_OWNER,
     LOGIC,
     START,
     TRACKER_SCHEMA,
@@ -34,7 +35,7 @@ from proofstream.domain.tasks import TaskStatus, task_id
 from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce, ProjectId
 from proofstream.errors import ConfigError, ProverError
 from proofstream.prover.isolated import IsolatedLogic
-from proofstream.sdk.device import DeviceKey
+from proofstream.sdk.device import DeviceKey, P256DeviceKey
 from proofstream.store.ports import ProjectConfig, TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 
@@ -109,8 +110,7 @@ def _task(store: SqliteStore, **kwargs: object) -> StoredTask:
         task_manager=TASK_MANAGER,
         project=PROJECT,
         domain=DOMAIN,
-        device=DEVICE,
-        **{"lats": LATS, **kwargs},  # type: ignore[arg-type]
+        **{"lats": LATS, "device": DEVICE, **kwargs},  # type: ignore[arg-type]
     )
 
 
@@ -151,6 +151,32 @@ def test_refuses_a_task_with_a_badly_signed_message(store: SqliteStore, logic: C
     assert store.attestations(stored.row.id) == []
     assert logic.calls == 0  # refused before any project code ran
     assert attester.tick() == 0 and store.attestations(stored.row.id) == []
+
+
+P256_DEVICE = P256DeviceKey.from_hex("0x" + "d5" * 32)
+
+
+def test_signs_a_task_of_p256_signed_messages(store: SqliteStore, logic: CountingLogic) -> None:
+    attester, chain = _attester(store, logic)
+    stored = _task(store, device=P256_DEVICE)
+    assert all(len(m.signature) == 64 for m in stored.messages)
+    chain.commit(stored)
+    assert attester.tick() == 1
+    assert [a.outputs for a in store.attestations(stored.row.id)] == [(expected_metres(LATS),)]
+
+
+@pytest.mark.parametrize("swap_key", [False, True], ids=["forged", "forged-with-the-store-key-swapped"])
+def test_refuses_a_task_with_a_forged_p256_message(store: SqliteStore, logic: CountingLogic, swap_key: bool) -> None:
+    """Signed by another P-256 key; with ``swap_key`` the store (whoever can write it) also holds the forger's key
+    for the device, which does not hash to the device id the chain committed."""
+    attester, chain = _attester(store, logic)
+    forger = P256DeviceKey.from_hex("0x" + "e5" * 32)
+    stored = _task(store, device=P256_DEVICE, forge_at=1, forger=forger)
+    if swap_key:
+        store.upsert_device(ProjectId(PROJECT), P256_DEVICE.address, DEVICE_OWNER, key=forger.public_key)
+    chain.commit(stored)
+    assert attester.tick() == 0
+    assert store.attestations(stored.row.id) == [] and logic.calls == 0
 
 
 def test_refuses_messages_that_are_not_the_committed_batch(store: SqliteStore, logic: CountingLogic) -> None:

@@ -1,6 +1,6 @@
 """DeviceRegistry's device identity on a real anvil chain: vouchers signed by the project owner or a registered
 manufacturer (with the device's permit, or alone), their nonces and expiries, the device NFT every registration
-mints, and its transfer, after which the device's rewards go to the new owner."""
+mints, and its transfer, after which the device's rewards go to the new owner (and the indexer's store says so)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from proofstream.chain.accounts import dev_account
+from proofstream.chain.book import ChainBook
 from proofstream.chain.contracts.registries import sign_device_binding, sign_permit, sign_voucher
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.types import Address
 from proofstream.domain.vouchers import ZERO_ADDRESS, Terms, Voucher, permit_digest, voucher_digest
 from proofstream.errors import TransactionRevertedError
+from proofstream.indexer.service import Indexer
+from proofstream.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.chain
 
@@ -183,6 +186,20 @@ def test_transfer_moves_the_device_and_its_future_rewards(world: World) -> None:
     assert world.token.balance_of(world.device_owner.address) == before
     with reverts("NotTokenOwner"):  # the old owner no longer holds it
         devices.transfer_device(world.project_id, world.device.address, world.other.address, sender=world.device_owner)
+
+
+def test_the_indexer_follows_each_transfer_into_the_store(world: World, empty_store: SqliteStore) -> None:
+    book = ChainBook(world.client, world.core, sequencer=world.sequencer, prover=world.prover)
+    indexer = Indexer(empty_store, book, start_block=world.core_deployment.start_block)
+    project, device, devices = world.project_id, Address(world.device.address), world.core.devices
+    indexer.tick()
+    assert empty_store.device_owner(project, device) == addr(world.device_owner)
+    new_owner = dev_account(6)
+    devices.transfer_device(project, device, new_owner.address, sender=world.device_owner)
+    devices.transfer_device(project, device, world.other.address, sender=new_owner)
+    indexer.tick()  # both transfers in one range: the later one wins
+    assert empty_store.device_owner(project, device) == addr(world.other)
+    assert empty_store.device_owner(project, device) == devices.device_owner(project, device)
 
 
 def test_the_token_is_erc721(world: World) -> None:

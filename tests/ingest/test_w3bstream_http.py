@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from proofstream.domain.merkle import build_tree
 from proofstream.domain.messages import message_leaf
 from proofstream.domain.receipts import parse_receipt, verify_receipt
 from proofstream.domain.tasks import TaskStatus, task_id
-from proofstream.domain.types import ConfigVersion, MessageId, Nonce, ProjectId, TaskId
+from proofstream.domain.types import Address, ConfigVersion, MessageId, Nonce, ProjectId, TaskId
 from proofstream.errors import ReceiptError
 from proofstream.ingest.http import create_app
 from proofstream.ingest.w3bstream import W3bProject
@@ -160,6 +161,33 @@ def test_each_refusal_has_its_code_and_stores_nothing(
 ) -> None:
     assert_error(client.post("/v1/task", content=body), status, code)
     assert stored_count(store) == 0
+
+
+class CountingStore(SqliteStore):
+    """Counts the directory reads that reach the store."""
+
+    reads = 0
+
+    def device_projects(self, device: Address) -> set[ProjectId]:
+        self.reads += 1
+        return super().device_projects(device)
+
+    def project_configs(self, project: ProjectId | None = None) -> list[ProjectConfig]:
+        self.reads += 1
+        return super().project_configs(project)
+
+
+def test_tasks_read_the_gateways_directory_cache_as_every_transport_does(tmp_path: Path) -> None:
+    with CountingStore(tmp_path / "s.db") as store:
+        store.upsert_project(TRACKER)
+        store.upsert_device(ProjectId(1), DEVICE.address, OWNER)
+        with client_for(store, projects()) as client:
+            sent = [task(n, {"lat": 1, "lon": 2, "timestamp": 1_764_300_000 + n}) for n in range(1, 7)]
+            assert all(client.post("/v1/task", content=body).status_code == 200 for body in sent)
+        # Uncached, each task reads the project's configs and the devices of one or two recovered keys (12+);
+        # cached, the first reads them and the rest are answered for 2 s (a slow run may read once more).
+        assert store.reads <= 4
+        assert stored_count(store) == 6
 
 
 def test_a_project_with_in_circuit_signatures_refuses_the_endpoint(store: SqliteStore) -> None:

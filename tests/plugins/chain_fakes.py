@@ -19,7 +19,7 @@ from proofstream.domain.anchor import NO_ANCHOR, Anchor
 from proofstream.domain.tasks import TaskCommitment, gas_shares, task_id
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
 from proofstream.errors import ChainError, TransactionRevertedError
-from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, DeviceTransfer, TaskOutcome
 from proofstream.ports import ChainTaskState, RouteRequest, TxOutcome
 
 DeviceSlot = tuple[ProjectId, str]
@@ -226,6 +226,7 @@ class FakeEvents:
         """The latest block."""
         self.registered: list[DeviceRegistration] = []
         self.deactivated: list[DeviceDeactivation] = []
+        self.transfers: list[DeviceTransfer] = []
         self.outcomes: list[TaskOutcome] = []
         self._forks: list[int] = []
         """The block each reorganisation kept (the blocks after it were replaced), in the order they happened."""
@@ -246,6 +247,7 @@ class FakeEvents:
         self.block = kept
         self.registered = [r for r in self.registered if r.block <= kept]
         self.deactivated = [d for d in self.deactivated if d.block <= kept]
+        self.transfers = [t for t in self.transfers if t.block <= kept]
         self.outcomes = [o for o in self.outcomes if o.block <= kept]
 
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]:
@@ -255,6 +257,10 @@ class FakeEvents:
     def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]:
         self._check_range(to_block)
         return [d for d in self.deactivated if from_block <= d.block <= to_block]
+
+    def device_transfers(self, from_block: int, to_block: int) -> list[DeviceTransfer]:
+        self._check_range(to_block)
+        return [t for t in self.transfers if from_block <= t.block <= to_block]
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:
         self._check_range(to_block)

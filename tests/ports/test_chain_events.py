@@ -2,7 +2,7 @@
 against ChainBook on anvil and against the FakeEvents of the indexer's tests.
 
 Each world makes happen, outside the port, what the events report: a device registered or deactivated, a task
-settled or failed by its DApp; and says at which block and in which transaction it happened.
+transferred, settled or failed by its DApp; and says at which block and in which transaction it happened.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from proofstream.chain.book import ChainBook
 from proofstream.chain.contracts.registries import sign_device_binding
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.types import Address, ProjectId, TaskId
-from proofstream.indexer.ports import ChainEvents, DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import ChainEvents, DeviceDeactivation, DeviceRegistration, DeviceTransfer, TaskOutcome
 
 PROOF = b"\x00" * 256
 
@@ -36,6 +36,10 @@ class EventsWorld(Protocol):
         ...
 
     def deactivate_device(self, device: Address) -> DeviceDeactivation: ...
+
+    def transfer_device(self, registered: DeviceRegistration, to: Address) -> DeviceTransfer:
+        """Move the device's NFT from its registered owner to ``to``; ``log_index`` need not be reported here."""
+        ...
 
     def settle_task(self) -> TaskOutcome:
         """Assign and route a task of the project's device whose DApp takes the result."""
@@ -68,6 +72,11 @@ class FakeWorld:
         deactivation = DeviceDeactivation(self.project, device, self._next_block())
         self.events.deactivated.append(deactivation)
         return deactivation
+
+    def transfer_device(self, registered: DeviceRegistration, to: Address) -> DeviceTransfer:
+        transfer = DeviceTransfer(self.project, registered.device, to, self._next_block(), 0)
+        self.events.transfers.append(transfer)
+        return transfer
 
     def _outcome(self, settled: bool, reason: str | None) -> TaskOutcome:
         self._tasks += 1
@@ -103,6 +112,13 @@ class AnvilWorld:
     def deactivate_device(self, device: Address) -> DeviceDeactivation:
         receipt = self._world.core.devices.deactivate_device(self.project, device, sender=self._world.owner)
         return DeviceDeactivation(self.project, device, receipt.block_number)
+
+    def transfer_device(self, registered: DeviceRegistration, to: Address) -> DeviceTransfer:
+        # Only the registration's owner may send it: the world's device owner.
+        receipt = self._world.core.devices.transfer_device(
+            self.project, registered.device, to, sender=self._world.device_owner
+        )
+        return DeviceTransfer(self.project, registered.device, to, receipt.block_number, 0)
 
     def _route(self, project: int) -> tuple[TaskId, str, int]:
         w = self._world
@@ -168,6 +184,14 @@ class TestChainEvents:
         assert gone.block > registered.block
         assert w.events.device_deactivations(gone.block, gone.block) == [gone]
         assert w.events.device_deactivations(registered.block, gone.block - 1) == []
+
+    def test_a_transfer_is_reported_at_its_block_with_the_new_owner(self, w: EventsWorld) -> None:
+        registered = w.register_device()
+        moved = w.transfer_device(registered, Address("0x" + "66" * 20))
+        (reported,) = w.events.device_transfers(moved.block, moved.block)
+        assert (reported.project, reported.device, reported.block) == (w.project, registered.device, moved.block)
+        assert reported.owner.lower() == moved.owner.lower() and reported.log_index >= 0
+        assert w.events.device_transfers(registered.block, moved.block - 1) == []  # the mint is no transfer
 
     def test_a_settled_task_is_reported_with_its_route_transaction(self, w: EventsWorld) -> None:
         settled = w.settle_task()

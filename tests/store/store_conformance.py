@@ -206,6 +206,28 @@ class StoreConformance:
         store.upsert_device(ProjectId(1), late, OWNER, block=8)  # read again from the new chain
         assert store.device_projects(late) == {1}
 
+    def test_the_owner_follows_the_transfers_in_chain_order_and_a_rewind_undoes_them(self, store: Store) -> None:
+        device, stranger = KEYS[0].address, KEYS[1].address
+        first, second, third = (Address(k.address) for k in KEYS)
+        store.upsert_device(ProjectId(1), device, OWNER, block=5)
+        assert store.device_owner(ProjectId(1), device) == OWNER
+        assert store.device_owner(ProjectId(2), device) is None and store.device_owner(ProjectId(1), stranger) is None
+        store.transfer_device(ProjectId(1), device, second, block=9, log_index=1)
+        store.transfer_device(ProjectId(1), device, first, block=9, log_index=0)  # written out of order
+        store.transfer_device(ProjectId(1), Address(device.lower()), second, block=9, log_index=1)  # read again
+        assert store.device_owner(ProjectId(1), Address(device.lower())) == second
+        store.transfer_device(ProjectId(1), device, third, block=12, log_index=0)
+        store.upsert_device(ProjectId(1), device, OWNER)  # a re-read registration moves nothing back
+        assert store.device_owner(ProjectId(1), device) == third
+        store.rewind_devices(9)
+        assert store.device_owner(ProjectId(1), device) == second
+        store.rewind_devices(7)
+        assert store.device_owner(ProjectId(1), device) == OWNER
+        store.transfer_device(ProjectId(1), device, third, block=8, log_index=0)
+        store.remove_device(ProjectId(1), device)  # its transfers go with it
+        store.upsert_device(ProjectId(1), device, OWNER)
+        assert store.device_owner(ProjectId(1), device) == OWNER
+
     # --- messages ---
 
     def test_put_then_get(self, store: Store) -> None:

@@ -28,7 +28,7 @@ from proofstream.store.sqlite import SqliteStore
 
 def test_wal_and_schema_version(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 7
+        assert store.schema_version == 8
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -41,6 +41,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
             (5, "0005_device_deactivated.sql"),
             (6, "0006_message_envelope.sql"),
             (7, "0007_device_blocks.sql"),
+            (8, "0008_device_transfers.sql"),
         ]
     finally:
         conn.close()
@@ -49,7 +50,7 @@ def test_wal_and_schema_version(tmp_path: Path) -> None:
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "s.db").close()
     with SqliteStore(tmp_path / "s.db") as store:
-        assert store.schema_version == 7
+        assert store.schema_version == 8
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from testbed import DOMAIN, golden
 
+from proofstream.domain import eip712
 from proofstream.domain.eip712 import (
     BINDING_MEMBERS,
     BINDING_TYPE,
@@ -134,3 +135,13 @@ def test_binding_digest_depends_on_every_input() -> None:
     }
     assert base not in others
     assert len(others) == 4
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 135, 136, 137, 1000])
+def test_the_fast_keccak_is_pycryptodomes(length: int) -> None:
+    """safe-pysha3 (the node's) and pycryptodome (the device's light install) give the same keccak256, across
+    the 136-byte rate; the empty input's is the well-known one."""
+    data = bytes(range(256)) * 4
+    assert eip712.keccak(data[:length]) == eip712._pycryptodome_keccak(data[:length])
+    assert eip712.keccak().hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    assert eip712._keccak_256 is not eip712._pycryptodome_keccak  # the node install has safe-pysha3

@@ -8,7 +8,7 @@ from testbed import DOMAIN, OWNER
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, Nonce, ProjectId, TaskId
-from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, DeviceTransfer, TaskOutcome
 from proofstream.indexer.service import CHECKPOINT, Indexer
 from proofstream.store.ports import ProjectConfig, TaskRow
 from proofstream.store.sqlite import SqliteStore
@@ -39,6 +39,24 @@ def test_registered_and_deactivated_in_one_range_ends_deactivated(empty_store: S
     events.deactivated.append(DeviceDeactivation(ProjectId(1), DEVICE, 6))
     Indexer(empty_store, events, start_block=0).tick()
     assert empty_store.device_projects(DEVICE) == set()
+
+
+def test_the_owner_follows_transfers_and_a_reorg_undoes_the_orphaned_ones(empty_store: SqliteStore) -> None:
+    events = FakeEvents(block=10)
+    events.registered.append(DeviceRegistration(ProjectId(1), DEVICE, OWNER, 3))
+    events.transfers.append(DeviceTransfer(ProjectId(1), DEVICE, OTHER, 3, 2))  # in its registration's block
+    indexer = Indexer(empty_store, events, start_block=0)
+    indexer.tick()
+    assert empty_store.device_owner(ProjectId(1), DEVICE) == OTHER
+    events.transfers.append(DeviceTransfer(ProjectId(1), DEVICE, OWNER, 12, 0))
+    events.block = 12
+    indexer.tick()
+    assert empty_store.device_owner(ProjectId(1), DEVICE) == OWNER
+    events.reorg(10)  # the transfer back at block 12 is gone from the new chain
+    events.block = 13
+    indexer.tick()
+    assert empty_store.device_owner(ProjectId(1), DEVICE) == OTHER
+    assert empty_store.device_projects(DEVICE) == {1}
 
 
 def _task(store: SqliteStore, first_nonce: int, *path: TaskStatus) -> TaskId:

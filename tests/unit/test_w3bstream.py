@@ -138,3 +138,16 @@ def test_an_attester_refuses_a_message_its_envelope_did_not_sign() -> None:
     swapped = replace(honest, payload=(payload[1], payload[0]))  # what a gateway might have "mapped"
     with pytest.raises(MessageError, match="not what its W3bStream envelope signed"):
         w3bstream.check_envelope(envelope, swapped, CONFIG)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.integers() | st.text(max_size=8), lambda inner: st.lists(inner, max_size=3), max_leaves=6))
+def test_go_compact_of_compact_json_is_the_character_scan(value: object) -> None:
+    """The shortcut for text with nothing to drop or escape gives what the character-by-character rewrite does."""
+    for text in (json.dumps(value, separators=(",", ":"), ensure_ascii=False), json.dumps(value)):
+        scanned = "".join(
+            w3bstream._GO_ESCAPES.get(ch, ch) if inside else ch
+            for ch, inside in w3bstream._chars(text)
+            if inside or ch not in " \t\n\r"
+        )
+        assert w3bstream.go_compact(text) == scanned

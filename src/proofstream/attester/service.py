@@ -13,7 +13,9 @@ store nor the node that filled it; it checks, in this order:
    contract), nonces and timestamps strictly increasing, from the first to the last nonce committed, at most
    ``capacity`` of them; and the Poseidon Merkle root of their leaves is the committed root. The store's
    project row (its schema and domain) is never consulted: whoever can write the store must not be able to
-   make an attester accept a message signed under another domain or read under another schema;
+   make an attester accept a message signed under another domain or read under another schema. A P-256 or
+   BabyJubJub device's signature is verified under the key the store holds for it, which must hash to the
+   device id the chain committed (domain/device_signatures.py), so the store cannot put in a key of its own;
 4. the anchor (protocol v2, domain/anchor.py): it waits until the device's previous task is no longer
    Assigned on chain, reads the device's anchor from the chain, and when the task opens it, finds the anchor's
    message among the store's messages by its leaf (so the store cannot hand it another one); the task's first
@@ -38,9 +40,10 @@ from proofstream import logs as log
 from proofstream.attester.ports import AttesterChain, AttestVersion, ChainTask
 from proofstream.domain.attestation import Attestation, attest_domain, recover_attester, sign_digest
 from proofstream.domain.circuit_task import TaskRecord, record_of
+from proofstream.domain.device_signatures import verify_device_signature
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import build_tree
-from proofstream.domain.messages import DeviceMessage, check_signature, message_leaf, parse_body, to_body
+from proofstream.domain.messages import SIGNATURE_LENGTH, DeviceMessage, message_leaf, parse_body, to_body
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
@@ -276,10 +279,14 @@ class Attester:
         return tuple(messages)
 
     def _check_signed(self, stored: StoredMessage, message: DeviceMessage) -> None:
-        """The device signed this message: its EIP-712 digest, or for a W3bStream message the request its
-        envelope holds, read again under this attester's own ``[w3bstream]`` section."""
+        """The device signed this message: its EIP-712 digest (secp256k1 recovered, P-256 verified under the
+        device's key), its BabyJubJub ``m``, or for a W3bStream message the request its envelope holds, read again
+        under this attester's own ``[w3bstream]`` section."""
         if stored.envelope is None:
-            check_signature(message, self._message_domain)
+            # A secp256k1 signature recovers its key; only the others need the one the device registered.
+            registered = len(message.signature) != SIGNATURE_LENGTH
+            key = self._store.device_key(message.project, message.device) if registered else None
+            verify_device_signature(message, self._message_domain, key)
             return
         if self._settings.w3bstream is None:
             raise MessageError("a W3bStream message, and the project folder has no [w3bstream] section")

@@ -19,7 +19,7 @@ from proofstream.domain.anchor import Anchor
 from proofstream.domain.tasks import TaskCommitment, gas_shares
 from proofstream.domain.tasks import task_id as task_id_of
 from proofstream.domain.types import Address, ConfigVersion, ProjectId, TaskId
-from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import DeviceDeactivation, DeviceRegistration, DeviceTransfer, TaskOutcome
 from proofstream.ports import ChainTaskState, RouteRequest, TxOutcome
 
 _STATES = {
@@ -147,6 +147,12 @@ class ChainBook:
         return [
             DeviceDeactivation(e.project, e.device, e.position.block_number)
             for e in self._core.devices.device_deactivated_events(from_block, to_block)
+        ]
+
+    def device_transfers(self, from_block: int, to_block: int) -> list[DeviceTransfer]:
+        return [
+            DeviceTransfer(e.project, e.device, e.owner, e.position.block_number, e.position.log_index)
+            for e in self._core.devices.device_transferred_events(from_block, to_block)
         ]
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]:

@@ -23,12 +23,11 @@ from proofstream.domain.bjj_messages import (
     decode_public_key,
     encode_public_key,
     signature_key_type,
-    verify_message_signature,
 )
-from proofstream.domain.bjj_messages import message_id as bjj_message_id
+from proofstream.domain.device_signatures import verify_device_signature
 from proofstream.domain.eip712 import Domain
 from proofstream.domain.merkle import MAX_DEPTH, MerkleProof, verify_inclusion
-from proofstream.domain.messages import DeviceMessage, body_dict, check_signature, message_id, message_leaf, parse_body
+from proofstream.domain.messages import DeviceMessage, body_dict, message_id, message_leaf, parse_body
 from proofstream.domain.schema import Schema
 from proofstream.domain.tasks import task_id
 from proofstream.domain.types import FIELD_MODULUS, Address, MessageId, Nonce, TaskId
@@ -216,19 +215,9 @@ def _signed_id(receipt: Receipt) -> MessageId:
             if signer != message.device:
                 raise MessageError(f"the envelope is signed by {signer}, not {message.device}", code="bad_signature")
             return message_id(digest)
-        key_type = signature_key_type(message.signature)
-        if key_type == "secp256k1":
-            return message_id(check_signature(message, receipt.domain))
-        if receipt.public_key is None:
-            raise MessageError("a BabyJubJub or P-256 signature needs the receipt's public_key", code="bad_signature")
-        if key_type == "p256":
-            return message_id(
-                p256.verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
-            )
-        m = verify_message_signature(message, receipt.domain, receipt.public_key, message.signature)
+        return verify_device_signature(message, receipt.domain, receipt.public_key).id
     except MessageError as exc:
         raise ReceiptError(f"the message's signature is not the device's: {exc}", code="bad_signature") from exc
-    return bjj_message_id(m)
 
 
 def verify_receipt(receipt: Receipt, *, task_manager: str | None = None) -> Receipt:

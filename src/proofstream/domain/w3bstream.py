@@ -22,8 +22,8 @@ from typing import Any
 
 import coincurve
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from proofstream.domain.eip712 import checksum_address, keccak
 from proofstream.domain.messages import SECP256K1_N, DeviceMessage, no_constants, no_duplicate_keys
 from proofstream.domain.schema import PayloadValue, Schema
 from proofstream.domain.types import Address
@@ -46,6 +46,8 @@ _VERSION = re.compile(r"[0-9A-Za-z._-]{0,64}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{128}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_CHANGES = re.compile("[ \t\n\r<>&\u2028\u2029]")
+"""Any character :func:`go_compact` might drop or escape: without one, the text is already what Go writes."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def parse_request(raw: bytes) -> W3bRequest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MessageError("the request is not UTF-8", code="invalid_json") from exc
-    if _depth(text) > MAX_DEPTH:
+    # Fewer brackets in all than the limit cannot nest deeper: the character scan is for the rest.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
         raise MessageError(f"the request nests more than {MAX_DEPTH} objects or arrays", code="invalid_json")
     try:
         members = _members(text)
@@ -240,6 +243,8 @@ def _is_json(data: bytes) -> bool:
 def go_compact(text: str) -> str:
     """What Go's ``json.Marshal`` makes of a ``json.RawMessage``: insignificant whitespace dropped, and ``<``,
     ``>``, ``&``, U+2028 and U+2029 written as ``\\u`` escapes (Go's HTML-safe default); the rest as sent."""
+    if not _GO_CHANGES.search(text):  # what firmware usually sends: already compact, nothing to escape
+        return text
     return "".join(
         _GO_ESCAPES.get(ch, ch) if inside else ch for ch, inside in _chars(text) if inside or ch not in " \t\n\r"
     )
@@ -287,22 +292,28 @@ def signers(message_digest: bytes, signature: bytes) -> list[Signer]:
     A high ``s`` is the same signature as its low twin with the other recovery id: both give the same two
     candidates, so a twin is the same message. MessageError ``bad_signature`` when ``r`` or ``s`` is out of range
     or nothing recovers."""
+    return list(iter_signers(message_digest, signature))
+
+
+def iter_signers(message_digest: bytes, signature: bytes) -> Iterator[Signer]:
+    """:func:`signers` one at a time, each recovered only when asked for: the gateway stops at the first that is
+    a device of the project, which is usually recovery id 0's (one recovery instead of two)."""
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:64], "big")
     if len(signature) != 64 or not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
         raise MessageError("signature r and s must lie in 1..n-1", code="bad_signature")
     flip = s > SECP256K1_N // 2
     low = signature[:32] + (SECP256K1_N - s if flip else s).to_bytes(32, "big")
-    found: list[Signer] = []
+    found = False
     for recovery in (0, 1):
         try:
             key = coincurve.PublicKey.from_signature_and_message(low + bytes([recovery]), message_digest, hasher=None)
         except Exception:  # coincurve raises a bare Exception when no key recovers
             continue
-        found.append(Signer(_address(key), low + bytes([27 + recovery])))
+        found = True
+        yield Signer(_address(key), low + bytes([27 + recovery]))
     if not found:
         raise MessageError("no key recovers from the signature", code="bad_signature")
-    return found
 
 
 def payload_values(
@@ -399,4 +410,4 @@ def check_envelope(text: str, message: DeviceMessage, config: W3bConfig) -> None
 
 
 def _address(key: coincurve.PublicKey) -> Address:
-    return Address(to_checksum_address(keccak(key.format(compressed=False)[1:])[-20:]))
+    return checksum_address("0x" + keccak(key.format(compressed=False)[1:])[-20:].hex())

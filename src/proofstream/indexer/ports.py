@@ -33,6 +33,18 @@ class DeviceDeactivation:
 
 
 @dataclass(frozen=True)
+class DeviceTransfer:
+    """A DeviceTransferred event: the device's NFT changed hands, so its rewards now go to ``owner``."""
+
+    project: ProjectId
+    device: Address
+    owner: Address
+    block: int
+    log_index: int
+    """The event's position in its block: two transfers of one device in one block apply in this order."""
+
+
+@dataclass(frozen=True)
 class TaskOutcome:
     """A TaskSettled or TaskFailed event."""
 
@@ -59,5 +71,7 @@ class ChainEvents(Protocol):
     def device_registrations(self, from_block: int, to_block: int) -> list[DeviceRegistration]: ...
 
     def device_deactivations(self, from_block: int, to_block: int) -> list[DeviceDeactivation]: ...
+
+    def device_transfers(self, from_block: int, to_block: int) -> list[DeviceTransfer]: ...
 
     def task_outcomes(self, from_block: int, to_block: int) -> list[TaskOutcome]: ...

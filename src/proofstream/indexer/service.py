@@ -1,13 +1,15 @@
-"""Follows DeviceRegistered (with a BabyJubJub device's key), DeviceDeactivated, TaskSettled and TaskFailed events
-into the store, from a checkpoint, ``confirmations`` blocks behind the chain's head.
+"""Follows DeviceRegistered (with a BabyJubJub or P-256 device's key), DeviceTransferred, DeviceDeactivated,
+TaskSettled and TaskFailed events into the store, from a checkpoint, ``confirmations`` blocks behind the chain's
+head.
 
-The device allowlist the gateway checks is what the chain says, and a task the submitter lost track of (killed
-after its route tx was mined) still ends settled, with the tx hash taken from the event.
+The device allowlist the gateway checks, and each device's owner, are what the chain says, and a task the
+submitter lost track of (killed after its route tx was mined) still ends settled, with the tx hash taken from the
+event.
 
 The checkpoint holds the last block read and the hashes of the last blocks of the ranges read since. When the
 chain no longer has the checkpoint's block under its hash (a reorganisation deeper than ``confirmations``), the
-indexer goes back to the newest kept block the chain still has, undoes the device rows of the blocks after it
-(:meth:`~proofstream.store.ports.Store.rewind_devices`) and reads them again from the new chain.
+indexer goes back to the newest kept block the chain still has, undoes the device rows and transfers of the blocks
+after it (:meth:`~proofstream.store.ports.Store.rewind_devices`) and reads them again from the new chain.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from proofstream import logs as log
 from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.errors import StoreError
-from proofstream.indexer.ports import ChainEvents, DeviceDeactivation, DeviceRegistration, TaskOutcome
+from proofstream.indexer.ports import ChainEvents, DeviceDeactivation, DeviceRegistration, DeviceTransfer, TaskOutcome
 from proofstream.store.ports import Store, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
@@ -64,6 +66,7 @@ class _Events:
     """What one range's reads found."""
 
     registrations: list[DeviceRegistration]
+    transfers: list[DeviceTransfer]
     deactivations: list[DeviceDeactivation]
     outcomes: list[TaskOutcome]
 
@@ -127,6 +130,7 @@ class Indexer:
         events = self._events
         return _Events(
             events.device_registrations(first, last),
+            events.device_transfers(first, last),
             events.device_deactivations(first, last),
             events.task_outcomes(first, last),
         )
@@ -135,6 +139,13 @@ class Indexer:
         for reg in read.registrations:
             self._store.upsert_device(reg.project, reg.device, reg.owner, key=reg.key, block=reg.block)
             log.info(logger, "device registered", project=reg.project, device=reg.device, owner=reg.owner)
+        # After the registrations of the same range: a device is transferred once it is registered (each transfer
+        # is kept by its position, so the order among them is the chain's whatever order they are written in).
+        for moved in read.transfers:
+            self._store.transfer_device(
+                moved.project, moved.device, moved.owner, block=moved.block, log_index=moved.log_index
+            )
+            log.info(logger, "device transferred", project=moved.project, device=moved.device, owner=moved.owner)
         # After the registrations of the same range: a deactivation is final, so no later registration undoes it.
         for gone in read.deactivations:
             self._store.deactivate_device(gone.project, gone.device, block=gone.block)

@@ -1,10 +1,10 @@
 """The gateway's admission queue: bounded, with one durable commit for whatever single messages wait together.
 
-``POST /messages`` checks its message on the event loop (parse, digest, signature, device: CPU only, no thread
-hop), then waits in this queue for the store. One commit task per event loop takes every message waiting at that
-moment to the store in one ``put_messages`` call (one thread hop and one transaction for all of them), and wakes
-each request with its own outcome; while that commit runs, the next group gathers. A batch request reserves room
-for its items and is admitted in a worker thread, as before.
+``POST /messages`` (and ``POST /v1/task``, with its own check) checks its message on the event loop (parse,
+digest, signature, device: CPU only, no thread hop), then waits in this queue for the store. One commit task per
+event loop takes every message waiting at that moment to the store in one ``put_messages`` call (one thread hop
+and one transaction for all of them), and wakes each request with its own outcome; while that commit runs, the
+next group gathers. A batch request reserves room for its items and is admitted in a worker thread, as before.
 
 Back-pressure: at most ``max_pending`` messages are admitted at once (checked, waiting or being stored, single and
 batched together). A request that would go over is refused at once with ``overloaded`` (503, ``Retry-After``)
@@ -48,6 +48,9 @@ class OverloadedError(ProofstreamError):
         super().__init__(message, code="overloaded")
 
 
+Check = Callable[[bytes, float], validation.Admitted]
+"""A format's checks of one raw message at a time (seconds since the epoch): every check short of the store's."""
+
 _Waiting = tuple[validation.Admitted, float, "asyncio.Future[Admitted | ProofstreamError]"]
 
 
@@ -84,13 +87,14 @@ class AdmissionQueue:
             )
         self._pending += count
 
-    async def admit_one(self, raw: bytes) -> Admitted:
-        """Check ``raw`` here, on the event loop, then wait for the commit that stores it; raise the
+    async def admit_one(self, raw: bytes, check: Check | None = None) -> Admitted:
+        """Check ``raw`` here, on the event loop, with ``check`` (by default :meth:`Intake.check`; the W3bStream
+        endpoint's is :meth:`Intake.check_w3b`), then wait for the commit that stores it; raise the
         ProofstreamError of its refusal (``overloaded`` when the queue is full)."""
         self._reserve(1)
         try:
             now = self._intake.now()
-            checked = self._intake.check(raw, now)
+            checked = (check or self._intake.check)(raw, now)
             loop = asyncio.get_running_loop()
             lane = self._lanes.setdefault(loop, _Lane())
             outcome: asyncio.Future[Admitted | ProofstreamError] = loop.create_future()
@@ -109,8 +113,8 @@ class AdmissionQueue:
         return await self.run(lambda: self._intake.accept_many(raws, project), len(raws))
 
     async def run(self, job: Callable[[], T], count: int = 1) -> T:
-        """``job`` (another transport's admission of ``count`` messages, e.g. ``POST /v1/task``) in a worker
-        thread, with room for them reserved in the queue: ``overloaded`` when there is none."""
+        """``job`` (an admission of ``count`` messages that does its own commit, e.g. a batch) in a worker thread,
+        with room for them reserved in the queue: ``overloaded`` when there is none."""
         self._reserve(count)
         try:
             return await run_in_threadpool(job)

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.errors import MessageError, ProofstreamError
@@ -50,6 +51,7 @@ from proofstream.ingest.models import (
 )
 from proofstream.ingest.ports import ContentSource, DeviceStates, Registrar, VersionLiveness
 from proofstream.ingest.receipts import receipt_response
+from proofstream.ingest.recovery import RecoveryPool
 from proofstream.ingest.registration import Registrations
 from proofstream.ingest.validation import ClockWindow
 from proofstream.ingest.w3bstream import W3bProjects
@@ -104,6 +106,40 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class SingleMessagePath:
+    """``POST /messages`` answered ahead of FastAPI's routing (an ASGI middleware): the endpoint every device's
+    message takes one at a time, where FastAPI's request, routing and dependency machinery cost about as much as
+    admitting the message. Same body limit, admission, answers and error bodies as the route FastAPI documents
+    (which still serves the OpenAPI spec); every other request goes on to FastAPI untouched."""
+
+    def __init__(self, app: ASGIApp, *, admission: AdmissionQueue, max_body_bytes: int) -> None:
+        self._app = app
+        self._admission = admission
+        self._max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/messages" or scope["method"] != "POST":
+            await self._app(scope, receive, send)
+            return
+        try:
+            admitted = await self._admission.admit_one(await _read_body(Request(scope, receive), self._max_body_bytes))
+        except ProofstreamError as exc:
+            response = _error_of(exc)
+        else:
+            body = {"id": admitted.id, "status": str(admitted.status)}
+            response = JSONResponse(body, status_code=202 if admitted.created else 200)
+        await response(scope, receive, send)
+
+
+def _error_of(exc: ProofstreamError) -> JSONResponse:
+    """The error body of a refused request, with ``Retry-After`` when the gateway is overloaded."""
+    status, code, message = describe(exc)
+    response = error_response(code, message, status)
+    if isinstance(exc, OverloadedError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
 def _project_out(configs: list[ProjectConfig]) -> dict[str, Any]:
     current = configs[-1]
     return {
@@ -133,6 +169,7 @@ def create_app(
     task_manager: str | None = None,
     w3bstream: W3bProjects | None = None,
     device_states: DeviceStates | None = None,
+    recovery: RecoveryPool | None = None,
 ) -> FastAPI:
     """The gateway's ASGI app over ``store``; ``clock`` stamps ``received_at`` (injected for tests).
 
@@ -162,11 +199,7 @@ def create_app(
 
     @app.exception_handler(ProofstreamError)
     async def _proofstream_error(_: Request, exc: ProofstreamError) -> JSONResponse:
-        status, code, message = describe(exc)
-        response = error_response(code, message, status)
-        if isinstance(exc, OverloadedError):
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        return response
+        return _error_of(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -177,9 +210,10 @@ def create_app(
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(code, str(exc.detail), exc.status_code)
 
-    intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window)
+    intake = Intake(store, clock=clock, liveness=liveness, clock_window=clock_window, recovery=recovery)
     admission = AdmissionQueue(intake, max_pending=max_pending_messages)
     app.state.admission = admission
+    app.add_middleware(SingleMessagePath, admission=admission, max_body_bytes=max_body_bytes)
     app.include_router(
         w3bstream_router(store, intake, w3bstream or {}, lambda request: _read_body(request, max_body_bytes), admission)
     )
@@ -199,6 +233,7 @@ def create_app(
         openapi_extra=json_body("A signed device message (docs/protocol.md, wire format version 1)."),
     )
     async def post_message(request: Request) -> JSONResponse:
+        # SingleMessagePath answers this request before routing; the route documents it and is its reference.
         raw = await _read_body(request, max_body_bytes)
         admitted = await admission.admit_one(raw)
         body = {"id": admitted.id, "status": str(admitted.status)}

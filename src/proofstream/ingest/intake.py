@@ -1,8 +1,10 @@
 """The one admission path every transport shares: check a raw message, then store it durably.
 
-A transport (HTTP today) hands :meth:`Intake.accept` the raw bytes of one message, or :meth:`Intake.accept_many`
-those of a batch, and answers the device with what it returns; a refusal is a ProofstreamError whose code the
-transport maps (``ingest.errors``). Nothing is stored for a refused message.
+A transport hands :meth:`Intake.accept` the raw bytes of one message, or :meth:`Intake.accept_many` those of a
+batch (or checks with :meth:`Intake.check` / :meth:`Intake.check_w3b` and stores a group with :meth:`Intake.store`),
+and answers the device with what it returns; a refusal is a ProofstreamError whose code the transport maps
+(``ingest.errors``). Every check reads the same :class:`~proofstream.ingest.directory.CachedDirectory`, whatever
+the transport or format. Nothing is stored for a refused message.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from proofstream.errors import MessageError, ProofstreamError, StoreError
 from proofstream.ingest import validation
 from proofstream.ingest.directory import CachedDirectory
 from proofstream.ingest.ports import VersionLiveness
+from proofstream.ingest.recovery import MIN_POOLED, RecoveryPool
 from proofstream.ingest.validation import ClockWindow, admit, check_clock
+from proofstream.ingest.w3bstream import W3bProjects, admit_w3b
 from proofstream.store.ports import RECEIVED, MessageStatus, NewMessage, Store
 
 logger = logging.getLogger(__name__)
@@ -44,8 +48,12 @@ class Intake:
         clock: Callable[[], float] = time.time,
         liveness: VersionLiveness | None = None,
         clock_window: ClockWindow | None = None,
+        recovery: RecoveryPool | None = None,
     ) -> None:
+        """``recovery``: where a batch of at least ``recovery.MIN_POOLED`` messages has its signers recovered
+        (None: in the calling thread)."""
         self._store = store
+        self._recovery = recovery
         self._directory = CachedDirectory(store)
         self._clock = clock
         self._liveness = liveness
@@ -72,6 +80,8 @@ class Intake:
         (the HTTP batch's path), an item of another project is refused with ``project_mismatch``. A store failure
         of the commit itself raises, and then nothing of the request is stored."""
         now = self._clock()
+        if self._recovery is not None and len(raws) >= MIN_POOLED:
+            return self.store(self._check_pooled(raws, now, project, self._recovery), now)
         checked: list[validation.Admitted | ProofstreamError] = []
         for raw in raws:
             try:
@@ -80,10 +90,40 @@ class Intake:
                 checked.append(exc)
         return self.store(checked, now)
 
+    def _check_pooled(
+        self, raws: Sequence[bytes], now: float, project: ProjectId | None, recovery: RecoveryPool
+    ) -> list[validation.Admitted | ProofstreamError]:
+        """:meth:`check` of every item, the secp256k1 signers recovered in ``recovery``'s workers at once."""
+        first: list[validation.Unrecovered | validation.Admitted | MessageError] = []
+        for raw in raws:
+            try:
+                first.append(validation.parse_for_recovery(raw, self._directory))
+            except MessageError as exc:
+                first.append(exc)
+        waiting = [item for item in first if isinstance(item, validation.Unrecovered)]
+        signers = iter(recovery.recover([(item.digest, item.message.signature) for item in waiting]))
+        checked: list[validation.Admitted | ProofstreamError] = []
+        for item in first:
+            try:
+                if isinstance(item, MessageError):
+                    raise item
+                if isinstance(item, validation.Unrecovered):
+                    signer = next(signers)
+                    if isinstance(signer, MessageError):
+                        raise signer
+                    item = validation.admit_recovered(item, signer, self._directory)
+                checked.append(self._checked(item, now, project))
+            except MessageError as exc:
+                checked.append(exc)
+        return checked
+
     def check(self, raw: bytes, now: float, project: ProjectId | None = None) -> validation.Admitted:
         """Every check of :meth:`accept` short of the store's own ordering rules: raise the MessageError of its
         refusal. With ``project``, a message of another project is refused (``project_mismatch``)."""
-        admitted = admit(raw, self._directory)
+        return self._checked(admit(raw, self._directory), now, project)
+
+    def _checked(self, admitted: validation.Admitted, now: float, project: ProjectId | None) -> validation.Admitted:
+        """:meth:`check` once ``admitted`` passed admission: the batch's project, liveness and the clock window."""
         if project is not None and admitted.message.project != project:
             raise MessageError(
                 f"message of project {admitted.message.project} sent to project {project}: post it to "
@@ -99,7 +139,7 @@ class Intake:
         """Store what :meth:`check` passed in one durable commit (a refusal in ``checked`` keeps its place): one
         outcome per item, in order; raises StoreError if the commit fails, and then nothing of it is stored."""
         passed = [item for item in checked if isinstance(item, validation.Admitted)]
-        stored = iter(self._store.put_messages([NewMessage(a.message, a.id) for a in passed], now))
+        stored = iter(self._store.put_messages([NewMessage(a.message, a.id, a.envelope) for a in passed], now))
         results: list[Admitted | ProofstreamError] = []
         for item in checked:
             if not isinstance(item, validation.Admitted):
@@ -109,15 +149,12 @@ class Intake:
             results.append(outcome if isinstance(outcome, StoreError) else self._answer(item, outcome.created))
         return results
 
-    def accept_admitted(self, admitted: validation.Admitted, envelope: str | None = None) -> Admitted:
-        """Store a message another format's admission checked (``ingest.w3bstream``), with what its device signed
-        (``envelope``), by the same rules as :meth:`accept`: liveness, clock window, the store's ordering."""
-        now = self.now()
+    def check_w3b(self, raw: bytes, now: float, projects: W3bProjects) -> validation.Admitted:
+        """:meth:`check` for a W3bStream v0.25 body (``ingest.w3bstream.admit_w3b``), its envelope kept for
+        :meth:`store`: the same directory, liveness and clock window as every other message."""
+        admitted = admit_w3b(raw, self._directory, projects, now)
         self._check_new(admitted, now)
-        (outcome,) = self._store.put_messages([NewMessage(admitted.message, admitted.id, envelope)], now)
-        if isinstance(outcome, StoreError):
-            raise outcome
-        return self._answer(admitted, outcome.created)
+        return admitted
 
     def _check_new(self, admitted: validation.Admitted, now: float) -> None:
         """The version's liveness and the clock window, for a message not stored yet: a resend of a stored

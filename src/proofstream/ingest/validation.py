@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from proofstream.domain import bjj_messages, p256
+from proofstream.domain.device_signatures import verify_device_signature
 from proofstream.domain.eip712 import binding_digest
-from proofstream.domain.messages import DeviceMessage, check_signature, message_id, parse_body, recover_device
+from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
 from proofstream.domain.vouchers import ZERO_ADDRESS, Permit, Terms, Voucher, permit_digest, voucher_digest
@@ -53,6 +54,9 @@ class Admitted:
     digest: bytes
     id: MessageId
     project: ProjectConfig
+    envelope: str | None = None
+    """What the device signed when that is not the message's own digest (a W3bStream message's request,
+    ``domain.w3bstream.envelope``): stored beside the message, for receipts and attesters."""
 
 
 def admit(raw: bytes, directory: Directory) -> Admitted:
@@ -62,6 +66,26 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
     ``unsupported_version``, ``unknown_project``, ``unknown_config``, ``bad_signature``, ``unknown_device``,
     ``device_not_in_project``.
     """
+    checked = parse_for_recovery(raw, directory)
+    if isinstance(checked, Admitted):
+        return checked
+    return admit_recovered(checked, recover_device(checked.digest, checked.message.signature), directory)
+
+
+@dataclass(frozen=True)
+class Unrecovered:
+    """A secp256k1-signed message that passed :func:`admit`'s checks up to its signature: what recovering the
+    signer needs (its digest and signature), which may happen elsewhere (``ingest.recovery``, for a batch)."""
+
+    message: DeviceMessage
+    digest: bytes
+    project: ProjectConfig
+
+
+def parse_for_recovery(raw: bytes, directory: Directory) -> Unrecovered | Admitted:
+    """:func:`admit`'s checks up to the signature: a secp256k1 message comes back :class:`Unrecovered`, for
+    :func:`admit_recovered` once its signer is known; a BabyJubJub or P-256 one, whose key comes from the registry,
+    is admitted whole. MessageError as :func:`admit`."""
     found: list[ProjectConfig] = []
 
     def schema_for(project: ProjectId, config: ConfigVersion) -> Schema:
@@ -75,12 +99,19 @@ def admit(raw: bytes, directory: Directory) -> Admitted:
 
     message = parse_body(raw, schema_for)
     project_config = found[0]
-    key_type = bjj_messages.signature_key_type(message.signature)
-    if key_type != "secp256k1":
-        return _admit_registered_key(message, project_config, directory, key_type)
-    message_digest = check_signature(message, project_config.domain)
+    if bjj_messages.signature_key_type(message.signature) != "secp256k1":
+        return _admit_registered_key(message, project_config, directory)
+    return Unrecovered(message, digest(message, project_config.domain), project_config)
+
+
+def admit_recovered(checked: Unrecovered, signer: Address, directory: Directory) -> Admitted:
+    """The rest of :func:`admit` once ``signer`` is what ``checked``'s signature recovers: it must be the message's
+    device (``bad_signature``), registered in the message's project (``unknown_device``, ``device_not_in_project``)."""
+    message = checked.message
+    if signer != message.device:
+        raise MessageError(f"signature is by {signer}, not by device {message.device}", code="bad_signature")
     _check_membership(message, directory)
-    return Admitted(message, message_digest, message_id(message_digest), project_config)
+    return Admitted(message, checked.digest, message_id(checked.digest), checked.project)
 
 
 def _check_membership(message: DeviceMessage, directory: Directory) -> None:
@@ -96,9 +127,7 @@ def _check_membership(message: DeviceMessage, directory: Directory) -> None:
         )
 
 
-def _admit_registered_key(
-    message: DeviceMessage, project_config: ProjectConfig, directory: Directory, key_type: bjj_messages.KeyType
-) -> Admitted:
+def _admit_registered_key(message: DeviceMessage, project_config: ProjectConfig, directory: Directory) -> Admitted:
     """A BabyJubJub- or P-256-signed message: its key is only known from the registration, so membership comes
     first, then the signature under the key the registry holds (docs/protocol.md), whose hash must be the device
     id of the signature's key type. The digest is ``m`` (BabyJubJub) or the EIP-712 digest (P-256)."""
@@ -109,11 +138,8 @@ def _admit_registered_key(
             f"device {message.device} is registered with a secp256k1 key: sign with it (65-byte signature)",
             code="bad_signature",
         )
-    if key_type == "p256":
-        message_digest = p256.verify_message_signature(message, project_config.domain, key, message.signature)
-        return Admitted(message, message_digest, message_id(message_digest), project_config)
-    m = bjj_messages.verify_message_signature(message, project_config.domain, key, message.signature)
-    return Admitted(message, m.to_bytes(32, "big"), bjj_messages.message_id(m), project_config)
+    signed = verify_device_signature(message, project_config.domain, key)
+    return Admitted(message, signed.digest, signed.id, project_config)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the same store rules (nonce, timestamp order), with an envelope of what the devi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from proofstream.domain import w3bstream
@@ -31,14 +31,10 @@ class W3bProject:
 W3bProjects = Mapping[tuple[ProjectId, ConfigVersion], W3bProject]
 
 
-@dataclass(frozen=True)
-class W3bAdmitted:
-    admitted: Admitted
-    envelope: str
-
-
-def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: float) -> W3bAdmitted:
-    """Check a W3bStream body end to end; raise MessageError with a specific ``code`` at the first failure.
+def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: float) -> Admitted:
+    """Check a W3bStream body end to end, with what the device signed as the result's ``envelope``; raise
+    MessageError with a specific ``code`` at the first failure. ``directory`` is the one every transport reads
+    (the gateway's :class:`~proofstream.ingest.directory.CachedDirectory`, through ``Intake.check_w3b``).
 
     Codes, in the order checked: ``invalid_json``, ``invalid_field``, ``unknown_project``, ``unknown_config``,
     ``w3bstream_refused``, ``w3bstream_disabled``, ``bad_signature``, ``unknown_device``,
@@ -61,7 +57,7 @@ def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: floa
         )
     config = found.config
     message_digest = w3bstream.digest(request, config.signed_keys)
-    signer = _device(directory, project, w3bstream.signers(message_digest, request.signature))
+    signer = _device(directory, project, w3bstream.iter_signers(message_digest, request.signature))
     payload, timestamp = w3bstream.payload_values(request, project_config.schema, config, int(now))
     message = DeviceMessage(
         schema=project_config.schema,
@@ -73,8 +69,8 @@ def admit_w3b(raw: bytes, directory: Directory, projects: W3bProjects, now: floa
         payload=payload,
         signature=signer.signature,
     )
-    admitted = Admitted(message, message_digest, message_id(message_digest), project_config)
-    return W3bAdmitted(admitted, w3bstream.envelope(request, config.signed_keys, signer))
+    envelope = w3bstream.envelope(request, config.signed_keys, signer)
+    return Admitted(message, message_digest, message_id(message_digest), project_config, envelope)
 
 
 def _version(directory: Directory, project: ProjectId, version: str) -> ProjectConfig:
@@ -94,10 +90,13 @@ def _version(directory: Directory, project: ProjectId, version: str) -> ProjectC
     return chosen[0]
 
 
-def _device(directory: Directory, project: ProjectId, candidates: list[w3bstream.Signer]) -> w3bstream.Signer:
-    """The candidate that is a device of ``project`` (recovery ids 0 and 1 give two keys; at most one is)."""
+def _device(directory: Directory, project: ProjectId, candidates: Iterator[w3bstream.Signer]) -> w3bstream.Signer:
+    """The candidate that is a device of ``project`` (recovery ids 0 and 1 give two keys; at most one is), the
+    keys recovered one at a time until it is found."""
     elsewhere: Address | None = None
+    tried: list[w3bstream.Signer] = []
     for candidate in candidates:
+        tried.append(candidate)
         projects = directory.device_projects(candidate.address)
         if project in projects:
             return candidate
@@ -106,6 +105,6 @@ def _device(directory: Directory, project: ProjectId, candidates: list[w3bstream
     if elsewhere is not None:
         raise MessageError(f"device {elsewhere} is not registered in project {project}", code="device_not_in_project")
     raise MessageError(
-        f"neither key the signature recovers ({', '.join(c.address for c in candidates)}) is a registered device",
+        f"neither key the signature recovers ({', '.join(c.address for c in tried)}) is a registered device",
         code="unknown_device",
     )

@@ -18,7 +18,8 @@ from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import MessageId
 from proofstream.ingest.admission import AdmissionQueue
 from proofstream.ingest.intake import Intake
-from proofstream.ingest.w3bstream import W3bProjects, admit_w3b
+from proofstream.ingest.validation import Admitted
+from proofstream.ingest.w3bstream import W3bProjects
 from proofstream.store.ports import Store, StoredMessage
 
 SETTLED_COMMENT = "The task has been completed. Please check the generated proof in the corresponding DApp contract."
@@ -60,14 +61,13 @@ def w3bstream_router(
     read_body: Callable[[Request], Awaitable[bytes]],
     admission: AdmissionQueue,
 ) -> APIRouter:
-    """The two endpoints over ``store``; ``read_body`` reads a request within the gateway's body limit, and
-    ``admission`` bounds what is being admitted, with every other transport's messages."""
+    """The two endpoints over ``store``; ``read_body`` reads a request within the gateway's body limit. A task
+    takes the path of ``POST /messages`` through ``admission`` (checked on the event loop against the gateway's
+    one directory, then stored in a group commit, within the same bound as every other transport's messages)."""
     router = APIRouter(tags=["W3bStream"])
 
-    def create(raw: bytes) -> dict[str, Any]:
-        checked = admit_w3b(raw, store, projects, intake.now())
-        admitted = intake.accept_admitted(checked.admitted, checked.envelope)
-        return {"taskID": admitted.id, "id": admitted.id, "status": str(admitted.status), "created": admitted.created}
+    def check(raw: bytes, now: float) -> Admitted:
+        return intake.check_w3b(raw, now, projects)
 
     @router.post(
         "/v1/task",
@@ -86,8 +86,10 @@ def w3bstream_router(
     async def post_task(request: Request) -> JSONResponse:
         """200 ``{"taskID", "id", "status", "created"}`` once durably stored; the same message again: 200 with the
         same id and ``created`` false. ``taskID`` is the message id (W3bStream's field name)."""
-        raw = await read_body(request)
-        return JSONResponse(await admission.run(lambda: create(raw)))
+        admitted = await admission.admit_one(await read_body(request), check)
+        return JSONResponse(
+            {"taskID": admitted.id, "id": admitted.id, "status": str(admitted.status), "created": admitted.created}
+        )
 
     @router.get("/v1/task/{task_id}")
     async def get_task(task_id: str) -> JSONResponse:

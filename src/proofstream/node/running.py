@@ -40,6 +40,7 @@ from proofstream.errors import ConfigError, ProofstreamError
 from proofstream.ingest.http import create_app
 from proofstream.ingest.intake import Intake
 from proofstream.ingest.mqtt import MqttGateway, admit_batched, admit_each
+from proofstream.ingest.recovery import RecoveryPool
 from proofstream.ingest.validation import ClockWindow
 from proofstream.node.wiring import ChainAccess, Wiring, wire
 from proofstream.projects.build import ProjectBuild
@@ -74,6 +75,7 @@ class Node:
         self._on_step = on_step or (lambda _: None)
         self.data_dir = Path(settings.data_dir).expanduser().resolve()
         self._wiring: Wiring | None = None
+        self._recovery: RecoveryPool | None = None
         self._resources = contextlib.ExitStack()
         self._stopping = threading.Event()
         self._flush = threading.Event()
@@ -159,6 +161,12 @@ class Node:
         self._resources.callback(self._wiring.store.close)
         self._resources.callback(self._wiring.pipeline.close)  # after the loops stop (callbacks run last first)
         self._start_attesters(rpc_url)
+        workers = self.settings.gateway.recovery_workers
+        # One pool for both transports; closed after they stop (callbacks run last first), before the store.
+        self._recovery = RecoveryPool(workers) if workers else None
+        if self._recovery is not None:
+            self._resources.callback(self._recovery.close)
+            self._recovery.warm()
         self._start_gateway()
         self._start_mqtt()
         self._start_loops()
@@ -213,6 +221,7 @@ class Node:
             task_manager=wiring.manifest.core.task_manager,
             w3bstream=wiring.w3bstream(),
             device_states=ChainDeviceStates(wiring.core.devices),
+            recovery=self._recovery,
         )
         config = uvicorn.Config(app, host=gateway.host, port=gateway.port, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
@@ -241,6 +250,7 @@ class Node:
             self.wiring.store,
             liveness=ChainLiveness(self.wiring.core.projects, confirmations=self.settings.confirmations),
             clock_window=self._clock_window(),
+            recovery=self._recovery,
         )
         admit = admit_batched(intake) if settings.batch > 1 else admit_each(intake)
         subscriber = MqttGateway(

@@ -293,9 +293,22 @@ class Store(Protocol):
         :meth:`device_key` still answers, for its receipts."""
         ...
 
+    def transfer_device(
+        self, project: ProjectId, device: Address, owner: Address, *, block: int, log_index: int
+    ) -> None:
+        """The device's NFT moved to ``owner`` on chain (the DeviceTransferred event at ``block``, ``log_index``):
+        from then on :meth:`device_owner` answers ``owner``. Writing the same event again changes nothing."""
+        ...
+
+    def device_owner(self, project: ProjectId, device: Address) -> Address | None:
+        """Who the device's rewards go to: the owner of its latest transfer (by block, then log index), or the
+        one it was registered to; None for a device not registered in ``project``."""
+        ...
+
     def rewind_devices(self, after_block: int) -> None:
         """Undo the chain blocks after ``after_block`` (a reorganisation took them away): devices registered in
-        them are gone, their deactivations lifted. Rows written without a block are left alone."""
+        them are gone, their deactivations lifted, their transfers undone. Rows written without a block are left
+        alone."""
         ...
 
     def device_projects(self, device: Address) -> set[ProjectId]:

@@ -84,20 +84,38 @@ def device_key(message: DeviceMessage) -> DeviceKey:
     return u64(message.project), addr(message.device)
 
 
-def _check_device_order(conn: Connection, message: DeviceMessage, project: str, device: str, nonce: str) -> None:
-    """Refuse a message that does not fit between the device's stored neighbours in nonce order: its timestamp must
-    lie strictly between theirs (ConflictError ``stale_timestamp``) and its config version between theirs
-    (``stale_config``): nonce order, timestamp order and config order of a device always agree.
+def _neighbour(column: str, side: str) -> str:
+    order = "DESC" if side == "<" else "ASC"
+    return (
+        f"(SELECT {column} FROM messages WHERE project = d.project AND device = d.device AND nonce {side} d.nonce"
+        f" ORDER BY nonce {order} LIMIT 1)"
+    )
+
+
+_ADMISSION_READS = (
+    "SELECT (SELECT 1 FROM messages WHERE id = d.id),"
+    " (SELECT id FROM messages WHERE project = d.project AND device = d.device AND nonce = d.nonce),"
+    " (SELECT MAX(last_nonce) FROM tasks WHERE project = d.project AND device = d.device),"
+    " (SELECT 1 FROM projects WHERE project = d.project AND config = d.config), "
+    + ", ".join(_neighbour(c, side) for side in ("<", ">") for c in ("nonce", "device_time", "config"))
+    + " FROM (SELECT ? AS id, ? AS project, ? AS device, ? AS nonce, ? AS config) AS d"
+)
+"""What :func:`_insert_message` checks a message against, given (id, project, device, nonce, config):
+whether the id is stored, the message holding the (project, device, nonce), the device's highest batched nonce,
+whether the config is known, then (nonce, device_time, config) of the nearest stored nonce below and above."""
+
+
+def _check_device_order(message: DeviceMessage, below: Sequence[Any] | None, above: Sequence[Any] | None) -> None:
+    """Refuse a message that does not fit between the device's stored neighbours in nonce order (``below`` and
+    ``above``: the (nonce, device_time, config) of the nearest lower and higher stored nonce, None where there is
+    none): its timestamp must lie strictly between theirs (ConflictError ``stale_timestamp``) and its config
+    version between theirs (``stale_config``): nonce order, timestamp order and config order of a device always
+    agree.
 
     Stored messages already agree, so the nearest lower and the nearest higher nonce are the only ones to check;
     for a message above every stored nonce (the usual case) that is the device's latest message alone. The config
     rule is the sequencer's cost guard: a task never holds two versions, so a device that alternated between two
     live versions would turn every message into a task of its own."""
-    below = conn.execute(
-        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce < ?"
-        " ORDER BY nonce DESC LIMIT 1",
-        (project, device, nonce),
-    ).fetchone()
     if below is not None and message.timestamp <= int(below[1]):
         raise ConflictError(
             f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not above "
@@ -111,11 +129,6 @@ def _check_device_order(conn: Connection, message: DeviceMessage, project: str, 
             f"{int(below[2])} of its nonce {int(below[0])}: a device never goes back to an older config version",
             code="stale_config",
         )
-    above = conn.execute(
-        "SELECT nonce, device_time, config FROM messages WHERE project = ? AND device = ? AND nonce > ?"
-        " ORDER BY nonce ASC LIMIT 1",
-        (project, device, nonce),
-    ).fetchone()
     if above is not None and message.timestamp >= int(above[1]):
         raise ConflictError(
             f"timestamp {message.timestamp} of device {message.device} nonce {message.nonce} is not below "
@@ -146,20 +159,16 @@ def _insert_message(
     before reading the device's rows, so what these SELECTs see cannot change before the INSERT commits. The
     unique index on (project, device, nonce) backs the nonce rule should anything write around this function."""
     project, device, nonce = u64(message.project), addr(message.device), u64(message.nonce)
-    if conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone():
+    # Everything the rules read, in one query (one round trip to a server database instead of six).
+    found = conn.execute(_ADMISSION_READS, (message_id, project, device, nonce, message.config)).fetchone()
+    duplicate, used_by, batched_up_to, known_config = found[:4]
+    if duplicate is not None:
         return PutResult(message_id, created=False)
-    row = conn.execute(
-        "SELECT id FROM messages WHERE project = ? AND device = ? AND nonce = ?",
-        (project, device, nonce),
-    ).fetchone()
-    if row is not None:
+    if used_by is not None:
         raise ConflictError(
             f"device {message.device} already used nonce {message.nonce} in project "
-            f"{message.project} for message {row[0]}"
+            f"{message.project} for message {used_by}"
         )
-    (batched_up_to,) = conn.execute(
-        "SELECT MAX(last_nonce) FROM tasks WHERE project = ? AND device = ?", (project, device)
-    ).fetchone()
     if batched_up_to is not None and nonce <= batched_up_to:
         # Tasks of a device cover increasing nonce ranges on chain: a late message below the last
         # batched nonce could never be proven, so it is refused now rather than stranded.
@@ -168,10 +177,9 @@ def _insert_message(
             "which is already batched; ask GET /devices/{address} for the next nonce",
             code="stale_nonce",
         )
-    _check_device_order(conn, message, project, device, nonce)
-    if not conn.execute(
-        "SELECT 1 FROM projects WHERE project = ? AND config = ?", (project, message.config)
-    ).fetchone():
+    below, above = found[4:7], found[7:10]
+    _check_device_order(message, below if below[0] is not None else None, above if above[0] is not None else None)
+    if known_config is None:
         raise StoreError(
             f"project {message.project} config {message.config} is not known to the store",
             code="unknown_project",

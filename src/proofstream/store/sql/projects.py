@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eth_utils.address import to_checksum_address
+
 from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import StoreError
 from proofstream.store.ports import ProjectConfig
@@ -93,11 +95,12 @@ class ProjectQueries(SqlEngine):
         return int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
 
     def remove_device(self, project: ProjectId, device: Address) -> None:
-        self._write(
-            lambda conn: conn.execute(
-                "DELETE FROM devices WHERE project = ? AND device = ?", (u64(project), addr(device))
-            )
-        )
+        def job(conn: Connection) -> None:
+            key = (u64(project), addr(device))
+            conn.execute("DELETE FROM devices WHERE project = ? AND device = ?", key)
+            conn.execute("DELETE FROM device_transfers WHERE project = ? AND device = ?", key)
+
+        self._write(job)
 
     def deactivate_device(self, project: ProjectId, device: Address, *, block: int | None = None) -> None:
         self._write(
@@ -107,9 +110,30 @@ class ProjectQueries(SqlEngine):
             )
         )
 
+    def transfer_device(
+        self, project: ProjectId, device: Address, owner: Address, *, block: int, log_index: int
+    ) -> None:
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO device_transfers (project, device, block, log_index, owner) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (project, device, block, log_index) DO UPDATE SET owner = excluded.owner",
+                (u64(project), addr(device), block, log_index, addr(owner)),
+            )
+        )
+
+    def device_owner(self, project: ProjectId, device: Address) -> Address | None:
+        rows = self._read(
+            "SELECT COALESCE((SELECT t.owner FROM device_transfers t WHERE t.project = d.project"
+            " AND t.device = d.device ORDER BY t.block DESC, t.log_index DESC LIMIT 1), d.owner)"
+            " FROM devices d WHERE d.project = ? AND d.device = ?",
+            (u64(project), addr(device)),
+        )
+        return Address(to_checksum_address(str(rows[0][0]))) if rows else None
+
     def rewind_devices(self, after_block: int) -> None:
         def job(conn: Connection) -> None:
             conn.execute("DELETE FROM devices WHERE registered_block > ?", (after_block,))
+            conn.execute("DELETE FROM device_transfers WHERE block > ?", (after_block,))
             conn.execute(
                 "UPDATE devices SET deactivated = 0, deactivated_block = NULL WHERE deactivated_block > ?",
                 (after_block,),
