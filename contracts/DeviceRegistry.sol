@@ -28,7 +28,8 @@ import {ProjectRegistry} from "./ProjectRegistry.sol";
 /// owner (`registerDeviceByVoucher`, for firmware that cannot sign a binding). Both carry a nonce (used once, per
 /// signer) and an expiry (unix seconds, refused after it).
 /// Every registration mints the device's ERC-721 token (`DeviceNFT`, id `tokenIdOf(project, device)`) to its
-/// owner; transferring the token changes `deviceOwner`, so the device's future rewards go to the new owner.
+/// owner; transferring the token changes `deviceOwner`, so the device's rewards not yet claimed, and all later
+/// ones, go to the new owner (RewardDApp.claim mints to the owner at claim time).
 /// A binding is written once. The project owner may deactivate a device for good (`deactivateDevice`): it stays
 /// registered with its owner but is no longer active (`isActive`), and cannot be registered again.
 contract DeviceRegistry is DeviceNFT {
