@@ -12,12 +12,14 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from proofstream.domain import bjj_messages, p256
+from proofstream.domain.babyjub import Point
 from proofstream.domain.device_signatures import verify_device_signature
-from proofstream.domain.eip712 import binding_digest
+from proofstream.domain.eip712 import Domain, binding_digest
 from proofstream.domain.messages import DeviceMessage, digest, message_id, parse_body, recover_device
 from proofstream.domain.schema import Field, Schema
 from proofstream.domain.types import Address, ConfigVersion, MessageId, ProjectId
@@ -252,8 +254,8 @@ def admit_registration(raw: bytes, project: ProjectConfig, now: float | None = N
     if "public_key" in obj:
         signature_hex = obj["signature"]
         if isinstance(signature_hex, str) and len(signature_hex) == 2 + 2 * p256.SIGNATURE_LENGTH_P256:
-            return _p256_registration(obj, project, device, owner)
-        return _bjj_registration(obj, project, device, owner)
+            return _keyed_registration(_P256, obj, project, device, owner)
+        return _keyed_registration(_BJJ, obj, project, device, owner)
     raw_signature = _secp_signature(obj["signature"])
     signer = recover_device(binding_digest(project.domain, project.project, device, owner), raw_signature)
     if signer != device:
@@ -324,34 +326,57 @@ def _hex_bytes(value: object, length: int, what: str) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def _bjj_registration(
-    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
-) -> DeviceRegistrationRequest:
-    """A BabyJubJub device: ``public_key`` (``Ax || Ay``) must be a valid device key whose id is ``device``, and
-    ``signature`` (96 bytes) its EdDSA-Poseidon signature of ``m_bind`` (what registerBjjDevice checks)."""
-    key = bjj_messages.decode_public_key(
-        _hex_bytes(obj["public_key"], bjj_messages.PUBLIC_KEY_LENGTH, "public_key (Ax || Ay)")
-    )
-    if bjj_messages.device_id(key) != device:
-        raise MessageError(
-            f"device {device} is not the id of this public key ({bjj_messages.device_id(key)})", code="bad_signature"
-        )
-    signature = _hex_bytes(obj["signature"], bjj_messages.SIGNATURE_LENGTH_BJJ, "signature (R8x || R8y || S)")
-    bjj_messages.verify_binding_signature(project.domain, project.project, owner, key, signature)
-    return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)
+@dataclass(frozen=True)
+class _KeyScheme:
+    """How a registration names and proves a device key that is not recovered from its signature."""
+
+    key_name: str
+    key_length: int
+    key_label: str
+    signature_length: int
+    signature_label: str
+    decode_public_key: Callable[[bytes], Point]
+    device_id: Callable[[Point], Address]
+    verify_binding: Callable[[Domain, int, Address, Point, bytes], object]
 
 
-def _p256_registration(
-    obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
+_BJJ = _KeyScheme(
+    "public key",
+    bjj_messages.PUBLIC_KEY_LENGTH,
+    "public_key (Ax || Ay)",
+    bjj_messages.SIGNATURE_LENGTH_BJJ,
+    "signature (R8x || R8y || S)",
+    bjj_messages.decode_public_key,
+    bjj_messages.device_id,
+    bjj_messages.verify_binding_signature,
+)
+"""A BabyJubJub device: ``signature`` (96 bytes) is its EdDSA-Poseidon signature of ``m_bind`` (what
+registerBjjDevice checks)."""
+
+_P256 = _KeyScheme(
+    "P-256 key",
+    p256.PUBLIC_KEY_LENGTH,
+    "public_key (X || Y)",
+    p256.SIGNATURE_LENGTH_P256,
+    "signature (r || s)",
+    p256.decode_public_key,
+    p256.device_id,
+    p256.verify_binding_signature,
+)
+"""A P-256 device: ``signature`` (64 bytes ``r || s``, low s) is its ECDSA signature of the DeviceBinding digest
+(what registerP256Device checks)."""
+
+
+def _keyed_registration(
+    scheme: _KeyScheme, obj: dict[str, object], project: ProjectConfig, device: Address, owner: Address
 ) -> DeviceRegistrationRequest:
-    """A P-256 device: ``public_key`` (``X || Y``) must lie on the curve and its id be ``device``, and
-    ``signature`` (64 bytes ``r || s``, low s) its ECDSA signature of the DeviceBinding digest (what
-    registerP256Device checks)."""
-    key = p256.decode_public_key(_hex_bytes(obj["public_key"], p256.PUBLIC_KEY_LENGTH, "public_key (X || Y)"))
-    if p256.device_id(key) != device:
+    """``public_key`` must be a valid key of ``scheme`` whose id is ``device``, and ``signature`` its signature of
+    the binding."""
+    key = scheme.decode_public_key(_hex_bytes(obj["public_key"], scheme.key_length, scheme.key_label))
+    if scheme.device_id(key) != device:
         raise MessageError(
-            f"device {device} is not the id of this P-256 key ({p256.device_id(key)})", code="bad_signature"
+            f"device {device} is not the id of this {scheme.key_name} ({scheme.device_id(key)})", code="bad_signature"
         )
-    signature = _hex_bytes(obj["signature"], p256.SIGNATURE_LENGTH_P256, "signature (r || s)")
-    p256.verify_binding_signature(project.domain, project.project, owner, key, signature)
+    signature = _hex_bytes(obj["signature"], scheme.signature_length, scheme.signature_label)
+    scheme.verify_binding(project.domain, project.project, owner, key, signature)
     return DeviceRegistrationRequest(project.project, device, owner, signature, public_key=key)
