@@ -16,7 +16,7 @@ __all__ = ["DEMO_TEMPLATE", "SIGNED_DEMO_NAME", "demo_project", "run_demo", "run
 
 DEMO_TEMPLATE = "tracker-distance"
 SIGNED_DEMO_NAME = "tracker-signed"
-"""The signed variant's project name: fixed, so its files (and so its cached circuit build) are the same each run."""
+"""The signed variant's project name: fixed, so the folder it is scaffolded in is found again on the next run."""
 
 
 def demo_project() -> ProjectSpec:

@@ -35,8 +35,8 @@ ON_POSTGRES = ("tracker-distance", "attest")
     [(t, b) for t in sorted(TEMPLATES) for b in ("groth16", "attest") if (t, b) not in TUTORIAL],
 )
 def test_scaffold_build_test_deploy_run(tmp_path: Path, template: str, backend: str) -> None:
-    # Named as the template, so the circuit is the one the other tests compile and set up: a fresh CI cache builds
-    # each key once (the name is the circuit's, and a renamed circuit is another compile and another setup).
+    # The template's own circuit: the build cache is keyed by content alone, so the build the other tests made of
+    # it is used again, whatever the project is called.
     root = scaffold(template, template, tmp_path, backend=backend)
 
     built = cli("project", "build", "--project", str(root))
