@@ -46,7 +46,7 @@ from proofstream.prover.attest import AttestBackend
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.isolated import IsolatedLogic
 from proofstream.prover.ports import ProverBackend
-from proofstream.prover.service import DeviceSigning, ProverWorker
+from proofstream.prover.service import DeferringBackend, DeviceSigning, ProverWorker
 from proofstream.prover.warm import choose_prover
 from proofstream.sequencer.service import Sequencer
 from proofstream.settings import Settings
@@ -348,6 +348,7 @@ def _pipeline(
         deadline_blocks=settings.chain.deadline_blocks,
         max_batch=settings.chain.route_batch,
         wait_seconds=0.0 if settings.batching.latency else settings.chain.route_wait_seconds,
+        chained=not any(isinstance(backend, DeferringBackend) for backend in backends.values()),
     )
     indexer = Indexer(store, book, start_block=manifest.core.start_block, confirmations=settings.confirmations)
     released = provers[0].release_orphans()

@@ -1,9 +1,17 @@
 """The prover loop: claim an assigned task, prove it against its device's anchor, store the proof for the submitter.
 
 The Router routes a device's tasks in assignment order and checks each proof against the anchor its predecessor
-left (protocol v2, domain/anchor.py). So a task is proven only once its predecessor in the store is final: then
-the chain's anchor is the one the route will meet. (A predecessor that failed before verifying leaves the anchor
-where it was; its route is refused with PredecessorPending until the submitter expires it past its deadline.)
+left (protocol v2, domain/anchor.py). That anchor is known before the predecessor settles: it is the timestamp and
+leaf of the predecessor's last message, which its own proof pins. So a task whose predecessor is still on its way
+(batched, being proven or routed) is proven at once against the anchor the predecessor will leave ("chained"
+proving), and the submitter routes the two in one transaction, the predecessor first. A device's tasks are then
+proven in parallel and settle together, instead of one proof and one route transaction after the other. Should the
+predecessor fail before it verifies (the anchor stays where it was), the submitter finds the proof made against an
+anchor the chain never held and sends the task back to be proven again, against the chain's anchor. A predecessor
+that is final in the store has left the chain's anchor as it is: the task is proven against that.
+
+A backend that depends on others (``attest``: its attesters read the anchor from the chain) proves a task only once
+its predecessor in the store is final, as before chaining.
 
 A claim is a compare-and-set on the task's status (batched -> proving), so several workers (threads now,
 processes on other machines with PostgreSQL later) never prove the same task twice.
@@ -122,6 +130,8 @@ class ProverWorker:
         self._prover = int(prover, 16)
         self._n_outputs = n_public - PROTOCOL_PUBLIC_INPUTS - (SIGNATURE_PUBLIC_INPUTS if signing is not None else 0)
         self._constraints = constraints
+        self._chained = not isinstance(backend, DeferringBackend)
+        """Whether a task is proven against the anchor its pending predecessor will leave (module docstring)."""
         self._attempts: dict[int, int] = {}
         """Interrupted proving attempts per task, in this worker's life."""
 
@@ -142,8 +152,8 @@ class ProverWorker:
                 continue  # its commitment is not on chain yet
             if self._config is not None and task.config != self._config:
                 continue  # another version's worker proves it
-            if not self._predecessor_final(task):
-                continue  # its anchor is not known yet
+            if not self._anchor_known(task):
+                continue  # its predecessor must settle first (a deferring backend)
             if deferring is not None and not deferring.ready(task):
                 continue  # asked before claiming: a waiting task costs no write per tick
             try:
@@ -155,9 +165,27 @@ class ProverWorker:
                 return proven
         return None
 
-    def _predecessor_final(self, task: TaskRow) -> bool:
+    def _anchor_known(self, task: TaskRow) -> bool:
+        """Whether the anchor ``task`` is proven against is known (from the store alone: asked every tick)."""
+        if self._chained:
+            return True
         previous = self._store.previous_task(task.project, task.device, task.first_nonce)
         return previous is None or previous.status in FINAL
+
+    def _anchor_of(self, task: TaskRow) -> Anchor | None:
+        """The anchor to prove ``task`` against: the chain's once its predecessor in the store is final (or it has
+        none); while the predecessor is on its way, the one it will leave (chained proving, not for a deferring
+        backend); None when it is not known yet."""
+        previous = self._store.previous_task(task.project, task.device, task.first_nonce)
+        if previous is None or previous.status in FINAL:
+            return self._anchors.anchor(task.project, task.device)
+        if not self._chained:
+            return None
+        messages = self._store.task_messages(previous.id)
+        if not messages:
+            return None
+        last = messages[-1].message
+        return Anchor(last.timestamp, message_leaf(task.project, last), previous.config)
 
     def _anchor_message(self, task: TaskRow, anchor: Anchor) -> TaskRecord:
         """The stored message whose leaf is the anchor's: the last message of one of the device's earlier tasks."""
@@ -177,7 +205,9 @@ class ProverWorker:
         return record_of(found.message)
 
     def _circuit_task(self, task: TaskRow) -> CircuitTask:
-        anchor = self._anchors.anchor(task.project, task.device)
+        anchor = self._anchor_of(task)
+        if anchor is None:
+            raise ProverError(f"task {task.id}: its predecessor has no messages", code="anchor_unknown")
         previous = self._anchor_message(task, anchor) if anchor.prev_leaf(task.config) != 0 else None
         messages = self._store.task_messages(task.id)
         return CircuitTask(

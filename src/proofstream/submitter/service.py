@@ -16,10 +16,15 @@ Routes are batched: the tasks ready at a tick under one config version go in one
 at all when no other task could still join (none is being proven or could be). When a batch reverts, it is split
 in two and each half routed again (bisection): a bad proof, or a task the Router refuses, ends up alone and is
 handled as a single route is, and the good ones settle without it.
+
+A task whose predecessor is still Assigned on chain joins the batch of its predecessor, right after it, when its
+proof was made against the anchor the predecessor's proof leaves (the prover's chained proving): the Router settles
+the predecessor first, and the task meets the anchor it left. Otherwise it waits for the predecessor, as before.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +46,23 @@ DROP_PROOF = TaskUpdate(drop_proof=True)
 """A proof made against an anchor the chain no longer holds: the task goes back to be proven again."""
 
 
+class _Readiness(enum.Enum):
+    READY = "ready"
+    FOLLOWS = "follows"
+
+
+_READY = _Readiness.READY
+"""Routable now: the chain holds the anchor the proof was made against."""
+_FOLLOWS = _Readiness.FOLLOWS
+"""Routable only right after its predecessor, which is still Assigned on chain."""
+
+
+def _leaves_anchor_for(before: TaskRow, task: TaskRow) -> bool:
+    """Whether ``task``'s proof was made against the anchor ``before``'s proof leaves."""
+    assert before.proof is not None and task.proof is not None
+    return task.proof.made_against(before.proof.next_anchor(before.config), task.config)
+
+
 class Submitter:
     def __init__(
         self,
@@ -51,11 +73,14 @@ class Submitter:
         backoff: Backoff = DEFAULT_BACKOFF,
         max_batch: int = 64,
         wait_seconds: float = 0.0,
+        chained: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``deadline_blocks``: the fresh deadline of a reassigned task (the sequencer's ``chain.deadline_blocks``);
         ``backoff``: how a failed task write is retried (``store.retry``); ``max_batch``: most tasks per route
-        transaction; ``wait_seconds``: how long a ready proof may wait for others to join its batch."""
+        transaction; ``wait_seconds``: how long a ready proof may wait for others to join its batch; ``chained``:
+        the provers prove a task before its predecessor settles (prover/service.py), so any batched task could
+        join a batch."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._store = store
@@ -64,6 +89,7 @@ class Submitter:
         self._deadline_blocks = deadline_blocks
         self._max_batch = max_batch
         self._wait_seconds = wait_seconds
+        self._chained = chained
         self._clock = clock
         self._ready_since: dict[int, float] = {}
 
@@ -74,13 +100,17 @@ class Submitter:
         for task in self._store.tasks_with_status(TaskStatus.SUBMITTED):
             done += self._reconcile(task)
         ready: list[TaskRow] = []
+        following: list[TaskRow] = []
         for task in self._store.tasks_with_status(TaskStatus.PROVING):
             if task.proof is not None:
                 outcome = self._prepare(task, task.proof)
-                if outcome is None:
+                if isinstance(outcome, int):
+                    done += outcome
+                elif outcome is _READY:
                     ready.append(task)
                 else:
-                    done += outcome
+                    following.append(task)
+        ready = self._with_followers(ready, following)
         if not ready or not self._due(ready):
             return done
         groups: dict[tuple[int, int], list[TaskRow]] = {}
@@ -91,12 +121,35 @@ class Submitter:
                 done += self._route(group[at : at + self._max_batch])
         return done
 
+    def _with_followers(self, ready: list[TaskRow], following: Sequence[TaskRow]) -> list[TaskRow]:
+        """``ready`` with each waiting task whose predecessor is in it (transitively) and whose proof was made
+        against the anchor that predecessor's proof leaves; every task after its predecessor."""
+        joined = {t.id: t for t in ready}
+        waiting = list(following)
+        while waiting:
+            left = []
+            for task in waiting:
+                previous = self._store.previous_task(task.project, task.device, task.first_nonce)
+                before = joined.get(previous.id) if previous is not None else None
+                if before is None:
+                    left.append(task)
+                elif before.config == task.config and _leaves_anchor_for(before, task):
+                    joined[task.id] = task
+            if len(left) == len(waiting):
+                break
+            waiting = left
+        # Assignment order within a device (first nonces rise with task ids' assignment), devices in any order.
+        return sorted(joined.values(), key=lambda t: (t.device.lower(), t.first_nonce))
+
     def _due(self, ready: Sequence[TaskRow]) -> bool:
-        """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join."""
+        """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join
+        (no task being proven or that could be, and no message waiting to be cut into one)."""
         now = self._clock()
         since = [self._ready_since.setdefault(t.id, now) for t in ready]
         if len(ready) >= self._max_batch or now - min(since) >= self._wait_seconds:
             return True
+        if any(self._store.unbatched_messages(project, limit=1) for project in {t.project for t in ready}):
+            return False
         return not any(
             self._could_join(t)
             for t in self._store.tasks_with_status(TaskStatus.BATCHED, TaskStatus.PROVING)
@@ -104,8 +157,8 @@ class Submitter:
         )
 
     def _could_join(self, task: TaskRow) -> bool:
-        """A task without a proof that is being proven or can be (its predecessor is final)."""
-        if task.status is TaskStatus.PROVING:
+        """A task without a proof that is being proven or can be (chained proving, or its predecessor is final)."""
+        if task.status is TaskStatus.PROVING or self._chained:
             return True
         previous = self._store.previous_task(task.project, task.device, task.first_nonce)
         return previous is None or previous.status in FINAL
@@ -163,8 +216,9 @@ class Submitter:
             logger, "ended a failed predecessor on chain", task=task.id, predecessor=previous.id, tx=outcome.tx_hash
         )
 
-    def _prepare(self, task: TaskRow, proof: StoredProof) -> int | None:
-        """None when ``task`` can be routed now; else how many tasks this made final (0 or 1)."""
+    def _prepare(self, task: TaskRow, proof: StoredProof) -> int | _Readiness:
+        """``_READY`` when ``task`` can be routed now, ``_FOLLOWS`` when only right after its predecessor (still
+        Assigned on chain); else how many tasks this made final (0 or 1)."""
         state = self._revive(task, self._book.state(task.id))
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
@@ -172,7 +226,8 @@ class Submitter:
             return 0  # paused: the Router would refuse the route; keep the proof and wait for the resume
         if self._book.predecessor_pending(task.id):
             self._unblock_predecessor(task)
-            return 0  # the Router routes a device's tasks in order: wait for the predecessor
+            # The Router routes a device's tasks in order: with the predecessor in the same batch, or after it.
+            return _FOLLOWS
         anchor = self._book.anchor(task.project, task.device)
         if not proof.made_against(anchor, task.config):
             log.warning(
@@ -184,7 +239,7 @@ class Submitter:
             )
             self._tasks.update(task.id, TaskStatus.BATCHED, DROP_PROOF, expect=TaskStatus.PROVING)
             return 0
-        return None
+        return _READY
 
     def _route(self, tasks: Sequence[TaskRow]) -> int:
         """Mark ``tasks`` submitted and route them in one transaction (one task: a plain route)."""
