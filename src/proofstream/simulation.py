@@ -79,11 +79,42 @@ class RunSummary:
     """Gas of the one claim transaction that mints every device's accrued rewards to its owner (not a task's)."""
     seconds: float = 0.0
 
+    def gas(self) -> GasSummary:
+        """The gas of every assign and route transaction of the run, over its messages (the tasks' shares add up
+        to each transaction's gas: a batch's gas is shared among its tasks)."""
+        assign = sum(t.assign_gas or 0 for t in self.tasks)
+        route = sum(t.route_gas or 0 for t in self.tasks)
+        return GasSummary(
+            messages=sum(t.messages for t in self.tasks),
+            tasks=len(self.tasks),
+            assign=assign,
+            route=route,
+            assign_transactions=len({t.assign_tx for t in self.tasks if t.assign_tx}),
+            route_transactions=len({t.route_tx for t in self.tasks if t.route_tx}),
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for device, raw in zip(self.devices, data["devices"], strict=True):
             raw["tokens"] = device.tokens
+        gas = self.gas()
+        data["gas"] = {**asdict(gas), "per_message": gas.per_message}
         return data
+
+
+@dataclass(frozen=True)
+class GasSummary:
+    messages: int
+    tasks: int
+    assign: int
+    route: int
+    assign_transactions: int
+    route_transactions: int
+
+    @property
+    def per_message(self) -> int:
+        """All in: assign and route gas over the messages the tasks held (0 without messages)."""
+        return round((self.assign + self.route) / self.messages) if self.messages else 0
 
 
 @dataclass

@@ -165,6 +165,13 @@ def print_run_summary(summary: RunSummary) -> None:
             str(t.route_gas or "-"),
         )
     out.print(tasks)
+    gas = summary.gas()
+    if gas.messages:
+        out.print(
+            f"gas: {gas.per_message:,} per message all in ({gas.assign:,} to assign in {gas.assign_transactions} "
+            f"transaction(s), {gas.route:,} to route in {gas.route_transactions}, over {gas.messages} messages in "
+            f"{gas.tasks} tasks); the claim that mints the rewards: {summary.claim_gas:,}"
+        )
     total = sum(d.tokens for d in summary.devices)
     ok = all(d.proven == d.reference for d in summary.devices)
     out.print(
