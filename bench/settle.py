@@ -1,17 +1,18 @@
 """Settlement gas per message and per task: one route per task against 1, 4, 16 and 64 tasks per route transaction.
 
 A benchmark that prints figures, not a test. On a fresh anvil chain it deploys proofstream's core and the demo's
-project (tracker-distance, capacity 8) twice: with its Groth16 verifier (the snarkjs-exported one for ``route``, the
-batch verifier generated from the same key for ``routeBatch``) and with an attest verifier (2 of 3 attesters). For
-each backend it registers ``--tasks`` secp256k1 devices, assigns one full task (8 fixes from the template's
-generator) per device in one ``assignTasks``, proves each (real Groth16 proofs, the fast path when installed) or has
-the attesters sign it, takes an anvil snapshot, and then, going back to the snapshot each time, routes the same
-tasks one ``route`` per task (today's path, the baseline) and in ``routeBatch`` transactions of each size. Gas per
-task is every assign and route transaction's gas over the tasks; per message, over their messages. Rewards accrue
-in the DApp; the one claim that mints them is reported apart (it is per device, not per task).
+template (tracker-distance, scaffolded at capacity 8 unless ``--capacity`` says otherwise) twice: with its Groth16
+verifier (the snarkjs-exported one for ``route``, the batch verifier generated from the same key for ``routeBatch``)
+and with an attest verifier (2 of 3 attesters). For each backend it registers ``--tasks`` secp256k1 devices, assigns
+one full task (capacity fixes from the generator) per device in one ``assignTasks``, proves each (real Groth16
+proofs, the fast path when installed) or has the attesters sign it, takes an anvil snapshot, and then, going back to
+the snapshot each time, routes the same tasks one ``route`` per task (today's path, the baseline) and in
+``routeBatch`` transactions of each size. Gas per task is every assign and route transaction's gas over the tasks;
+per message, over their messages. Rewards accrue in the DApp; the one claim that mints them is reported apart (it is
+per device, not per task).
 
-``--capacity 16`` runs the same with the template scaffolded at capacity 16 (``TrackerDistance(4)``, 2^15 powers of
-tau): what a task of 16 fixes costs against one of 8.
+``--capacity 16`` runs the same with the template scaffolded at capacity 16 (``project new --capacity 16``:
+``TrackerDistance(4)``, 2^15 powers of tau, what the demo runs): what a task of 16 fixes costs against one of 8.
 
     .venv/bin/python bench/settle.py [--tasks 64] [--sizes 1,4,16,64] [--backends groth16,attest] [--capacity 8]
 """
@@ -35,7 +36,7 @@ from proofstream.chain.contracts.rewards import RewardDApp
 from proofstream.chain.contracts.router import RouteCall
 from proofstream.chain.deploy import DeploymentManifest, ProjectDeployment, attach_core
 from proofstream.chain.localnet import Localnet
-from proofstream.demo import DEMO_TEMPLATE, demo_project
+from proofstream.demo import DEMO_TEMPLATE
 from proofstream.domain.anchor import NO_ANCHOR, Anchor, anchor_after
 from proofstream.domain.attestation import Attestation, attest_domain, sign_digest
 from proofstream.domain.circuit_task import CircuitTask, TaskRecord
@@ -46,7 +47,7 @@ from proofstream.domain.types import Address, ConfigVersion, FieldElement, Nonce
 from proofstream.projects.build import ProjectBuild, build_project
 from proofstream.projects.circuit import ProjectCircuit
 from proofstream.projects.deploy import deploy_built_project
-from proofstream.projects.scaffold import scaffold
+from proofstream.projects.scaffold import scaffold, template_dir
 from proofstream.projects.spec import ProjectSpec, load_project
 from proofstream.prover.groth16 import Groth16Backend
 from proofstream.prover.warm import WarmProver, fast_prover_installed
@@ -55,7 +56,7 @@ from proofstream.sdk.device import DeviceKey
 START = 1_764_300_000
 OWNER, SEQUENCER, PROVER = dev_account(0), dev_account(2), dev_account(3)
 ATTESTERS = (dev_account(6), dev_account(7), dev_account(8))
-GENERATOR = demo_project().generator()
+GENERATOR = load_project(template_dir(DEMO_TEMPLATE)).generator()
 """The tracker template's simulated fixes (imported once)."""
 MAX_TX_GAS = 16_000_000
 """Below the 2^24 gas cap a transaction may have since Osaka (EIP-7825)."""
@@ -277,17 +278,6 @@ def run_backend(
     return manifest, figures
 
 
-def _at_capacity(parent: Path, capacity: int) -> ProjectSpec:
-    """The tracker template scaffolded with ``capacity`` fixes per task (its circuit's depth to match)."""
-    root = scaffold(f"tracker-{capacity}", DEMO_TEMPLATE, parent)
-    config = root / "proofstream.toml"
-    config.write_text(config.read_text().replace("capacity = 8", f"capacity = {capacity}", 1))
-    circuit = root / "circuit.circom"
-    text = circuit.read_text()
-    circuit.write_text(text[: text.rindex("(3);")] + f"({capacity.bit_length() - 1});\n")
-    return load_project(root)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=64)
@@ -301,7 +291,7 @@ def main() -> None:
         print(f"• {text}", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="proofstream-settle-") as tmp, Localnet() as net:
-        spec = demo_project() if args.capacity == 8 else _at_capacity(Path(tmp), args.capacity)
+        spec = load_project(scaffold(f"tracker-{args.capacity}", DEMO_TEMPLATE, Path(tmp), capacity=args.capacity))
         manifest: DeploymentManifest | None = None
         rows: list[Figures] = []
         for backend in args.backends.split(","):

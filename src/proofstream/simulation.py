@@ -1,7 +1,7 @@
-"""Run a project end to end on the local chain: a node, simulated devices from the project's generator sending
-signed messages over HTTP, and a summary read back from the chain. ``proofstream demo`` is this on the embedded
-tracker-distance template; ``proofstream project run`` on the developer's own project. Everything is real:
-anvil, the contracts, the circuit, snarkjs proofs (or attesting provers), HTTP, SQLite."""
+"""Run a project end to end on the local chain: a node, simulated devices from the project's generator sending signed
+messages over HTTP, and a summary read back from the chain. ``proofstream demo`` is this on the tracker-distance
+template scaffolded at capacity 16 (demo.py); ``proofstream project run`` on the developer's own project. Everything
+is real: anvil, the contracts, the circuit, snarkjs proofs (or attesting provers), HTTP, SQLite."""
 
 from __future__ import annotations
 

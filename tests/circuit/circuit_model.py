@@ -1,7 +1,8 @@
 """Test helpers: tracks, and a plain-Python model of the tracker-distance template circuit's named signals.
 
 The circuit under test is the template's (src/proofstream/templates/tracker_distance/circuit.circom) on the
-shared batch library (src/proofstream/circuits/batch.circom), exactly what the demo and the node prove.
+shared batch library (src/proofstream/circuits/batch.circom) at the template's capacity 8 (the demo scaffolds the
+same template at depth 4, `project new --capacity 16`).
 
 The model recomputes every intermediate signal the circuit names (hints, their remainders, range-check bits,
 the batch library's gaps and Merkle nodes) from the inputs and optional hint overrides. Written into a correct
@@ -38,7 +39,7 @@ from proofstream.templates.tracker_distance.logic import (
 )
 
 SPEC: ProjectSpec = load_project(template_dir("tracker-distance"))
-"""The tracker-distance template, loaded as the demo loads it."""
+"""The tracker-distance template itself, in place (capacity 8)."""
 TRACKER = ProjectCircuit.of(SPEC)
 """The template as the Groth16 backend sees it (inputs by the shared layout, outputs by its logic.py)."""
 FIELDS = SPEC.schema.payload_names

@@ -1,5 +1,5 @@
 """Builds the tracker-distance template's circuit once per session (compile + Groth16 setup: ~40 s cold, a cache
-hit after; the node and the demo share the cache entry).
+hit after; every project scaffolded from the template without `--capacity` shares the cache entry).
 
 The powers of tau come from the repository's ``ptau/`` or ``../shared/ptau`` through proofstream.circuits.ptau;
 without node_modules or a ptau file the circuit tests are skipped with the reason, never silently passed.

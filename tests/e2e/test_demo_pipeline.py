@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proofstream.demo import demo_project, run_demo, run_signed_demo
+from proofstream.demo import DEMO_CAPACITY, demo_project, run_demo, run_signed_demo
 from proofstream.domain.circuit_task import TaskRecord
 from proofstream.domain.tasks import TaskStatus
 from proofstream.store.sqlite import SqliteStore
@@ -18,15 +18,19 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_pays_each_owner_what_the_reference_logic_computes(tmp_path: Path) -> None:
-    summary = run_demo(devices=3, messages=11, data_dir=tmp_path)
-    fields = demo_project().schema.payload_names
+    fixes = DEMO_CAPACITY + 3
+    summary = run_demo(devices=3, messages=fixes, data_dir=tmp_path)
+    spec = demo_project(tmp_path)  # the project the run scaffolded into its data folder
+    assert (spec.capacity, spec.depth) == (DEMO_CAPACITY, 4)
+    fields = spec.schema.payload_names
     assert fields == ("lat", "lon")
-    assert (summary.project_name, summary.backend, summary.output_name) == ("tracker-distance", "groth16", "metres")
+    assert (summary.project_name, summary.backend, summary.output_name) == ("tracker-demo", "groth16", "metres")
 
-    assert [d.accepted for d in summary.devices] == [11, 11, 11]
-    # 11 fixes a device: one full task (capacity 8) and the 3 left over when the demo flushes.
-    assert sorted(t.messages for t in summary.tasks) == [3, 3, 3, 8, 8, 8]
+    assert [d.accepted for d in summary.devices] == [fixes] * 3
+    # 19 fixes a device: one full task (capacity 16) and the 3 left over when the demo flushes.
+    assert sorted(t.messages for t in summary.tasks) == [3, 3, 3, 16, 16, 16]
     assert {t.status for t in summary.tasks} == {"settled"}
+    assert all(t.constraints and t.constraints > 16_000 for t in summary.tasks)  # TrackerDistance(4), not (3)
 
     with SqliteStore(tmp_path / "proofstream.sqlite3") as store:
         expected: dict[str, int] = {}

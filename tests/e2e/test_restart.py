@@ -50,7 +50,8 @@ from proofstream.templates.tracker_distance import logic
 pytestmark = [pytest.mark.slow, pytest.mark.chain]
 
 SPEC = demo_project()
-"""What `proofstream node` runs without --project: the tracker-distance template."""
+"""What `proofstream node` runs without --project: the tracker-distance template at the demo's capacity (16). The
+node's process scaffolds its own copy; the same content, so the same config hash as the one deployed here."""
 DEVICES = 3
 TASKS_PER_DEVICE = 2
 FIXES_PER_DEVICE = TASKS_PER_DEVICE * SPEC.capacity

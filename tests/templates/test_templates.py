@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from proofstream.circuits.artifacts import CompiledCircuit
 from proofstream.circuits.ptau import required_power
+from proofstream.errors import ToolchainError
+from proofstream.projects.circuit import compile_project
 from proofstream.projects.differential import run_differential
-from proofstream.projects.scaffold import TEMPLATES
-from proofstream.projects.spec import ProjectSpec
+from proofstream.projects.scaffold import LARGEST_CAPACITY, SHIPPED_PTAU_POWER, TEMPLATES, scaffold
+from proofstream.projects.spec import ProjectSpec, load_project
 
 TEMPLATE_NAMES = tuple(TEMPLATES)
 BUNDLED_PTAU_POWER = 14
-"""ptau/pot14_proofstream.ptau: every template must fit it so the demo needs no download."""
+"""ptau/pot14_proofstream.ptau: every template at its own capacity (8) fits it, so a new project needs no download."""
 
 
 @pytest.mark.parametrize("template", TEMPLATE_NAMES)
@@ -52,3 +56,19 @@ BOUND_UNDER_2_13 = ("uptime",)
 def test_small_templates_fit_2_13(template: str, compiled: dict[str, CompiledCircuit]) -> None:
     circuit = compiled[template]
     assert required_power(circuit.constraints, circuit.public_signals) <= 13
+
+
+@pytest.mark.toolchain
+@pytest.mark.parametrize("template", TEMPLATE_NAMES)
+def test_the_largest_scaffolded_capacity_fits_the_shipped_ptau(template: str, tmp_path: Path) -> None:
+    """What ``project new --capacity`` offers builds on a user's machine (scaffold.LARGEST_CAPACITY); the
+    tracker's at 16 is the demo's circuit, so the compile cache entry is shared with it."""
+    capacity = LARGEST_CAPACITY[template]
+    spec = load_project(scaffold("widest", template, tmp_path, capacity=capacity))
+    try:
+        circuit = compile_project(spec)
+    except ToolchainError as exc:
+        pytest.skip(f"circuit toolchain unavailable: {exc}")
+    assert required_power(circuit.constraints, circuit.public_signals) <= SHIPPED_PTAU_POWER
+    # Twice the capacity would about double the constraints: past the shipped file (hence the limit).
+    assert 2 * circuit.constraints + circuit.public_signals >= 2**SHIPPED_PTAU_POWER

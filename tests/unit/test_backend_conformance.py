@@ -1,6 +1,6 @@
 """Every ProverBackend adapter through the one conformance suite (backend_conformance.py): the Groth16 backend on
 the tracker-distance template's real circuit (snarkjs proves and verifies; the build is the content-hash cache
-entry tests/circuit and the demo share), the attest backend on a real store with attesters' signatures, and the
+entry tests/circuit shares), the attest backend on a real store with attesters' signatures, and the
 fake the pipeline tests use. The Groth16 backend runs twice: on the snarkjs CLI and on the warm fast path.
 
 ``IsolatedLogic`` is no backend (it runs a logic.py and returns outputs, no proof): the attest backend below runs

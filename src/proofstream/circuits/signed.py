@@ -33,11 +33,11 @@ from proofstream.domain.layout import SIGNATURE_INPUTS, SIGNATURE_SLOTS
 from proofstream.domain.merkle import leaf_hash
 from proofstream.errors import ConfigError
 
-__all__ = ["SIGNED_CAPACITY", "TemplateInterface", "read_template", "sign_task", "signed_circuit"]
+__all__ = ["SIGNED_CAPACITY", "TemplateInterface", "read_template", "sign_task", "signed_circuit", "with_main_depth"]
 
 SIGNED_CAPACITY = 4
-"""Capacity of a scaffolded signed project: about 4.9k constraints per signature, so 4 slots fit a 2^15
-powers-of-tau file (8 need 2^16)."""
+"""Capacity of a scaffolded signed project, the default and the largest (``--capacity`` 1 or 2 for fewer): about
+4.9k constraints per signature, so 4 slots fit a 2^15 powers-of-tau file (8 need 2^16)."""
 
 SIGNED_LIBRARY = "proofstream/signatures.circom"
 
@@ -174,6 +174,19 @@ def read_template(source: str, depth: int, *, where: str = "circuit.circom") -> 
             else:
                 outputs.append(declared["name"])
     return TemplateInterface(name, params, args, public, tuple(inputs), tuple(outputs), main.span())
+
+
+def with_main_depth(source: str, depth: int, *, where: str = "circuit.circom") -> tuple[str, str]:
+    """``source`` with its ``component main`` instantiating its template at Merkle depth ``depth`` (the argument
+    :attr:`TemplateInterface.depth_index` points at; the others and the public list untouched), and the template's
+    name. ConfigError, as :func:`read_template`'s, when the main component cannot be read."""
+    template = read_template(source, depth, where=where)
+    main = _MAIN.match(_blank_comments(source), template.main_span[0])
+    assert main is not None  # read_template found it there
+    args = list(template.args)
+    args[template.depth_index] = str(depth)
+    start, end = main.span("args")
+    return source[:start] + ", ".join(args) + source[end:], template.name
 
 
 def _size(name: str, dims: tuple[int, ...], capacity: int, nfields: int, per_slot: set[str]) -> str:

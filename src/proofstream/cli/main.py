@@ -39,7 +39,8 @@ console = Console(stderr=True)
 def node(
     settings_file: Annotated[Path | None, typer.Option("--settings", help="TOML settings file")] = None,
     project: Annotated[
-        Path | None, typer.Option("--project", "-p", help="project folder (default: the embedded demo project)")
+        Path | None,
+        typer.Option("--project", "-p", help="project folder (default: the demo's, tracker-distance at capacity 16)"),
     ] = None,
     store_url: Annotated[
         str | None,
@@ -88,7 +89,9 @@ def node(
 @app.command()
 def demo(
     devices: Annotated[int, typer.Option(min=1, max=200, help="simulated GPS trackers (secp256k1 keys)")] = 10,
-    messages: Annotated[int, typer.Option(min=1, max=1000, help="signed fixes per device")] = 20,
+    messages: Annotated[
+        int, typer.Option(min=1, max=1000, help="signed fixes per device (32: two full tasks of 16 each)")
+    ] = 32,
     signed_devices: Annotated[
         int,
         typer.Option(

@@ -73,7 +73,15 @@ def new(
         str | None,
         typer.Option(
             help="gateway (default: the gateway checks device signatures) | circuit (BabyJubJub devices; the "
-            "circuit checks every signature, capacity 4)"
+            "circuit checks every signature, capacity 4 or less)"
+        ),
+    ] = None,
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            help="messages per task, a power of two (default: the template's 8; signed 4): up to 16 for "
+            "tracker-distance and weather-quality, 32 for uptime, 4 signed, so the circuit fits the shipped 2^15 "
+            "powers of tau; up to 64 with --backend attest (no circuit)"
         ),
     ] = None,
 ) -> None:
@@ -81,12 +89,15 @@ def new(
     from proofstream.projects.scaffold import scaffold
 
     try:
-        target = scaffold(name, template, directory, backend=backend, signatures=signatures)
+        target = scaffold(name, template, directory, backend=backend, signatures=signatures, capacity=capacity)
         spec = _load(target)
     except ProofstreamError as exc:
         raise fail(exc) from exc
     signed = ", signatures checked in the circuit" if spec.circuit_signatures else ""
-    console.print(f"[green]created[/] {target} from template {template} (backend {spec.backend}{signed})")
+    console.print(
+        f"[green]created[/] {target} from template {template} (backend {spec.backend}{signed}, "
+        f"capacity {spec.capacity})"
+    )
     for path in sorted(target.rglob("*")):
         if path.is_file():
             console.print(f"  {path.relative_to(target)}")
