@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 
 from proofstream import logs as log
 from proofstream.domain.tasks import FINAL, TaskStatus
+from proofstream.domain.types import TaskId
 from proofstream.errors import StaleTaskError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, RouteRequest, TaskBook
 from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
@@ -110,8 +111,9 @@ class Submitter:
                     ready.append(task)
                 else:
                     following.append(task)
+        seen = {t.id for t in ready} | {t.id for t in following}
         ready = self._with_followers(ready, following)
-        if not ready or not self._due(ready):
+        if not ready or not self._due(ready, seen):
             return done
         groups: dict[tuple[int, int], list[TaskRow]] = {}
         for task in ready:
@@ -141,9 +143,10 @@ class Submitter:
         # Assignment order within a device (first nonces rise with task ids' assignment), devices in any order.
         return sorted(joined.values(), key=lambda t: (t.device.lower(), t.first_nonce))
 
-    def _due(self, ready: Sequence[TaskRow]) -> bool:
+    def _due(self, ready: Sequence[TaskRow], seen: set[TaskId]) -> bool:
         """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join
-        (no task being proven or that could be, and no message waiting to be cut into one)."""
+        (no task being proven or that could be, and no message waiting to be cut into one). ``seen``: the proven
+        tasks this tick looked at; one proven since (after the scan) could still join."""
         now = self._clock()
         since = [self._ready_since.setdefault(t.id, now) for t in ready]
         if len(ready) >= self._max_batch or now - min(since) >= self._wait_seconds:
@@ -153,7 +156,7 @@ class Submitter:
         return not any(
             self._could_join(t)
             for t in self._store.tasks_with_status(TaskStatus.BATCHED, TaskStatus.PROVING)
-            if t.proof is None
+            if t.proof is None or t.id not in seen
         )
 
     def _could_join(self, task: TaskRow) -> bool:
