@@ -142,7 +142,8 @@ class ProverSettings:
     Empty: the project's own committed file (demo-grade) or ../shared/ptau on these machines."""
     workers: int = 1
     """Tasks proven at once: that many prover threads in the node, each with its own warm prover processes on the
-    fast path. Tasks of one device are proven in order, so more workers help only with several devices."""
+    fast path. One device's tasks are shared among them as any others are (each is proven against the anchor
+    its predecessor will leave), except with the attest backend, whose attesters wait for the predecessor."""
     backend: str = "auto"
     """The Groth16 prover: ``fast`` (warm groth16py processes, the ``fastprove`` extra), ``snarkjs`` (the snarkjs
     CLI, a fresh process per proof) or ``auto`` (fast when the extra is installed, else snarkjs)."""
