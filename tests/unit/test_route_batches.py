@@ -14,7 +14,7 @@ from proofstream.domain.tasks import TaskStatus
 from proofstream.domain.types import TaskId
 from proofstream.ports import ChainTaskState
 from proofstream.sdk.device import DeviceKey
-from proofstream.store.ports import TaskUpdate
+from proofstream.store.ports import TaskRow, TaskUpdate
 from proofstream.store.sqlite import SqliteStore
 from proofstream.submitter.service import Submitter
 
@@ -93,3 +93,24 @@ def test_a_proof_does_not_wait_when_nothing_else_could_join(store: SqliteStore) 
     book = FakeBook()
     _tasks(store, book, 2)
     assert Submitter(store, book, wait_seconds=3600.0, clock=lambda: 0.0).tick() == 2
+
+
+def test_a_proof_stored_after_the_tick_looked_still_joins_the_next_batch(store: SqliteStore) -> None:
+    """A worker stores a proof between the tick's scan of the proven tasks and its question "could any other task
+    join?": that task could (the next tick routes it), so the batch waits instead of leaving it alone."""
+    book = FakeBook()
+    tasks = _tasks(store, book, 3, proven=2)
+    late = replace(PROOF, calldata=bytes([2]) + bytes(255))
+    real = store.tasks_with_status
+
+    def racing(*statuses: TaskStatus) -> list[TaskRow]:
+        if TaskStatus.BATCHED in statuses:  # the wait's question, after the scan
+            store.update_task(tasks[2], change=TaskUpdate(proof=late))
+        return real(*statuses)
+
+    store.tasks_with_status = racing  # type: ignore[method-assign]
+    submitter = Submitter(store, book, wait_seconds=3600.0, clock=lambda: 0.0)
+    assert submitter.tick() == 0
+    store.tasks_with_status = real  # type: ignore[method-assign]
+    assert submitter.tick() == 3
+    assert [sorted(b) for b in book.batches] == [sorted(tasks)]
