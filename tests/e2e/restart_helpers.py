@@ -26,7 +26,8 @@ READY_PREFIX = "READY "
 
 def write_settings(tmp: Path, rpc_url: str, key: str) -> Path:
     """A settings file for a node on an external chain with the operator's ``key`` (hex) in a key file, tasks cut
-    at capacity only (a window of an hour)."""
+    at capacity only (a window of an hour), each routed in a transaction of its own (``route_batch = 1``: the kill
+    must land with one route in flight and other tasks still to route, not all of them in one batch)."""
     key_file = tmp / "operator.key"
     key_file.write_text(key + "\n")
     key_file.chmod(0o600)
@@ -36,7 +37,7 @@ def write_settings(tmp: Path, rpc_url: str, key: str) -> Path:
         "[gateway]\nport = 0\n"
         f'[chain]\nrpc_url = "{rpc_url}"\nkey_file = "{key_file}"\npoll_seconds = 0.2\n'
         # The test's anvil mines a block per transaction only: no confirmation would ever follow the last one.
-        "confirmations = 0\n"
+        "confirmations = 0\nroute_batch = 1\n"
         "[batching]\nwindow_seconds = 3600\n"
     )
     return path
