@@ -88,7 +88,7 @@ class ChainSettings:
     """Most tasks one route transaction carries (Router.routeBatch, one batched proof check for them all)."""
     route_wait_seconds: float = 60.0
     """How long a proven task may wait for others to join its route transaction (never longer than it takes the
-    tasks in flight to be proven and the messages waiting to be cut); the latency mode waits none. The batch's
+    tasks in flight to be proven); the latency mode waits none. The batch's
     fixed part (a transaction, three pairings) is then shared by more tasks: a minute is short beside the
     throughput mode's window (600 s in the templates)."""
 

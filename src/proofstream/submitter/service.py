@@ -144,15 +144,14 @@ class Submitter:
         return sorted(joined.values(), key=lambda t: (t.device.lower(), t.first_nonce))
 
     def _due(self, ready: Sequence[TaskRow], seen: set[TaskId]) -> bool:
-        """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join
-        (no task being proven or that could be, and no message waiting to be cut into one). ``seen``: the proven
-        tasks this tick looked at; one proven since (after the scan) could still join."""
+        """Whether to route now: a full batch, a proof that waited long enough, or nothing else that could join (no
+        task being proven or that could be). ``seen``: the proven tasks this tick looked at; one proven since (after
+        the scan) could still join. Messages not yet cut do not hold a batch: they may wait for a window of minutes,
+        or for ever (those of a retired version)."""
         now = self._clock()
         since = [self._ready_since.setdefault(t.id, now) for t in ready]
         if len(ready) >= self._max_batch or now - min(since) >= self._wait_seconds:
             return True
-        if any(self._store.unbatched_messages(project, limit=1) for project in {t.project for t in ready}):
-            return False
         return not any(
             self._could_join(t)
             for t in self._store.tasks_with_status(TaskStatus.BATCHED, TaskStatus.PROVING)
