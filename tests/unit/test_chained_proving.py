@@ -148,3 +148,29 @@ def test_a_deferring_backend_proves_a_task_only_once_its_predecessor_is_final(st
     assert Submitter(store, book).tick() == 1
     assert worker.tick() is not None
     assert backend.anchors[second.id] == _left_by(store, first)
+
+
+def test_a_task_after_a_failed_predecessor_chains_on_the_one_before_and_never_overtakes_it(
+    store: SqliteStore,
+) -> None:
+    """O is still being proven when its successor P fails (no proof): F, after P, must be proven against the anchor
+    O will leave and routed after O, never alone before it (the anchor would move past O's messages, and O's valid
+    route would be refused)."""
+    book = FakeBook()
+    o, p, f = _device_tasks(store, book, 3)
+    store.update_task(o.id, TaskStatus.PROVING, expect=TaskStatus.BATCHED)  # a slow proof under way
+    store.update_task(p.id, TaskStatus.FAILED, TaskUpdate(reason="proving failed: out of range"))
+    backend = RecordingBackend()
+    worker = _worker(store, book, backend)
+    assert worker.tick() is not None
+    assert backend.anchors == {f.id: _left_by(store, o)}
+    submitter = Submitter(store, book, chained=True, wait_seconds=0.0)
+    for _ in range(3):  # releases P (this node gave it up), then waits for O: F is neither routed nor dropped
+        assert submitter.tick() == 0
+    assert p.id in book.released and book.routed == []
+    assert _row(store, f.id).status is TaskStatus.PROVING and _row(store, f.id).proof is not None
+    store.update_task(o.id, TaskStatus.BATCHED, expect=TaskStatus.PROVING)
+    assert worker.tick() is not None  # O's proof at last
+    assert submitter.tick() == 2
+    assert book.batches == [[o.id, f.id]]
+    assert book.anchor(o.project, o.device) == _left_by(store, f)

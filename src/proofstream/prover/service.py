@@ -4,7 +4,9 @@ The Router routes a device's tasks in assignment order and checks each proof aga
 left (protocol v2, domain/anchor.py). That anchor is known before the predecessor settles: it is the timestamp and
 leaf of the predecessor's last message, which its own proof pins. So a task whose predecessor is still on its way
 (batched, being proven or routed) is proven at once against the anchor the predecessor will leave ("chained"
-proving), and the submitter routes the two in one transaction, the predecessor first. A device's tasks are then
+proving), and the submitter routes the two in one transaction, the predecessor first. A predecessor that failed
+here is passed over: the task chains on the nearest earlier task still on its way (store/anchors.py), so it can
+never be routed before that one and move the anchor past its messages. A device's tasks are then
 proven in parallel and settle together, instead of one proof and one route transaction after the other. Should the
 predecessor fail before it verifies (the anchor stays where it was), the submitter finds the proof made against an
 anchor the chain never held and sends the task back to be proven again, against the chain's anchor. A predecessor
@@ -40,7 +42,7 @@ from proofstream.domain.types import Address, ConfigVersion, ProjectId
 from proofstream.errors import ChainError, ProofstreamError, ProverError, StaleTaskError, ToolchainError
 from proofstream.ports import AnchorSource
 from proofstream.prover.ports import ProverBackend
-from proofstream.store.anchors import find_anchor_message
+from proofstream.store.anchors import anchor_left_by, find_anchor_message, unfinished_before
 from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
@@ -173,19 +175,14 @@ class ProverWorker:
         return previous is None or previous.status in FINAL
 
     def _anchor_of(self, task: TaskRow) -> Anchor | None:
-        """The anchor to prove ``task`` against: the chain's once its predecessor in the store is final (or it has
-        none); while the predecessor is on its way, the one it will leave (chained proving, not for a deferring
-        backend); None when it is not known yet."""
-        previous = self._store.previous_task(task.project, task.device, task.first_nonce)
-        if previous is None or previous.status in FINAL:
+        """The anchor to prove ``task`` against: while an earlier task of the device is on its way (the nearest,
+        past those that failed), the one it will leave (chained proving, not for a deferring backend); else the
+        chain's. None when that earlier task has no messages."""
+        earlier = unfinished_before(self._store, task) if self._chained else None
+        if earlier is None:
+            # Unchained, tick() claimed the task once its predecessor was final: the chain's anchor holds.
             return self._anchors.anchor(task.project, task.device)
-        if not self._chained:
-            return None
-        messages = self._store.task_messages(previous.id)
-        if not messages:
-            return None
-        last = messages[-1].message
-        return Anchor(last.timestamp, message_leaf(task.project, last), previous.config)
+        return anchor_left_by(self._store, earlier)
 
     def _anchor_message(self, task: TaskRow, anchor: Anchor) -> TaskRecord:
         """The stored message whose leaf is the anchor's: the last message of one of the device's earlier tasks."""
@@ -207,7 +204,7 @@ class ProverWorker:
     def _circuit_task(self, task: TaskRow) -> CircuitTask:
         anchor = self._anchor_of(task)
         if anchor is None:
-            raise ProverError(f"task {task.id}: its predecessor has no messages", code="anchor_unknown")
+            raise ProverError(f"task {task.id}: the earlier task it chains on has no messages", code="anchor_unknown")
         previous = self._anchor_message(task, anchor) if anchor.prev_leaf(task.config) != 0 else None
         messages = self._store.task_messages(task.id)
         return CircuitTask(

@@ -34,6 +34,7 @@ from proofstream.domain.tasks import FINAL, TaskStatus
 from proofstream.domain.types import TaskId
 from proofstream.errors import StaleTaskError, TransactionRevertedError
 from proofstream.ports import ChainTaskState, RouteRequest, TaskBook
+from proofstream.store.anchors import anchor_left_by, unfinished_before
 from proofstream.store.ports import Store, StoredProof, TaskRow, TaskUpdate
 from proofstream.store.retry import DEFAULT_BACKOFF, Backoff, TaskWriter
 
@@ -124,15 +125,16 @@ class Submitter:
         return done
 
     def _with_followers(self, ready: list[TaskRow], following: Sequence[TaskRow]) -> list[TaskRow]:
-        """``ready`` with each waiting task whose predecessor is in it (transitively) and whose proof was made
-        against the anchor that predecessor's proof leaves; every task after its predecessor."""
+        """``ready`` with each waiting task whose nearest unfinished earlier task (its predecessor, or the one
+        before a predecessor that failed) is in it, transitively, and whose proof was made against the anchor that
+        task's proof leaves; every task after it."""
         joined = {t.id: t for t in ready}
         waiting = list(following)
         while waiting:
             left = []
             for task in waiting:
-                previous = self._store.previous_task(task.project, task.device, task.first_nonce)
-                before = joined.get(previous.id) if previous is not None else None
+                earlier = unfinished_before(self._store, task)
+                before = joined.get(earlier.id) if earlier is not None else None
                 if before is None:
                     left.append(task)
                 elif before.config == task.config and _leaves_anchor_for(before, task):
@@ -232,6 +234,12 @@ class Submitter:
             return _FOLLOWS
         anchor = self._book.anchor(task.project, task.device)
         if not proof.made_against(anchor, task.config):
+            earlier = unfinished_before(self._store, task)
+            left = anchor_left_by(self._store, earlier) if earlier is not None else None
+            if left is not None and proof.made_against(left, task.config):
+                # Chained on an earlier task still on its way (its predecessor failed, or was released or expired,
+                # before it): routed right after that one, never before it.
+                return _FOLLOWS
             log.warning(
                 logger,
                 "proof made against another anchor, proving again",
