@@ -318,6 +318,21 @@ def test_an_overdue_task_is_expired_reassigned_and_routed(store: SqliteStore) ->
     assert (book.expired, book.reassigned, book.routed) == ([task], [task], [task])
 
 
+def test_an_overdue_task_of_a_paused_project_waits_for_the_resume_to_be_reassigned(store: SqliteStore) -> None:
+    """TaskManager refuses a reassignment while the project is paused: the submitter must not try one (it would
+    abort every tick until the resume), and must do it all once the project is active again."""
+    book = FakeBook()
+    task = _proven_task(store, book)
+    book.mine(11)
+    book.active = False
+    submitter = Submitter(store, book)
+    assert submitter.tick() == 0
+    assert (book.expired, book.reassigned, book.routed) == ([], [], [])
+    book.active = True
+    assert submitter.tick() == 1
+    assert (book.expired, book.reassigned, book.routed) == ([task], [task], [task])
+
+
 def test_a_predecessor_that_failed_here_is_released_so_the_device_does_not_stall(store: SqliteStore) -> None:
     book = FakeBook()
     key = DeviceKey.generate()

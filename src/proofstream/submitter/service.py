@@ -223,11 +223,15 @@ class Submitter:
     def _prepare(self, task: TaskRow, proof: StoredProof) -> int | _Readiness:
         """``_READY`` when ``task`` can be routed now, ``_FOLLOWS`` when only right after its predecessor (still
         Assigned on chain); else how many tasks this made final (0 or 1)."""
-        state = self._revive(task, self._book.state(task.id))
+        state = self._book.state(task.id)
+        if state in (ChainTaskState.ASSIGNED, ChainTaskState.EXPIRED):
+            if not self._book.project_active(task.project):
+                # Paused: the Router would refuse the route and TaskManager a reassignment; keep the proof and
+                # wait for the resume (an overdue task is expired and reassigned then).
+                return 0
+            state = self._revive(task, state)
         if state is not ChainTaskState.ASSIGNED:
             return self._finish_from_chain(task, state)
-        if not self._book.project_active(task.project):
-            return 0  # paused: the Router would refuse the route; keep the proof and wait for the resume
         if self._book.predecessor_pending(task.id):
             self._unblock_predecessor(task)
             # The Router routes a device's tasks in order: with the predecessor in the same batch, or after it.
