@@ -12,7 +12,7 @@ anchor it leaves when it verifies (``anchor_left_by``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from proofstream.domain.anchor import Anchor
 from proofstream.domain.messages import message_leaf
@@ -31,30 +31,33 @@ def find_anchor_message(
 ) -> StoredMessage | None:
     """The last message of the nearest of the device's tasks below nonce ``before`` for which ``is_anchor`` holds,
     or None."""
+    for previous in _earlier_tasks(store, project, device, before):
+        messages = store.task_messages(previous.id)
+        if messages and is_anchor(messages[-1]):
+            return messages[-1]
+    return None
+
+
+def _earlier_tasks(store: Store, project: ProjectId, device: Address, before: Nonce) -> Iterator[TaskRow]:
+    """The device's tasks below nonce ``before``, nearest first, at most :data:`ANCHOR_SEARCH_TASKS` of them."""
     first_nonce = before
     for _ in range(ANCHOR_SEARCH_TASKS):
         previous = store.previous_task(project, device, first_nonce)
         if previous is None:
-            return None
-        messages = store.task_messages(previous.id)
-        if messages and is_anchor(messages[-1]):
-            return messages[-1]
+            return
+        yield previous
         first_nonce = previous.first_nonce
-    return None
 
 
 def unfinished_before(store: Store, task: TaskRow) -> TaskRow | None:
     """The nearest of ``task``'s device's earlier tasks that is still on its way (not final in the store), passing
     over those that failed (a task that failed before it verified leaves the anchor where it was); None when a
     settled one, or none, comes first: the chain's anchor is then the one ``task`` is routed against."""
-    first_nonce = task.first_nonce
-    for _ in range(ANCHOR_SEARCH_TASKS):
-        previous = store.previous_task(task.project, task.device, first_nonce)
-        if previous is None or previous.status is TaskStatus.SETTLED:
+    for previous in _earlier_tasks(store, task.project, task.device, task.first_nonce):
+        if previous.status is TaskStatus.SETTLED:
             return None
         if previous.status not in FINAL:
             return previous
-        first_nonce = previous.first_nonce
     return None
 
 

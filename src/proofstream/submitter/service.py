@@ -17,9 +17,10 @@ at all when no other task could still join (none is being proven or could be). W
 in two and each half routed again (bisection): a bad proof, or a task the Router refuses, ends up alone and is
 handled as a single route is, and the good ones settle without it.
 
-A task whose predecessor is still Assigned on chain joins the batch of its predecessor, right after it, when its
-proof was made against the anchor the predecessor's proof leaves (the prover's chained proving): the Router settles
-the predecessor first, and the task meets the anchor it left. Otherwise it waits for the predecessor, as before.
+A task whose proof was made against the anchor an earlier task of its device still on its way will leave (the
+prover's chained proving: its predecessor, or the task before a predecessor that failed) joins that task's batch,
+right after it, under the same config version: the Router settles the earlier task first, and the task meets the
+anchor it left. Otherwise it waits for that task, and is never routed before it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class _Readiness(enum.Enum):
 _READY = _Readiness.READY
 """Routable now: the chain holds the anchor the proof was made against."""
 _FOLLOWS = _Readiness.FOLLOWS
-"""Routable only right after its predecessor, which is still Assigned on chain."""
+"""Routable only right after an earlier task of its device: its predecessor still Assigned on chain, or the task its
+proof was chained on, still on its way."""
 
 
 def _leaves_anchor_for(before: TaskRow, task: TaskRow) -> bool:
@@ -129,11 +131,13 @@ class Submitter:
         before a predecessor that failed) is in it, transitively, and whose proof was made against the anchor that
         task's proof leaves; every task after it."""
         joined = {t.id: t for t in ready}
+        # Read once: a task's earlier tasks do not change status within the tick's view of the store.
+        earlier_of = {t.id: unfinished_before(self._store, t) for t in following}
         waiting = list(following)
         while waiting:
             left = []
             for task in waiting:
-                earlier = unfinished_before(self._store, task)
+                earlier = earlier_of[task.id]
                 before = joined.get(earlier.id) if earlier is not None else None
                 if before is None:
                     left.append(task)
@@ -221,8 +225,8 @@ class Submitter:
         )
 
     def _prepare(self, task: TaskRow, proof: StoredProof) -> int | _Readiness:
-        """``_READY`` when ``task`` can be routed now, ``_FOLLOWS`` when only right after its predecessor (still
-        Assigned on chain); else how many tasks this made final (0 or 1)."""
+        """``_READY`` when ``task`` can be routed now, ``_FOLLOWS`` when only right after an earlier task of its
+        device (:data:`_FOLLOWS`); else how many tasks this made final (0 or 1)."""
         state = self._book.state(task.id)
         if state in (ChainTaskState.ASSIGNED, ChainTaskState.EXPIRED):
             if not self._book.project_active(task.project):
